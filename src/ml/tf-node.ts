@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { registerWasmGradientKernels } from './kernels/index';
 
 export type NodeBackend = 'wasm' | 'cpu';
 
@@ -13,6 +14,7 @@ export async function initNodeBackend(name: NodeBackend = 'wasm'): Promise<typeo
     const require = createRequire(import.meta.url);
     const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
     setWasmPaths(dir + path.sep);
+    registerWasmGradientKernels();
   }
   await tf.setBackend(name);
   await tf.ready();

@@ -1,0 +1,106 @@
+// Helpers for composing wasm-backend kernels out of other wasm kernels and raw heap access.
+// Platform-neutral (no Node APIs): used in Node and in the browser's wasm fallback.
+//
+// Intermediates are plain TensorInfos owned by the backend (not engine tensors), so they never
+// show up in tf.memory().numTensors; every helper that creates one must be paired with free().
+import { getKernel, type DataType, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The subset of BackendWasm that the gradient kernels use. */
+export interface WasmBackendLike {
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
+  wasm: { HEAPF32: Float32Array; HEAPU8: Uint8Array };
+  makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
+}
+
+export const BACKEND = 'wasm';
+
+/** Runs another registered wasm kernel directly (no engine bookkeeping, no tape). */
+export function runKernel(
+  backend: WasmBackendLike,
+  name: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  const k = getKernel(name, BACKEND);
+  if (k == null) throw new Error(`wasm gradient kernels: wasm kernel ${name} is not registered`);
+  const out = k.kernelFunc({ inputs, attrs, backend: backend as never });
+  return (Array.isArray(out) ? out[0] : out) as TensorInfo;
+}
+
+export function free(backend: WasmBackendLike, ...infos: (TensorInfo | null | undefined)[]): void {
+  for (const t of infos) if (t != null) backend.disposeData(t.dataId);
+}
+
+/** Float32 element index of a tensor in the wasm heap (HEAPF32 index). */
+export function f32Offset(backend: WasmBackendLike, t: TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (d == null) throw new Error('wasm gradient kernels: unknown tensor');
+  return d.memoryOffset >>> 2;
+}
+
+/**
+ * The current HEAPF32 view. Call this only AFTER every makeOutput / kernel call of the step:
+ * an allocation can grow the wasm memory and detach previously taken views.
+ */
+export function heapF32(backend: WasmBackendLike): Float32Array {
+  const h = backend.wasm.HEAPF32;
+  if (h != null && h.buffer === backend.wasm.HEAPU8.buffer && h.byteLength > 0) return h;
+  return new Float32Array(backend.wasm.HEAPU8.buffer);
+}
+
+export function reshape(backend: WasmBackendLike, x: TensorInfo, shape: number[]): TensorInfo {
+  return runKernel(backend, 'Reshape', { x }, { shape });
+}
+
+export function assertFloat32(kernel: string, ...ts: TensorInfo[]): void {
+  for (const t of ts) {
+    if (t.dtype !== 'float32') throw new Error(`${kernel} (wasm): expected float32 tensors, got ${t.dtype}`);
+  }
+}
+
+export function assertNoDilation(kernel: string, dilations: number | [number, number] | undefined | null): void {
+  if (dilations == null) return;
+  const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : dilations;
+  if (dh !== 1 || dw !== 1) {
+    throw new Error(`${kernel} (wasm): dilation rates other than 1 are not supported (got [${dh}, ${dw}])`);
+  }
+}
+
+export function assertChannelsLast(kernel: string, dataFormat: string | undefined): void {
+  if (dataFormat != null && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
+    throw new Error(`${kernel} (wasm): only NHWC data format is supported (got ${dataFormat})`);
+  }
+}
+
+/**
+ * dy [N, Ho, Wo, C] -> zero-inserted [N, (Ho-1)*sh+1, (Wo-1)*sw+1, C] (the input-side view of a
+ * strided convolution's output). Returns dy itself (with an extra reference) when sh = sw = 1.
+ */
+export function dilateNHWC(backend: WasmBackendLike, dy: TensorInfo, sh: number, sw: number): TensorInfo {
+  const [n, ho, wo, c] = dy.shape;
+  if (sh === 1 && sw === 1) {
+    backend.incRef(dy.dataId);
+    return { dataId: dy.dataId, shape: dy.shape.slice(), dtype: dy.dtype };
+  }
+  const hd = (ho - 1) * sh + 1;
+  const wd = (wo - 1) * sw + 1;
+  const out = backend.makeOutput([n, hd, wd, c], 'float32');
+  const heap = heapF32(backend);
+  const src = f32Offset(backend, dy);
+  const dst = f32Offset(backend, out);
+  heap.fill(0, dst, dst + n * hd * wd * c);
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < ho; r++) {
+      const srow = src + ((b * ho + r) * wo) * c;
+      const drow = dst + ((b * hd + r * sh) * wd) * c;
+      if (c === 1) {
+        for (let q = 0; q < wo; q++) heap[drow + q * sw] = heap[srow + q];
+      } else {
+        for (let q = 0; q < wo; q++) heap.copyWithin(drow + q * sw * c, srow + q * c, srow + (q + 1) * c);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,233 @@
+// Correctness of the wasm gradient kernels (src/ml/kernels) against the cpu backend's reference
+// kernels, plus leak checks (tf.memory().numTensors stable across repeated calls).
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../../src/ml/tf-node';
+import { registerWasmGradientKernels } from '../../src/ml/kernels/index';
+
+type TF = Awaited<ReturnType<typeof initNodeBackend>>;
+let tf: TF;
+
+beforeAll(async () => {
+  tf = await initNodeBackend('wasm');
+  registerWasmGradientKernels(); // second call: must be a no-op
+  await tf.setBackend('cpu');
+  await tf.setBackend('wasm');
+});
+
+let seed = 12345;
+function rand(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    a[i] = (seed / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+type Inputs = Record<string, { shape: number[]; data: Float32Array }>;
+
+/** Runs one kernel on a backend with fresh tensors; returns its output values and shape. */
+async function runOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Inputs, attrs: object) {
+  await tf.setBackend(backend);
+  const ts: Record<string, import('@tensorflow/tfjs').Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.data, v.shape, 'float32');
+  const out = tf.engine().runKernel(kernel, ts as never, attrs as never) as import('@tensorflow/tfjs').Tensor;
+  const values = out.dataSync().slice();
+  const shape = out.shape.slice();
+  tf.dispose([out, ...Object.values(ts)]);
+  return { values, shape };
+}
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < a.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    maxRef = Math.max(maxRef, Math.abs(b[i]));
+  }
+  return maxDiff / Math.max(maxRef, 1e-6);
+}
+
+async function compare(kernel: string, inputs: Inputs, attrs: object) {
+  const ref = await runOn('cpu', kernel, inputs, attrs);
+  const got = await runOn('wasm', kernel, inputs, attrs);
+  expect(got.shape).toEqual(ref.shape);
+  expect(maxRelErr(got.values, ref.values)).toBeLessThan(1e-4);
+}
+
+function outSize(inSize: number, k: number, s: number, pad: Pad, axis: 1 | 2): number {
+  if (pad === 'same') return Math.ceil(inSize / s);
+  if (pad === 'valid') return Math.ceil((inSize - k + 1) / s);
+  const [a, b] = pad[axis];
+  return Math.floor((inSize + a + b - k) / s) + 1;
+}
+
+interface Case {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: number;
+  s: number;
+  pad: Pad;
+}
+
+const explicitPad: Pad = [[0, 0], [2, 0], [1, 2], [0, 0]];
+
+const convCases: Case[] = [
+  { n: 1, h: 7, w: 9, ci: 1, co: 8, k: 3, s: 1, pad: 'same' },
+  { n: 3, h: 9, w: 7, ci: 3, co: 16, k: 3, s: 1, pad: 'valid' },
+  { n: 3, h: 11, w: 11, ci: 8, co: 3, k: 5, s: 1, pad: 'same' },
+  { n: 1, h: 9, w: 13, ci: 16, co: 8, k: 1, s: 1, pad: 'valid' },
+  { n: 3, h: 9, w: 9, ci: 3, co: 8, k: 3, s: 2, pad: 'same' },
+  { n: 1, h: 13, w: 11, ci: 8, co: 16, k: 3, s: 2, pad: 'valid' },
+  { n: 3, h: 10, w: 12, ci: 16, co: 16, k: 5, s: 2, pad: 'same' },
+  { n: 3, h: 8, w: 8, ci: 1, co: 3, k: 1, s: 2, pad: 'same' },
+  { n: 1, h: 9, w: 11, ci: 3, co: 8, k: 3, s: [1, 2] as unknown as number, pad: 'same' },
+  { n: 3, h: 10, w: 9, ci: 8, co: 8, k: 3, s: 1, pad: explicitPad },
+  { n: 1, h: 11, w: 10, ci: 3, co: 16, k: 3, s: 2, pad: explicitPad },
+  { n: 1, h: 32, w: 32, ci: 16, co: 32, k: 3, s: 1, pad: 'same' },
+];
+
+function strides(c: Case): [number, number] {
+  return Array.isArray(c.s) ? (c.s as unknown as [number, number]) : [c.s, c.s];
+}
+
+function caseName(c: Case): string {
+  return `n${c.n} ${c.h}x${c.w} ${c.ci}->${c.co} k${c.k} s${strides(c).join('/')} pad ${JSON.stringify(c.pad)}`;
+}
+
+describe('Conv2D gradients on wasm vs cpu', () => {
+  for (const c of convCases) {
+    it(`Conv2DBackpropFilter & Conv2DBackpropInput: ${caseName(c)}`, async () => {
+      const [sh, sw] = strides(c);
+      const ho = outSize(c.h, c.k, sh, c.pad, 1);
+      const wo = outSize(c.w, c.k, sw, c.pad, 2);
+      const x = { shape: [c.n, c.h, c.w, c.ci], data: rand(c.n * c.h * c.w * c.ci) };
+      const dy = { shape: [c.n, ho, wo, c.co], data: rand(c.n * ho * wo * c.co) };
+      const filter = { shape: [c.k, c.k, c.ci, c.co], data: rand(c.k * c.k * c.ci * c.co) };
+      const common = { strides: [sh, sw], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      await compare('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: filter.shape });
+      await compare('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: x.shape });
+    });
+  }
+});
+
+const dwCases: (Case & { m: number })[] = [
+  { n: 1, h: 7, w: 9, ci: 1, co: 1, m: 1, k: 3, s: 1, pad: 'same' },
+  { n: 3, h: 9, w: 7, ci: 3, co: 3, m: 1, k: 3, s: 1, pad: 'valid' },
+  { n: 3, h: 11, w: 11, ci: 8, co: 8, m: 1, k: 5, s: 1, pad: 'same' },
+  { n: 3, h: 9, w: 9, ci: 16, co: 16, m: 1, k: 3, s: 2, pad: 'same' },
+  { n: 1, h: 13, w: 11, ci: 8, co: 8, m: 1, k: 3, s: 2, pad: 'valid' },
+  { n: 3, h: 10, w: 12, ci: 16, co: 16, m: 1, k: 5, s: 2, pad: 'same' },
+  { n: 1, h: 9, w: 9, ci: 8, co: 8, m: 1, k: 1, s: 1, pad: 'valid' },
+  { n: 3, h: 9, w: 8, ci: 3, co: 6, m: 2, k: 3, s: 1, pad: 'same' },
+  { n: 1, h: 9, w: 9, ci: 3, co: 9, m: 3, k: 3, s: 2, pad: 'valid' },
+  { n: 3, h: 10, w: 9, ci: 8, co: 8, m: 1, k: 3, s: 2, pad: explicitPad },
+];
+
+describe('Depthwise conv gradients on wasm vs cpu', () => {
+  for (const c of dwCases) {
+    it(`DepthwiseConv2dNativeBackpropFilter & Input: ${caseName(c)} m${c.m}`, async () => {
+      const [sh, sw] = strides(c);
+      const ho = outSize(c.h, c.k, sh, c.pad, 1);
+      const wo = outSize(c.w, c.k, sw, c.pad, 2);
+      const x = { shape: [c.n, c.h, c.w, c.ci], data: rand(c.n * c.h * c.w * c.ci) };
+      const dy = { shape: [c.n, ho, wo, c.ci * c.m], data: rand(c.n * ho * wo * c.ci * c.m) };
+      const filter = { shape: [c.k, c.k, c.ci, c.m], data: rand(c.k * c.k * c.ci * c.m) };
+      const common = { strides: [sh, sw], pad: c.pad, dilations: [1, 1], dimRoundingMode: undefined };
+      await compare('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...common, filterShape: filter.shape });
+      await compare('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...common, inputShape: x.shape });
+    });
+  }
+});
+
+describe('gradients through tf.grad (end to end)', () => {
+  it('conv2d + depthwiseConv2d gradients match the cpu backend', async () => {
+    const xd = rand(2 * 12 * 10 * 3);
+    const wd = rand(3 * 3 * 3 * 8);
+    const dwd = rand(3 * 3 * 8 * 1);
+    async function grads(backend: 'cpu' | 'wasm') {
+      await tf.setBackend(backend);
+      const x = tf.tensor4d(xd, [2, 12, 10, 3]);
+      const w = tf.tensor4d(wd, [3, 3, 3, 8]);
+      const dw = tf.tensor4d(dwd, [3, 3, 8, 1]);
+      const f = (a: import('@tensorflow/tfjs').Tensor4D, b: import('@tensorflow/tfjs').Tensor4D, c: import('@tensorflow/tfjs').Tensor4D) =>
+        tf.depthwiseConv2d(tf.relu(tf.conv2d(a, b, 2, 'same')), c, 1, 'same').square().sum();
+      const gs = tf.grads(f as never)([x, w, dw]);
+      const out = gs.map((g) => g.dataSync().slice());
+      tf.dispose([x, w, dw, ...gs]);
+      return out;
+    }
+    const ref = await grads('cpu');
+    const got = await grads('wasm');
+    for (let i = 0; i < ref.length; i++) expect(maxRelErr(got[i], ref[i])).toBeLessThan(1e-4);
+  });
+});
+
+describe('leaks', () => {
+  it('numTensors and backend data ids are unchanged after repeated kernel calls', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor(rand(3 * 9 * 9 * 8), [3, 9, 9, 8]);
+    const filter = tf.tensor(rand(3 * 3 * 8 * 4), [3, 3, 8, 4]);
+    const dwFilter = tf.tensor(rand(3 * 3 * 8 * 2), [3, 3, 8, 2]);
+    const dy1 = tf.tensor(rand(3 * 9 * 9 * 4), [3, 9, 9, 4]);
+    const dy2 = tf.tensor(rand(3 * 5 * 5 * 4), [3, 5, 5, 4]);
+    const dyDw = tf.tensor(rand(3 * 5 * 5 * 16), [3, 5, 5, 16]);
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const calls: [string, object, object][] = [
+      ['Conv2DBackpropFilter', { x, dy: dy1 }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 4] }],
+      ['Conv2DBackpropFilter', { x, dy: dy2 }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 4] }],
+      ['Conv2DBackpropInput', { dy: dy1, filter }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [3, 9, 9, 8] }],
+      ['Conv2DBackpropInput', { dy: dy2, filter }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [3, 9, 9, 8] }],
+      ['DepthwiseConv2dNativeBackpropFilter', { x, dy: dyDw }, { strides: 2, pad: 'same', dilations: 1, filterShape: [3, 3, 8, 2] }],
+      ['DepthwiseConv2dNativeBackpropInput', { dy: dyDw, filter: dwFilter }, { strides: 2, pad: 'same', dilations: 1, inputShape: [3, 9, 9, 8] }],
+    ];
+    for (const [kernel, inputs, attrs] of calls) {
+      tf.dispose(tf.engine().runKernel(kernel, inputs as never, attrs as never) as never); // warm-up
+      const before = tf.memory().numTensors;
+      const idsBefore = backend.numDataIds();
+      for (let i = 0; i < 5; i++) {
+        const out = tf.engine().runKernel(kernel, inputs as never, attrs as never) as import('@tensorflow/tfjs').Tensor;
+        out.dataSync();
+        out.dispose();
+      }
+      expect(tf.memory().numTensors, kernel).toBe(before);
+      expect(backend.numDataIds(), kernel).toBe(idsBefore);
+    }
+    tf.dispose([x, filter, dwFilter, dy1, dy2, dyDw]);
+  });
+
+  it('splits large batches (im2col limit) without changing the result or leaking', async () => {
+    const mod = await import('../../src/ml/kernels/conv2d-grads');
+    const x = { shape: [5, 16, 16, 8], data: rand(5 * 16 * 16 * 8) };
+    const dy = { shape: [5, 16, 16, 8], data: rand(5 * 16 * 16 * 8) };
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 8] };
+    const ref = await runOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    const saved = mod.IM2COL_MAX_FLOATS;
+    mod.setIm2colMaxFloats(72 * 256 * 2); // 2 images per chunk -> 3 chunks
+    try {
+      const before = tf.memory().numTensors;
+      const got = await runOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(maxRelErr(got.values, ref.values)).toBeLessThan(1e-4);
+    } finally {
+      mod.setIm2colMaxFloats(saved);
+    }
+  });
+
+  it('rejects dilations > 1 with a clear error', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([1, 8, 8, 2]);
+    const dy = tf.zeros([1, 8, 8, 2]);
+    expect(() =>
+      tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy } as never, {
+        strides: 1, pad: 'same', dilations: 2, filterShape: [3, 3, 2, 1],
+      } as never),
+    ).toThrow(/dilation/);
+    tf.dispose([x, dy]);
+  });
+});
