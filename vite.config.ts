@@ -1,3 +1,4 @@
+/// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -10,7 +11,6 @@ export default defineConfig({
   test: {
     projects: [
       {
-        extends: false,
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts', 'src/**/*.test.ts'],
@@ -21,7 +21,6 @@ export default defineConfig({
         },
       },
       {
-        extends: false,
         test: {
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],

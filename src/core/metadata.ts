@@ -1,0 +1,95 @@
+// Schema of public/model/metadata.json: everything the app, the CLIs and the fine-tuning page need to
+// know about a model beyond its weights. Pure TS so the worker, the UI and Node scripts share it.
+
+/** How an image becomes the model's input tensor. Shared verbatim by training, evaluation and the browser. */
+export interface PreprocessingSpec {
+  /** Bumped whenever the pixel pipeline changes meaning. */
+  version: 1;
+  /** Side of the square model input, in pixels. */
+  inputSize: number;
+  /** 1 = grayscale. */
+  channels: 1;
+  /** Fraction of the centred square (side = shorter image side) that is kept before resizing. */
+  cropFraction: number;
+  /** Contrast normalisation applied after resizing. */
+  equalize: 'none' | 'histogram';
+  /** Final value range of the input tensor. */
+  range: [number, number];
+}
+
+export interface TrustSpec {
+  /** Softmax temperature fitted on the validation split (1 = uncalibrated). */
+  temperature: number;
+  /** Operating point for the "covid" class chosen on validation. */
+  covidThreshold?: { threshold: number; targetSensitivity: number; valSensitivity: number; valSpecificity: number };
+  /** Out-of-distribution detector statistics (see src/ml/ood.ts). */
+  ood?: unknown;
+}
+
+export interface ModelMetadata {
+  name: string;
+  version: string;
+  task: string;
+  classNames: string[];
+  input: { shape: number[]; dtype: 'float32'; layout: 'NHWC' };
+  preprocessing: PreprocessingSpec;
+  layers: { embedding: string; lastConv: string; logits: string };
+  /** Probability below which the UI shows "uncertain". */
+  uncertainBelow: number;
+  trust?: TrustSpec;
+  training?: {
+    manifestHash?: string;
+    gitCommit?: string;
+    date?: string;
+    seed?: number;
+    hyperparameters?: Record<string, unknown>;
+    trainingSeconds?: number;
+    epochs?: number;
+    bestEpoch?: number;
+    backend?: string;
+    data?: string;
+    history?: Array<Record<string, number>>;
+  };
+  notes?: string[];
+}
+
+export class MetadataError extends Error {}
+
+function fail(msg: string): never {
+  throw new MetadataError(`metadata.json: ${msg}`);
+}
+
+/** Validates parsed JSON and returns it typed; throws MetadataError with a readable message. */
+export function parseModelMetadata(json: unknown): ModelMetadata {
+  if (typeof json !== 'object' || json === null) fail('not a JSON object');
+  const m = json as Partial<ModelMetadata>;
+  if (!Array.isArray(m.classNames) || m.classNames.length < 2 || !m.classNames.every((c) => typeof c === 'string' && c.length > 0)) {
+    fail('classNames must list at least 2 non-empty class names');
+  }
+  if (new Set(m.classNames).size !== m.classNames.length) fail('classNames must be unique');
+  const p = m.preprocessing;
+  if (!p || typeof p !== 'object') fail('missing preprocessing');
+  if (p.version !== 1) fail(`unsupported preprocessing version ${String(p.version)}`);
+  if (!Number.isInteger(p.inputSize) || p.inputSize < 8 || p.inputSize > 1024) fail('preprocessing.inputSize must be an integer in 8..1024');
+  if (p.channels !== 1) fail('preprocessing.channels must be 1');
+  if (!(p.cropFraction > 0 && p.cropFraction <= 1)) fail('preprocessing.cropFraction must be in (0, 1]');
+  if (p.equalize !== 'none' && p.equalize !== 'histogram') fail("preprocessing.equalize must be 'none' or 'histogram'");
+  if (!Array.isArray(p.range) || p.range.length !== 2) fail('preprocessing.range must be [min, max]');
+  if (!m.layers || typeof m.layers.embedding !== 'string' || typeof m.layers.lastConv !== 'string' || typeof m.layers.logits !== 'string') {
+    fail('layers must name embedding, lastConv and logits');
+  }
+  const uncertainBelow = typeof m.uncertainBelow === 'number' ? m.uncertainBelow : 0.6;
+  return {
+    name: typeof m.name === 'string' ? m.name : 'unnamed model',
+    version: typeof m.version === 'string' ? m.version : '0',
+    task: typeof m.task === 'string' ? m.task : 'image classification',
+    classNames: m.classNames,
+    input: m.input ?? { shape: [1, p.inputSize, p.inputSize, 1], dtype: 'float32', layout: 'NHWC' },
+    preprocessing: p,
+    layers: m.layers,
+    uncertainBelow,
+    trust: m.trust,
+    training: m.training,
+    notes: m.notes,
+  } as ModelMetadata;
+}

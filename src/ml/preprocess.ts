@@ -1,0 +1,188 @@
+// The one preprocessing implementation: decoded pixels → 8-bit grayscale → centred square crop →
+// area resize → contrast normalisation → value range. Pure array code (no tfjs, no DOM) so that Node
+// training, evaluation, the browser worker and the tests run exactly the same arithmetic; only the
+// decoders differ (jpeg-js / fast-png in Node, createImageBitmap + canvas in the browser).
+import type { PreprocessingSpec } from '../core/metadata';
+
+/** A decoded image: interleaved samples, 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA) channels. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+  /** 8-bit (Uint8Array / Uint8ClampedArray) or 16-bit (Uint16Array) samples. */
+  data: Uint8Array | Uint8ClampedArray | Uint16Array;
+  bitDepth: 8 | 16;
+}
+
+/** A grayscale 8-bit image. */
+export interface GrayImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export const DEFAULT_PREPROCESSING: PreprocessingSpec = {
+  version: 1,
+  inputSize: 128,
+  channels: 1,
+  cropFraction: 0.9,
+  equalize: 'histogram',
+  range: [-1, 1],
+};
+
+/**
+ * Converts any decoded image to 8-bit gray. 16-bit data is min–max scaled (as the data set's build
+ * did), colour uses Rec. 601 luma, and alpha is composited on black.
+ */
+export function toGray8(img: DecodedImage): GrayImage {
+  const { width, height, channels, data } = img;
+  const n = width * height;
+  const out = new Uint8Array(n);
+  const hasAlpha = channels === 2 || channels === 4;
+  const colour = channels >= 3;
+  const maxVal = img.bitDepth === 16 ? 65535 : 255;
+  // First pass in the source depth: luma (times alpha), so that 16-bit min–max scaling sees real values.
+  const luma = img.bitDepth === 16 ? new Float64Array(n) : null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0, p = 0; i < n; i++, p += channels) {
+    let v = colour ? 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2] : data[p];
+    if (hasAlpha) v = (v * data[p + channels - 1]) / maxVal;
+    if (luma) {
+      luma[i] = v;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    } else {
+      out[i] = Math.round(v);
+    }
+  }
+  if (luma) {
+    const scale = hi > lo ? 255 / (hi - lo) : 0;
+    for (let i = 0; i < n; i++) out[i] = Math.round((luma[i] - lo) * scale);
+  }
+  return { width, height, data: out };
+}
+
+/** The region that preprocessing keeps: a centred square of side cropFraction × shorter side. */
+export function cropRegion(width: number, height: number, cropFraction: number): { x: number; y: number; size: number } {
+  const size = Math.min(width, height) * cropFraction;
+  return { x: (width - size) / 2, y: (height - size) / 2, size };
+}
+
+/**
+ * Area (box-filter) resampling of a square source region to out×out. Each output pixel averages the
+ * source pixels it covers, weighted by fractional overlap, so downscaling does not alias and the
+ * result does not depend on the decoder's own resizing.
+ */
+export function resizeRegionArea(
+  src: GrayImage,
+  region: { x: number; y: number; size: number },
+  out: number,
+): Float32Array {
+  const { width, height, data } = src;
+  const scale = region.size / out;
+  const result = new Float32Array(out * out);
+  // Precompute horizontal spans and weights once per column.
+  const xs: { start: number; weights: number[] }[] = [];
+  for (let ox = 0; ox < out; ox++) xs.push(spanWeights(region.x + ox * scale, region.x + (ox + 1) * scale, width));
+  for (let oy = 0; oy < out; oy++) {
+    const ys = spanWeights(region.y + oy * scale, region.y + (oy + 1) * scale, height);
+    for (let ox = 0; ox < out; ox++) {
+      const sx = xs[ox];
+      let acc = 0;
+      let wsum = 0;
+      for (let j = 0; j < ys.weights.length; j++) {
+        const wy = ys.weights[j];
+        const row = (ys.start + j) * width + sx.start;
+        for (let i = 0; i < sx.weights.length; i++) {
+          const w = wy * sx.weights[i];
+          acc += w * data[row + i];
+          wsum += w;
+        }
+      }
+      result[oy * out + ox] = wsum > 0 ? acc / wsum : 0;
+    }
+  }
+  return result;
+}
+
+function spanWeights(a: number, b: number, limit: number): { start: number; weights: number[] } {
+  const lo = Math.max(0, a);
+  const hi = Math.min(limit, b);
+  let start = Math.floor(lo);
+  const weights: number[] = [];
+  for (let p = start; p < hi; p++) {
+    const w = Math.min(p + 1, hi) - Math.max(p, lo);
+    if (w > 1e-9) weights.push(w);
+    else if (weights.length === 0) start = p + 1;
+  }
+  if (weights.length === 0) {
+    // Degenerate region (outside the image): fall back to the nearest pixel.
+    start = Math.min(limit - 1, Math.max(0, Math.floor(a)));
+    weights.push(1);
+  }
+  return { start, weights };
+}
+
+/**
+ * Global histogram equalisation on 0..255 values (rounded). Maps the value distribution to uniform,
+ * which removes brightness, contrast and gamma differences between hospitals and scanners.
+ * Returns values in [0, 1].
+ */
+export function equalizeHistogram(values: Float32Array): Float32Array {
+  const hist = new Uint32Array(256);
+  const q = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.max(0, Math.min(255, Math.round(values[i])));
+    q[i] = v;
+    hist[v]++;
+  }
+  const cdf = new Uint32Array(256);
+  let run = 0;
+  for (let v = 0; v < 256; v++) {
+    run += hist[v];
+    cdf[v] = run;
+  }
+  let cdfMin = 0;
+  for (let v = 0; v < 256; v++) {
+    if (hist[v] > 0) {
+      cdfMin = cdf[v];
+      break;
+    }
+  }
+  const denom = values.length - cdfMin;
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = denom > 0 ? (cdf[q[i]] - cdfMin) / denom : 0;
+  return out;
+}
+
+/** Contrast step + linear map to spec.range. `values` are 0..255 floats (modified copy returned). */
+export function normalizeInput(values: Float32Array, spec: PreprocessingSpec): Float32Array {
+  const unit = spec.equalize === 'histogram' ? equalizeHistogram(values) : values.map((v) => v / 255);
+  const [lo, hi] = spec.range;
+  for (let i = 0; i < unit.length; i++) unit[i] = lo + unit[i] * (hi - lo);
+  return unit;
+}
+
+/** Gray image → model input (inputSize² floats, row-major, one channel). */
+export function preprocessGray(gray: GrayImage, spec: PreprocessingSpec): Float32Array {
+  return normalizeInput(cropAndResize(gray, spec), spec);
+}
+
+/** The geometric half of preprocessing: centred crop, area resize; 0..255 floats, inputSize². */
+export function cropAndResize(gray: GrayImage, spec: PreprocessingSpec): Float32Array {
+  return resizeRegionArea(gray, cropRegion(gray.width, gray.height, spec.cropFraction), spec.inputSize);
+}
+
+/** Decoded image → model input. The single entry point every path uses. */
+export function preprocessDecoded(img: DecodedImage, spec: PreprocessingSpec): Float32Array {
+  return preprocessGray(toGray8(img), spec);
+}
+
+/** The pixels the model saw, as 0..255 gray (for thumbnails): undoes the range mapping only. */
+export function inputToGray8(input: Float32Array, spec: PreprocessingSpec): Uint8Array {
+  const [lo, hi] = spec.range;
+  const out = new Uint8Array(input.length);
+  for (let i = 0; i < input.length; i++) out[i] = Math.round(((input[i] - lo) / (hi - lo)) * 255);
+  return out;
+}
