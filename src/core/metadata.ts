@@ -15,6 +15,12 @@ export interface PreprocessingSpec {
   equalize: 'none' | 'histogram';
   /** Final value range of the input tensor. */
   range: [number, number];
+  /**
+   * Fixed circular field of view, as a fraction of the input side: pixels farther than `radius`
+   * from the centre fade to the range minimum over `feather`. Burned-in text, rulers and hospital
+   * markers sit at the film edges; the model never sees them. Absent = no mask.
+   */
+  mask?: { radius: number; feather: number };
 }
 
 export interface TrustSpec {
@@ -75,6 +81,7 @@ export function parseModelMetadata(json: unknown): ModelMetadata {
   if (!(p.cropFraction > 0 && p.cropFraction <= 1)) fail('preprocessing.cropFraction must be in (0, 1]');
   if (p.equalize !== 'none' && p.equalize !== 'histogram') fail("preprocessing.equalize must be 'none' or 'histogram'");
   if (!Array.isArray(p.range) || p.range.length !== 2) fail('preprocessing.range must be [min, max]');
+  if (p.mask !== undefined && !(p.mask.radius > 0 && p.mask.feather >= 0)) fail('preprocessing.mask needs radius > 0 and feather >= 0');
   if (!m.layers || typeof m.layers.embedding !== 'string' || typeof m.layers.lastConv !== 'string' || typeof m.layers.logits !== 'string') {
     fail('layers must name embedding, lastConv and logits');
   }

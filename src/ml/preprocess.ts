@@ -25,9 +25,10 @@ export const DEFAULT_PREPROCESSING: PreprocessingSpec = {
   version: 1,
   inputSize: 128,
   channels: 1,
-  cropFraction: 0.9,
+  cropFraction: 0.95,
   equalize: 'histogram',
   range: [-1, 1],
+  mask: { radius: 0.44, feather: 0.04 },
 };
 
 /**
@@ -129,13 +130,18 @@ function spanWeights(a: number, b: number, limit: number): { start: number; weig
  * which removes brightness, contrast and gamma differences between hospitals and scanners.
  * Returns values in [0, 1].
  */
-export function equalizeHistogram(values: Float32Array): Float32Array {
+export function equalizeHistogram(values: Float32Array, weights?: Float32Array): Float32Array {
   const hist = new Uint32Array(256);
   const q = new Uint8Array(values.length);
+  let counted = 0;
   for (let i = 0; i < values.length; i++) {
     const v = Math.max(0, Math.min(255, Math.round(values[i])));
     q[i] = v;
-    hist[v]++;
+    // With a field-of-view mask, only pixels inside it shape the mapping.
+    if (!weights || weights[i] > 0.5) {
+      hist[v]++;
+      counted++;
+    }
   }
   const cdf = new Uint32Array(256);
   let run = 0;
@@ -150,17 +156,39 @@ export function equalizeHistogram(values: Float32Array): Float32Array {
       break;
     }
   }
-  const denom = values.length - cdfMin;
+  const denom = counted - cdfMin;
   const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = denom > 0 ? (cdf[q[i]] - cdfMin) / denom : 0;
+  for (let i = 0; i < values.length; i++) out[i] = denom > 0 ? Math.max(0, (cdf[q[i]] - cdfMin) / denom) : 0;
   return out;
+}
+
+const maskCache = new Map<string, Float32Array>();
+
+/** Weights in [0, 1] of the circular field of view (1 inside, feathered edge, 0 outside). */
+export function fieldOfViewMask(size: number, mask: { radius: number; feather: number }): Float32Array {
+  const key = `${size}:${mask.radius}:${mask.feather}`;
+  let w = maskCache.get(key);
+  if (!w) {
+    w = new Float32Array(size * size);
+    const c = size / 2;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const r = Math.hypot(x + 0.5 - c, y + 0.5 - c) / size;
+        w[y * size + x] = r <= mask.radius ? 1 : mask.feather > 0 ? Math.max(0, 1 - (r - mask.radius) / mask.feather) : 0;
+      }
+    }
+    maskCache.set(key, w);
+  }
+  return w;
 }
 
 /** Contrast step + linear map to spec.range. `values` are 0..255 floats (modified copy returned). */
 export function normalizeInput(values: Float32Array, spec: PreprocessingSpec): Float32Array {
-  const unit = spec.equalize === 'histogram' ? equalizeHistogram(values) : values.map((v) => v / 255);
+  const size = Math.round(Math.sqrt(values.length));
+  const fov = spec.mask ? fieldOfViewMask(size, spec.mask) : undefined;
+  const unit = spec.equalize === 'histogram' ? equalizeHistogram(values, fov) : values.map((v) => v / 255);
   const [lo, hi] = spec.range;
-  for (let i = 0; i < unit.length; i++) unit[i] = lo + unit[i] * (hi - lo);
+  for (let i = 0; i < unit.length; i++) unit[i] = lo + (fov ? unit[i] * fov[i] : unit[i]) * (hi - lo);
   return unit;
 }
 
