@@ -40,7 +40,7 @@ async function runOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Inputs, at
   return { values, shape };
 }
 
-function maxRelErr(a: Float32Array, b: Float32Array): number {
+function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let maxDiff = 0;
   let maxRef = 0;
   for (let i = 0; i < a.length; i++) {
@@ -143,6 +143,55 @@ describe('Depthwise conv gradients on wasm vs cpu', () => {
       await compare('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...common, inputShape: x.shape });
     });
   }
+});
+
+describe('faster stock kernels (Tile, MaxPoolGrad, Sum, Mean) on wasm vs cpu', () => {
+  it('Tile: several ranks and reps', async () => {
+    const cases: [number[], number[]][] = [
+      [[1, 1, 1, 5], [3, 4, 5, 1]],
+      [[2, 3], [2, 3]],
+      [[4], [3]],
+      [[2, 1, 3], [1, 4, 2]],
+      [[3, 2, 2, 1], [1, 1, 1, 4]],
+    ];
+    for (const [shape, reps] of cases) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      await compare('Tile', { x: { shape, data: rand(size) } }, { reps });
+    }
+    await tf.setBackend('wasm');
+    const ti = tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 1]);
+    expect(Array.from(ti.dataSync())).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    ti.dispose();
+  });
+
+  it('MaxPoolGrad: 2x2/2, 3x3/2 same, 3x3/1 valid, odd sizes, ties after ReLU', async () => {
+    const cases: [number[], number, number, 'same' | 'valid'][] = [
+      [[3, 8, 8, 4], 2, 2, 'valid'],
+      [[1, 9, 7, 3], 2, 2, 'valid'],
+      [[2, 9, 9, 2], 3, 2, 'same'],
+      [[1, 7, 8, 5], 3, 1, 'valid'],
+      [[2, 5, 5, 1], 2, 1, 'same'],
+    ];
+    for (const [shape, f, s, pad] of cases) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const xd = rand(size).map((v) => Math.max(0, v)); // many ties (zeros)
+      await tf.setBackend('cpu');
+      const out = tf.maxPool(tf.tensor4d(xd, shape as [number, number, number, number]), f, s, pad);
+      const outD = { shape: out.shape, data: out.dataSync().slice() as Float32Array };
+      out.dispose();
+      const dy = { shape: outD.shape, data: rand(outD.data.length) };
+      await compare('MaxPoolGrad', { dy, input: { shape, data: xd }, output: outD }, { filterSize: f, strides: s, pad });
+    }
+  });
+
+  it('Sum / Mean over leading axes (and fallback for other axes)', async () => {
+    const x = { shape: [3, 5, 4, 6], data: rand(360) };
+    for (const kernel of ['Sum', 'Mean']) {
+      for (const axis of [[0, 1, 2], [0], [1, 0], [3], [1, 2], [0, 1, 2, 3]]) {
+        for (const keepDims of [false, true]) await compare(kernel, { x }, { axis, keepDims });
+      }
+    }
+  });
 });
 
 describe('gradients through tf.grad (end to end)', () => {

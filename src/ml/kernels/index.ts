@@ -7,6 +7,7 @@ import {
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 } from './depthwise-grads';
+import { makeMaxPoolGrad, makeMean, makeSum, makeTile, wrapKernel } from './train-kernels';
 
 export {
   conv2DBackpropFilter,
@@ -19,8 +20,8 @@ export {
 export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads';
 
 /**
- * Kernels we install on 'wasm'. Conv2DBackpropInput already exists in tfjs-backend-wasm but is a
- * naive scalar loop (~10x slower than XNNPACK), so it is replaced as well.
+ * New kernels for 'wasm'. Conv2DBackpropInput already exists in tfjs-backend-wasm but is a naive
+ * scalar loop (~10x slower than XNNPACK), so it is replaced as well.
  */
 export const WASM_GRADIENT_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -29,12 +30,34 @@ export const WASM_GRADIENT_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
 ];
 
+/** Stock wasm kernels replaced by faster versions that fall back to the original when needed. */
+const WRAPPED = {
+  Tile: makeTile,
+  MaxPoolGrad: makeMaxPoolGrad,
+  Sum: makeSum,
+  Mean: makeMean,
+} as const;
+
+const installed = new Map<string, KernelConfig>();
+
+function install(config: KernelConfig): void {
+  const existing = getKernel(config.kernelName, config.backendName);
+  if (existing != null) unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(config);
+  installed.set(config.kernelName, config);
+}
+
 /** Idempotent: (re)installs our kernels on the wasm backend; safe to call any number of times. */
 export function registerWasmGradientKernels(): void {
   for (const config of WASM_GRADIENT_KERNELS) {
-    const existing = getKernel(config.kernelName, config.backendName);
-    if (existing?.kernelFunc === config.kernelFunc) continue;
-    if (existing != null) unregisterKernel(config.kernelName, config.backendName);
-    registerKernel(config);
+    if (getKernel(config.kernelName, config.backendName)?.kernelFunc === config.kernelFunc) continue;
+    install(config);
+  }
+  for (const [name, make] of Object.entries(WRAPPED)) {
+    const current = getKernel(name, 'wasm');
+    const ours = installed.get(name);
+    if (current != null && ours != null && current.kernelFunc === ours.kernelFunc) continue;
+    if (current == null) continue; // wasm backend package not loaded: nothing to speed up
+    install(wrapKernel(current, make));
   }
 }

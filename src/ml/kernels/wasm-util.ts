@@ -29,6 +29,19 @@ export function runKernel(
   return (Array.isArray(out) ? out[0] : out) as TensorInfo;
 }
 
+/** Like runKernel, for kernels with several outputs. */
+export function runKernelMulti(
+  backend: WasmBackendLike,
+  name: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo[] {
+  const k = getKernel(name, BACKEND);
+  if (k == null) throw new Error(`wasm gradient kernels: wasm kernel ${name} is not registered`);
+  const out = k.kernelFunc({ inputs, attrs, backend: backend as never });
+  return (Array.isArray(out) ? out : [out]) as TensorInfo[];
+}
+
 export function free(backend: WasmBackendLike, ...infos: (TensorInfo | null | undefined)[]): void {
   for (const t of infos) if (t != null) backend.disposeData(t.dataId);
 }
