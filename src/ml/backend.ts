@@ -1,0 +1,99 @@
+// Browser backend selection: WebGL (GPU; in a worker through OffscreenCanvas), then wasm (SIMD when
+// available), then plain JS cpu. Each backend is imported lazily so that a page that ends up on one
+// does not download the others. The wasm binaries are emitted by Vite as hashed assets of this
+// origin (no CDN) and are precached by the service worker.
+import * as tf from '@tensorflow/tfjs-core';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+
+export type BackendName = 'webgl' | 'wasm' | 'cpu';
+
+export const BACKEND_ORDER: readonly BackendName[] = ['webgl', 'wasm', 'cpu'];
+
+export interface BackendAttempt {
+  name: BackendName;
+  /** Why the backend was not used (undefined for the one that was). */
+  error?: string;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  attempts: BackendAttempt[];
+  /** Extra facts worth showing (e.g. "SIMD", "float32 textures"). */
+  details: string[];
+}
+
+let wasmPathsSet = false;
+
+async function registerBackend(name: BackendName): Promise<void> {
+  switch (name) {
+    case 'webgl':
+      await import('@tensorflow/tfjs-backend-webgl');
+      return;
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      if (!wasmPathsSet) {
+        // Threads need cross-origin isolation (SharedArrayBuffer), which a static host rarely
+        // provides; we ship only the single-threaded binaries, so never ask for the threaded one.
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+        wasm.setWasmPaths({
+          'tfjs-backend-wasm.wasm': wasmPlainUrl,
+          'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+          'tfjs-backend-wasm-threaded-simd.wasm': wasmSimdUrl,
+        });
+        wasmPathsSet = true;
+      }
+      return;
+    }
+    case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
+      return;
+  }
+}
+
+/** Runs a tiny computation and checks the numbers: some GPUs initialise but compute garbage. */
+async function selfTest(): Promise<void> {
+  const y = tf.tidy(() => tf.tensor2d([1, 2, 3, 4], [2, 2]).matMul(tf.tensor2d([0.5, -1, 2, 0.25], [2, 2])));
+  const v = await y.data();
+  y.dispose();
+  const expected = [4.5, -0.5, 9.5, -2];
+  if (expected.some((e, i) => Math.abs(v[i] - e) > 1e-4)) throw new Error(`self-test gave ${Array.from(v).join(', ')}`);
+}
+
+/**
+ * Activates the first backend of `order` that initialises and passes a self-test.
+ * WebGL without float32 render targets is skipped: half-float textures change the probabilities.
+ */
+export async function initBrowserBackend(order: readonly BackendName[] = BACKEND_ORDER): Promise<BackendInfo> {
+  const attempts: BackendAttempt[] = [];
+  for (const name of order) {
+    try {
+      await registerBackend(name);
+      const ok = await tf.setBackend(name);
+      if (!ok) throw new Error('initialisation failed');
+      await tf.ready();
+      const details: string[] = [];
+      if (name === 'webgl') {
+        if (!tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE')) throw new Error('no float32 render targets (half precision would change results)');
+        details.push(`WebGL ${tf.env().getNumber('WEBGL_VERSION')}`);
+      }
+      if (name === 'wasm') {
+        const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+        details.push(simd ? 'SIMD' : 'no SIMD');
+        const kernels = await import('./kernels/index');
+        kernels.registerWasmGradientKernels();
+      }
+      await selfTest();
+      attempts.push({ name });
+      return { name, attempts, details };
+    } catch (e) {
+      attempts.push({ name, error: (e as Error).message || String(e) });
+      try {
+        if (tf.findBackend(name)) tf.removeBackend(name);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  throw new Error(`no TensorFlow.js backend works here: ${attempts.map((a) => `${a.name}: ${a.error}`).join('; ')}`);
+}
