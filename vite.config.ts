@@ -1,11 +1,48 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
+import { modelDirPlugin, staticHeadersPlugin } from './scripts/lib/vite-plugins.ts';
 
 // base './' so the built site works from any sub-path (and from `vite preview`).
 export default defineConfig({
   base: './',
-  plugins: [react()],
+  plugins: [
+    react(),
+    modelDirPlugin(),
+    staticHeadersPlugin(),
+    // Offline + installable: workbox precaches the app shell, the wasm binaries and the model.
+    VitePWA({
+      injectRegister: false, // registered by src/ui/lib/sw.ts
+      registerType: 'autoUpdate',
+      includeAssets: ['icons/*.svg', 'icons/*.png'],
+      manifest: {
+        name: 'CXR Lab',
+        short_name: 'CXR Lab',
+        description: 'Chest X-ray classifier (covid / normal / pneumonia) that runs entirely in the browser. Research and education only; not for clinical use.',
+        start_url: './#/classify',
+        scope: './',
+        display: 'standalone',
+        background_color: '#f4f6f9',
+        theme_color: '#0b3d6e',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'icons/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest,json,bin}'],
+        // The model weights and the wasm binaries are bigger than workbox's 2 MiB default.
+        maximumFileSizeToCacheInBytes: 100 * 1024 * 1024,
+        navigateFallback: 'index.html',
+        skipWaiting: true,
+        clientsClaim: true,
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: false },
   test: {

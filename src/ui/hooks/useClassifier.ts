@@ -1,0 +1,92 @@
+// The page's handle on the inference worker: one worker and one loaded model for the whole app
+// (kept across page switches), with status and load progress for the UI. No ML here: the worker
+// does the work, this only tracks state.
+import { useSyncExternalStore } from 'react';
+import { InferenceClient, WorkerError, shippedModelUrl } from '../../worker/client';
+import type { ClassifyOptions, ClassifyResult, LoadPhase, MemoryInfo, ModelInfo, ModelSource } from '../../worker/protocol';
+import type { BackendName } from '../../ml/backend';
+import { Store } from '../lib/store';
+
+export type ModelStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+export interface ModelState {
+  status: ModelStatus;
+  phase: LoadPhase | null;
+  /** 0..1, or null when the current phase has no measurable progress. */
+  fraction: number | null;
+  loadedBytes: number | null;
+  totalBytes: number | null;
+  info: ModelInfo | null;
+  error: string | null;
+  source: ModelSource | null;
+}
+
+const initial: ModelState = { status: 'idle', phase: null, fraction: null, loadedBytes: null, totalBytes: null, info: null, error: null, source: null };
+
+export const modelStore = new Store<ModelState>(initial);
+
+let client: InferenceClient | null = null;
+let loading: Promise<ModelInfo> | null = null;
+
+export function getClient(): InferenceClient {
+  client ??= new InferenceClient();
+  return client;
+}
+
+/** Backend order from `?backend=wasm` or `?backend=cpu,wasm` (for comparisons and tests). */
+export function backendsFromUrl(search: string = window.location.search): BackendName[] | undefined {
+  const raw = new URLSearchParams(search).get('backend');
+  if (!raw) return undefined;
+  const names = raw.split(',').filter((n): n is BackendName => n === 'webgl' || n === 'wasm' || n === 'cpu');
+  return names.length ? names : undefined;
+}
+
+export function shippedSource(): ModelSource {
+  return { kind: 'url', baseUrl: shippedModelUrl() };
+}
+
+/** Loads a model (the shipped one by default) into the worker, replacing the current one. */
+export function loadModel(source: ModelSource = shippedSource()): Promise<ModelInfo> {
+  modelStore.set((s) => ({ ...initial, status: 'loading', phase: 'backend', source, info: s.info }));
+  performance.mark('cxr:model-load-start');
+  const p = getClient()
+    .load(source, {
+      backends: backendsFromUrl(),
+      onProgress: (ev) =>
+        modelStore.set((s) => ({ ...s, phase: ev.phase, fraction: ev.fraction, loadedBytes: ev.loadedBytes ?? s.loadedBytes, totalBytes: ev.totalBytes ?? s.totalBytes })),
+    })
+    .then(
+      (info) => {
+        performance.mark('cxr:model-ready');
+        modelStore.set((s) => ({ ...s, status: 'ready', phase: null, fraction: 1, info, error: null }));
+        return info;
+      },
+      (e: Error) => {
+        modelStore.set((s) => ({ ...s, status: 'error', phase: null, info: null, error: e.message }));
+        loading = null;
+        throw e;
+      },
+    );
+  loading = p;
+  return p;
+}
+
+/** Resolves once a model is loaded; starts loading the shipped model if nothing is loaded yet. */
+export function ensureModel(): Promise<ModelInfo> {
+  return loading ?? loadModel();
+}
+
+export function classifyFile(name: string, file: Blob | Uint8Array, options?: ClassifyOptions): Promise<ClassifyResult> {
+  return ensureModel().then(() => getClient().classify(name, file, options));
+}
+
+export function workerMemory(): Promise<MemoryInfo> {
+  return getClient().memory();
+}
+
+export { WorkerError };
+
+export function useClassifier() {
+  const state = useSyncExternalStore(modelStore.subscribe, modelStore.get);
+  return { ...state, load: loadModel, ensure: ensureModel, classify: classifyFile, memory: workerMemory };
+}

@@ -1,0 +1,56 @@
+// CSV export of the batch table (RFC 4180: quoted fields, CRLF line ends).
+import type { Row } from '../hooks/useBatch';
+
+export interface CsvContext {
+  classNames: string[];
+  backend: string;
+  modelVersion: string;
+}
+
+/** Quotes when needed; a leading = + - @ is neutralised so spreadsheets do not run it as a formula. */
+export function csvField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  let s = String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvHeader(classNames: string[]): string[] {
+  return ['file', ...classNames.map((c) => `prob_${c}`), 'label', 'uncertain', 'backend', 'model_version', 'inference_ms', 'status', 'error'];
+}
+
+export function rowsToCsv(rows: Row[], ctx: CsvContext): string {
+  const lines = [csvHeader(ctx.classNames).map(csvField).join(',')];
+  for (const r of rows) {
+    const p = r.result?.prediction;
+    const cells: (string | number | null | undefined)[] = [
+      r.name,
+      ...ctx.classNames.map((_, i) => (p ? p.probabilities[i].toFixed(6) : '')),
+      p?.label ?? '',
+      p ? String(p.uncertain) : '',
+      r.result?.backend ?? '',
+      r.model ?? (r.result ? ctx.modelVersion : ''),
+      r.result ? r.result.timings.inferenceMs.toFixed(1) : '',
+      r.status,
+      r.error ?? '',
+    ];
+    lines.push(cells.map(csvField).join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+export function downloadText(text: string, fileName: string, type = 'text/csv;charset=utf-8'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function timestampedName(prefix: string, ext: string, d = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${prefix}-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}.${ext}`;
+}

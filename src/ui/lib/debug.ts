@@ -1,0 +1,46 @@
+// Stable hooks for tests and the benchmark harness (production builds included; read-only state).
+//   window.cxrLab.memory()        → tf.memory() of the inference worker
+//   window.cxrLab.model()         → model state (status, backend, metadata)
+//   window.cxrLab.batch()         → batch rows
+//   window.cxrLab.preprocess(bytes) → the model input the worker computes for a file (no inference)
+//   window.cxrLab.firstResultShownMs → ms from navigation start to the first result on screen
+// Performance marks: 'cxr:model-load-start', 'cxr:model-ready', 'cxr:first-result-shown'.
+import { batchStore } from '../hooks/useBatch';
+import { ensureModel, getClient, modelStore, workerMemory } from '../hooks/useClassifier';
+import type { PreprocessResult } from '../../worker/protocol';
+
+export interface CxrLabDebug {
+  memory: typeof workerMemory;
+  model: typeof modelStore.get;
+  batch: typeof batchStore.get;
+  preprocess: (file: Blob | Uint8Array) => Promise<PreprocessResult>;
+  firstResultShownMs: number | null;
+}
+
+declare global {
+  interface Window {
+    cxrLab?: CxrLabDebug;
+  }
+}
+
+export function installDebugHooks(): void {
+  window.cxrLab = {
+    memory: workerMemory,
+    model: modelStore.get,
+    batch: batchStore.get,
+    preprocess: (file) => ensureModel().then(() => getClient().preprocess(file)),
+    firstResultShownMs: null,
+  };
+}
+
+export function markFirstResultShown(): void {
+  if (!window.cxrLab || window.cxrLab.firstResultShownMs !== null) return;
+  // After paint: the result is on screen, not just in the DOM.
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      if (!window.cxrLab || window.cxrLab.firstResultShownMs !== null) return;
+      performance.mark('cxr:first-result-shown');
+      window.cxrLab.firstResultShownMs = performance.now();
+    }, 0),
+  );
+}

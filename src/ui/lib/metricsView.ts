@@ -1,0 +1,58 @@
+// Reads metrics.json (written by `npm run evaluate`) tolerantly: the page shows whatever it finds
+// (confusion matrix, per-class metrics, AUCs, scalars) and never breaks on a field it does not know.
+import { perClassMetrics, type ConfusionSummary } from '../../core/metrics';
+
+export interface MetricsView {
+  split: string | null;
+  classNames: string[];
+  confusion: number[][] | null;
+  summary: ConfusionSummary | null;
+  /** One-vs-rest AUC per class (same order as classNames) when present. */
+  auc: (number | null)[] | null;
+  macroAuc: number | null;
+  /** Other top-level numbers / strings, for a generic table. */
+  scalars: [string, string | number][];
+}
+
+type Json = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMatrix = (v: unknown): v is number[][] =>
+  Array.isArray(v) && v.length > 0 && v.every((r) => Array.isArray(r) && r.length === v.length && r.every((x) => typeof x === 'number'));
+
+function pick(o: Json, keys: string[]): unknown {
+  for (const k of keys) if (k in o) return o[k];
+  return undefined;
+}
+
+export function readMetrics(json: unknown, fallbackClassNames: string[]): MetricsView {
+  let root: Json = isObj(json) ? json : {};
+  // Accept {test: {...}} or {splits: {test: {...}}} as well as a flat object.
+  const nested = pick(root, ['test', 'testSplit']) ?? (isObj(root.splits) ? (root.splits as Json).test : undefined);
+  const split = typeof root.split === 'string' ? root.split : nested ? 'test' : null;
+  if (isObj(nested)) root = { ...root, ...nested };
+  const classNames = Array.isArray(root.classNames) && root.classNames.every((c) => typeof c === 'string') ? (root.classNames as string[]) : fallbackClassNames;
+  let confusion = pick(root, ['confusion', 'confusionMatrix', 'confusion_matrix']);
+  if (isObj(confusion) && isMatrix(confusion.matrix)) confusion = confusion.matrix;
+  const matrix = isMatrix(confusion) && confusion.length === classNames.length ? confusion : null;
+  let auc: (number | null)[] | null = null;
+  let macroAuc: number | null = null;
+  const aucRaw = pick(root, ['auc', 'oneVsRestAuc', 'aucs']);
+  if (isObj(aucRaw)) {
+    if (Array.isArray(aucRaw.perClass)) auc = aucRaw.perClass.map((v) => (typeof v === 'number' ? v : null));
+    else auc = classNames.map((c) => (typeof aucRaw[c] === 'number' ? (aucRaw[c] as number) : null));
+    const m = aucRaw.macro ?? aucRaw.mean;
+    macroAuc = typeof m === 'number' ? m : null;
+  } else if (Array.isArray(aucRaw)) {
+    auc = aucRaw.map((v) => (typeof v === 'number' ? v : null));
+  }
+  const scalars: [string, string | number][] = [];
+  for (const [k, v] of Object.entries(root)) {
+    if ((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length < 200)) scalars.push([k, v]);
+  }
+  return { split, classNames, confusion: matrix, summary: matrix ? perClassMetrics(matrix) : null, auc, macroAuc, scalars };
+}
+
+export function fmt(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
+}

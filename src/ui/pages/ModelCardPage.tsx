@@ -1,0 +1,306 @@
+import { useEffect, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { parseModelMetadata, type ModelMetadata } from '../../core/metadata';
+import { fmt, readMetrics, type MetricsView } from '../lib/metricsView';
+import { ACK_KEY } from '../components/Disclaimer';
+
+type Load<T> = { state: 'loading' } | { state: 'ok'; value: T } | { state: 'missing'; reason: string };
+
+async function fetchJson(path: string): Promise<unknown> {
+  const res = await fetch(new URL(path, document.baseURI));
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const text = await res.text();
+  if (text.trimStart().startsWith('<')) throw new Error('not deployed (the server returned an HTML page)');
+  return JSON.parse(text);
+}
+
+function useJson<T>(path: string, parse: (json: unknown) => T): Load<T> {
+  const [v, setV] = useState<Load<T>>({ state: 'loading' });
+  useEffect(() => {
+    let alive = true;
+    fetchJson(path).then(
+      (j) => alive && setV({ state: 'ok', value: parse(j) }),
+      (e: Error) => alive && setV({ state: 'missing', reason: e.message }),
+    );
+    return () => {
+      alive = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [path]);
+  return v;
+}
+
+function ConfusionMatrix({ view }: { view: MetricsView }) {
+  const m = view.confusion!;
+  const max = Math.max(1, ...m.flat());
+  return (
+    <table className="confusion" data-testid="confusion-matrix">
+      <caption>Confusion matrix (rows: true class, columns: predicted class)</caption>
+      <thead>
+        <tr>
+          <td />
+          {view.classNames.map((c) => (
+            <th key={c} scope="col">
+              predicted {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {m.map((row, t) => (
+          <tr key={t}>
+            <th scope="row">true {view.classNames[t]}</th>
+            {row.map((n, p) => (
+              <td key={p} className={`confusion__cell${t === p ? ' confusion__cell--diag' : ''}`} data-level={Math.min(4, Math.floor((n / max) * 5))}>
+                {n}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Metrics({ view }: { view: MetricsView }) {
+  const s = view.summary;
+  const chartData = s
+    ? view.classNames.map((c, i) => ({ name: c, sensitivity: s.perClass[i].sensitivity ?? 0, specificity: s.perClass[i].specificity ?? 0, ppv: s.perClass[i].ppv ?? 0 }))
+    : [];
+  return (
+    <>
+      {s && (
+        <>
+          <p>
+            {view.split ? `${view.split} split` : 'Evaluation'}: <strong>{s.n}</strong> images, accuracy <strong data-testid="accuracy">{fmt(s.accuracy)}</strong>, macro F1{' '}
+            <strong>{fmt(s.macro.f1)}</strong>
+            {view.macroAuc !== null && (
+              <>
+                , macro AUC <strong>{fmt(view.macroAuc)}</strong>
+              </>
+            )}
+            .
+          </p>
+          <div className="table-scroll">
+            <table data-testid="per-class-metrics">
+              <caption>Per-class metrics (one class against the rest)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">class</th>
+                  <th scope="col" className="num">support</th>
+                  <th scope="col" className="num">sensitivity</th>
+                  <th scope="col" className="num">specificity</th>
+                  <th scope="col" className="num">PPV</th>
+                  <th scope="col" className="num">NPV</th>
+                  <th scope="col" className="num">F1</th>
+                  {view.auc && <th scope="col" className="num">AUC</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {view.classNames.map((c, i) => (
+                  <tr key={c}>
+                    <th scope="row">{c}</th>
+                    <td className="num">{s.perClass[i].support}</td>
+                    <td className="num">{fmt(s.perClass[i].sensitivity)}</td>
+                    <td className="num">{fmt(s.perClass[i].specificity)}</td>
+                    <td className="num">{fmt(s.perClass[i].ppv)}</td>
+                    <td className="num">{fmt(s.perClass[i].npv)}</td>
+                    <td className="num">{fmt(s.perClass[i].f1)}</td>
+                    {view.auc && <td className="num">{fmt(view.auc[i])}</td>}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <ConfusionMatrix view={view} />
+          <figure className="chart" aria-label="Bar chart of sensitivity, specificity and PPV per class (same numbers as the table)">
+            <ResponsiveContainer width="100%" height={240}>
+              <BarChart data={chartData}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="name" />
+                <YAxis domain={[0, 1]} />
+                <Tooltip />
+                <Legend />
+                <Bar dataKey="sensitivity" fill="#0b5cad" isAnimationActive={false} />
+                <Bar dataKey="specificity" fill="#2e7d32" isAnimationActive={false} />
+                <Bar dataKey="ppv" name="PPV" fill="#8a4b00" isAnimationActive={false} />
+              </BarChart>
+            </ResponsiveContainer>
+          </figure>
+        </>
+      )}
+      {!s && <p>metrics.json has no confusion matrix; its numbers are listed below.</p>}
+      {view.scalars.length > 0 && (
+        <details>
+          <summary>All summary values in metrics.json</summary>
+          <table>
+            <tbody>
+              {view.scalars.map(([k, v]) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  <td className="num">{typeof v === 'number' ? fmt(v, 4) : v}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      )}
+    </>
+  );
+}
+
+function History({ meta }: { meta: ModelMetadata }) {
+  const h = meta.training?.history;
+  if (!h || h.length < 2) return null;
+  const keys = Object.keys(h[0]).filter((k) => /loss|acc/i.test(k) && k !== 'epoch');
+  const data = h.map((row, i) => ({ epoch: row.epoch ?? i + 1, ...row }));
+  const colors = ['#0b5cad', '#c62828', '#2e7d32', '#8a4b00', '#5e35b1', '#00838f'];
+  return (
+    <figure className="chart" aria-label={`Training curves: ${keys.join(', ')} per epoch`}>
+      <ResponsiveContainer width="100%" height={240}>
+        <LineChart data={data}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="epoch" />
+          <YAxis />
+          <Tooltip />
+          <Legend />
+          {keys.map((k, i) => (
+            <Line key={k} dataKey={k} stroke={colors[i % colors.length]} dot={false} isAnimationActive={false} />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+      <figcaption className="muted">Training history from metadata.json</figcaption>
+    </figure>
+  );
+}
+
+export default function ModelCardPage() {
+  const meta = useJson('model/metadata.json', parseModelMetadata);
+  const classNames = meta.state === 'ok' ? meta.value.classNames : [];
+  const metrics = useJson('model/metrics.json', (j) => j);
+  const view = metrics.state === 'ok' ? readMetrics(metrics.value, classNames) : null;
+  const [ack] = useState(() => {
+    try {
+      return localStorage.getItem(ACK_KEY) === 'yes';
+    } catch {
+      return false;
+    }
+  });
+
+  return (
+    <article className="model-card" data-testid="model-card">
+      <section className="panel notice-inline" aria-labelledby="mc-notice">
+        <h2 id="mc-notice" className="panel__title">
+          Not for clinical use
+        </h2>
+        <p>
+          This model is for research and education. It has not been validated clinically, was trained on public images of uneven quality and provenance, and its
+          outputs must not inform the care of any patient. {ack ? 'You acknowledged this notice on this device.' : ''}
+        </p>
+      </section>
+
+      <section className="panel" aria-labelledby="mc-what">
+        <h2 id="mc-what" className="panel__title">
+          What the model is
+        </h2>
+        {meta.state === 'loading' && <p className="muted">Loading metadata.json…</p>}
+        {meta.state === 'missing' && (
+          <p role="alert" className="error-text">
+            metadata.json could not be read: {meta.reason}
+          </p>
+        )}
+        {meta.state === 'ok' && (
+          <dl className="facts">
+            <dt>Name</dt>
+            <dd data-testid="mc-name">{meta.value.name}</dd>
+            <dt>Version</dt>
+            <dd>{meta.value.version}</dd>
+            <dt>Task</dt>
+            <dd>{meta.value.task}</dd>
+            <dt>Classes</dt>
+            <dd>{meta.value.classNames.join(', ')}</dd>
+            <dt>Input</dt>
+            <dd>
+              {meta.value.preprocessing.inputSize}×{meta.value.preprocessing.inputSize} grayscale, centre crop {Math.round(meta.value.preprocessing.cropFraction * 100)}%,{' '}
+              {meta.value.preprocessing.equalize === 'histogram' ? 'histogram equalisation' : 'no equalisation'}
+              {meta.value.preprocessing.mask ? `, circular field-of-view mask (radius ${meta.value.preprocessing.mask.radius})` : ''}
+            </dd>
+            <dt>"Uncertain" below</dt>
+            <dd>{Math.round(meta.value.uncertainBelow * 100)}% top probability</dd>
+            {meta.value.trust && (
+              <>
+                <dt>Calibration</dt>
+                <dd>softmax temperature {fmt(meta.value.trust.temperature, 2)}</dd>
+              </>
+            )}
+            {meta.value.training?.date && (
+              <>
+                <dt>Trained</dt>
+                <dd>
+                  {meta.value.training.date}
+                  {meta.value.training.epochs ? `, ${meta.value.training.epochs} epochs` : ''}
+                  {meta.value.training.backend ? ` on ${meta.value.training.backend}` : ''}
+                </dd>
+              </>
+            )}
+            {meta.value.training?.gitCommit && (
+              <>
+                <dt>Code</dt>
+                <dd>commit {meta.value.training.gitCommit.slice(0, 12)}</dd>
+              </>
+            )}
+          </dl>
+        )}
+      </section>
+
+      <section className="panel" aria-labelledby="mc-data">
+        <h2 id="mc-data" className="panel__title">
+          Training data and its biases
+        </h2>
+        {meta.state === 'ok' && meta.value.training?.data && <p>{meta.value.training.data}</p>}
+        {meta.state === 'ok' && meta.value.notes && meta.value.notes.length > 0 && (
+          <ul>
+            {meta.value.notes.map((n, i) => (
+              <li key={i}>{n}</li>
+            ))}
+          </ul>
+        )}
+        <p>Known limitations of public COVID-19 chest X-ray collections, which apply to any model trained on them:</p>
+        <ul>
+          <li>Labels come from source metadata or folder names, not from a clinical review; some are wrong.</li>
+          <li>
+            Classes come from different hospitals, scanners and age groups (many pneumonia and normal images are pediatric), so a model can learn the source instead of
+            the disease. High test scores do not prove it sees the disease.
+          </li>
+          <li>COVID-19 images are mostly severe, hospitalised cases photographed from publications; mild cases are under-represented.</li>
+          <li>Only frontal (PA/AP) chest radiographs are in scope; other images give meaningless outputs.</li>
+        </ul>
+      </section>
+
+      <section className="panel" aria-labelledby="mc-metrics">
+        <h2 id="mc-metrics" className="panel__title">
+          Test-split metrics
+        </h2>
+        {metrics.state === 'loading' && <p className="muted">Loading metrics.json…</p>}
+        {metrics.state === 'missing' && (
+          <p data-testid="metrics-missing">
+            No evaluation results are published with this model yet (metrics.json: {metrics.reason}). Run <code>npm run evaluate</code> to produce them.
+          </p>
+        )}
+        {view && <Metrics view={view} />}
+        {meta.state === 'ok' && <History meta={meta.value} />}
+      </section>
+
+      <section className="panel" aria-labelledby="mc-use">
+        <h2 id="mc-use" className="panel__title">
+          Intended use
+        </h2>
+        <ul>
+          <li>Intended: teaching how image classifiers behave, exploring their failure modes, research on dataset bias and calibration.</li>
+          <li>Not intended: diagnosis, screening, triage or any decision about a person. Not a medical device.</li>
+          <li>All computation happens in your browser; no image or result is sent anywhere.</li>
+        </ul>
+      </section>
+    </article>
+  );
+}
