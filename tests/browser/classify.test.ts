@@ -1,0 +1,249 @@
+// The Classify page end to end, against the production build in headless Chromium.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import {
+  addFiles,
+  dropFiles,
+  ensureBuild,
+  hasData,
+  launchBrowser,
+  openApp,
+  readTable,
+  skipReason,
+  startPreview,
+  testImages,
+  waitForModel,
+  waitForRows,
+  workerMemory,
+  type BuildInfo,
+  type PreviewServer,
+} from './helpers';
+import { nodeReference } from './reference';
+
+if (!hasData()) console.warn(skipReason());
+
+describe.skipIf(!hasData())('Classify page', () => {
+  let build: BuildInfo;
+  let server: PreviewServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    build = await ensureBuild();
+    server = await startPreview();
+    browser = await launchBrowser();
+  });
+
+  // Contexts left open by a failing test are closed here, so one failure does not slow the next test.
+  afterEach(async () => {
+    for (const c of browser?.contexts() ?? []) await c.close().catch(() => {});
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('drops a covid and a normal test image: label and probabilities equal the Node prediction', async () => {
+    const files = [testImages('covid', 1)[0], testImages('normal', 1)[0]];
+    const reference = await nodeReference(files, build.modelDir);
+    const { page, context, problems, log } = await openApp(browser, server.url);
+    const backend = await waitForModel(page);
+    expect(backend).toBe('webgl');
+    await dropFiles(
+      page,
+      files.map((f) => ({ name: path.basename(f), buffer: fs.readFileSync(f) })),
+    );
+    await waitForRows(page, 2);
+    const shown = await readTable(page);
+    expect(shown).toHaveLength(2);
+    for (const ref of reference) {
+      const row = shown.find((r) => r.file === path.basename(ref.file));
+      expect(row, ref.file).toBeDefined();
+      expect(row!.status).toBe('done');
+      expect(row!.label).toBe(ref.label);
+      for (const [cls, p] of Object.entries(ref.probabilities)) expect(Math.abs(row!.probabilities[cls] - p), `${ref.file} ${cls}`).toBeLessThanOrEqual(1e-3);
+    }
+    // The detail card shows the model input thumbnail and bars for the latest result.
+    await expect.poll(() => page.getByTestId('result-card').getByTestId('model-input').count()).toBe(1);
+    // Results are announced.
+    expect(await page.getByTestId('announcer').innerText()).toMatch(/: (covid|normal|pneumonia) \d/);
+    expect(problems).toEqual([]);
+    expect(log.foreign()).toEqual([]);
+    await context.close();
+  });
+
+  it('a batch with one corrupt file and two good ones gives two results and one clear error', async () => {
+    const good = [testImages('pneumonia', 1)[0], testImages('normal', 2)[1]];
+    const { page, context } = await openApp(browser, server.url);
+    await addFiles(page, [
+      good[0],
+      { name: 'broken.jpg', buffer: Buffer.concat([fs.readFileSync(good[1]).subarray(0, 0), Buffer.from('this is not a picture at all')]) },
+      good[1],
+    ]);
+    await waitForRows(page, 3);
+    const rows = await readTable(page);
+    expect(rows.filter((r) => r.status === 'done')).toHaveLength(2);
+    const errors = rows.filter((r) => r.status === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].file).toBe('broken.jpg');
+    expect(errors[0].error).toBe('not an image');
+    await context.close();
+  });
+
+  it('gives clear reasons for an empty file, a truncated JPEG and a huge image, and the batch goes on', async () => {
+    const good = testImages('covid', 3)[2];
+    const jpeg = fs.readFileSync(good);
+    // A PNG header claiming 20000×15000 pixels: refused from the header, before decoding.
+    const hugePng = Buffer.from(fs.readFileSync(path.join(build.distDir, 'icons/icon-192.png')));
+    hugePng.writeUInt32BE(20000, 16);
+    hugePng.writeUInt32BE(15000, 20);
+    const { page, context } = await openApp(browser, server.url);
+    await addFiles(page, [
+      { name: 'empty.png', buffer: Buffer.alloc(0) },
+      { name: 'truncated.jpg', buffer: jpeg.subarray(0, 200) },
+      { name: 'huge.png', buffer: hugePng },
+      good,
+    ]);
+    await waitForRows(page, 4);
+    const rows = await readTable(page);
+    const byName = Object.fromEntries(rows.map((r) => [r.file, r]));
+    expect(byName['empty.png'].error).toBe('empty file');
+    expect(byName['truncated.jpg'].error).toMatch(/corrupt|could not decode/i);
+    expect(byName['huge.png'].error).toMatch(/^image too large: 20000×15000, limit/);
+    expect(byName[path.basename(good)].status).toBe('done');
+    await context.close();
+  });
+
+  it('exports a CSV whose content matches the table', async () => {
+    const files = [...testImages('covid', 2), ...testImages('pneumonia', 2)];
+    const { page, context } = await openApp(browser, server.url);
+    await addFiles(page, [...files, { name: 'notes.txt', buffer: Buffer.from('hello') }]);
+    await waitForRows(page, files.length + 1);
+    const table = await readTable(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    expect(download.suggestedFilename()).toMatch(/^cxr-lab-results-\d{8}-\d{6}\.csv$/);
+    const csv = fs.readFileSync((await download.path())!, 'utf8');
+    const lines = csv.trim().split(/\r\n/);
+    const header = lines[0].split(',');
+    expect(header.slice(0, 4)).toEqual(['file', 'prob_covid', 'prob_normal', 'prob_pneumonia']);
+    expect(header).toEqual(expect.arrayContaining(['label', 'backend', 'model_version', 'inference_ms', 'status', 'error']));
+    const records = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v])));
+    expect(records).toHaveLength(table.length);
+    const model = await page.evaluate(() => window.cxrLab!.model().info!);
+    for (const row of table) {
+      const rec = records.find((r) => r.file === row.file)!;
+      expect(rec, row.file).toBeDefined();
+      expect(rec.status).toBe(row.status);
+      if (row.status === 'done') {
+        expect(rec.label).toBe(row.label);
+        for (const [cls, p] of Object.entries(row.probabilities)) expect(Math.abs(Number(rec[`prob_${cls}`]) - p)).toBeLessThan(1e-6);
+        expect(rec.backend).toBe(model.backend.name);
+        expect(rec.model_version).toBe(`${model.metadata.name}@${model.metadata.version}`);
+        expect(Number(rec.inference_ms)).toBeGreaterThan(0);
+      } else {
+        expect(rec.error).toBe(row.error);
+      }
+    }
+    await context.close();
+  });
+
+  it('tf.memory().numTensors after 50 predictions equals the count after the first', async () => {
+    const files = testImages('normal', 50);
+    const { page, context } = await openApp(browser, server.url);
+    await addFiles(page, [files[0]]);
+    await waitForRows(page, 1);
+    const first = await workerMemory(page);
+    await addFiles(page, files.slice(1));
+    await waitForRows(page, 50);
+    const after = await workerMemory(page);
+    const rows = await readTable(page);
+    expect(rows.filter((r) => r.status === 'done')).toHaveLength(50);
+    expect(after.numTensors).toBe(first.numTensors);
+    expect(after.numBytes).toBe(first.numBytes);
+    await context.close();
+  });
+
+  it('a batch can be cancelled; the page stays responsive while it runs', async () => {
+    const files = testImages('pneumonia', 40);
+    const { page, context } = await openApp(browser, server.url);
+    await addFiles(page, files);
+    await page.waitForFunction(() => (window.cxrLab?.batch().runDone ?? 0) >= 2);
+    // Main thread responsiveness: a timer scheduled now fires promptly while the worker computes.
+    const lag = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const t0 = performance.now();
+          setTimeout(() => resolve(performance.now() - t0 - 50), 50);
+        }),
+    );
+    expect(lag).toBeLessThan(200);
+    await page.getByTestId('cancel').click();
+    await waitForRows(page, files.length);
+    const rows = await readTable(page);
+    expect(rows.filter((r) => r.status === 'cancelled').length).toBeGreaterThan(0);
+    expect(rows.every((r) => ['done', 'cancelled'].includes(r.status))).toBe(true);
+    await context.close();
+  });
+
+  it('works by keyboard and has no serious or critical axe violations', async () => {
+    const { page, context } = await openApp(browser, server.url, { acknowledge: false, waitForModel: false });
+    // The notice comes first and is acknowledged with the keyboard (its button has focus).
+    await page.getByTestId('notice').waitFor();
+    const noticeAxe = await new AxeBuilder({ page }).analyze();
+    expect(noticeAxe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('notice').count()).toBe(0);
+    await waitForModel(page);
+    // Tab to the drop zone and open the picker with Enter.
+    await page.getByTestId('dropzone').focus();
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+    await chooser.setFiles(testImages('covid', 1));
+    await waitForRows(page, 1);
+    const results = await new AxeBuilder({ page }).analyze();
+    const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    await page.getByTestId('nav-model').click();
+    await page.getByTestId('model-card').waitFor();
+    await page.getByTestId('mc-name').waitFor();
+    const card = await new AxeBuilder({ page }).analyze();
+    expect(card.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+    // The notice is remembered.
+    await page.reload();
+    await page.getByTestId('model-card').waitFor();
+    expect(await page.getByTestId('notice').count()).toBe(0);
+    await context.close();
+  });
+
+  it('whole session: only same-origin requests, no CSP violation; then offline reload still classifies', async () => {
+    // Own server, so that it can be shut down: after one visit the site must not need it at all.
+    const own = await startPreview();
+    const { page, context, log, problems } = await openApp(browser, own.url);
+    await addFiles(page, testImages('covid', 1));
+    await waitForRows(page, 1);
+    await page.getByTestId('nav-model').click();
+    await page.getByTestId('mc-name').waitFor();
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('nav-classify').click();
+    // The service worker has installed and controls the page (precache complete).
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    // Network off and server gone: the page reloads from the precache and classifies again.
+    await own.close();
+    await context.setOffline(true);
+    await page.reload();
+    const backend = await waitForModel(page);
+    expect(backend).toBeTruthy();
+    await addFiles(page, testImages('normal', 1));
+    await waitForRows(page, 1);
+    const rows = await readTable(page);
+    expect(rows.filter((r) => r.status === 'done').length).toBeGreaterThanOrEqual(1);
+    await context.setOffline(false);
+    expect(log.entries.length).toBeGreaterThan(5);
+    expect(log.foreign()).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
