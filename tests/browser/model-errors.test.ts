@@ -1,0 +1,67 @@
+// A missing or corrupt model gives a clear message on the page (never "Unexpected token <"), and
+// Retry recovers once the files are good. Requests are intercepted, so the service worker is blocked.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { ensureBuild, launchBrowser, openApp, startPreview, type BuildInfo, type PreviewServer } from './helpers';
+
+describe('model loading errors', () => {
+  let build: BuildInfo;
+  let server: PreviewServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    build = await ensureBuild();
+    server = await startPreview();
+    browser = await launchBrowser();
+  });
+
+  afterEach(async () => {
+    for (const c of browser?.contexts() ?? []) await c.close().catch(() => {});
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function openWithRoute(file: string, fulfil: Parameters<Page['route']>[1]): Promise<{ page: Page; message: string }> {
+    const { page, context } = await openApp(browser, server.url, { waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
+    // Route before the app's first request would be too late for a page already loading, so reload.
+    await context.route(`**/model/${file}`, fulfil);
+    await page.reload();
+    const error = page.getByTestId('model-error');
+    await error.waitFor({ timeout: 120_000 });
+    return { page, message: await error.innerText() };
+  }
+
+  it('model.json replaced by an HTML page (SPA fallback of a host without the model)', async () => {
+    const html = fs.readFileSync(path.join(build.distDir, 'index.html'));
+    const { message } = await openWithRoute('model.json', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+    expect(message).toMatch(/model\.json is missing or not JSON: the server returned an HTML page instead/);
+    expect(message).not.toMatch(/Unexpected token/);
+  });
+
+  it('metadata.json missing (HTTP 404)', async () => {
+    const { message } = await openWithRoute('metadata.json', (route) => route.fulfill({ status: 404, body: 'Not found' }));
+    expect(message).toMatch(/cannot read model file metadata\.json: HTTP 404/);
+  });
+
+  it('truncated weights, then Retry with the real file works', async () => {
+    const weights = fs.readFileSync(path.join(build.modelDir, 'weights.bin'));
+    let broken = true;
+    const { page } = await openWithRoute('weights.bin', (route) =>
+      broken ? route.fulfill({ status: 200, contentType: 'application/octet-stream', body: weights.subarray(0, weights.length >> 1) }) : route.continue(),
+    );
+    expect(await page.getByTestId('model-error').innerText()).toMatch(/weight files are corrupt or truncated: \d+ bytes, model\.json expects \d+/);
+    broken = false;
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.locator('[data-testid="model-status"][data-status="ready"]').waitFor({ timeout: 120_000 });
+  });
+
+  it('corrupt model.json (not valid JSON)', async () => {
+    const { message } = await openWithRoute('model.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"modelTopology": {' }));
+    expect(message).toMatch(/model\.json is corrupt/);
+  });
+});
