@@ -196,7 +196,7 @@ export async function decodeJpeg(bytes: Uint8Array): Promise<DecodedImage> {
   return applyOrientation(img, jpegOrientation(bytes));
 }
 
-/** Decodes PNG or JPEG bytes (the formats Node tools need); other formats get a clear reason. */
+/** Decodes PNG, JPEG or DICOM bytes (the formats Node tools need); other formats get a clear reason. */
 export async function decodeImageBytes(bytes: Uint8Array): Promise<DecodedImage> {
   if (bytes.length === 0) throw new ImageDecodeError('empty file');
   const format = sniffFormat(bytes);
@@ -205,6 +205,8 @@ export async function decodeImageBytes(bytes: Uint8Array): Promise<DecodedImage>
       return decodePng(bytes);
     case 'jpeg':
       return decodeJpeg(bytes);
+    case 'dicom':
+      return (await (await import('./dicom')).decodeDicom(bytes)).image;
     case 'unknown':
       throw new ImageDecodeError('not an image');
     default:
