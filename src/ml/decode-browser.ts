@@ -129,7 +129,8 @@ export async function decodeImageFile(input: Blob | Uint8Array): Promise<Browser
   if (bytes.length === 0) throw new ImageDecodeError('empty file');
   const format = sniffFormat(bytes);
   if (format === 'unknown') throw new ImageDecodeError('not an image');
-  if (format === 'dicom') throw new ImageDecodeError('DICOM files are not supported yet');
+  // DICOM (.dcm or any name carrying the DICM magic): the shared platform-neutral decoder.
+  if (format === 'dicom') return { image: (await (await import('./dicom')).decodeDicom(bytes)).image, format };
   const size = headerSize(bytes, format);
   if (size) checkImageSize(size.width, size.height);
   const image = format === 'png' ? await decodePng(bytes) : format === 'jpeg' ? await decodeJpegBrowser(bytes) : await decodeWithBitmap(bytes, format);
