@@ -111,22 +111,24 @@ export async function ensureBuild(): Promise<BuildInfo> {
   const modelDir = await testModelDir();
   if (process.env.CXR_SKIP_BUILD === '1') return { distDir: DIST_DIR, modelDir, built: false };
   const inputs = Math.max(...BUILD_INPUTS.map((p) => newestMtime(path.join(REPO_ROOT, p))), newestMtime(modelDir));
-  let stamp: { modelDir?: string; time?: number } = {};
+  let stamp: { modelDir?: string; time?: number; production?: boolean } = {};
   try {
     stamp = JSON.parse(fs.readFileSync(STAMP, 'utf8'));
   } catch {
     /* no stamp yet */
   }
-  const fresh = fs.existsSync(path.join(DIST_DIR, 'index.html')) && stamp.modelDir === modelDir && (stamp.time ?? 0) >= inputs;
+  const fresh = fs.existsSync(path.join(DIST_DIR, 'index.html')) && stamp.modelDir === modelDir && (stamp.time ?? 0) >= inputs && stamp.production === true;
   if (fresh) return { distDir: DIST_DIR, modelDir, built: false };
-  const env = { ...process.env };
+  // Vitest sets NODE_ENV=test, which would make `vite build` produce a non-production bundle
+  // (import.meta.env.PROD false: no service worker, React development build).
+  const env = { ...process.env, NODE_ENV: 'production' };
   if (modelDir === SHIPPED_MODEL_DIR) delete env.CXR_MODEL_DIR;
   else env.CXR_MODEL_DIR = modelDir;
   const started = Date.now();
   const r = spawnSync(VITE, ['build', '--logLevel', 'warn'], { cwd: REPO_ROOT, env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
   fs.mkdirSync(path.dirname(STAMP), { recursive: true });
-  fs.writeFileSync(STAMP, JSON.stringify({ modelDir, time: started }));
+  fs.writeFileSync(STAMP, JSON.stringify({ modelDir, time: started, production: true }));
   return { distDir: DIST_DIR, modelDir, built: true };
 }
 
@@ -397,4 +399,24 @@ export async function readTable(page: Page): Promise<ShownResult[]> {
 /** The inference worker's tf.memory(). */
 export function workerMemory(page: Page): Promise<{ numTensors: number; numBytes: number; backend: string | null }> {
   return page.evaluate(() => window.cxrLab!.memory());
+}
+
+/** Waits until the service worker is active and controls the page (precache complete). */
+export async function waitForServiceWorker(page: Page, timeout = 60_000): Promise<void> {
+  try {
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout, polling: 250 });
+  } catch (e) {
+    const state = await page
+      .evaluate(async () => {
+        const regs = await navigator.serviceWorker.getRegistrations();
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+        return JSON.stringify({
+          readyState: document.readyState,
+          loadEventEnd: nav?.loadEventEnd,
+          registrations: regs.map((r) => ({ scope: r.scope, active: r.active?.state, installing: r.installing?.state, waiting: r.waiting?.state })),
+        });
+      })
+      .catch((err: Error) => err.message);
+    throw new Error(`no service worker controls the page after ${timeout} ms; registrations: ${state}`, { cause: e });
+  }
 }
