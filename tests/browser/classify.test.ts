@@ -1,6 +1,7 @@
 // The Classify page end to end, against the production build in headless Chromium.
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
@@ -262,3 +263,192 @@ describe.skipIf(!hasData())('Classify page', () => {
     await context.close();
   });
 });
+
+/** A minimal GIF89a encoder (8-bit gray palette, LZW with a clear code every 250 pixels); frames are gray images. */
+function gif(width: number, height: number, frames: Uint8Array[]): Buffer {
+  const out: number[] = [...Buffer.from('GIF89a', 'latin1'), width & 255, width >> 8, height & 255, height >> 8, 0xf7, 0, 0];
+  for (let i = 0; i < 256; i++) out.push(i, i, i);
+  for (const px of frames) {
+    out.push(0x2c, 0, 0, 0, 0, width & 255, width >> 8, height & 255, height >> 8, 0, 8);
+    const bytes: number[] = [];
+    let acc = 0;
+    let bits = 0;
+    const emit = (code: number) => {
+      acc |= code << bits;
+      bits += 9;
+      while (bits >= 8) {
+        bytes.push(acc & 255);
+        acc >>= 8;
+        bits -= 8;
+      }
+    };
+    for (let i = 0; i < px.length; i++) {
+      if (i % 250 === 0) emit(256);
+      emit(px[i]);
+    }
+    emit(257);
+    if (bits > 0) bytes.push(acc & 255);
+    for (let i = 0; i < bytes.length; i += 255) {
+      const chunk = bytes.slice(i, i + 255);
+      out.push(chunk.length, ...chunk);
+    }
+    out.push(0);
+  }
+  out.push(0x3b);
+  return Buffer.from(out);
+}
+
+describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () => {
+  let build: BuildInfo;
+  let server: PreviewServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    build = await ensureBuild();
+    server = await startPreview();
+    browser = await launchBrowser();
+  });
+
+  afterEach(async () => {
+    for (const c of browser?.contexts() ?? []) await c.close().catch(() => {});
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('reads PNG (16-bit, palette), JPEG, WebP, BMP and GIF (first frame)', async () => {
+    const { decodeImageBytes } = await import('../../src/ml/decode');
+    const { toGray8 } = await import('../../src/ml/preprocess');
+    const { encode } = await import('fast-png');
+    const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(testImages('covid', 5)[4]))));
+    const { width, height } = gray;
+    const palette = Array.from({ length: 16 }, (_, i) => [i * 17, i * 17, i * 17] as [number, number, number]);
+    const indices = Uint8Array.from(gray.data, (v) => v >> 4);
+    const png16 = encode({ width, height, channels: 1, depth: 16, data: Uint16Array.from(gray.data, (v) => v * 257) });
+    const pngPalette = encode({ width, height, channels: 1, depth: 8, data: indices, palette });
+    const rgb = new Uint8Array(width * height * 3);
+    gray.data.forEach((v, i) => rgb.set([v, v, v], i * 3));
+    const { page } = await openApp(browser, server.url);
+    const webp = Buffer.from(
+      await page.evaluate(
+        async ({ w, h, px }) => {
+          const c = new OffscreenCanvas(w, h);
+          const ctx = c.getContext('2d')!;
+          const img = ctx.createImageData(w, h);
+          px.forEach((v, i) => img.data.set([v, v, v, 255], i * 4));
+          ctx.putImageData(img, 0, 0);
+          const blob = await c.convertToBlob({ type: 'image/webp', quality: 0.9 });
+          return Array.from(new Uint8Array(await blob.arrayBuffer()));
+        },
+        { w: width, h: height, px: Array.from(gray.data) },
+      ),
+    );
+    const inverted = Uint8Array.from(gray.data, (v) => 255 - v);
+    await addFiles(page, [
+      { name: 'x16.png', buffer: Buffer.from(png16) },
+      { name: 'palette.png', buffer: Buffer.from(pngPalette) },
+      { name: 'x.webp', buffer: webp },
+      { name: 'x.bmp', buffer: bmp24(width, height, rgb) },
+      { name: 'two-frames.gif', buffer: gif(width, height, [gray.data, inverted]) },
+      { name: 'one-frame.gif', buffer: gif(width, height, [gray.data]) },
+      testImages('covid', 5)[4],
+    ]);
+    await waitForRows(page, 7);
+    const rows = await page.evaluate(() =>
+      window.cxrLab!.batch().rows.map((r) => ({ name: r.name, status: r.status, error: r.error, format: r.result?.format, bitDepth: r.result?.bitDepth, p: r.result?.prediction.probabilities })),
+    );
+    expect(rows.map((r) => [r.name, r.status, r.error ?? null])).toEqual(rows.map((r) => [r.name, 'done', null]));
+    const by = Object.fromEntries(rows.map((r) => [r.name, r]));
+    expect(by['x16.png'].bitDepth).toBe(16);
+    expect([by['x.webp'].format, by['x.bmp'].format, by['one-frame.gif'].format]).toEqual(['webp', 'bmp', 'gif']);
+    // The GIF's first frame is classified (the second, inverted frame would give other numbers).
+    expect(by['two-frames.gif'].p).toEqual(by['one-frame.gif'].p);
+    // Lossless encodings of the same pixels give the JPEG's prediction.
+    const jpegP = by[path.basename(testImages('covid', 5)[4])].p!;
+    for (const name of ['x16.png', 'x.bmp', 'one-frame.gif']) by[name].p!.forEach((v, i) => expect(Math.abs(v - jpegP[i]), name).toBeLessThan(1e-4));
+  });
+
+  it.each(['wasm', 'cpu'] as const)('?backend=%s computes the same probabilities as Node', async (backend) => {
+    const files = [testImages('covid', 1)[0], testImages('pneumonia', 1)[0]];
+    const reference = await nodeReference(files, build.modelDir);
+    const { page } = await openApp(browser, `${server.url}?backend=${backend}`, { waitForModel: false });
+    expect(await waitForModel(page)).toBe(backend);
+    await addFiles(page, files);
+    await waitForRows(page, 2);
+    const rows = await readTable(page);
+    for (const ref of reference) {
+      const row = rows.find((r) => r.file === path.basename(ref.file))!;
+      expect(row.label).toBe(ref.label);
+      for (const [cls, p] of Object.entries(ref.probabilities)) expect(Math.abs(row.probabilities[cls] - p)).toBeLessThanOrEqual(1e-3);
+    }
+  });
+
+  it('falls back to wasm when WebGL is unavailable', async () => {
+    const noGpu = await launchBrowser([], { webgl: false });
+    try {
+      const { page } = await openApp(noGpu, server.url, { waitForModel: false });
+      expect(await waitForModel(page)).toBe('wasm');
+      // The fallback is visible to the user.
+      expect(await page.getByTestId('model-status').innerText()).toMatch(/fallback/);
+      await addFiles(page, testImages('normal', 1));
+      await waitForRows(page, 1);
+      expect((await readTable(page))[0].status).toBe('done');
+    } finally {
+      await noGpu.close();
+    }
+  });
+
+  it('works from a sub-path', async () => {
+    const sub = await startPreview({ base: '/some/sub/path/' });
+    try {
+      const { page, log } = await openApp(browser, sub.url);
+      await addFiles(page, testImages('covid', 1));
+      await waitForRows(page, 1);
+      expect((await readTable(page))[0].status).toBe('done');
+      expect(log.entries.every((e) => new URL(e.url).pathname.startsWith('/some/sub/path/'))).toBe(true);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('JavaScript loaded before the first prediction is at most 400 KB gzip; cold start is measured', async () => {
+    const { page, log } = await openApp(browser, server.url, { waitForModel: false });
+    await addFiles(page, testImages('covid', 1));
+    await waitForRows(page, 1);
+    await page.waitForFunction(() => window.cxrLab?.firstResultShownMs !== null);
+    const jsFiles = [...new Set(log.entries.filter((e) => e.url.endsWith('.js') && !e.fromServiceWorker).map((e) => new URL(e.url).pathname))].filter(
+      (p) => !/\/(sw|workbox-[^/]*)\.js$/.test(p),
+    );
+    const sizes = jsFiles.map((p) => ({ file: p, gzip: zlib.gzipSync(fs.readFileSync(path.join(build.distDir, p.replace(/^\//, '')))).length }));
+    const total = sizes.reduce((s, f) => s + f.gzip, 0);
+    const coldStartMs = await page.evaluate(() => window.cxrLab!.firstResultShownMs);
+    console.log(`JS before first prediction: ${(total / 1024).toFixed(1)} KiB gzip in ${sizes.length} files; first result shown ${Math.round(coldStartMs!)} ms after navigation (SwiftShader, includes the file input)`);
+    expect(total).toBeLessThanOrEqual(400 * 1024);
+  });
+});
+
+/** A bottom-up 24-bit BMP. */
+function bmp24(width: number, height: number, rgb: Uint8Array): Buffer {
+  const rowBytes = Math.ceil((width * 3) / 4) * 4;
+  const b = Buffer.alloc(54 + rowBytes * height);
+  b.write('BM', 0, 'latin1');
+  b.writeUInt32LE(b.length, 2);
+  b.writeUInt32LE(54, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(width, 18);
+  b.writeInt32LE(height, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(24, 28);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 3;
+      const d = 54 + (height - 1 - y) * rowBytes + x * 3;
+      b[d] = rgb[s + 2];
+      b[d + 1] = rgb[s + 1];
+      b[d + 2] = rgb[s];
+    }
+  }
+  return b;
+}

@@ -121,7 +121,7 @@ export async function ensureBuild(): Promise<BuildInfo> {
   if (fresh) return { distDir: DIST_DIR, modelDir, built: false };
   // Vitest sets NODE_ENV=test, which would make `vite build` produce a non-production bundle
   // (import.meta.env.PROD false: no service worker, React development build).
-  const env = { ...process.env, NODE_ENV: 'production' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
   if (modelDir === SHIPPED_MODEL_DIR) delete env.CXR_MODEL_DIR;
   else env.CXR_MODEL_DIR = modelDir;
   const started = Date.now();
@@ -199,16 +199,15 @@ export async function startPreview(opts: { base?: string } = {}): Promise<Previe
 // ---------------------------------------------------------------------------------------------
 
 /** Headless Chromium with WebGL through SwiftShader (no GPU needed) and no background traffic. */
-export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+export function launchBrowser(extraArgs: string[] = [], opts: { webgl?: boolean } = {}): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
       '--no-sandbox',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--ignore-gpu-blocklist',
+      // WebGL through SwiftShader; `webgl: false` removes GPU and software GL to test the fallback.
+      ...(opts.webgl === false ? ['--disable-gpu', '--disable-software-rasterizer'] : ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist']),
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
