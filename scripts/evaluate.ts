@@ -1,0 +1,433 @@
+// npm run evaluate -- --data <dir> [--split test] [--out file.json] [--json] [--model dir]
+//
+// Evaluates a model folder (model.json + weights + metadata.json, loaded through the same IO
+// handler as the browser) on a manifest-described image folder (manifest.csv with file,label[,split]
+// and optional source_repo). Prints a table; writes the full report (src/core/report.ts plus run
+// metadata) as JSON to --out, or to stdout with --json. public/model/metrics.json is written by this
+// command on the test split (scripts/train.ts runs it), never by hand.
+//
+// Exit codes: 0 done; 1 model cannot be loaded or nothing could be evaluated; 2 usage error, missing
+// or malformed manifest (the message names the line).
+import fs from 'node:fs';
+import path from 'node:path';
+import { execSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ManifestError, parseManifest } from '../src/core/manifest';
+import { createRng } from '../src/core/random';
+import { buildMetricsReport, cxrAgeGroup, CXR_AGE_GROUP_RULE, type MetricsReport } from '../src/core/report';
+import type { ModelMetadata } from '../src/core/metadata';
+import type { Classifier } from '../src/ml/classifier';
+import { preprocessGray } from '../src/ml/preprocess';
+import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
+// Modules that load tfjs (tf-node, node-io, dataset) are imported lazily, so that usage and
+// manifest errors are reported in a fraction of a second.
+import type { LoadedDataset, LoadedImage } from './lib/dataset';
+
+// The same locations as scripts/lib/node-io.ts (importing it would load tfjs).
+const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
+const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
+
+function logErr(...args: unknown[]): void {
+  process.stderr.write(args.map(String).join(' ') + '\n');
+}
+
+export const EVALUATE_USAGE = `usage: npm run evaluate -- [--data <dir>] [--split test|val|train|all] [--out file.json] [--json] [--model <dir>]
+                           [--batch 32] [--limit N] [--bootstrap 1000] [--seed 0] [--no-cache]
+  --data       folder holding manifest.csv (file,label[,split][,source_repo,...]); default ../shared/data/cxr
+  --split      rows of this split (default test; 'all', or a manifest without a split column, uses every row)
+  --out        write the JSON report to this file
+  --json       print the JSON report on stdout (the table then goes to stderr)
+  --model      model folder (model.json, weights, metadata.json); default public/model
+  --limit      evaluate a seeded, class-stratified subset of N images (development only)
+  --bootstrap  bootstrap iterations for the 95% intervals (default 1000)
+  --no-cache   decode every image again instead of using .cache/`;
+
+/** Usage or data errors: reported without a stack, exit code 2. */
+export class UsageError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Pieces shared with scripts/audit.ts
+// ---------------------------------------------------------------------------------------------
+
+/** Formats a number with `digits` decimals, '—' for null/undefined/NaN. */
+export function fmt(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
+}
+
+export function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+/** Path relative to the repository root when that is shorter (for reports that get committed). */
+export function displayPath(p: string): string {
+  const rel = path.relative(REPO_ROOT, p);
+  return rel === '' ? '.' : rel.length < p.length ? rel : p;
+}
+
+/** The command line as run, with absolute paths shortened relative to the repository root. */
+export function commandLine(script: string, argv: string[]): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  const parts = argv.map((a) => (path.isAbsolute(a) ? displayPath(a) : a));
+  return ['npx tsx', script, ...parts].map((p, i) => (i < 2 ? p : quote(p))).join(' ');
+}
+
+/**
+ * JSON with two-space indentation where it helps reading, but every array or object whose compact
+ * form fits in `width` characters on one line (ROC points, per-image score arrays stay dense).
+ */
+export function stringifyReport(value: unknown, width = 100): string {
+  const walk = (v: unknown, indent: string): string => {
+    const compact = JSON.stringify(v);
+    if (compact === undefined) return 'null';
+    if (v === null || typeof v !== 'object' || compact.length <= width) return compact;
+    const inner = indent + '  ';
+    if (Array.isArray(v)) {
+      // Arrays of primitives (per-image scores): one line however long.
+      if (v.every((x) => x === null || typeof x !== 'object')) return compact;
+      return `[\n${v.map((x) => inner + walk(x, inner)).join(',\n')}\n${indent}]`;
+    }
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${walk(x, inner)}`).join(',\n')}\n${indent}}`;
+  };
+  return walk(value, '');
+}
+
+export function gitCommit(): string | null {
+  try {
+    return execSync('git rev-parse HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Seeded subset with about the same number of images per class (round-robin over classes). */
+export function stratifiedSubset<T extends { entry: { labelIndex: number } }>(items: T[], n: number, nClasses: number, seed: number): T[] {
+  if (!(n > 0) || n >= items.length) return items;
+  const rng = createRng(seed);
+  const byClass = Array.from({ length: nClasses }, (_, c) => rng.shuffle(items.filter((x) => x.entry.labelIndex === c)));
+  const out: T[] = [];
+  for (let i = 0; out.length < n; i++) for (const cls of byClass) if (i < cls.length && out.length < n) out.push(cls[i]);
+  return out;
+}
+
+export interface SplitSelection {
+  /** Splits passed to loadDataset (undefined = every row). */
+  splits: string[] | undefined;
+  /** What the report calls it: a split name, or 'all'. */
+  name: string;
+  /** Rows of the manifest in the selection. */
+  rows: number;
+  manifestText: string;
+}
+
+/**
+ * Parses the manifest (ManifestError with the line on malformed input) and picks the split. A
+ * manifest without split values is evaluated whole, whatever --split says (with a note).
+ */
+export function selectSplit(dataDir: string, split: string, labels: readonly string[] | undefined): SplitSelection {
+  if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) throw new UsageError(`no manifest.csv in ${dataDir} (pass --data <folder holding manifest.csv>)`);
+  const file = path.join(dataDir, 'manifest.csv');
+  const text = fs.readFileSync(file, 'utf8');
+  const manifest = parseManifest(text, { labels, source: file });
+  const hasSplits = manifest.entries.some((e) => e.split !== undefined);
+  if (split === 'all' || !hasSplits) {
+    if (split !== 'all') logErr(`note: ${path.join(dataDir, 'manifest.csv')} has no split values; evaluating all ${manifest.entries.length} rows`);
+    return { splits: undefined, name: 'all', rows: manifest.entries.length, manifestText: text };
+  }
+  const rows = manifest.entries.filter((e) => e.split === split).length;
+  if (rows === 0) {
+    const present = [...new Set(manifest.entries.map((e) => e.split).filter(Boolean))].join(', ');
+    throw new UsageError(`no rows with split '${split}' in ${path.join(dataDir, 'manifest.csv')} (splits present: ${present}; or pass --split all)`);
+  }
+  return { splits: [split], name: split, rows, manifestText: text };
+}
+
+/** Loads a model folder the way the browser does; a readable message when it is missing or broken. */
+export async function loadModel(modelDir: string): Promise<Classifier> {
+  if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
+    throw new Error(`no model at ${displayPath(modelDir)} (model.json missing): train one with \`npm run train\` or pass --model <dir>`);
+  }
+  const { loadClassifierFromDir } = await import('./lib/node-io');
+  return loadClassifierFromDir(modelDir);
+}
+
+export interface BatchResult {
+  probabilities: number[][];
+  logits: number[][];
+  seconds: number;
+}
+
+/** Preprocesses (with `toInput`) and predicts in batches; timing covers both. */
+export async function predictImages(
+  classifier: Classifier,
+  images: LoadedImage[],
+  toInput: (image: LoadedImage) => Float32Array,
+  batchSize: number,
+  onProgress?: (done: number) => void,
+): Promise<BatchResult> {
+  const probabilities: number[][] = [];
+  const logits: number[][] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < images.length; i += batchSize) {
+    const batch = images.slice(i, i + batchSize);
+    const { predictions } = await classifier.predict(batch.map(toInput));
+    for (const p of predictions) {
+      probabilities.push(p.probabilities);
+      logits.push(p.logits);
+    }
+    onProgress?.(Math.min(images.length, i + batchSize));
+  }
+  return { probabilities, logits, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Groupings derivable from the manifest: source_repo, and age_group (see CXR_AGE_GROUP_RULE). */
+export function manifestGroups(images: LoadedImage[]): Record<string, (string | null)[]> {
+  const groups: Record<string, (string | null)[]> = {};
+  if (images.some((im) => im.entry.sourceRepo)) groups.source_repo = images.map((im) => im.entry.sourceRepo ?? null);
+  const ages = images.map((im) => cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group));
+  if (ages.some((a) => a !== 'unknown')) groups.age_group = ages;
+  return groups;
+}
+
+export function progressLogger(total: number, label: string): (done: number) => void {
+  let last = 0;
+  return (done) => {
+    const now = Date.now();
+    if (done === total || now - last > 2000) {
+      last = now;
+      if (process.stderr.isTTY) process.stderr.write(`\r${label} ${done}/${total}   ${done === total ? '\n' : ''}`);
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// evaluate
+// ---------------------------------------------------------------------------------------------
+
+export interface EvaluationJson extends MetricsReport {
+  meta: {
+    tool: string;
+    command: string;
+    date: string;
+    gitCommit: string | null;
+    split: string;
+    data: { dir: string; manifestHash: string; rowsInSelection: number; evaluated: number; skipped: number; limit: number | null };
+    model: {
+      dir: string;
+      name: string;
+      version: string;
+      temperature: number;
+      covidThreshold: number | null;
+      trainedOnManifestHash: string | null;
+      trainedAt: string | null;
+      gitCommit: string | null;
+    };
+    backend: string;
+    threads: number;
+    ageGroupRule: string | null;
+  };
+  throughput: { images: number; seconds: number; imagesPerSecond: number | null; batchSize: number; decodeSeconds: number; measures: string };
+  skipped: LoadedDataset['failures'];
+}
+
+function operatingPointFrom(metadata: ModelMetadata) {
+  const op = metadata.trust?.covidThreshold;
+  if (!op || !metadata.classNames.includes('covid') || !Number.isFinite(op.threshold)) return null;
+  const finite = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return {
+    className: 'covid',
+    threshold: op.threshold,
+    source: 'metadata.trust.covidThreshold',
+    targetSensitivity: finite(op.targetSensitivity),
+    valSensitivity: finite(op.valSensitivity),
+    valSpecificity: finite(op.valSpecificity),
+  };
+}
+
+export function formatEvaluation(r: EvaluationJson): string {
+  const lines: string[] = [];
+  const ci = r.confidenceIntervals;
+  const withCi = (v: number | null, iv: { lower: number | null; upper: number | null } | undefined) =>
+    iv && iv.lower !== null ? `${fmt(v)} (95% CI ${fmt(iv.lower)}–${fmt(iv.upper)})` : fmt(v);
+  lines.push(`CXR Lab evaluation: model ${r.meta.model.name} ${r.meta.model.version} (${r.meta.model.dir})`);
+  lines.push(`data ${r.meta.data.dir}, split ${r.meta.split}: ${r.n} images evaluated, ${r.skipped.length} skipped${r.meta.data.limit ? `, --limit ${r.meta.data.limit}` : ''}`);
+  lines.push('');
+  lines.push(`accuracy           ${withCi(r.accuracy, ci?.accuracy)}`);
+  lines.push(`balanced accuracy  ${fmt(r.balancedAccuracy)}`);
+  lines.push(`majority-class rate ${fmt(r.majorityClass?.rate ?? null)} (${r.majorityClass?.className ?? '—'})`);
+  lines.push(`macro AUC          ${withCi(r.macro.auc, ci?.macroAuc)}`);
+  lines.push('');
+  const w = Math.max(9, ...r.classNames.map((c) => c.length)) + 2;
+  lines.push(`${pad('class', w)}${['support', 'sens', 'spec', 'PPV', 'NPV', 'F1', 'AUC'].map((h) => pad(h, 8, true)).join('')}  AUC 95% CI`);
+  for (const c of r.classNames) {
+    const m = r.perClass[c];
+    const iv = ci?.auc[c];
+    lines.push(
+      `${pad(c, w)}${pad(String(m.support), 8, true)}${[m.sensitivity, m.specificity, m.ppv, m.npv, m.f1, m.auc].map((v) => pad(fmt(v), 8, true)).join('')}  ${iv && iv.lower !== null ? `${fmt(iv.lower)}–${fmt(iv.upper)}` : '—'}`,
+    );
+  }
+  lines.push('');
+  lines.push('confusion matrix (rows: true class, columns: predicted)');
+  lines.push(pad('', w) + r.classNames.map((c) => pad(c, w, true)).join(''));
+  r.confusionMatrix.forEach((row, t) => lines.push(pad(r.classNames[t], w) + row.map((v) => pad(String(v), w, true)).join('')));
+  lines.push('');
+  const cal = r.calibration;
+  lines.push(`calibration (top-label ECE, ${cal.bins} bins): ${fmt(cal.eceBefore)} before (T = 1) → ${fmt(cal.eceAfter)} after (T = ${fmt(cal.temperature)})`);
+  const op = r.operatingPoint;
+  if (op) {
+    lines.push(
+      `${op.className} operating point: threshold ${fmt(op.threshold, 4)} (${op.source}${op.targetSensitivity !== null ? `, chosen on val for sensitivity ${fmt(op.targetSensitivity, 2)}` : ''})`,
+    );
+    lines.push(`  on this split: sensitivity ${fmt(op.sensitivity)}  specificity ${fmt(op.specificity)}  PPV ${fmt(op.ppv)}  NPV ${fmt(op.npv)}  (tp ${op.tp}, fp ${op.fp}, fn ${op.fn}, tn ${op.tn})`);
+  } else {
+    lines.push('covid operating point: none (metadata.trust.covidThreshold is absent)');
+  }
+  for (const [name, groups] of Object.entries(r.groups)) {
+    lines.push('');
+    lines.push(`by ${name}${name === 'age_group' ? ' (rule: see meta.ageGroupRule)' : ''}`);
+    const gw = Math.min(60, Math.max(8, ...groups.map((g) => g.group.length))) + 2;
+    lines.push(`${pad(name, gw)}${pad('n', 6, true)}${pad('acc', 8, true)}  recall per class present (support)`);
+    for (const g of groups) {
+      const recalls = Object.entries(g.perClass)
+        .map(([c, s]) => `${c} ${fmt(s.recall)} (${s.support})`)
+        .join('  ');
+      lines.push(`${pad(g.group.length > gw - 2 ? g.group.slice(0, gw - 3) + '…' : g.group, gw)}${pad(String(g.n), 6, true)}${pad(fmt(g.accuracy), 8, true)}  ${recalls}`);
+    }
+  }
+  lines.push('');
+  const t = r.throughput;
+  lines.push(`throughput: ${t.images} images in ${fmt(t.seconds, 1)} s = ${fmt(t.imagesPerSecond, 1)} images/s (${t.measures}; ${r.meta.backend}, ${r.meta.threads} thread(s), batch ${t.batchSize})`);
+  if (r.skipped.length > 0) {
+    lines.push('');
+    lines.push(`skipped ${r.skipped.length} image(s):`);
+    for (const s of r.skipped) lines.push(`  ${s.file} (manifest line ${s.line}): ${s.reason}`);
+  }
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args: ParsedArgs = parseArgs(argv, ['json', 'no-cache', 'help']);
+  if (args.options.has('help')) {
+    process.stdout.write(EVALUATE_USAGE + '\n');
+    return 0;
+  }
+  if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}'\n${EVALUATE_USAGE}`);
+  const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
+  const modelDir = path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR));
+  const split = optString(args, 'split', 'test');
+  const outFile = args.options.has('out') ? path.resolve(optString(args, 'out', '')) : null;
+  if (args.options.get('out') === true) throw new UsageError('--out needs a file name');
+  const asJson = args.options.has('json');
+  const batchSize = Math.max(1, Math.floor(optNumber(args, 'batch', 32)));
+  const limit = Math.max(0, Math.floor(optNumber(args, 'limit', 0)));
+  const iterations = Math.floor(optNumber(args, 'bootstrap', 1000));
+  const seed = optNumber(args, 'seed', 0);
+  if (iterations < 1) throw new UsageError('--bootstrap must be at least 1');
+
+  // The manifest first: a malformed one fails fast (exit 2), before the model is loaded.
+  selectSplit(dataDir, split, undefined);
+
+  const { initNodeBackend, wasmThreadsCount } = await import('../src/ml/tf-node');
+  const { loadDataset } = await import('./lib/dataset');
+  const tf = await initNodeBackend('wasm');
+  const classifier = await loadModel(modelDir);
+  const { metadata } = classifier;
+  // Again with the model's class names (labels outside them are an error with the line number).
+  const selection = selectSplit(dataDir, split, metadata.classNames);
+
+  const tLoad = performance.now();
+  const dataset = await loadDataset(dataDir, { splits: selection.splits, labels: metadata.classNames, cache: !args.options.has('no-cache') });
+  const decodeSeconds = (performance.now() - tLoad) / 1000;
+  const images = stratifiedSubset(dataset.images, limit, metadata.classNames.length, seed);
+  if (images.length === 0) {
+    logErr(`nothing to evaluate: all ${dataset.failures.length} image(s) of split '${selection.name}' failed to load`);
+    for (const f of dataset.failures) logErr(`  ${f.file} (line ${f.line}): ${f.reason}`);
+    return 1;
+  }
+
+  const spec = metadata.preprocessing;
+  const result = await predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), batchSize, progressLogger(images.length, 'predicting'));
+  const groups = manifestGroups(images);
+  const report = buildMetricsReport({
+    classNames: metadata.classNames,
+    labels: images.map((im) => im.entry.labelIndex),
+    probabilities: result.probabilities,
+    logits: result.logits,
+    temperature: classifier.temperature,
+    groups,
+    operatingPoint: operatingPointFrom(metadata),
+    bootstrap: { iterations, seed },
+  });
+
+  const json: EvaluationJson = {
+    meta: {
+      tool: 'scripts/evaluate.ts',
+      command: commandLine('scripts/evaluate.ts', argv),
+      date: new Date().toISOString(),
+      gitCommit: gitCommit(),
+      split: selection.name,
+      data: {
+        dir: displayPath(dataDir),
+        manifestHash: dataset.manifestHash,
+        rowsInSelection: selection.rows,
+        evaluated: images.length,
+        skipped: dataset.failures.length,
+        limit: limit > 0 ? limit : null,
+      },
+      model: {
+        dir: displayPath(modelDir),
+        name: metadata.name,
+        version: metadata.version,
+        temperature: classifier.temperature,
+        covidThreshold: metadata.trust?.covidThreshold?.threshold ?? null,
+        trainedOnManifestHash: metadata.training?.manifestHash ?? null,
+        trainedAt: metadata.training?.date ?? null,
+        gitCommit: metadata.training?.gitCommit ?? null,
+      },
+      backend: tf.getBackend(),
+      threads: tf.getBackend() === 'wasm' ? wasmThreadsCount() : 1,
+      ageGroupRule: groups.age_group ? CXR_AGE_GROUP_RULE : null,
+    },
+    ...report,
+    throughput: {
+      images: images.length,
+      seconds: result.seconds,
+      imagesPerSecond: result.seconds > 0 ? images.length / result.seconds : null,
+      batchSize,
+      decodeSeconds,
+      measures: 'preprocessing + inference, decoding excluded (see decodeSeconds)',
+    },
+    skipped: dataset.failures,
+  };
+  classifier.dispose();
+
+  const table = formatEvaluation(json);
+  if (asJson && !outFile) {
+    process.stderr.write(table + '\n');
+    process.stdout.write(JSON.stringify(json) + '\n');
+  } else {
+    process.stdout.write(table + '\n');
+  }
+  if (outFile) {
+    fs.mkdirSync(path.dirname(outFile), { recursive: true });
+    fs.writeFileSync(outFile, stringifyReport(json) + '\n');
+    logErr(`wrote ${displayPath(outFile)}`);
+  }
+  return 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof ManifestError || e instanceof UsageError) {
+        logErr(`error: ${(e as Error).message}`);
+        process.exit(2);
+      }
+      logErr(`error: ${e instanceof Error ? e.message : String(e)}`);
+      if (process.env.CXR_DEBUG && e instanceof Error) logErr(e.stack);
+      process.exit(1);
+    },
+  );
+}

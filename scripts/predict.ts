@@ -1,0 +1,197 @@
+// npm run predict -- <files or folders...> [--json] [--model dir] [--batch 16]
+//
+// Classifies images with the shipped model (public/model by default), loaded as the browser loads
+// it, and prints calibrated probabilities (Classifier.predict: softmax(logits / temperature)).
+// Folders are walked recursively for .png/.jpg/.jpeg files (other files there are skipped silently);
+// files named explicitly are always tried, and an unreadable one gets an `error` entry.
+//
+// --json: stdout holds exactly one JSON array and nothing else (every log line goes to stderr):
+//   [{"file": "<path as given>", "label": "covid", "probabilities": {"covid": 0.91, "normal": 0.04, "pneumonia": 0.05}},
+//    {"file": "notes.txt", "error": "not an image"}]
+// The project .npmrc sets json=true so that `npm run predict -- … --json` prints npm's
+// "> cxr-lab@0.1.0 predict" banner on stderr, not stdout.
+//
+// Exit codes: 0 done (per-file errors are entries, not failures); 1 the model cannot be loaded;
+// 2 usage error.
+
+// Anything a dependency prints with console.log/info/debug must not reach stdout (the JSON contract).
+const rawWrite = process.stdout.write.bind(process.stdout);
+/** Writes to stdout and resolves once the data is handed to the OS (before process.exit). */
+const stdoutWrite = (text: string): Promise<void> => new Promise((resolve, reject) => rawWrite(text, (e) => (e ? reject(e) : resolve())));
+console.log = console.error;
+console.info = console.error;
+console.debug = console.error;
+
+const fs = await import('node:fs');
+const path = await import('node:path');
+const { parseArgs, optNumber, optString } = await import('./lib/args');
+const { DEFAULT_MODEL_DIR, loadClassifierFromDir, logErr, preprocessFile } = await import('./lib/node-io');
+
+const USAGE = `usage: npm run predict -- <files or folders...> [--json] [--model <dir>] [--batch 16]
+  folders are searched recursively for .png, .jpg and .jpeg files
+  --json    print one JSON array on stdout: [{"file", "label", "probabilities": {class: p}} | {"file", "error"}]
+  --model   model folder (model.json, weights, metadata.json); default public/model`;
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+
+export interface PredictEntry {
+  file: string;
+  label?: string;
+  probabilities?: Record<string, number>;
+  error?: string;
+}
+
+/** Files to classify, in argument order; folders expand to their images (sorted, recursive). */
+function collectTargets(paths: string[]): { file: string; error?: string }[] {
+  const targets: { file: string; error?: string }[] = [];
+  const walk = (dir: string, shown: string): string[] => {
+    const found: string[] = [];
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      logErr(`warning: cannot read folder ${shown}: ${(e as Error).message}`);
+      return found;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      const display = path.join(shown, entry.name);
+      if (entry.isDirectory()) found.push(...walk(full, display));
+      else if ((entry.isFile() || entry.isSymbolicLink()) && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) found.push(display);
+    }
+    return found;
+  };
+  for (const given of paths) {
+    let stat: import('node:fs').Stats;
+    try {
+      stat = fs.statSync(given);
+    } catch (e) {
+      targets.push({ file: given, error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message });
+      continue;
+    }
+    if (stat.isDirectory()) {
+      const files = walk(given, given);
+      if (files.length === 0) logErr(`warning: no .png/.jpg/.jpeg images in folder ${given}`);
+      targets.push(...files.map((file) => ({ file })));
+    } else {
+      targets.push({ file: given });
+    }
+  }
+  return targets;
+}
+
+function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOENT') return 'file not found';
+  if (err?.code === 'EISDIR') return 'is a folder';
+  if (err?.code === 'EACCES') return 'permission denied';
+  return err instanceof Error ? err.message : String(e);
+}
+
+function formatTable(entries: PredictEntry[], classNames: string[]): string {
+  const fw = Math.min(70, Math.max(4, ...entries.map((e) => e.file.length))) + 2;
+  const lw = Math.max(5, ...classNames.map((c) => c.length)) + 2;
+  const lines = [`${'file'.padEnd(fw)}${'label'.padEnd(lw)}${classNames.map((c) => c.padStart(Math.max(9, c.length + 2))).join('')}`];
+  for (const e of entries) {
+    const name = e.file.length > fw - 2 ? '…' + e.file.slice(e.file.length - fw + 3) : e.file;
+    if (e.error !== undefined) {
+      lines.push(`${name.padEnd(fw)}error: ${e.error}`);
+      continue;
+    }
+    lines.push(`${name.padEnd(fw)}${e.label!.padEnd(lw)}${classNames.map((c) => e.probabilities![c].toFixed(3).padStart(Math.max(9, c.length + 2))).join('')}`);
+  }
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['json', 'help']);
+  if (args.options.has('help')) {
+    logErr(USAGE);
+    return 0;
+  }
+  const asJson = args.options.has('json');
+  if (args.positional.length === 0) {
+    logErr(`error: no files or folders given\n${USAGE}`);
+    return 2;
+  }
+  const known = new Set(['json', 'help', 'model', 'batch']);
+  for (const key of args.options.keys()) {
+    if (!known.has(key)) {
+      logErr(`error: unknown option --${key}\n${USAGE}`);
+      return 2;
+    }
+  }
+  const modelDir = path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR));
+  const batchSize = Math.max(1, Math.floor(optNumber(args, 'batch', 16)));
+  const targets = collectTargets(args.positional);
+
+  if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
+    logErr(`error: no model at ${modelDir} (model.json missing): train one with \`npm run train\` or pass --model <dir>`);
+    return 1;
+  }
+  const { initNodeBackend } = await import('../src/ml/tf-node');
+  await initNodeBackend('wasm');
+  let classifier;
+  try {
+    classifier = await loadClassifierFromDir(modelDir);
+  } catch (e) {
+    logErr(`error: cannot load the model from ${modelDir}: ${(e as Error).message}`);
+    return 1;
+  }
+  const spec = classifier.metadata.preprocessing;
+  const classNames = classifier.classNames;
+
+  const entries: PredictEntry[] = [];
+  for (let i = 0; i < targets.length; i += batchSize) {
+    const batch = targets.slice(i, i + batchSize);
+    const inputs: Float32Array[] = [];
+    const slots: PredictEntry[] = [];
+    for (const t of batch) {
+      if (t.error !== undefined) {
+        entries.push({ file: t.file, error: t.error });
+        continue;
+      }
+      try {
+        inputs.push(await preprocessFile(t.file, spec));
+        const entry: PredictEntry = { file: t.file };
+        slots.push(entry);
+        entries.push(entry);
+      } catch (e) {
+        entries.push({ file: t.file, error: describeError(e) });
+      }
+    }
+    if (inputs.length > 0) {
+      const { predictions } = await classifier.predict(inputs);
+      predictions.forEach((p, j) => {
+        slots[j].label = p.label;
+        slots[j].probabilities = Object.fromEntries(classNames.map((c, k) => [c, p.probabilities[k]]));
+      });
+    }
+    if (!asJson && targets.length > batchSize && process.stderr.isTTY) process.stderr.write(`\r${Math.min(targets.length, i + batchSize)}/${targets.length}`);
+  }
+  if (!asJson && targets.length > batchSize && process.stderr.isTTY) process.stderr.write('\n');
+  classifier.dispose();
+
+  const failed = entries.filter((e) => e.error !== undefined).length;
+  if (asJson) {
+    // One array, one entry per line (easy to read and to grep, still a single JSON value).
+    await stdoutWrite(entries.length === 0 ? '[]\n' : `[\n${entries.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`);
+  } else {
+    await stdoutWrite(
+      formatTable(entries, classNames) +
+        '\n' +
+        `\n${entries.length - failed} image(s) classified${failed ? `, ${failed} could not be read` : ''}. Probabilities are calibrated (temperature ${classifier.temperature.toFixed(3)}). Research and education only; not for clinical use.\n`,
+    );
+  }
+  if (failed > 0 && asJson) logErr(`${failed} of ${entries.length} file(s) could not be read (see their "error" entries)`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    logErr(`error: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,253 @@
+// End-to-end checks of the evaluate and predict command lines on a tiny manifest folder built in a
+// temporary directory: a manifest.csv pointing at a few ../shared/data/cxr images, plus one corrupt
+// file and one missing entry. Runs against public/model when it exists, otherwise against a small
+// random-weight model this test builds and saves (buildClassifier + serializeModel + metadata.json).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest } from '../../src/core/manifest';
+import type { ModelMetadata } from '../../src/core/metadata';
+
+const REPO_ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
+const SHARED_CXR = path.resolve(REPO_ROOT, '../shared/data/cxr');
+const SHIPPED_MODEL = path.join(REPO_ROOT, 'public/model');
+const hasData = fs.existsSync(path.join(SHARED_CXR, 'manifest.csv'));
+const hasShippedModel = fs.existsSync(path.join(SHIPPED_MODEL, 'model.json'));
+const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
+const CLASSES = ['covid', 'normal', 'pneumonia'];
+
+if (!hasData) console.warn(`cli.test.ts: skipped, no data set at ${SHARED_CXR} (the CLI tests read a few of its images)`);
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command from the repository root (one wasm thread: the CI box has two cores). */
+function run(command: string, args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...process.env, CXR_WASM_THREADS: '1', FORCE_COLOR: '0' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const tsx = (script: string, args: string[]) => run(TSX, [path.join('scripts', script), ...args]);
+
+let tmp: string;
+let dataDir: string;
+let modelDir: string;
+const picked: { file: string; label: string; sourceRepo?: string }[] = [];
+
+/** Saves a small random-weight model the way the browser loads one. */
+async function buildTestModel(dir: string): Promise<void> {
+  const { initNodeBackend } = await import('../../src/ml/tf-node');
+  const { buildClassifier, LAYER_NAMES } = await import('../../src/ml/model');
+  const { serializeModel } = await import('../../src/ml/io');
+  const { DEFAULT_PREPROCESSING } = await import('../../src/ml/preprocess');
+  await initNodeBackend('cpu');
+  const model = buildClassifier({
+    inputSize: DEFAULT_PREPROCESSING.inputSize,
+    stages: [
+      { filters: 4, convs: 1 },
+      { filters: 8, convs: 1 },
+    ],
+    numClasses: 3,
+    dropout: 0,
+    l2: 0,
+    seed: 11,
+  });
+  const { modelJson, weights } = await serializeModel(model);
+  model.dispose();
+  const metadata: ModelMetadata = {
+    name: 'cli-test-random',
+    version: 'test-0',
+    task: 'test',
+    classNames: CLASSES,
+    input: { shape: [1, DEFAULT_PREPROCESSING.inputSize, DEFAULT_PREPROCESSING.inputSize, 1], dtype: 'float32', layout: 'NHWC' },
+    preprocessing: { ...DEFAULT_PREPROCESSING },
+    layers: { embedding: LAYER_NAMES.embedding, lastConv: LAYER_NAMES.lastConv, logits: LAYER_NAMES.logits },
+    uncertainBelow: 0.6,
+    trust: { temperature: 1.5, covidThreshold: { threshold: 0.3, targetSensitivity: 0.95, valSensitivity: 1, valSpecificity: 0.5 } },
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'model.json'), modelJson);
+  fs.writeFileSync(path.join(dir, 'weights.bin'), weights);
+  fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify(metadata));
+}
+
+function manifestLine(fields: string[]): string {
+  return fields.map((f) => (/[",\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
+}
+
+beforeAll(async () => {
+  if (!hasData) return;
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-cli-test-'));
+  dataDir = path.join(tmp, 'data');
+  fs.mkdirSync(dataDir);
+  // Two test-split images per class, first in manifest order (deterministic).
+  const shared = parseManifest(fs.readFileSync(path.join(SHARED_CXR, 'manifest.csv'), 'utf8'));
+  for (const label of CLASSES) {
+    for (const e of shared.entries.filter((x) => x.split === 'test' && x.label === label).slice(0, 2)) {
+      picked.push({ file: path.join(SHARED_CXR, e.file), label, sourceRepo: e.sourceRepo });
+    }
+  }
+  const trainRow = shared.entries.find((x) => x.split === 'train')!;
+  // Manifest paths are relative to the manifest's folder; extra columns are ignored.
+  const rows = [
+    ['file', 'label', 'split', 'source_repo', 'note'],
+    ...picked.map((p) => [path.relative(dataDir, p.file), p.label, 'test', p.sourceRepo ?? '', 'ok']),
+    ['corrupt.jpg', 'covid', 'test', 'test/corrupt', 'truncated JPEG'],
+    ['missing.jpg', 'normal', 'test', 'test/missing', 'not on disk'],
+    [path.relative(dataDir, path.join(SHARED_CXR, trainRow.file)), trainRow.label, 'train', trainRow.sourceRepo ?? '', 'other split'],
+  ];
+  fs.writeFileSync(path.join(dataDir, 'manifest.csv'), rows.map(manifestLine).join('\n') + '\n');
+  fs.writeFileSync(path.join(dataDir, 'corrupt.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]));
+  if (hasShippedModel) {
+    modelDir = SHIPPED_MODEL;
+  } else {
+    console.warn('cli.test.ts: public/model/model.json is absent; testing against a small random model built here');
+    modelDir = path.join(tmp, 'model');
+    await buildTestModel(modelDir);
+  }
+});
+
+afterAll(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasData)('evaluate CLI', () => {
+  it('reports every field, lists and skips corrupt and missing images', async () => {
+    const out = path.join(tmp, 'metrics.json');
+    const r = await tsx('evaluate.ts', ['--data', dataDir, '--split', 'test', '--model', modelDir, '--out', out, '--no-cache', '--bootstrap', '1000']);
+    expect(r.code, r.stderr).toBe(0);
+    // Human-readable table on stdout.
+    expect(r.stdout).toMatch(/accuracy/);
+    expect(r.stdout).toMatch(/confusion matrix/);
+    expect(r.stdout).toMatch(/corrupt\.jpg/);
+    const m = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(m.meta).toMatchObject({ tool: 'scripts/evaluate.ts', split: 'test' });
+    expect(m.meta.data.manifestHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.meta.data).toMatchObject({ rowsInSelection: 8, evaluated: 6, skipped: 2 });
+    expect(typeof m.meta.model.version).toBe('string');
+    expect(new Date(m.meta.date).getTime()).not.toBeNaN();
+    expect(m.meta.command).toContain('scripts/evaluate.ts');
+    expect(m.n).toBe(6);
+    expect(m.classNames).toEqual(CLASSES);
+    expect(m.accuracy).toBeGreaterThanOrEqual(0);
+    for (const c of CLASSES) {
+      expect(Object.keys(m.perClass[c]).sort()).toEqual(['auc', 'f1', 'fn', 'fp', 'npv', 'ppv', 'sensitivity', 'specificity', 'support', 'tn', 'tp']);
+      expect(m.perClass[c].support).toBe(2);
+      expect(m.roc[c].length).toBeGreaterThanOrEqual(2);
+      expect(m.roc[c].length).toBeLessThanOrEqual(200);
+      expect(m.roc[c][0]).toEqual({ fpr: 0, tpr: 0, threshold: null });
+      expect(m.samples.scores[c]).toHaveLength(6);
+    }
+    expect(m.confusionMatrix).toHaveLength(3);
+    expect(m.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(6);
+    expect(m.macro.auc).not.toBeUndefined();
+    expect(m.calibration.eceBefore).toBeGreaterThanOrEqual(0);
+    expect(m.calibration.eceAfter).toBeGreaterThanOrEqual(0);
+    expect(m.confidenceIntervals).toMatchObject({ level: 0.95, iterations: 1000, stratifiedBy: 'true class' });
+    expect(m.confidenceIntervals.accuracy.lower).toBeLessThanOrEqual(m.confidenceIntervals.accuracy.upper);
+    expect(m.confidenceIntervals.auc.covid).toHaveProperty('lower');
+    expect(m.samples.label).toEqual([0, 0, 1, 1, 2, 2]); // manifest order: 2 per class
+    expect(m.groups.source_repo.reduce((s: number, g: { n: number }) => s + g.n, 0)).toBe(6);
+    expect(m.groups).toHaveProperty('age_group');
+    expect(m.throughput.imagesPerSecond).toBeGreaterThan(0);
+    if (!hasShippedModel) expect(m.operatingPoint).toMatchObject({ className: 'covid', threshold: 0.3, source: 'metadata.trust.covidThreshold' });
+    // Corrupt and missing files are listed (with their manifest lines) and skipped.
+    expect(m.skipped).toHaveLength(2);
+    const byFile = Object.fromEntries(m.skipped.map((s: { file: string; line: number; reason: string }) => [s.file, s]));
+    expect(byFile['corrupt.jpg'].line).toBe(8);
+    expect(byFile['corrupt.jpg'].reason).toMatch(/JPEG|corrupt/i);
+    expect(byFile['missing.jpg']).toMatchObject({ line: 9, reason: 'file not found' });
+  });
+
+  it('--json without --out prints exactly one JSON document on stdout', async () => {
+    const r = await tsx('evaluate.ts', ['--data', dataDir, '--model', modelDir, '--json', '--no-cache', '--bootstrap', '1000']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.n).toBe(6);
+    expect(r.stderr).toMatch(/accuracy/); // the table moved to stderr
+  });
+
+  it('a malformed manifest exits 2 and names the line', async () => {
+    const bad = path.join(tmp, 'bad');
+    fs.mkdirSync(bad, { recursive: true });
+    fs.writeFileSync(path.join(bad, 'manifest.csv'), 'file,label,split\na.jpg,covid,test\nb.jpg,covd,test\n');
+    const r = await tsx('evaluate.ts', ['--data', bad, '--model', modelDir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 3/);
+    expect(r.stderr).toMatch(/covd/);
+    expect(r.stdout).toBe('');
+    fs.writeFileSync(path.join(bad, 'manifest.csv'), 'file,label\na.jpg,covid\nb.jpg,normal,extra\n');
+    const r2 = await tsx('evaluate.ts', ['--data', bad, '--model', modelDir]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/line 3: expected 2 fields, got 3/);
+    const r3 = await tsx('evaluate.ts', ['--data', path.join(tmp, 'nowhere'), '--model', modelDir]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/no manifest\.csv/);
+  });
+});
+
+describe.skipIf(!hasData)('predict CLI', () => {
+  function checkContract(stdout: string, given: string[]): Record<string, unknown>[] {
+    const parsed = JSON.parse(stdout); // throws if stdout holds anything but one JSON value
+    expect(Array.isArray(parsed)).toBe(true);
+    for (const e of parsed) {
+      expect(typeof e.file).toBe('string');
+      if ('error' in e) {
+        expect(Object.keys(e).sort()).toEqual(['error', 'file']);
+        expect(typeof e.error).toBe('string');
+      } else {
+        expect(Object.keys(e).sort()).toEqual(['file', 'label', 'probabilities']);
+        expect(Object.keys(e.probabilities)).toEqual(CLASSES);
+        const values = Object.values(e.probabilities) as number[];
+        expect(values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        const best = CLASSES[values.indexOf(Math.max(...values))];
+        expect(e.label).toBe(best);
+      }
+    }
+    expect(parsed.map((e: { file: string }) => e.file)).toEqual(given);
+    return parsed;
+  }
+
+  it('--json: stdout is exactly one array of the contract shape; a non-image gets an error entry', async () => {
+    const images = picked.slice(0, 3).map((p) => path.relative(REPO_ROOT, p.file));
+    const notImage = path.join(dataDir, 'manifest.csv');
+    const given = [...images, notImage, path.join(dataDir, 'corrupt.jpg'), 'no/such/file.png'];
+    const r = await tsx('predict.ts', [...given, '--json', '--model', modelDir]);
+    expect(r.code, r.stderr).toBe(0);
+    const parsed = checkContract(r.stdout, given);
+    expect(parsed[3]).toEqual({ file: notImage, error: 'not an image' });
+    expect(parsed[4].error).toMatch(/JPEG/);
+    expect(parsed[5]).toEqual({ file: 'no/such/file.png', error: 'file not found' });
+    expect(parsed.slice(0, 3).every((e) => 'label' in e)).toBe(true);
+  });
+
+  it('folders are walked for .png/.jpg/.jpeg only; through `npm run` too (banner kept off stdout)', async () => {
+    const folder = path.join(tmp, 'folder');
+    fs.mkdirSync(path.join(folder, 'nested'), { recursive: true });
+    fs.copyFileSync(picked[0].file, path.join(folder, 'one.jpg'));
+    fs.copyFileSync(picked[2].file, path.join(folder, 'nested', 'two.JPEG'));
+    fs.writeFileSync(path.join(folder, 'readme.txt'), 'not an image');
+    const r = await run('npm', ['run', 'predict', '--', folder, '--json', '--model', modelDir]);
+    expect(r.code, r.stderr).toBe(0);
+    checkContract(r.stdout, [path.join(folder, 'nested', 'two.JPEG'), path.join(folder, 'one.jpg')]);
+  });
+
+  it('without --json prints a table', async () => {
+    const r = await tsx('predict.ts', [path.relative(REPO_ROOT, picked[0].file), '--model', modelDir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/file\s+label\s+covid\s+normal\s+pneumonia/);
+    expect(r.stdout).toMatch(/1 image\(s\) classified/);
+  });
+});
