@@ -413,6 +413,33 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     }
   });
 
+  it('model card: metrics tables and confusion matrix from metrics.json, a clear note without it', async () => {
+    const { buildMetricsReport } = await import('../../src/core/report');
+    const labels = [0, 0, 0, 1, 1, 1, 1, 2, 2, 2];
+    const probabilities = labels.map((y, i) => [0, 1, 2].map((k) => (k === (i === 2 ? (y + 1) % 3 : y) ? 0.8 : 0.1)));
+    const report = buildMetricsReport({
+      classNames: ['covid', 'normal', 'pneumonia'],
+      labels,
+      probabilities,
+      groups: { source_repo: labels.map((y) => (y === 1 ? 'hospital-a' : 'hospital-b')) },
+      bootstrap: false,
+    });
+    const metrics = { ...report, meta: { split: 'test', date: '2026-01-01T00:00:00Z', model: { name: 'cxr-test', version: '9' } } };
+    const { page, context } = await openApp(browser, server.url, { hash: '#/model', waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
+    await page.getByTestId('metrics-missing').waitFor();
+    await context.route('**/model/metrics.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metrics) }));
+    await page.reload();
+    await page.getByTestId('confusion-matrix').waitFor();
+    const matrix = await page.getByTestId('confusion-matrix').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => Number(td.textContent))));
+    expect(matrix).toEqual(report.confusionMatrix);
+    expect(await page.getByTestId('accuracy').innerText()).toBe(report.accuracy!.toFixed(3));
+    await page.getByTestId('per-class-metrics').waitFor();
+    await page.getByTestId('group-source_repo').waitFor();
+    expect(await page.getByTestId('metrics-summary').innerText()).toMatch(/test split: 10 images/);
+    const axe = await new AxeBuilder({ page }).analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+  });
+
   it('JavaScript loaded before the first prediction is at most 400 KB gzip; cold start is measured', async () => {
     const { page, log } = await openApp(browser, server.url, { waitForModel: false });
     await addFiles(page, testImages('covid', 1));

@@ -1,6 +1,7 @@
 // Reads metrics.json (written by `npm run evaluate`) tolerantly: the page shows whatever it finds
 // (confusion matrix, per-class metrics, AUCs, scalars) and never breaks on a field it does not know.
 import { perClassMetrics, type ConfusionSummary } from '../../core/metrics';
+import type { CalibrationReport, ConfidenceIntervals, GroupReport, OperatingPointReport, RocPointJson } from '../../core/report';
 
 export interface MetricsView {
   split: string | null;
@@ -12,6 +13,17 @@ export interface MetricsView {
   macroAuc: number | null;
   /** Other top-level numbers / strings, for a generic table. */
   scalars: [string, string | number][];
+  // Fields of the report written by `npm run evaluate` (src/core/report.ts), null when absent.
+  balancedAccuracy: number | null;
+  majorityClass: { className: string; rate: number } | null;
+  intervals: ConfidenceIntervals | null;
+  calibration: CalibrationReport | null;
+  operatingPoint: OperatingPointReport | null;
+  roc: Record<string, RocPointJson[]> | null;
+  groups: Record<string, GroupReport[]> | null;
+  /** meta.model.version / meta.date of the evaluation run. */
+  evaluatedModel: string | null;
+  date: string | null;
 }
 
 type Json = Record<string, unknown>;
@@ -27,9 +39,10 @@ function pick(o: Json, keys: string[]): unknown {
 
 export function readMetrics(json: unknown, fallbackClassNames: string[]): MetricsView {
   let root: Json = isObj(json) ? json : {};
+  const meta = isObj(root.meta) ? root.meta : {};
   // Accept {test: {...}} or {splits: {test: {...}}} as well as a flat object.
   const nested = pick(root, ['test', 'testSplit']) ?? (isObj(root.splits) ? (root.splits as Json).test : undefined);
-  const split = typeof root.split === 'string' ? root.split : nested ? 'test' : null;
+  const split = typeof root.split === 'string' ? root.split : typeof meta.split === 'string' ? meta.split : nested ? 'test' : null;
   if (isObj(nested)) root = { ...root, ...nested };
   const classNames = Array.isArray(root.classNames) && root.classNames.every((c) => typeof c === 'string') ? (root.classNames as string[]) : fallbackClassNames;
   let confusion = pick(root, ['confusion', 'confusionMatrix', 'confusion_matrix']);
@@ -38,11 +51,21 @@ export function readMetrics(json: unknown, fallbackClassNames: string[]): Metric
   let auc: (number | null)[] | null = null;
   let macroAuc: number | null = null;
   const aucRaw = pick(root, ['auc', 'oneVsRestAuc', 'aucs']);
-  if (isObj(aucRaw)) {
+  const perClass = isObj(root.perClass) ? root.perClass : null;
+  if (perClass && classNames.every((c) => isObj(perClass[c]))) {
+    auc = classNames.map((c) => {
+      const v = (perClass[c] as Json).auc;
+      return typeof v === 'number' ? v : null;
+    });
+  }
+  if (isObj(root.macro) && typeof root.macro.auc === 'number') macroAuc = root.macro.auc;
+  if (auc) {
+    /* from the report */
+  } else if (isObj(aucRaw)) {
     if (Array.isArray(aucRaw.perClass)) auc = aucRaw.perClass.map((v) => (typeof v === 'number' ? v : null));
     else auc = classNames.map((c) => (typeof aucRaw[c] === 'number' ? (aucRaw[c] as number) : null));
     const m = aucRaw.macro ?? aucRaw.mean;
-    macroAuc = typeof m === 'number' ? m : null;
+    macroAuc = typeof m === 'number' ? m : macroAuc;
   } else if (Array.isArray(aucRaw)) {
     auc = aucRaw.map((v) => (typeof v === 'number' ? v : null));
   }
@@ -50,7 +73,25 @@ export function readMetrics(json: unknown, fallbackClassNames: string[]): Metric
   for (const [k, v] of Object.entries(root)) {
     if ((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length < 200)) scalars.push([k, v]);
   }
-  return { split, classNames, confusion: matrix, summary: matrix ? perClassMetrics(matrix) : null, auc, macroAuc, scalars };
+  const model = isObj(meta.model) ? meta.model : {};
+  return {
+    split,
+    classNames,
+    confusion: matrix,
+    summary: matrix ? perClassMetrics(matrix) : null,
+    auc,
+    macroAuc,
+    scalars,
+    balancedAccuracy: typeof root.balancedAccuracy === 'number' ? root.balancedAccuracy : null,
+    majorityClass: isObj(root.majorityClass) ? (root.majorityClass as unknown as MetricsView['majorityClass']) : null,
+    intervals: isObj(root.confidenceIntervals) ? (root.confidenceIntervals as unknown as ConfidenceIntervals) : null,
+    calibration: isObj(root.calibration) ? (root.calibration as unknown as CalibrationReport) : null,
+    operatingPoint: isObj(root.operatingPoint) ? (root.operatingPoint as unknown as OperatingPointReport) : null,
+    roc: isObj(root.roc) ? (root.roc as Record<string, RocPointJson[]>) : null,
+    groups: isObj(root.groups) ? (root.groups as Record<string, GroupReport[]>) : null,
+    evaluatedModel: typeof model.name === 'string' ? `${model.name}@${String(model.version)}` : null,
+    date: typeof meta.date === 'string' ? meta.date : null,
+  };
 }
 
 export function fmt(v: number | null | undefined, digits = 3): string {

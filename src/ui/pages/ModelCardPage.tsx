@@ -62,6 +62,101 @@ function ConfusionMatrix({ view }: { view: MetricsView }) {
   );
 }
 
+function ci(iv: { lower: number | null; upper: number | null } | null | undefined) {
+  return iv && iv.lower !== null && iv.upper !== null ? <span className="muted"> (95% CI {fmt(iv.lower)}–{fmt(iv.upper)})</span> : null;
+}
+
+const COLORS = ['#0b5cad', '#c62828', '#2e7d32', '#8a4b00', '#5e35b1', '#00838f'];
+
+function RocChart({ view }: { view: MetricsView }) {
+  const roc = view.roc;
+  if (!roc || !view.classNames.some((c) => roc[c]?.length)) return null;
+  return (
+    <figure className="chart" aria-label="ROC curves, one class against the rest (AUC values are in the table)">
+      <ResponsiveContainer width="100%" height={280}>
+        <LineChart>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="fpr" type="number" domain={[0, 1]} name="false positive rate" label={{ value: 'false positive rate', position: 'insideBottom', offset: -2 }} />
+          <YAxis dataKey="tpr" type="number" domain={[0, 1]} name="sensitivity" />
+          <Tooltip />
+          <Legend />
+          {view.classNames.map((c, i) =>
+            roc[c]?.length ? <Line key={c} data={roc[c]} dataKey="tpr" name={`${c} vs rest`} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} /> : null,
+          )}
+        </LineChart>
+      </ResponsiveContainer>
+      <figcaption className="muted">ROC curves on the {view.split ?? 'evaluation'} split</figcaption>
+    </figure>
+  );
+}
+
+function Groups({ view }: { view: MetricsView }) {
+  const groups = view.groups;
+  if (!groups || Object.keys(groups).length === 0) return null;
+  return (
+    <>
+      <h3>Performance by subgroup</h3>
+      <p className="muted">How accuracy varies with where an image comes from. Large gaps mean the model's behaviour depends on the source, not only on the disease.</p>
+      {Object.entries(groups).map(([name, rows]) => (
+        <div className="table-scroll" key={name}>
+          <table data-testid={`group-${name}`}>
+            <caption>By {name.replace(/_/g, ' ')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{name.replace(/_/g, ' ')}</th>
+                <th scope="col" className="num">images</th>
+                <th scope="col" className="num">accuracy</th>
+                {view.classNames.map((c) => (
+                  <th key={c} scope="col" className="num">
+                    true {c}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.slice(0, 15).map((g) => (
+                <tr key={g.group}>
+                  <th scope="row">{g.group}</th>
+                  <td className="num">{g.n}</td>
+                  <td className="num">{fmt(g.accuracy)}</td>
+                  {view.classNames.map((c) => (
+                    <td key={c} className="num">
+                      {g.labelCounts?.[c] ?? 0}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ))}
+    </>
+  );
+}
+
+function Calibration({ view }: { view: MetricsView }) {
+  const c = view.calibration;
+  const op = view.operatingPoint;
+  if (!c && !op) return null;
+  return (
+    <>
+      {c && (
+        <p>
+          Calibration: softmax temperature {fmt(c.temperature, 2)}; expected calibration error {fmt(c.eceBefore)} before and {fmt(c.eceAfter)} after temperature scaling ({c.bins}{' '}
+          bins).
+        </p>
+      )}
+      {op && (
+        <p data-testid="operating-point">
+          Operating point for "{op.className}": threshold {fmt(op.threshold)}
+          {op.targetSensitivity !== null ? ` (chosen on validation for sensitivity ${fmt(op.targetSensitivity, 2)})` : ''}; on this split sensitivity {fmt(op.sensitivity)},
+          specificity {fmt(op.specificity)}, PPV {fmt(op.ppv)}, NPV {fmt(op.npv)}.
+        </p>
+      )}
+    </>
+  );
+}
+
 function Metrics({ view }: { view: MetricsView }) {
   const s = view.summary;
   const chartData = s
@@ -71,15 +166,24 @@ function Metrics({ view }: { view: MetricsView }) {
     <>
       {s && (
         <>
-          <p>
-            {view.split ? `${view.split} split` : 'Evaluation'}: <strong>{s.n}</strong> images, accuracy <strong data-testid="accuracy">{fmt(s.accuracy)}</strong>, macro F1{' '}
-            <strong>{fmt(s.macro.f1)}</strong>
+          <p data-testid="metrics-summary">
+            {view.split ? `${view.split} split` : 'Evaluation'}: <strong>{s.n}</strong> images, accuracy <strong data-testid="accuracy">{fmt(s.accuracy)}</strong>
+            {ci(view.intervals?.accuracy)}
+            {view.balancedAccuracy !== null && <>, balanced accuracy <strong>{fmt(view.balancedAccuracy)}</strong></>}, macro F1 <strong>{fmt(s.macro.f1)}</strong>
             {view.macroAuc !== null && (
               <>
                 , macro AUC <strong>{fmt(view.macroAuc)}</strong>
+                {ci(view.intervals?.macroAuc)}
               </>
             )}
             .
+            {view.majorityClass && (
+              <>
+                {' '}
+                Always answering "{view.majorityClass.className}" would score {fmt(view.majorityClass.rate)}.
+              </>
+            )}
+            {view.evaluatedModel && <span className="muted"> Evaluated model: {view.evaluatedModel}{view.date ? `, ${view.date.slice(0, 10)}` : ''}.</span>}
           </p>
           <div className="table-scroll">
             <table data-testid="per-class-metrics">
@@ -113,6 +217,9 @@ function Metrics({ view }: { view: MetricsView }) {
             </table>
           </div>
           <ConfusionMatrix view={view} />
+          <Calibration view={view} />
+          <RocChart view={view} />
+          <Groups view={view} />
           <figure className="chart" aria-label="Bar chart of sensitivity, specificity and PPV per class (same numbers as the table)">
             <ResponsiveContainer width="100%" height={240}>
               <BarChart data={chartData}>
@@ -130,7 +237,7 @@ function Metrics({ view }: { view: MetricsView }) {
         </>
       )}
       {!s && <p>metrics.json has no confusion matrix; its numbers are listed below.</p>}
-      {view.scalars.length > 0 && (
+      {view.scalars.length > 0 && !view.summary && (
         <details>
           <summary>All summary values in metrics.json</summary>
           <table>
