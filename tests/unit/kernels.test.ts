@@ -184,6 +184,26 @@ describe('faster stock kernels (Tile, MaxPoolGrad, Sum, Mean) on wasm vs cpu', (
     }
   });
 
+  it('FusedBatchNorm with per-channel statistics (with and without scale/offset)', async () => {
+    const C = 6;
+    const x = { shape: [2, 5, 4, C], data: rand(240) };
+    const vec = (positive = false) => ({ shape: [C], data: rand(C).map((v) => (positive ? Math.abs(v) + 0.1 : v)) });
+    await compare('FusedBatchNorm', { x, mean: vec(), variance: vec(true), offset: vec(), scale: vec() }, { varianceEpsilon: 1e-3 });
+    await compare('FusedBatchNorm', { x, mean: vec(), variance: vec(true) }, { varianceEpsilon: 1e-3 });
+    const x1 = { shape: [3, 4, 1], data: rand(12) };
+    const v1 = { shape: [1], data: new Float32Array([0.5]) };
+    await compare('FusedBatchNorm', { x: x1, mean: v1, variance: v1, scale: v1 }, { varianceEpsilon: 1e-3 });
+  });
+
+  it('Identity shares data and stays correct after the source is disposed', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    b.dispose();
+  });
+
   it('Sum / Mean over leading axes (and fallback for other axes)', async () => {
     const x = { shape: [3, 5, 4, 6], data: rand(360) };
     for (const kernel of ['Sum', 'Mean']) {

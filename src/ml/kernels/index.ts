@@ -7,7 +7,15 @@ import {
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 } from './depthwise-grads';
-import { makeMaxPoolGrad, makeMean, makeSum, makeTile, wrapKernel } from './train-kernels';
+import {
+  makeFusedBatchNorm,
+  makeIdentity,
+  makeMaxPoolGrad,
+  makeMean,
+  makeSum,
+  makeTile,
+  wrapKernel,
+} from './train-kernels';
 
 export {
   conv2DBackpropFilter,
@@ -36,6 +44,8 @@ const WRAPPED = {
   MaxPoolGrad: makeMaxPoolGrad,
   Sum: makeSum,
   Mean: makeMean,
+  Identity: makeIdentity,
+  FusedBatchNorm: makeFusedBatchNorm,
 } as const;
 
 const installed = new Map<string, KernelConfig>();

@@ -8,7 +8,7 @@
 //                 over [0, 1, 2]); the stock kernel transposes first. Here a single streaming pass.
 // Each kernel falls back to the original wasm kernel for cases it does not handle.
 import { backend_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { f32Offset, heapF32, type WasmBackendLike } from './wasm-util';
+import { f32Offset, heapF32, heapU8, type WasmBackendLike } from './wasm-util';
 
 interface KernelArgs {
   inputs: Record<string, TensorInfo>;
@@ -47,7 +47,7 @@ export function makeTile(fallback: Fallback): (args: KernelArgs) => TensorInfo {
     const outShape = x.shape.map((d, i) => d * reps[i]);
     const out = backend.makeOutput(outShape, x.dtype);
     if (util.sizeFromShape(outShape) === 0) return out;
-    const heap = backend.wasm.HEAPU8; // after makeOutput (memory may have grown)
+    const heap = heapU8(backend); // after makeOutput (memory may have grown)
     const inStrides = util.computeStrides(x.shape).map((s) => s * bpe);
     const outStrides = util.computeStrides(outShape).map((s) => s * bpe);
     const rowBytes = x.shape[rank - 1] * bpe;
@@ -218,5 +218,71 @@ export function wrapKernel(
     setupFunc: original.setupFunc,
     disposeFunc: original.disposeFunc,
     kernelFunc: make(fallback) as unknown as KernelFunc,
+  };
+}
+
+/**
+ * Identity: the stock wasm kernel copies the whole buffer. The engine clones every tensor it saves
+ * for the backward pass (one Identity per saved activation), so share the (immutable) data
+ * instead, as the cpu backend does.
+ */
+export function makeIdentity(fallback: Fallback): (args: KernelArgs) => TensorInfo {
+  return (args) => {
+    const backend = args.backend as WasmBackendLike;
+    const x = args.inputs.x;
+    if (x.dtype === 'string') return fallback(args);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+  };
+}
+
+/**
+ * FusedBatchNorm with per-channel (last axis) statistics: out = x * a[c] + b[c], with
+ * a = scale / sqrt(variance + eps) and b = offset - mean * a precomputed per channel.
+ */
+export function makeFusedBatchNorm(fallback: Fallback): (args: KernelArgs) => TensorInfo {
+  return (args) => {
+    const backend = args.backend as WasmBackendLike;
+    const { x, mean, variance, offset, scale } = args.inputs;
+    const eps = Number(args.attrs.varianceEpsilon ?? 0.001);
+    if (x.dtype !== 'float32' || x.shape.length === 0) return fallback(args);
+    const C = x.shape[x.shape.length - 1];
+    const params = [mean, variance, offset, scale];
+    for (const p of params) {
+      if (p == null) continue;
+      const n = util.sizeFromShape(p.shape);
+      if (p.dtype !== 'float32' || (n !== C && n !== 1)) return fallback(args);
+    }
+    const total = util.sizeFromShape(x.shape);
+    const out = backend.makeOutput(x.shape.slice(), 'float32');
+    if (total === 0) return out;
+    const heap = heapF32(backend);
+    const at = (p: TensorInfo | undefined, c: number, def: number): number => {
+      if (p == null) return def;
+      const o = f32Offset(backend, p);
+      return util.sizeFromShape(p.shape) === 1 ? heap[o] : heap[o + c];
+    };
+    const a = new Float32Array(C);
+    const b = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const s = at(scale, c, 1) / Math.sqrt(at(variance, c, 0) + eps);
+      a[c] = s;
+      b[c] = at(offset, c, 0) - at(mean, c, 0) * s;
+    }
+    const xo = f32Offset(backend, x);
+    const oo = f32Offset(backend, out);
+    const rows = total / C;
+    if (C === 1) {
+      const a0 = a[0];
+      const b0 = b[0];
+      for (let i = 0; i < total; i++) heap[oo + i] = heap[xo + i] * a0 + b0;
+    } else {
+      for (let m = 0; m < rows; m++) {
+        const xb = xo + m * C;
+        const ob = oo + m * C;
+        for (let c = 0; c < C; c++) heap[ob + c] = heap[xb + c] * a[c] + b[c];
+      }
+    }
+    return out;
   };
 }

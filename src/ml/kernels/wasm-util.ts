@@ -8,7 +8,7 @@ import { getKernel, type DataType, type NamedAttrMap, type TensorInfo } from '@t
 /** The subset of BackendWasm that the gradient kernels use. */
 export interface WasmBackendLike {
   dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
-  wasm: { HEAPF32: Float32Array; HEAPU8: Uint8Array };
+  wasm: { HEAPF32: Float32Array; HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
   incRef(dataId: object): void;
@@ -58,9 +58,21 @@ export function f32Offset(backend: WasmBackendLike, t: TensorInfo): number {
  * an allocation can grow the wasm memory and detach previously taken views.
  */
 export function heapF32(backend: WasmBackendLike): Float32Array {
-  const h = backend.wasm.HEAPF32;
-  if (h != null && h.buffer === backend.wasm.HEAPU8.buffer && h.byteLength > 0) return h;
-  return new Float32Array(backend.wasm.HEAPU8.buffer);
+  return new Float32Array(heapBuffer(backend));
+}
+
+/** Byte view of the whole wasm heap (same caveat as heapF32). */
+export function heapU8(backend: WasmBackendLike): Uint8Array {
+  return new Uint8Array(heapBuffer(backend));
+}
+
+/**
+ * The current heap buffer. With the threaded build the memory is a growable SharedArrayBuffer
+ * and Module.HEAPU8 may lag behind a growth, so prefer the Memory object's own buffer.
+ */
+function heapBuffer(backend: WasmBackendLike): ArrayBufferLike {
+  const mem = backend.wasm.wasmMemory;
+  return mem != null ? mem.buffer : backend.wasm.HEAPU8.buffer;
 }
 
 export function reshape(backend: WasmBackendLike, x: TensorInfo, shape: number[]): TensorInfo {
