@@ -1,14 +1,15 @@
 // Training-speed benchmark on the tfjs wasm backend (with our gradient kernels).
 //   npm run bench:train                 # reference CNN + shipped architecture
 //   npm run bench:train -- --profile    # plus a per-kernel profile of one training step
-//   options: --steps N (timed steps, default 7, min 7), --warmup N (default 3), --batch N (16)
+//   options: --steps N (timed steps, default 7, min 7), --warmup N (default 3), --batch N (16),
+//            --threads N (XNNPACK threads; default CXR_WASM_THREADS or min(4, CPUs))
 // Prints images/s for a training step (Adam, trainOnBatch) and for inference (model.predict),
 // and the backward/forward ratio ((train step - forward) / forward). The LAST line is always
 // `reference-cnn: <N> images/s` (training throughput of the reference CNN).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initNodeBackend } from '../src/ml/tf-node';
+import { initNodeBackend, wasmThreadsCount } from '../src/ml/tf-node';
 
 type TF = Awaited<ReturnType<typeof initNodeBackend>>;
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
@@ -125,8 +126,11 @@ async function bench(tf: TF, name: string, model: LayersModel): Promise<Result> 
 }
 
 async function main(): Promise<void> {
-  const tf = await initNodeBackend('wasm');
-  console.log(`backend ${tf.getBackend()}, batch ${BATCH}, ${WARMUP} warm-up + ${STEPS} timed steps (median)`);
+  const threads = argValue('--threads', 0);
+  const tf = await initNodeBackend('wasm', threads > 0 ? { threads } : {});
+  console.log(
+    `backend ${tf.getBackend()} (${wasmThreadsCount()} thread(s)), batch ${BATCH}, ${WARMUP} warm-up + ${STEPS} timed steps (median)`,
+  );
 
   const ref = await bench(tf, 'reference-cnn', buildReferenceCnn(tf));
 

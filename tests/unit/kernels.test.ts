@@ -246,6 +246,9 @@ describe('leaks', () => {
     const dy1 = tf.tensor(rand(3 * 9 * 9 * 4), [3, 9, 9, 4]);
     const dy2 = tf.tensor(rand(3 * 5 * 5 * 4), [3, 5, 5, 4]);
     const dyDw = tf.tensor(rand(3 * 5 * 5 * 16), [3, 5, 5, 16]);
+    const small = tf.tensor(rand(8), [1, 1, 1, 8]);
+    const pooled = tf.tensor(rand(3 * 4 * 4 * 8), [3, 4, 4, 8]);
+    const vec = tf.tensor(rand(8).map((v) => Math.abs(v) + 0.1), [8]);
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const calls: [string, object, object][] = [
       ['Conv2DBackpropFilter', { x, dy: dy1 }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 4] }],
@@ -254,6 +257,12 @@ describe('leaks', () => {
       ['Conv2DBackpropInput', { dy: dy2, filter }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [3, 9, 9, 8] }],
       ['DepthwiseConv2dNativeBackpropFilter', { x, dy: dyDw }, { strides: 2, pad: 'same', dilations: 1, filterShape: [3, 3, 8, 2] }],
       ['DepthwiseConv2dNativeBackpropInput', { dy: dyDw, filter: dwFilter }, { strides: 2, pad: 'same', dilations: 1, inputShape: [3, 9, 9, 8] }],
+      ['Tile', { x: small }, { reps: [3, 9, 9, 1] }],
+      ['MaxPoolGrad', { dy: pooled, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' }],
+      ['Sum', { x }, { axis: [0, 1, 2], keepDims: false }],
+      ['Mean', { x }, { axis: [0, 1, 2], keepDims: true }],
+      ['FusedBatchNorm', { x, mean: vec, variance: vec, offset: vec, scale: vec }, { varianceEpsilon: 1e-3 }],
+      ['Identity', { x }, {}],
     ];
     for (const [kernel, inputs, attrs] of calls) {
       tf.dispose(tf.engine().runKernel(kernel, inputs as never, attrs as never) as never); // warm-up
@@ -267,7 +276,7 @@ describe('leaks', () => {
       expect(tf.memory().numTensors, kernel).toBe(before);
       expect(backend.numDataIds(), kernel).toBe(idsBefore);
     }
-    tf.dispose([x, filter, dwFilter, dy1, dy2, dyDw]);
+    tf.dispose([x, filter, dwFilter, dy1, dy2, dyDw, small, pooled, vec]);
   });
 
   it('splits large batches (im2col limit) without changing the result or leaking', async () => {
