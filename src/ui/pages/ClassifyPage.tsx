@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { DropZone } from '../components/DropZone';
 import { ModelStatus } from '../components/ModelStatus';
+import { ModelPicker } from '../components/ModelPicker';
 import { ProgressBar } from '../components/ProgressBar';
 import { ResultCard } from '../components/ResultCard';
 import { BatchTable, type TableFilter } from '../components/BatchTable';
@@ -60,7 +61,7 @@ export default function ClassifyPage() {
     <div className="classify">
       <div className="classify__side">
         <DropZone onFiles={batch.addFiles} />
-        <ModelStatus state={model} onRetry={() => void model.load().catch(() => {})} />
+        <ModelStatus state={model} onRetry={() => void model.load().catch(() => {})}><ModelPicker /></ModelStatus>
       </div>
       <div className="classify__main">
         <section className="panel" aria-labelledby="batch-title">

@@ -1,0 +1,60 @@
+// Model picker for the Classify page: the shipped model or any model saved in this browser (Train
+// page, or imported). Selecting one loads it into the inference worker from IndexedDB.
+import { useEffect, useId, useState } from 'react';
+import { listStoredModels, onStoredModelsChanged, readStoredModelFiles, type StoredModelSummary } from '../../ml/model-store';
+import { loadModel, shippedSource, useClassifier } from '../hooks/useClassifier';
+
+const SHIPPED = '__shipped__';
+const SAVED_PREFIX = 'saved: ';
+
+export function ModelPicker() {
+  const id = useId();
+  const model = useClassifier();
+  const [saved, setSaved] = useState<StoredModelSummary[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let alive = true;
+    const refresh = () =>
+      void listStoredModels().then(
+        (list) => alive && setSaved(list),
+        (e: Error) => alive && setError(e.message),
+      );
+    refresh();
+    const off = onStoredModelsChanged(refresh);
+    return () => {
+      alive = false;
+      off();
+    };
+  }, []);
+  const src = model.source;
+  const current = src?.kind === 'artifacts' && src.label.startsWith(SAVED_PREFIX) ? src.label.slice(SAVED_PREFIX.length) : SHIPPED;
+  const choose = async (value: string) => {
+    setError(null);
+    try {
+      if (value === SHIPPED) await loadModel(shippedSource());
+      else await loadModel({ kind: 'artifacts', files: await readStoredModelFiles(value), label: SAVED_PREFIX + value });
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  if (!saved.length && current === SHIPPED) return null;
+  return (
+    <div className="model-picker" data-testid="model-picker">
+      <label htmlFor={id}>Use model</label>{' '}
+      <select id={id} value={current} disabled={model.status === 'loading'} onChange={(e) => void choose(e.currentTarget.value)} data-testid="model-picker-select">
+        <option value={SHIPPED}>Shipped model</option>
+        {saved.map((m) => (
+          <option key={m.name} value={m.name}>
+            {m.name} ({m.classNames.join(', ')})
+          </option>
+        ))}
+        {current !== SHIPPED && !saved.some((m) => m.name === current) && <option value={current}>{current} (deleted)</option>}
+      </select>
+      {error && (
+        <p role="alert" className="error-text">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,681 @@
+// The Train page's state and actions: classes and their images, intake (folders, zips, per-class
+// drops), settings, the training run with its live history, preview, export and saved models. One
+// training worker for the whole app; the state lives outside React, so a run goes on (and its curves
+// are still there) when the teacher switches to another page and back. No ML here: the worker does it.
+import { useSyncExternalStore } from 'react';
+import { zipSync } from 'fflate';
+import { TrainClient } from '../../worker/train-client';
+import { shippedModelUrl } from '../../worker/client';
+import type { BaseInfo, EmbedStats, MemorySample, TrainEvent, TrainResult, TrainRun } from '../../worker/train-protocol';
+import { DEFAULT_BLOCK_CONFIG, DEFAULT_HEAD_CONFIG, type BlockConfig, type EpochLog, type HeadConfig } from '../../ml/finetune';
+import {
+  checkDataset,
+  expandZips,
+  intakeFromDataTransfer,
+  isZipFile,
+  labelByFolder,
+  nameProblem,
+  stratifiedSplit,
+  type DatasetCheck,
+  type IntakeFile,
+  type LabelledFile,
+  type Rejected,
+} from '../../ml/dataset-browser';
+import { deleteStoredModel, listStoredModels, onStoredModelsChanged, type StoredModelSummary } from '../../ml/model-store';
+import { backendsFromUrl } from './useClassifier';
+import { Store } from '../lib/store';
+
+export interface ClassEntry {
+  key: number;
+  name: string;
+}
+
+export type ImageStatus = 'queued' | 'ready' | 'error';
+
+export interface ImageEntry {
+  id: number;
+  classKey: number;
+  path: string;
+  status: ImageStatus;
+  error?: string;
+  /** 64×64 gray thumbnail of the model input (once embedded). */
+  thumb?: Uint8Array;
+}
+
+export interface TrainSettings {
+  valFraction: number;
+  /** Seeds the split, the initialisation, the shuffling, dropout and augmentation. */
+  seed: number;
+  head: HeadConfig;
+  blockEnabled: boolean;
+  block: BlockConfig;
+}
+
+export type RunStatus = 'idle' | 'training' | 'stopping' | 'done' | 'error';
+
+export interface RunState {
+  runId: number;
+  status: RunStatus;
+  stage: 'head' | 'block-prepare' | 'block' | 'compose' | null;
+  stageDetail: string | null;
+  history: EpochLog[];
+  classNames: string[];
+  trainCount: number;
+  valIds: number[];
+  valLabels: number[];
+  /** Latest validation probabilities: per epoch while training, of the kept model once done. */
+  valProbs: Float32Array | null;
+  /** Epoch the probabilities belong to. */
+  probsEpoch: number | null;
+  plannedEpochs: number;
+  result: TrainResult | null;
+  error: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  memory: MemorySample | null;
+}
+
+export interface PreviewEntry {
+  key: number;
+  name: string;
+  status: 'running' | 'done' | 'error';
+  probabilities?: number[];
+  classNames?: string[];
+  thumb?: Uint8Array;
+  error?: string;
+}
+
+export interface TrainerState {
+  base: { status: 'idle' | 'loading' | 'ready' | 'error'; info: BaseInfo | null; error: string | null };
+  classes: ClassEntry[];
+  images: ImageEntry[];
+  /** Files refused at intake (not images, not in a class folder, unreadable zips…). */
+  rejected: Rejected[];
+  intake: { busy: boolean; fraction: number | null; message: string | null };
+  embed: { stats: EmbedStats | null; startedAt: number | null; doneAt: number | null };
+  settings: TrainSettings;
+  run: RunState;
+  saved: StoredModelSummary[];
+  previews: PreviewEntry[];
+  /** Last user-facing message of an action (saved, downloaded, failed…). */
+  message: { kind: 'ok' | 'error'; text: string } | null;
+}
+
+export const DEFAULT_SETTINGS: TrainSettings = {
+  valFraction: 0.2,
+  seed: 42,
+  head: { ...DEFAULT_HEAD_CONFIG },
+  blockEnabled: false,
+  block: { ...DEFAULT_BLOCK_CONFIG },
+};
+
+const idleRun: RunState = {
+  runId: 0,
+  status: 'idle',
+  stage: null,
+  stageDetail: null,
+  history: [],
+  classNames: [],
+  trainCount: 0,
+  valIds: [],
+  valLabels: [],
+  valProbs: null,
+  probsEpoch: null,
+  plannedEpochs: 0,
+  result: null,
+  error: null,
+  startedAt: null,
+  finishedAt: null,
+  memory: null,
+};
+
+let nextClassKey = 1;
+let nextImageId = 1;
+let nextPreviewKey = 1;
+
+const initial: TrainerState = {
+  base: { status: 'idle', info: null, error: null },
+  classes: [
+    { key: nextClassKey++, name: 'Class 1' },
+    { key: nextClassKey++, name: 'Class 2' },
+  ],
+  images: [],
+  rejected: [],
+  intake: { busy: false, fraction: null, message: null },
+  embed: { stats: null, startedAt: null, doneAt: null },
+  settings: DEFAULT_SETTINGS,
+  run: idleRun,
+  saved: [],
+  previews: [],
+  message: null,
+};
+
+export const trainerStore = new Store<TrainerState>(initial);
+const set = (f: (s: TrainerState) => TrainerState) => trainerStore.set(f);
+
+// ---------------------------------------------------------------------------------------------
+// Worker
+// ---------------------------------------------------------------------------------------------
+
+let client: TrainClient | null = null;
+let initPromise: Promise<BaseInfo> | null = null;
+
+function onEvent(ev: TrainEvent): void {
+  switch (ev.type) {
+    case 'embedded': {
+      const byId = new Map(ev.results.map((r) => [r.id, r]));
+      set((s) => {
+        const images = s.images.map((im) => {
+          const r = byId.get(im.id);
+          if (!r) return im;
+          return r.error ? { ...im, status: 'error' as const, error: r.error } : { ...im, status: 'ready' as const, thumb: r.thumb };
+        });
+        const waiting = images.some((im) => im.status === 'queued');
+        return { ...s, images, embed: { ...s.embed, stats: ev.stats, doneAt: waiting ? null : performance.now() } };
+      });
+      return;
+    }
+    case 'stage':
+      set((s) => ({ ...s, run: { ...s.run, stage: ev.stage, stageDetail: ev.detail ?? null } }));
+      return;
+    case 'epoch':
+      // Coalesced: a fast head trains many epochs a second; the charts redraw a few times a second.
+      pendingEpochs.push(ev);
+      epochTimer ??= setTimeout(commitEpochs, Math.max(0, EPOCH_COMMIT_MS - (performance.now() - lastEpochCommit)));
+      return;
+  }
+}
+
+const EPOCH_COMMIT_MS = 200;
+let pendingEpochs: Extract<TrainEvent, { type: 'epoch' }>[] = [];
+let epochTimer: ReturnType<typeof setTimeout> | null = null;
+let lastEpochCommit = 0;
+
+function commitEpochs(): void {
+  if (epochTimer) clearTimeout(epochTimer);
+  epochTimer = null;
+  if (!pendingEpochs.length) return;
+  const batch = pendingEpochs;
+  pendingEpochs = [];
+  lastEpochCommit = performance.now();
+  const last = batch[batch.length - 1];
+  const probs = [...batch].reverse().find((b) => b.valProbs)?.valProbs ?? null;
+  set((s) => ({
+    ...s,
+    run: { ...s.run, history: [...s.run.history, ...batch.map((b) => b.log)], valProbs: probs ?? s.run.valProbs, probsEpoch: last.log.epoch, memory: last.memory },
+  }));
+}
+
+function getClient(): TrainClient {
+  client ??= new TrainClient(onEvent);
+  return client;
+}
+
+/** Starts the worker and loads the backbone (once). */
+export function ensureBase(): Promise<BaseInfo> {
+  if (initPromise) return initPromise;
+  set((s) => ({ ...s, base: { status: 'loading', info: null, error: null } }));
+  initPromise = getClient()
+    .init(shippedModelUrl(), backendsFromUrl())
+    .then(
+      (info) => {
+        set((s) => ({ ...s, base: { status: 'ready', info, error: null } }));
+        return info;
+      },
+      (e: Error) => {
+        initPromise = null;
+        set((s) => ({ ...s, base: { status: 'error', info: null, error: e.message } }));
+        throw e;
+      },
+    );
+  return initPromise;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classes and images
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULT_NAME = /^Class \d+$/;
+
+function sendImages(entries: { id: number; file: Blob }[]): void {
+  if (!entries.length) return;
+  set((s) => ({ ...s, embed: { ...s.embed, startedAt: s.embed.doneAt !== null || s.embed.startedAt === null ? performance.now() : s.embed.startedAt, doneAt: null } }));
+  void ensureBase()
+    .then(() => getClient().add(entries))
+    .catch((e: Error) => set((s) => ({ ...s, message: { kind: 'error', text: `Images could not be prepared: ${e.message}` } })));
+}
+
+/** Adds labelled files: classes are matched by name (case-insensitive) or created. */
+export function addLabelled(unordered: LabelledFile[], rejected: Rejected[] = []): void {
+  // Classes and images in a fixed order whatever order the browser listed the files in: class
+  // indices (and so the trained model) must not depend on it.
+  const cmp = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
+  const items = [...unordered].sort((a, b) => cmp(a.className, b.className) || cmp(a.path, b.path));
+  const toSend: { id: number; file: Blob }[] = [];
+  set((s) => {
+    let classes = s.classes;
+    const incoming = new Set(items.map((i) => i.className.toLowerCase()));
+    // Folder intake brings its own classes: drop the untouched default cards.
+    if (incoming.size) {
+      const used = new Set(s.images.map((im) => im.classKey));
+      classes = classes.filter((c) => used.has(c.key) || !DEFAULT_NAME.test(c.name) || incoming.has(c.name.toLowerCase()));
+    }
+    classes = [...classes];
+    const keyOf = new Map(classes.map((c) => [c.name.toLowerCase(), c.key]));
+    const images = [...s.images];
+    for (const it of items) {
+      let key = keyOf.get(it.className.toLowerCase());
+      if (key === undefined) {
+        key = nextClassKey++;
+        classes.push({ key, name: it.className });
+        keyOf.set(it.className.toLowerCase(), key);
+      }
+      const id = nextImageId++;
+      images.push({ id, classKey: key, path: it.path, status: 'queued' });
+      toSend.push({ id, file: it.file });
+    }
+    return { ...s, classes, images, rejected: [...s.rejected, ...rejected] };
+  });
+  sendImages(toSend);
+}
+
+async function withIntake<T>(message: string, f: (progress: (x: number) => void) => Promise<T>): Promise<T | undefined> {
+  set((s) => ({ ...s, intake: { busy: true, fraction: null, message }, message: null }));
+  try {
+    return await f((x) => set((s) => ({ ...s, intake: { ...s.intake, fraction: x } })));
+  } catch (e) {
+    set((s) => ({ ...s, message: { kind: 'error', text: (e as Error).message } }));
+    return undefined;
+  } finally {
+    set((s) => ({ ...s, intake: { busy: false, fraction: null, message: null } }));
+  }
+}
+
+/** A whole data set (folders and/or zips): labels come from the folder names. */
+export async function addDataset(files: IntakeFile[], extraRejected: Rejected[] = []): Promise<void> {
+  await withIntake(files.some((f) => isZipFile(f)) ? 'Reading the zip archive…' : 'Reading the folder…', async (progress) => {
+    const expanded = await expandZips(files, progress);
+    const labelled = labelByFolder(expanded.files);
+    addLabelled(labelled.items, [...extraRejected, ...expanded.rejected, ...labelled.rejected]);
+    if (!labelled.items.length) throw new Error('No images in class folders were found. Drop a folder that holds one sub-folder per class, or a .zip of it.');
+  });
+}
+
+/** Dropped on the data-set zone: call synchronously from the drop handler. */
+export function addDatasetFromDrop(dt: DataTransfer): Promise<void> {
+  const walking = intakeFromDataTransfer(dt);
+  return (async () => {
+    const { files, rejected } = await walking;
+    await addDataset(files, rejected);
+  })();
+}
+
+/** Files (or zips) dropped on a class card: they all belong to that class. */
+export async function addToClass(classKey: number, files: IntakeFile[]): Promise<void> {
+  await withIntake('Reading files…', async (progress) => {
+    const expanded = await expandZips(files, progress);
+    const rejected = [...expanded.rejected];
+    const cls = trainerStore.get().classes.find((c) => c.key === classKey);
+    if (!cls) return;
+    const items: LabelledFile[] = [];
+    for (const f of expanded.files) {
+      const problem = nameProblem(f.path);
+      if (problem) rejected.push({ path: f.path, reason: problem });
+      else items.push({ className: cls.name, path: f.path, file: f.file });
+    }
+    // By key, not by name: two cards may briefly share a name while the user types.
+    const toSend: { id: number; file: Blob }[] = [];
+    set((s) => {
+      const images = [...s.images];
+      for (const it of items) {
+        const id = nextImageId++;
+        images.push({ id, classKey, path: it.path, status: 'queued' });
+        toSend.push({ id, file: it.file });
+      }
+      return { ...s, images, rejected: [...s.rejected, ...rejected] };
+    });
+    sendImages(toSend);
+  });
+}
+
+export function addClass(): void {
+  set((s) => {
+    const names = new Set(s.classes.map((c) => c.name));
+    let n = s.classes.length + 1;
+    while (names.has(`Class ${n}`)) n++;
+    return { ...s, classes: [...s.classes, { key: nextClassKey++, name: `Class ${n}` }] };
+  });
+}
+
+export function renameClass(key: number, name: string): void {
+  set((s) => ({ ...s, classes: s.classes.map((c) => (c.key === key ? { ...c, name } : c)) }));
+}
+
+export function removeClass(key: number): void {
+  const ids = trainerStore.get().images.filter((im) => im.classKey === key).map((im) => im.id);
+  set((s) => ({ ...s, classes: s.classes.filter((c) => c.key !== key), images: s.images.filter((im) => im.classKey !== key) }));
+  if (ids.length && client) void client.remove(ids);
+}
+
+export function removeImages(ids: number[]): void {
+  const gone = new Set(ids);
+  set((s) => ({ ...s, images: s.images.filter((im) => !gone.has(im.id)) }));
+  if (ids.length && client) void client.remove(ids);
+}
+
+export function clearSkipped(): void {
+  const ids = trainerStore.get().images.filter((im) => im.status === 'error').map((im) => im.id);
+  set((s) => ({ ...s, rejected: [] }));
+  removeImages(ids);
+}
+
+export function clearDataset(): void {
+  const ids = trainerStore.get().images.map((im) => im.id);
+  set((s) => ({
+    ...s,
+    classes: [
+      { key: nextClassKey++, name: 'Class 1' },
+      { key: nextClassKey++, name: 'Class 2' },
+    ],
+    images: [],
+    rejected: [],
+    embed: { stats: s.embed.stats, startedAt: null, doneAt: null },
+  }));
+  if (ids.length && client) void client.remove(ids);
+}
+
+export function updateSettings(patch: Partial<Omit<TrainSettings, 'head' | 'block'>> & { head?: Partial<HeadConfig>; block?: Partial<BlockConfig> }): void {
+  set((s) => ({
+    ...s,
+    settings: {
+      ...s.settings,
+      ...patch,
+      head: { ...s.settings.head, ...(patch.head ?? {}) },
+      block: { ...s.settings.block, ...(patch.block ?? {}) },
+    },
+  }));
+}
+
+export function resetSettings(): void {
+  set((s) => ({ ...s, settings: { ...DEFAULT_SETTINGS, head: { ...DEFAULT_SETTINGS.head }, block: { ...DEFAULT_SETTINGS.block } } }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived data
+// ---------------------------------------------------------------------------------------------
+
+export interface ClassSummary {
+  key: number;
+  name: string;
+  ready: number;
+  queued: number;
+  failed: number;
+}
+
+export function classSummaries(s: Pick<TrainerState, 'classes' | 'images'>): ClassSummary[] {
+  const m = new Map(s.classes.map((c) => [c.key, { key: c.key, name: c.name, ready: 0, queued: 0, failed: 0 }]));
+  for (const im of s.images) {
+    const c = m.get(im.classKey);
+    if (!c) continue;
+    if (im.status === 'ready') c.ready++;
+    else if (im.status === 'queued') c.queued++;
+    else c.failed++;
+  }
+  return s.classes.map((c) => m.get(c.key)!);
+}
+
+export interface PlannedSplit {
+  classNames: string[];
+  train: { ids: number[]; labels: number[] };
+  val: { ids: number[]; labels: number[] };
+  perClass: { name: string; train: number; val: number }[];
+}
+
+/** The split a run would use now: ready images only, classes in card order. */
+export function planSplit(s: Pick<TrainerState, 'classes' | 'images' | 'settings'>): PlannedSplit {
+  const classNames = s.classes.map((c) => c.name.trim());
+  const index = new Map(s.classes.map((c, i) => [c.key, i]));
+  const ready = s.images.filter((im) => im.status === 'ready' && index.has(im.classKey));
+  const labels = ready.map((im) => index.get(im.classKey)!);
+  const keys = ready.map((im) => im.path);
+  const split = stratifiedSplit(labels, keys, s.settings.valFraction, s.settings.seed);
+  const perClass = classNames.map((name) => ({ name, train: 0, val: 0 }));
+  split.train.forEach((i) => perClass[labels[i]].train++);
+  split.val.forEach((i) => perClass[labels[i]].val++);
+  return {
+    classNames,
+    train: { ids: split.train.map((i) => ready[i].id), labels: split.train.map((i) => labels[i]) },
+    val: { ids: split.val.map((i) => ready[i].id), labels: split.val.map((i) => labels[i]) },
+    perClass,
+  };
+}
+
+export function datasetCheck(s: Pick<TrainerState, 'classes' | 'images'>): DatasetCheck {
+  return checkDataset(classSummaries(s).map((c) => ({ name: c.name, count: c.ready + c.queued })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training
+// ---------------------------------------------------------------------------------------------
+
+/** Starts a run with the current data and settings. Resolves when it ends (stopped runs included). */
+export async function startTraining(): Promise<TrainResult | null> {
+  const s = trainerStore.get();
+  if (s.run.status === 'training' || s.run.status === 'stopping') return null;
+  const check = datasetCheck(s);
+  if (check.errors.length) {
+    set((st) => ({ ...st, message: { kind: 'error', text: check.errors[0] } }));
+    return null;
+  }
+  if (s.images.some((im) => im.status === 'queued')) {
+    set((st) => ({ ...st, message: { kind: 'error', text: 'Wait until every image is prepared.' } }));
+    return null;
+  }
+  const info = await ensureBase();
+  const plan = planSplit(s);
+  const { settings } = s;
+  const head: HeadConfig = { ...settings.head, seed: settings.seed };
+  const block = settings.blockEnabled && !info.lastBlockProblem ? settings.block : null;
+  const run: TrainRun = {
+    classNames: plan.classNames,
+    train: plan.train,
+    val: plan.val,
+    head,
+    block,
+    modelName: `${plan.classNames.join(' / ')} (fine-tuned)`,
+    notes: { valFraction: settings.valFraction, splitSeed: settings.seed },
+  };
+  const runId = s.run.runId + 1;
+  set((st) => ({
+    ...st,
+    message: null,
+    previews: [],
+    run: {
+      ...idleRun,
+      runId,
+      status: 'training',
+      stage: 'head',
+      classNames: plan.classNames,
+      trainCount: plan.train.ids.length,
+      valIds: plan.val.ids,
+      valLabels: plan.val.labels,
+      plannedEpochs: head.epochs + (block ? block.epochs : 0),
+      startedAt: performance.now(),
+    },
+  }));
+  try {
+    const result = await getClient().train(run);
+    commitEpochs();
+    set((st) => ({
+      ...st,
+      run: {
+        ...st.run,
+        status: 'done',
+        stage: null,
+        result,
+        history: result.history,
+        valProbs: result.valProbs,
+        probsEpoch: result.keptEpoch,
+        finishedAt: performance.now(),
+        memory: result.memory,
+      },
+    }));
+    return result;
+  } catch (e) {
+    commitEpochs();
+    set((st) => ({ ...st, run: { ...st.run, status: 'error', stage: null, error: (e as Error).message, finishedAt: performance.now() } }));
+    return null;
+  }
+}
+
+export function stopTraining(): void {
+  const s = trainerStore.get();
+  if (s.run.status !== 'training') return;
+  set((st) => ({ ...st, run: { ...st.run, status: 'stopping' } }));
+  void getClient().stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preview, export, saved models
+// ---------------------------------------------------------------------------------------------
+
+export async function previewFiles(files: { name: string; file: Blob }[]): Promise<void> {
+  const classNames = trainerStore.get().run.result?.metadata.classNames;
+  for (const f of files) {
+    const key = nextPreviewKey++;
+    set((s) => ({ ...s, previews: [{ key, name: f.name, status: 'running' as const }, ...s.previews].slice(0, 12) }));
+    try {
+      const { probabilities, thumb } = await getClient().predict(f.file);
+      set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'done' as const, probabilities, thumb, classNames } : p)) }));
+    } catch (e) {
+      set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'error' as const, error: (e as Error).message } : p)) }));
+    }
+  }
+}
+
+function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60) || 'model'
+  );
+}
+
+function triggerDownload(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Downloads the trained model: one .zip (model.json, weights.bin, metadata.json) or the three files. */
+export async function downloadModel(kind: 'zip' | 'files' = 'zip'): Promise<void> {
+  try {
+    const files = await getClient().exportFiles();
+    const name = slug(trainerStore.get().run.result?.metadata.classNames.join('-') ?? 'model');
+    if (kind === 'zip') {
+      triggerDownload(new Blob([zipSync(files, { level: 6 }) as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), `cxr-lab-${name}.zip`);
+    } else {
+      for (const [path, bytes] of Object.entries(files)) {
+        triggerDownload(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: path.endsWith('.json') ? 'application/json' : 'application/octet-stream' }), path);
+      }
+    }
+    set((s) => ({ ...s, message: { kind: 'ok', text: 'Model downloaded (model.json, weights.bin, metadata.json).' } }));
+  } catch (e) {
+    set((s) => ({ ...s, message: { kind: 'error', text: `Download failed: ${(e as Error).message}` } }));
+  }
+}
+
+export async function refreshSaved(): Promise<void> {
+  try {
+    const saved = await listStoredModels();
+    set((s) => ({ ...s, saved }));
+  } catch (e) {
+    set((s) => ({ ...s, message: { kind: 'error', text: (e as Error).message } }));
+  }
+}
+
+let savedSubscribed = false;
+function subscribeSaved(): void {
+  if (savedSubscribed) return;
+  savedSubscribed = true;
+  onStoredModelsChanged(() => void refreshSaved());
+  void refreshSaved();
+}
+
+export async function saveModel(name: string, overwrite = false): Promise<boolean> {
+  try {
+    const summary = await getClient().save(name, overwrite);
+    set((s) => ({ ...s, message: { kind: 'ok', text: `Saved in this browser as "${summary.name}". Pick it on the Classify page.` } }));
+    await refreshSaved();
+    return true;
+  } catch (e) {
+    set((s) => ({ ...s, message: { kind: 'error', text: `Not saved: ${(e as Error).message}` } }));
+    return false;
+  }
+}
+
+/**
+ * Imports a downloaded model: its .zip, or model.json + weight file(s) + metadata.json. The worker
+ * loads it once to check it, then it is saved under `name`.
+ */
+export async function importModel(files: File[], name: string, overwrite = false): Promise<boolean> {
+  try {
+    const out: Record<string, Uint8Array> = {};
+    const { files: expanded } = await expandZips(files.map((file) => ({ path: file.name, file })));
+    for (const f of expanded) out[f.path.slice(f.path.lastIndexOf('/') + 1)] = new Uint8Array(await f.file.arrayBuffer());
+    await ensureBase();
+    const summary = await getClient().importModel(name, out, overwrite);
+    set((s) => ({ ...s, message: { kind: 'ok', text: `Imported "${summary.name}" (${summary.classNames.join(', ')}).` } }));
+    await refreshSaved();
+    return true;
+  } catch (e) {
+    set((s) => ({ ...s, message: { kind: 'error', text: `Import failed: ${(e as Error).message}` } }));
+    return false;
+  }
+}
+
+export async function deleteSaved(name: string): Promise<void> {
+  try {
+    await deleteStoredModel(name);
+    await refreshSaved();
+  } catch (e) {
+    set((s) => ({ ...s, message: { kind: 'error', text: (e as Error).message } }));
+  }
+}
+
+/** The model input of an added image at full size (for the detail view of the gallery). */
+export function imageInput(imageId: number): Promise<{ gray: Uint8Array; size: number }> {
+  return getClient().image(imageId);
+}
+
+export function dismissMessage(): void {
+  set((s) => ({ ...s, message: null }));
+}
+
+export function trainerMemory(): Promise<MemorySample> {
+  return getClient().memory();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hook + debug handle (tests and the benchmark read it; read-only)
+// ---------------------------------------------------------------------------------------------
+
+declare global {
+  interface Window {
+    cxrLabTrain?: { state: () => TrainerState; memory: () => Promise<MemorySample> };
+  }
+}
+
+if (typeof window !== 'undefined') window.cxrLabTrain = { state: trainerStore.get, memory: trainerMemory };
+
+export function useTrainer(): TrainerState {
+  subscribeSaved();
+  return useSyncExternalStore(trainerStore.subscribe, trainerStore.get);
+}

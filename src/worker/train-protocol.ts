@@ -1,0 +1,118 @@
+// Typed messages between the Train page and the training worker (src/worker/train.worker.ts).
+// Requests carry an `id` and get exactly one final reply with that id ('error' included). Progress
+// arrives as events without a request id: 'embedded' while images are decoded and embedded, 'epoch'
+// and 'stage' while a run trains. 'stop' is handled at once (between two batches), never queued.
+import type { ModelMetadata } from '../core/metadata';
+import type { BackendInfo, BackendName } from '../ml/backend';
+import type { BlockConfig, EpochLog, HeadConfig, StopReason } from '../ml/finetune';
+import type { StoredModelSummary } from '../ml/model-store';
+
+export interface TrainItem {
+  /** Chosen by the page; unique for the page's lifetime. */
+  id: number;
+  file: Blob;
+}
+
+export interface TrainRun {
+  classNames: string[];
+  train: { ids: number[]; labels: number[] };
+  val: { ids: number[]; labels: number[] };
+  head: HeadConfig;
+  /** Last-block fine-tuning after the head (null = head only). */
+  block: BlockConfig | null;
+  /** Name written into metadata.json. */
+  modelName: string;
+  /** Facts recorded in metadata.training (data description, split seed…). */
+  notes?: Record<string, string | number>;
+}
+
+export interface BaseInfo {
+  backend: BackendInfo;
+  metadata: ModelMetadata;
+  embeddingDim: number;
+  /** Null when the last block can be fine-tuned, else why not. */
+  lastBlockProblem: string | null;
+  loadMs: number;
+}
+
+export interface EmbedResult {
+  id: number;
+  /** 64×64 gray (0..255) of the model input, or absent on error. */
+  thumb?: Uint8Array;
+  /** Why the file was skipped. */
+  error?: string;
+}
+
+export interface EmbedStats {
+  /** Images embedded (or failed) since the worker started. */
+  processed: number;
+  failed: number;
+  /** Images waiting. */
+  queued: number;
+  /** Milliseconds spent reading + decoding + preprocessing, and in the network, in total. */
+  decodeMs: number;
+  embedMs: number;
+  /** Wall-clock ms from the first queued image to the queue running empty (last burst). */
+  wallMs: number;
+}
+
+export interface MemorySample {
+  numTensors: number;
+  numBytes: number;
+  /** Bytes of the wasm heap (wasm backend only; it only grows, so it is also the peak). */
+  wasmHeapBytes: number | null;
+  /** Largest tf.memory().numBytes seen at sampling points (embedding, epochs). */
+  peakNumBytes: number;
+  backend: string | null;
+}
+
+export interface TrainResult {
+  history: EpochLog[];
+  keptEpoch: number;
+  stopReason: StopReason;
+  /** Probabilities of the kept model on run.val.ids, row-major [nVal × k]. */
+  valProbs: Float32Array | null;
+  valIds: number[];
+  metadata: ModelMetadata;
+  /** True when the kept model includes a fine-tuned last block. */
+  blockTuned: boolean;
+  timings: { headMs: number; blockPrepareMs: number; blockMs: number; composeMs: number; totalMs: number };
+  memory: MemorySample;
+}
+
+export type TrainRequest =
+  | { type: 'init'; id: number; baseUrl: string; backends?: BackendName[] }
+  | { type: 'add'; id: number; items: TrainItem[] }
+  | { type: 'remove'; id: number; ids: number[] }
+  | { type: 'train'; id: number; run: TrainRun }
+  | { type: 'stop'; id: number }
+  | { type: 'predict'; id: number; file: Blob }
+  /** The full-size model input (inputSize² gray) of an added image, e.g. for a detail view. */
+  | { type: 'image'; id: number; imageId: number }
+  | { type: 'export'; id: number }
+  | { type: 'save'; id: number; name: string; overwrite: boolean }
+  | { type: 'import'; id: number; name: string; files: Record<string, Uint8Array>; overwrite: boolean }
+  | { type: 'memory'; id: number };
+
+export type TrainRequestBody = TrainRequest extends infer R ? (R extends TrainRequest ? Omit<R, 'id'> : never) : never;
+
+export type TrainEvent =
+  | { type: 'embedded'; results: EmbedResult[]; stats: EmbedStats }
+  | { type: 'stage'; stage: 'head' | 'block-prepare' | 'block' | 'compose'; detail?: string }
+  | { type: 'epoch'; log: EpochLog; valProbs: Float32Array | null; memory: MemorySample };
+
+export type TrainReply =
+  | { type: 'ready'; id: number; info: BaseInfo }
+  | { type: 'ok'; id: number }
+  | { type: 'trained'; id: number; result: TrainResult }
+  | { type: 'prediction'; id: number; probabilities: number[]; thumb: Uint8Array }
+  | { type: 'files'; id: number; files: Record<string, Uint8Array> }
+  | { type: 'image'; id: number; gray: Uint8Array; size: number }
+  | { type: 'saved'; id: number; summary: StoredModelSummary }
+  | { type: 'memory'; id: number; memory: MemorySample }
+  | { type: 'error'; id: number; message: string };
+
+export type TrainMessage = TrainEvent | TrainReply;
+
+/** Side of the thumbnails the worker sends back. */
+export const THUMB_SIZE = 64;

@@ -1,0 +1,322 @@
+// Fine-tuning (src/ml/finetune.ts) in Node: head training on embeddings, reproducibility, the stop
+// signal, tensor hygiene, composing/exporting the full model, and last-block fine-tuning.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { initNodeBackend } from '../../src/ml/tf-node';
+import { createRng } from '../../src/core/random';
+import {
+  DEFAULT_HEAD_CONFIG,
+  classWeights,
+  composeModel,
+  createEmbedder,
+  embed,
+  embeddingModel,
+  exportModelFiles,
+  findLastBlock,
+  foldStandardisation,
+  predictHead,
+  standardisation,
+  trainHead,
+  trainLastBlock,
+  trunkFeatures,
+  type EmbeddingData,
+  type EpochLog,
+  type HeadConfig,
+} from '../../src/ml/finetune';
+import { buildClassifier, LAYER_NAMES } from '../../src/ml/model';
+import { loadModelFiles } from '../../src/ml/io';
+import { DEFAULT_PREPROCESSING } from '../../src/ml/preprocess';
+import type { ModelMetadata } from '../../src/core/metadata';
+
+let tf: typeof tfTypes;
+
+beforeAll(async () => {
+  tf = await initNodeBackend('cpu');
+});
+
+/** k Gaussian clusters in `dim` dimensions, with non-negative, unevenly scaled features (like GAP outputs). */
+function clusters(n: number, k: number, dim: number, seed: number, spread = 1): EmbeddingData {
+  const rng = createRng(seed);
+  const centres = Array.from({ length: k }, () => Array.from({ length: dim }, () => 3 * rng.next()));
+  const scale = Array.from({ length: dim }, (_, j) => 0.5 + 5 * (j % 4));
+  const x = new Float32Array(n * dim);
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % k;
+    labels.push(c);
+    for (let j = 0; j < dim; j++) x[i * dim + j] = Math.max(0, (centres[c][j] + spread * rng.normal()) * scale[j]);
+  }
+  return { x, labels };
+}
+
+const config = (over: Partial<HeadConfig> = {}): HeadConfig => ({ ...DEFAULT_HEAD_CONFIG, epochs: 12, batchSize: 16, patience: 0, ...over });
+
+function tinyBackbone(seed = 3): { model: tfTypes.LayersModel; metadata: ModelMetadata } {
+  const spec = { ...DEFAULT_PREPROCESSING, inputSize: 32 };
+  const model = buildClassifier({ inputSize: 32, stages: [{ filters: 4, convs: 1 }, { filters: 8, convs: 1 }], numClasses: 3, dropout: 0, l2: 0, seed });
+  const metadata: ModelMetadata = {
+    name: 'tiny',
+    version: 't1',
+    task: 'test',
+    classNames: ['a', 'b', 'c'],
+    input: { shape: [1, 32, 32, 1], dtype: 'float32', layout: 'NHWC' },
+    preprocessing: spec,
+    layers: { embedding: LAYER_NAMES.embedding, lastConv: LAYER_NAMES.lastConv, logits: LAYER_NAMES.logits },
+    uncertainBelow: 0.6,
+  };
+  return { model, metadata };
+}
+
+function randomInputs(n: number, size: number, seed: number): { inputs: Float32Array[]; labels: number[] } {
+  const rng = createRng(seed);
+  const inputs: Float32Array[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const label = i % 2;
+    const x = new Float32Array(size * size);
+    // Class 1 is brighter in the top half: learnable from pooled conv features.
+    for (let p = 0; p < x.length; p++) x[p] = rng.next() * 2 - 1 + (label === 1 && p < x.length / 2 ? 0.8 : 0);
+    inputs.push(x);
+    labels.push(label);
+  }
+  return { inputs, labels };
+}
+
+describe('helpers', () => {
+  it('balanced class weights give every class the same total weight', () => {
+    const w = classWeights([0, 0, 0, 1], 2, 'balanced');
+    expect(w[0] * 3).toBeCloseTo(w[1] * 1, 10);
+    expect(classWeights([0, 1], 3, 'balanced')[2]).toBe(0);
+    expect(classWeights([0, 0, 1], 2, 'none')).toEqual([1, 1]);
+  });
+
+  it('folding the standardisation into a dense layer gives the same outputs', () => {
+    const data = clusters(20, 2, 5, 1);
+    const { mean, std } = standardisation(data.x, 20, 5);
+    const rng = createRng(9);
+    const dense = { kernel: Float32Array.from({ length: 15 }, () => rng.normal()), bias: Float32Array.from([0.1, -0.2, 0.3]), inDim: 5, outDim: 3 };
+    const folded = foldStandardisation(dense, mean, std);
+    for (let i = 0; i < 20; i++) {
+      for (let j = 0; j < 3; j++) {
+        let a = dense.bias[j];
+        let b = folded.bias[j];
+        for (let d = 0; d < 5; d++) {
+          const v = data.x[i * 5 + d];
+          a += ((v - mean[d]) / std[d]) * dense.kernel[d * 3 + j];
+          b += v * folded.kernel[d * 3 + j];
+        }
+        expect(b).toBeCloseTo(a, 3);
+      }
+    }
+  });
+});
+
+/** Rows [from, to) of a data set. */
+function rows(d: EmbeddingData, dim: number, from: number, to: number): EmbeddingData {
+  return { x: d.x.slice(from * dim, to * dim), labels: d.labels.slice(from, to) };
+}
+
+describe('trainHead', () => {
+  const all = clusters(165, 3, 24, 11);
+  const train = rows(all, 24, 0, 120);
+  const val = rows(all, 24, 120, 165);
+
+  it('decreases the loss and learns separable clusters; no tensor is left behind', async () => {
+    const before = tf.memory().numTensors;
+    const logs: EpochLog[] = [];
+    const out = await trainHead({ train, val, dim: 24, numClasses: 3, config: config(), hooks: { onEpoch: (l) => void logs.push(l) } });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(out.history).toHaveLength(12);
+    expect(logs.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(out.history[11].trainLoss).toBeLessThan(out.history[0].trainLoss * 0.6);
+    expect(out.history[11].valLoss!).toBeLessThan(out.history[0].valLoss!);
+    expect(out.history[11].valAcc!).toBeGreaterThan(0.9);
+    expect(out.stopReason).toBe('completed');
+    expect(out.valProbs).toHaveLength(45 * 3);
+    // The returned head reproduces the reported validation probabilities.
+    const probs = predictHead(out.head, val.x, 45);
+    for (let i = 0; i < probs.length; i++) expect(Math.abs(probs[i] - out.valProbs![i])).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('same seed → same history and weights; another seed → different', async () => {
+    const a = await trainHead({ train, val, dim: 24, numClasses: 3, config: config({ epochs: 5 }) });
+    const b = await trainHead({ train, val, dim: 24, numClasses: 3, config: config({ epochs: 5 }) });
+    const c = await trainHead({ train, val, dim: 24, numClasses: 3, config: config({ epochs: 5, seed: 7 }) });
+    const strip = (h: EpochLog[]) => h.map(({ seconds: _s, ...rest }) => rest);
+    expect(strip(a.history)).toEqual(strip(b.history));
+    expect(Array.from(a.head.logits.kernel)).toEqual(Array.from(b.head.logits.kernel));
+    expect(strip(c.history)).not.toEqual(strip(a.history));
+  });
+
+  it('a linear head (no hidden layer) and class weighting "none" work too', async () => {
+    const out = await trainHead({ train, val, dim: 24, numClasses: 3, config: config({ hiddenUnits: 0, classWeighting: 'none', dropout: 0, learningRate: 0.03 }) });
+    expect(out.head.hidden).toBeNull();
+    expect(out.history[out.history.length - 1].valAcc!).toBeGreaterThan(0.9);
+  });
+
+  it('stop during an epoch keeps the weights of the last finished epoch', async () => {
+    const before = tf.memory().numTensors;
+    const probsAt: Float32Array[] = [];
+    let finished = 0;
+    let polls = 0;
+    const out = await trainHead({
+      train,
+      val,
+      dim: 24,
+      numClasses: 3,
+      config: config({ epochs: 20, batchSize: 8 }),
+      hooks: {
+        onEpoch: (_l, p) => {
+          finished++;
+          probsAt.push(p!);
+        },
+        // Stop in the middle of epoch 4 (15 batches per epoch).
+        shouldStop: () => finished === 3 && ++polls > 7,
+      },
+    });
+    expect(out.stopReason).toBe('stopped');
+    expect(out.history).toHaveLength(3);
+    expect(out.keptEpoch).toBe(3);
+    const probs = predictHead(out.head, val.x, 45);
+    for (let i = 0; i < probs.length; i++) expect(Math.abs(probs[i] - probsAt[2][i])).toBeLessThan(1e-5);
+    expect(out.valProbs).toEqual(probsAt[2]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('early stopping with patience keeps the best epoch', async () => {
+    // Overlapping clusters + a large learning rate: the validation loss turns up quickly.
+    const noisy = clusters(80, 2, 24, 21, 4);
+    const noisyTrain = rows(noisy, 24, 0, 40);
+    const noisyVal = rows(noisy, 24, 40, 80);
+    const out = await trainHead({ train: noisyTrain, val: noisyVal, dim: 24, numClasses: 2, config: config({ epochs: 200, patience: 3, learningRate: 0.05, dropout: 0, l2: 0 }) });
+    expect(out.stopReason).toBe('early-stopped');
+    expect(out.history.length).toBeLessThan(200);
+    const best = out.history.reduce((a, b) => (b.valLoss! < a.valLoss! ? b : a));
+    expect(out.keptEpoch).toBe(best.epoch);
+    expect(out.history.length - best.epoch).toBe(3);
+  });
+});
+
+describe('createEmbedder', () => {
+  it('the fused (BatchNorm-folded) embedder equals the layers model', async () => {
+    const { model, metadata } = tinyBackbone(4);
+    // Non-trivial BatchNorm statistics, so that folding matters.
+    for (const l of model.layers.filter((x) => x.getClassName() === 'BatchNormalization')) {
+      const rng = createRng(l.name.length);
+      l.setWeights(l.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: w.size }, () => (i === 3 ? 0.5 + rng.next() : rng.normal() * 0.5)), w.shape)));
+    }
+    const before = tf.memory().numTensors;
+    const fused = createEmbedder(model, metadata);
+    const plain = createEmbedder(model, metadata, { fused: false });
+    expect(fused.kind).toBe('fused');
+    expect(plain.kind).toBe('layers');
+    expect(fused.dim).toBe(8);
+    const { inputs } = randomInputs(5, 32, 77);
+    const a = await fused.embed(inputs);
+    const b = await plain.embed(inputs);
+    for (let i = 0; i < a.length; i++) for (let j = 0; j < a[i].length; j++) expect(Math.abs(a[i][j] - b[i][j])).toBeLessThan(1e-4 * (1 + Math.abs(b[i][j])));
+    fused.dispose();
+    plain.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('composeModel / export', () => {
+  it('the exported model reproduces the head on the backbone, after a round trip through the files', async () => {
+    const { model, metadata } = tinyBackbone();
+    const before = tf.memory().numTensors;
+    const { inputs, labels } = randomInputs(24, 32, 5);
+    const embedder = embeddingModel(model, metadata);
+    const emb = await embed(embedder, inputs, 32);
+    const dim = emb[0].length;
+    const x = new Float32Array(emb.length * dim);
+    emb.forEach((e, i) => x.set(e, i * dim));
+    const out = await trainHead({ train: { x, labels }, dim, numClasses: 2, config: config({ epochs: 4 }) });
+    const headProbs = predictHead(out.head, x, emb.length);
+    const composed = await composeModel(model, metadata, out.head, { classNames: ['clear', 'opaque'], name: 'test fine-tune' });
+    expect(composed.metadata.classNames).toEqual(['clear', 'opaque']);
+    expect(composed.metadata.preprocessing).toEqual(metadata.preprocessing);
+    expect(composed.metadata.layers.logits).toBe('logits');
+    const predict = (m: tfTypes.LayersModel) =>
+      tf.tidy(() => {
+        const flat = new Float32Array(inputs.length * 32 * 32);
+        inputs.forEach((v, i) => flat.set(v, i * 32 * 32));
+        return (m.predict(tf.tensor4d(flat, [inputs.length, 32, 32, 1])) as tfTypes.Tensor).dataSync().slice();
+      });
+    const p1 = predict(composed.model);
+    for (let i = 0; i < p1.length; i++) expect(Math.abs(p1[i] - headProbs[i])).toBeLessThan(1e-5);
+    const files = await exportModelFiles(composed.model, composed.metadata);
+    const loaded = await loadModelFiles(async (p) => {
+      const f = files[p as keyof typeof files];
+      if (!f) throw new Error(`no ${p}`);
+      return f;
+    });
+    expect(loaded.metadata.classNames).toEqual(['clear', 'opaque']);
+    const p2 = predict(loaded.model);
+    for (let i = 0; i < p2.length; i++) expect(Math.abs(p2[i] - p1[i])).toBeLessThan(1e-6);
+    composed.model.dispose();
+    loaded.model.dispose();
+    // The backbone still works (its layers were shared, never disposed) and nothing leaked.
+    expect((await embed(embedder, inputs.slice(0, 1), 32))[0]).toEqual(emb[0]);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('trainLastBlock', () => {
+  it('fine-tunes the last conv with the head; the composed model matches; no leaks', async () => {
+    const { model, metadata } = tinyBackbone(8);
+    const found = findLastBlock(model, metadata);
+    if (!('block' in found)) throw new Error(found.reason);
+    const block = found.block;
+    expect(block.convName).toBe('last_conv');
+    const before = tf.memory().numTensors;
+    const train = randomInputs(16, 32, 31);
+    const val = randomInputs(8, 32, 32);
+    const embedder = embeddingModel(model, metadata);
+    const emb = await embed(embedder, train.inputs, 32);
+    const dim = emb[0].length;
+    const x = new Float32Array(emb.length * dim);
+    emb.forEach((e, i) => x.set(e, i * dim));
+    const head = await trainHead({ train: { x, labels: train.labels }, dim, numClasses: 2, config: config({ epochs: 2 }) });
+    const valFeatures = await trunkFeatures(block, val.inputs, 32);
+    const kernelBefore = model.getLayer('last_conv').getWeights()[0].dataSync().slice();
+    const logs: EpochLog[] = [];
+    const out = await trainLastBlock({
+      model,
+      block,
+      head: head.head,
+      inputSize: 32,
+      numClasses: 2,
+      trainLabels: train.labels,
+      trainInput: async (i, rng) => train.inputs[i].map((v) => v + 0.05 * rng.normal()),
+      valFeatures,
+      valLabels: val.labels,
+      head_config: config(),
+      config: { epochs: 2, learningRate: 1e-3, batchSize: 8 },
+      epochOffset: 2,
+      hooks: { onEpoch: (l) => void logs.push(l) },
+    });
+    expect(logs.map((l) => [l.epoch, l.stage])).toEqual([
+      [3, 'block'],
+      [4, 'block'],
+    ]);
+    expect(out.blockWeights[0]).toHaveLength(kernelBefore.length);
+    expect(Array.from(out.blockWeights[0])).not.toEqual(Array.from(kernelBefore));
+    // The backbone itself is unchanged.
+    expect(Array.from(model.getLayer('last_conv').getWeights()[0].dataSync())).toEqual(Array.from(kernelBefore));
+    expect(tf.memory().numTensors).toBe(before);
+    const composed = await composeModel(model, metadata, out.head, { classNames: ['x', 'y'], name: 'block', block: { convName: block.convName, weights: out.blockWeights } });
+    const probs = tf.tidy(() => {
+      const flat = new Float32Array(val.inputs.length * 32 * 32);
+      val.inputs.forEach((v, i) => flat.set(v, i * 32 * 32));
+      return (composed.model.predict(tf.tensor4d(flat, [val.inputs.length, 32, 32, 1])) as tfTypes.Tensor).dataSync().slice();
+    });
+    for (let i = 0; i < probs.length; i++) expect(Math.abs(probs[i] - out.valProbs![i])).toBeLessThan(1e-4);
+    composed.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
