@@ -24,11 +24,11 @@ const args = parseArgs(process.argv.slice(2), ['no-evaluate', 'no-cache']);
 const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
 const outDir = path.resolve(optString(args, 'out', path.join(REPO_ROOT, 'public/model')));
 const seed = optNumber(args, 'seed', 20261123);
-const maxEpochs = optNumber(args, 'epochs', 40);
+const maxEpochs = optNumber(args, 'epochs', 14);
 const batchSize = optNumber(args, 'batch', 16);
 const peakLr = optNumber(args, 'lr', 2e-3);
-const patience = optNumber(args, 'patience', 6);
-const maxMinutes = optNumber(args, 'max-minutes', 52);
+const patience = optNumber(args, 'patience', 5);
+const maxMinutes = optNumber(args, 'max-minutes', 58);
 const limit = optNumber(args, 'limit', 0);
 const labelSmoothing = optNumber(args, 'label-smoothing', 0.05);
 const quantize = optString(args, 'quantize', 'float16') as 'none' | 'float16' | 'uint8';
@@ -47,7 +47,7 @@ const modelConfig: ModelConfig = {
   dropout: optNumber(args, 'dropout', DEFAULT_MODEL_CONFIG.dropout),
 };
 const augment = { ...DEFAULT_AUGMENT, ...(args.options.has('augment') ? JSON.parse(optString(args, 'augment', '{}')) : {}) };
-const epochSize = optNumber(args, 'epoch-size', 0);
+const epochSize = optNumber(args, 'epoch-size', limit > 0 ? 0 : 1600);
 
 if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) {
   logErr(`No data at ${dataDir} (expected manifest.csv). Pass --data <dir>.`);
