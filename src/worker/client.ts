@@ -4,6 +4,7 @@ import type {
   ClassifyOptions,
   ClassifyResult,
   ErrorKind,
+  GradCamPayload,
   MemoryInfo,
   PreprocessResult,
   ModelInfo,
@@ -86,6 +87,12 @@ export class InferenceClient {
   async memory(): Promise<MemoryInfo> {
     const msg = await this.request({ type: 'memory' });
     return (msg as Extract<WorkerResponse, { type: 'memory' }>).memory;
+  }
+
+  /** Grad-CAM of a recent result (by ClassifyResult.resultId) for a class; default the predicted one. */
+  async gradcam(resultId: number, classIndex?: number): Promise<GradCamPayload> {
+    const msg = await this.request({ type: 'gradcam', resultId, classIndex });
+    return (msg as Extract<WorkerResponse, { type: 'gradcam' }>).result;
   }
 
   async preprocess(file: Blob | Uint8Array): Promise<PreprocessResult> {

@@ -8,13 +8,73 @@ import { ModelLoadError, loadModelFiles, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
 import { ImageDecodeError } from '../ml/decode';
-import { inputToGray8, preprocessDecoded } from '../ml/preprocess';
-import type { ClassifyResult, ErrorKind, LoadPhase, ModelInfo, ModelSource, WorkerRequest, WorkerResponse } from './protocol';
+import { cropRegion, inputToGray8, preprocessDecoded, preprocessGray, toGray8, type GrayImage } from '../ml/preprocess';
+import { forgetGradCamModel, gradCam } from '../ml/gradcam';
+import { covidScreen } from '../core/operating-point';
+import {
+  GRADCAM_PREVIEW_SIDE,
+  type ClassifyResult,
+  type ErrorKind,
+  type GradCamPayload,
+  type LoadPhase,
+  type ModelInfo,
+  type ModelSource,
+  type OriginalPreview,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 let classifier: Classifier | null = null;
 let backend: BackendInfo | null = null;
+
+// The model input and original geometry of recent results, so that a Grad-CAM request needs only the
+// result id (no re-upload, no second decode). Least recently used first; about 64 KiB (input) plus
+// at most GRADCAM_PREVIEW_SIDE² bytes (preview) each. Cleared when another model is loaded.
+const KEEP_RESULTS = 64;
+interface KeptResult {
+  input: Float32Array;
+  original: GradCamPayload['original'];
+}
+const kept = new Map<number, KeptResult>();
+let nextResultId = 1;
+
+function keepResult(entry: KeptResult): number {
+  const resultId = nextResultId++;
+  kept.set(resultId, entry);
+  while (kept.size > KEEP_RESULTS) kept.delete(kept.keys().next().value as number);
+  return resultId;
+}
+
+function forgetResults(): void {
+  kept.clear();
+}
+
+/** Box-filter downscale so the long side is at most `maxSide` (no upscaling). */
+function previewOf(gray: GrayImage, maxSide: number): OriginalPreview {
+  const scale = Math.min(1, maxSide / Math.max(gray.width, gray.height));
+  const w = Math.max(1, Math.round(gray.width * scale));
+  const h = Math.max(1, Math.round(gray.height * scale));
+  const out = new Uint8Array(w * h);
+  const sx = gray.width / w;
+  const sy = gray.height / h;
+  for (let y = 0; y < h; y++) {
+    const y0 = Math.floor(y * sy);
+    const y1 = Math.max(y0 + 1, Math.min(gray.height, Math.floor((y + 1) * sy)));
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.floor(x * sx);
+      const x1 = Math.max(x0 + 1, Math.min(gray.width, Math.floor((x + 1) * sx)));
+      let sum = 0;
+      for (let yy = y0; yy < y1; yy++) {
+        const row = yy * gray.width;
+        for (let xx = x0; xx < x1; xx++) sum += gray.data[row + xx];
+      }
+      out[y * w + x] = Math.round(sum / ((y1 - y0) * (x1 - x0)));
+    }
+  }
+  return { width: w, height: h, gray: out };
+}
 
 function post(msg: WorkerResponse, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
@@ -85,8 +145,12 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
   };
   const { model, metadata } = await loadModelFiles(counting, (f) => progress(id, 'weights', f));
   const next = new Classifier(model, metadata);
-  classifier?.dispose();
+  if (classifier) {
+    forgetGradCamModel(classifier.model);
+    classifier.dispose();
+  }
   classifier = next;
+  forgetResults();
   const loadMs = performance.now() - t0;
   let warmupMs = 0;
   if (order.warmup !== false) {
@@ -117,21 +181,64 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
   const { image, format } = await decodeImageFile(bytes);
   const t2 = performance.now();
   const spec = c.metadata.preprocessing;
-  const input = preprocessDecoded(image, spec);
+  // = preprocessDecoded(image, spec), keeping the gray image for the Grad-CAM preview.
+  const gray = toGray8(image);
+  const input = preprocessGray(gray, spec);
   const t3 = performance.now();
   const out = await c.predict([input]);
   const t4 = performance.now();
+  const resultId = keepResult({
+    input,
+    original: { width: gray.width, height: gray.height, crop: cropRegion(gray.width, gray.height, spec.cropFraction), preview: previewOf(gray, GRADCAM_PREVIEW_SIDE) },
+  });
+  const prediction = out.predictions[0];
   return {
+    resultId,
     name: req.name,
     format,
     width: image.width,
     height: image.height,
     bitDepth: image.bitDepth,
-    prediction: out.predictions[0],
+    prediction,
+    covidScreen: covidScreen(prediction.probabilities, c.classNames, c.metadata.trust),
     thumbnail: { size: spec.inputSize, gray: inputToGray8(input, spec) },
     embedding: req.options?.embedding ? out.embeddings[0] : undefined,
     timings: { readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2, inferenceMs: t4 - t3, totalMs: t4 - t0 },
     backend: backend.name,
+  };
+}
+
+/** Grad-CAM of a kept result on the loaded model's metadata.layers.lastConv (tidy: no tensor survives). */
+function explain(req: WorkerRequest & { type: 'gradcam' }): GradCamPayload {
+  const c = classifier;
+  if (!c) throw Object.assign(new Error('no model loaded'), { kind: 'not-loaded' as ErrorKind });
+  const entry = kept.get(req.resultId);
+  if (!entry) {
+    throw Object.assign(new Error('this result is no longer kept in memory (older results are dropped, and all of them when another model is loaded); add the image again'), {
+      kind: 'expired' as ErrorKind,
+    });
+  }
+  // Most recently used last.
+  kept.delete(req.resultId);
+  kept.set(req.resultId, entry);
+  const k = c.classNames.length;
+  if (req.classIndex !== undefined && !(Number.isInteger(req.classIndex) && req.classIndex >= 0 && req.classIndex < k)) {
+    throw new Error(`class index ${req.classIndex} is not in 0..${k - 1}`);
+  }
+  const t0 = performance.now();
+  const layers = { lastConv: c.metadata.layers.lastConv, logits: c.metadata.layers.logits };
+  const r = gradCam(c.model, entry.input, layers, req.classIndex);
+  return {
+    resultId: req.resultId,
+    classIndex: r.classIndex,
+    heatmap: r.heatmap,
+    width: r.width,
+    height: r.height,
+    rawMax: r.rawMax,
+    inputSize: c.inputSize,
+    original: entry.original,
+    layer: layers.lastConv,
+    ms: performance.now() - t0,
   };
 }
 
@@ -184,9 +291,16 @@ async function handle(req: WorkerRequest): Promise<void> {
         post({ type: 'preprocessed', id: req.id, result: { input, format, width: image.width, height: image.height, bitDepth: image.bitDepth } }, [input.buffer as ArrayBuffer]);
         return;
       }
+      case 'gradcam': {
+        const result = explain(req);
+        post({ type: 'gradcam', id: req.id, result }, [result.heatmap.buffer as ArrayBuffer]);
+        return;
+      }
       case 'unload': {
+        if (classifier) forgetGradCamModel(classifier.model);
         classifier?.dispose();
         classifier = null;
+        forgetResults();
         post({ type: 'unloaded', id: req.id });
         return;
       }

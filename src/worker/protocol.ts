@@ -2,6 +2,7 @@
 // worker answers with exactly one final message for it ('loaded' | 'result' | 'memory' | 'error'),
 // preceded by any number of 'progress' messages.
 import type { ModelMetadata } from '../core/metadata';
+import type { OperatingPointDecision } from '../core/operating-point';
 import type { Prediction } from '../ml/classifier';
 import type { BackendInfo, BackendName } from '../ml/backend';
 import type { ImageFormat } from '../ml/decode';
@@ -28,6 +29,12 @@ export type WorkerRequest =
   | { type: 'memory'; id: number }
   /** Decode + preprocess only (no model run): the exact model input, for parity checks and tools. */
   | { type: 'preprocess'; id: number; file: Blob | Uint8Array }
+  /**
+   * Grad-CAM of a recent result (ClassifyResult.resultId) for a class (default: the predicted one),
+   * on the model that produced it; the worker keeps the model input of recent results, so the file
+   * is not sent again. Answered by 'gradcam', or an 'expired' error once the result is gone.
+   */
+  | { type: 'gradcam'; id: number; resultId: number; classIndex?: number }
   | { type: 'unload'; id: number };
 
 /** Distributes Omit over the union so each request keeps its own fields. */
@@ -48,6 +55,8 @@ export interface ModelInfo {
 }
 
 export interface ClassifyResult {
+  /** Worker-assigned id of this result, for follow-up requests ('gradcam'). */
+  resultId: number;
   name: string;
   format: ImageFormat;
   /** Size of the decoded image (after EXIF orientation). */
@@ -58,6 +67,11 @@ export interface ClassifyResult {
   /** Exactly what the model saw: inputSize² gray pixels (0..255, row-major). */
   thumbnail: { size: number; gray: Uint8Array };
   embedding?: Float32Array;
+  /**
+   * The covid operating-point decision (src/core/operating-point.ts) with the producing model's
+   * metadata.trust.covidThreshold; null when that model has none.
+   */
+  covidScreen?: OperatingPointDecision | null;
   timings: { readMs: number; decodeMs: number; preprocessMs: number; inferenceMs: number; totalMs: number };
   backend: BackendName;
 }
@@ -70,6 +84,34 @@ export interface PreprocessResult {
   bitDepth: 8 | 16;
 }
 
+/** A gray picture of the original image, downscaled (long side at most GRADCAM_PREVIEW_SIDE). */
+export interface OriginalPreview {
+  width: number;
+  height: number;
+  gray: Uint8Array;
+}
+
+export const GRADCAM_PREVIEW_SIDE = 384;
+
+export interface GradCamPayload {
+  resultId: number;
+  /** Class explained (index into metadata.classNames). */
+  classIndex: number;
+  /** Heatmap normalised to [0, 1], row-major, at the last conv layer's resolution. */
+  heatmap: Float32Array;
+  width: number;
+  height: number;
+  /** Largest value before normalisation (0: nothing in the image adds evidence for the class). */
+  rawMax: number;
+  /** The model input it explains: inputSize² gray pixels (as ClassifyResult.thumbnail). */
+  inputSize: number;
+  /** Geometry of the original image, to draw the map over it: decoded size and the crop the model saw. */
+  original: { width: number; height: number; crop: { x: number; y: number; size: number }; preview: OriginalPreview };
+  /** Layer the map was computed on (metadata.layers.lastConv). */
+  layer: string;
+  ms: number;
+}
+
 export interface MemoryInfo {
   numTensors: number;
   numBytes: number;
@@ -77,7 +119,8 @@ export interface MemoryInfo {
   backend: string | null;
 }
 
-export type ErrorKind = 'image' | 'model' | 'not-loaded' | 'internal';
+/** 'expired': the result a follow-up request names is no longer kept (too old, or another model was loaded). */
+export type ErrorKind = 'image' | 'model' | 'not-loaded' | 'expired' | 'internal';
 
 export type WorkerResponse =
   | { type: 'progress'; id: number; phase: LoadPhase; fraction: number | null; loadedBytes?: number; totalBytes?: number }
@@ -85,5 +128,6 @@ export type WorkerResponse =
   | { type: 'result'; id: number; result: ClassifyResult }
   | { type: 'memory'; id: number; memory: MemoryInfo }
   | { type: 'preprocessed'; id: number; result: PreprocessResult }
+  | { type: 'gradcam'; id: number; result: GradCamPayload }
   | { type: 'unloaded'; id: number }
   | { type: 'error'; id: number; error: { kind: ErrorKind; message: string } };

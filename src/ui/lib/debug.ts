@@ -3,10 +3,11 @@
 //   window.cxrLab.model()         → model state (status, backend, metadata)
 //   window.cxrLab.batch()         → batch rows
 //   window.cxrLab.preprocess(bytes) → the model input the worker computes for a file (no inference)
+//   window.cxrLab.gradcam(resultId, classIndex?) → Grad-CAM of a result in the worker (uncached)
 //   window.cxrLab.firstResultShownMs → ms from navigation start to the first result on screen
 // Performance marks: 'cxr:model-load-start', 'cxr:model-ready', 'cxr:first-result-shown'.
 import { batchStore } from '../hooks/useBatch';
-import { ensureModel, getClient, modelStore, workerMemory } from '../hooks/useClassifier';
+import { ensureModel, getClient, gradCamOf, modelStore, workerMemory } from '../hooks/useClassifier';
 import type { PreprocessResult } from '../../worker/protocol';
 
 export interface CxrLabDebug {
@@ -14,6 +15,7 @@ export interface CxrLabDebug {
   model: typeof modelStore.get;
   batch: typeof batchStore.get;
   preprocess: (file: Blob | Uint8Array) => Promise<PreprocessResult>;
+  gradcam: typeof gradCamOf;
   firstResultShownMs: number | null;
 }
 
@@ -29,6 +31,7 @@ export function installDebugHooks(): void {
     model: modelStore.get,
     batch: batchStore.get,
     preprocess: (file) => ensureModel().then(() => getClient().preprocess(file)),
+    gradcam: gradCamOf,
     firstResultShownMs: null,
   };
 }
