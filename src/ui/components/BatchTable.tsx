@@ -1,5 +1,7 @@
 import { memo, useMemo, useState } from 'react';
 import type { Row, RowStatus } from '../hooks/useBatch';
+import { oodHeadline, oodOf } from '../lib/ood';
+import { CovidScreenCell } from './CovidScreen';
 import { LabelBadge } from './LabelBadge';
 import { formatPct } from './ProbabilityBars';
 import { Thumbnail } from './Thumbnail';
@@ -8,7 +10,7 @@ type SortKey = 'order' | 'name' | 'label' | 'time' | 'status' | `p:${number}`;
 
 export interface TableFilter {
   text: string;
-  /** 'all' | a class name | 'uncertain' | 'error' */
+  /** 'all' | a class name | 'uncertain' | 'error' | 'screen-positive' | 'ood' */
   show: string;
 }
 
@@ -16,7 +18,7 @@ function sortValue(r: Row, key: SortKey): string | number {
   if (key === 'order') return r.key;
   if (key === 'name') return r.name.toLowerCase();
   if (key === 'status') return r.status;
-  if (key === 'label') return r.result ? r.result.prediction.label : '\uffff';
+  if (key === 'label') return r.result ? (oodOf(r.result)?.flagged ? '\ufffe' : r.result.prediction.label) : '\uffff';
   if (key === 'time') return r.result ? r.result.timings.inferenceMs : Infinity;
   const i = Number(key.slice(2));
   return r.result ? r.result.prediction.probabilities[i] : -Infinity;
@@ -28,8 +30,11 @@ export function filterRows(rows: Row[], f: TableFilter): Row[] {
     if (text && !r.name.toLowerCase().includes(text)) return false;
     if (f.show === 'all') return true;
     if (f.show === 'error') return r.status === 'error';
-    if (f.show === 'uncertain') return !!r.result?.prediction.uncertain;
-    return r.result?.prediction.label === f.show;
+    const withheld = oodOf(r.result)?.flagged === true;
+    if (f.show === 'ood') return withheld;
+    if (f.show === 'uncertain') return !withheld && !!r.result?.prediction.uncertain;
+    if (f.show === 'screen-positive') return !withheld && r.result?.covidScreen?.positive === true;
+    return !withheld && r.result?.prediction.label === f.show;
   });
 }
 
@@ -37,8 +42,17 @@ const STATUS_TEXT: Record<RowStatus, string> = { queued: 'queued', running: 'wor
 
 const TableRow = memo(function TableRow({ row, classNames, selected, onSelect }: { row: Row; classNames: string[]; selected: boolean; onSelect: (key: number) => void }) {
   const r = row.result;
+  const ood = oodOf(r);
+  const withheld = ood?.flagged === true;
   return (
-    <tr data-testid="result-row" data-file={row.name} data-status={row.status} className={selected ? 'is-selected' : undefined} aria-selected={selected}>
+    <tr
+      data-testid="result-row"
+      data-file={row.name}
+      data-status={row.status}
+      data-withheld={withheld}
+      className={[selected ? 'is-selected' : '', withheld ? 'is-withheld' : ''].filter(Boolean).join(' ') || undefined}
+      aria-selected={selected}
+    >
       <td className="num">{row.key}</td>
       <td>{r ? <Thumbnail gray={r.thumbnail.gray} size={r.thumbnail.size} display={40} label={`Model input for ${row.name}`} /> : null}</td>
       <th scope="row" className="file-cell">
@@ -46,7 +60,7 @@ const TableRow = memo(function TableRow({ row, classNames, selected, onSelect }:
           {row.name}
         </button>
       </th>
-      <td>{r ? <LabelBadge prediction={r.prediction} /> : <span className={`status status--${row.status}`}>{STATUS_TEXT[row.status]}</span>}</td>
+      <td>{r ? <LabelBadge prediction={r.prediction} withheld={withheld} /> : <span className={`status status--${row.status}`}>{STATUS_TEXT[row.status]}</span>}</td>
       {classNames.map((c, i) => (
         <td key={c} className="num" data-testid={`cell-${c}`} data-value={r ? r.prediction.probabilities[i] : undefined}>
           {r ? (
@@ -59,6 +73,22 @@ const TableRow = memo(function TableRow({ row, classNames, selected, onSelect }:
           )}
         </td>
       ))}
+      <td data-testid="screen-cell" data-state={r?.covidScreen ? (withheld ? 'withheld' : r.covidScreen.positive ? 'positive' : 'negative') : 'none'}>
+        {r ? <CovidScreenCell decision={r.covidScreen} withheld={withheld} /> : ''}
+      </td>
+      <td data-testid="ood-cell" data-flagged={ood ? ood.flagged : undefined}>
+        {ood ? (
+          ood.flagged ? (
+            <span className="badge badge--ood" title={oodHeadline(ood)}>
+              not a CXR?
+            </span>
+          ) : (
+            <span className="muted">ok</span>
+          )
+        ) : (
+          ''
+        )}
+      </td>
       <td className="num" data-testid="cell-time">
         {r ? r.timings.inferenceMs.toFixed(1) : ''}
       </td>
@@ -138,6 +168,8 @@ export function BatchTable({
               </option>
             ))}
             <option value="uncertain">uncertain</option>
+            <option value="screen-positive">covid screen positive</option>
+            <option value="ood">flagged: not a chest X-ray?</option>
             <option value="error">errors</option>
           </select>
         </label>
@@ -166,6 +198,12 @@ export function BatchTable({
                   </button>
                 </th>
               ))}
+              <th scope="col" title="Covid operating point: calibrated covid probability at or above the model's threshold">
+                covid screen
+              </th>
+              <th scope="col" title="Out-of-distribution check: does the input look like a chest X-ray?">
+                Input check
+              </th>
               {header('time', 'ms', true)}
               {header('status', 'Status')}
             </tr>

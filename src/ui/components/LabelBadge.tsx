@@ -1,7 +1,27 @@
 import type { Prediction } from '../../ml/classifier';
 
-/** The predicted label, or "uncertain" (with the most likely class) when the top probability is low. */
-export function LabelBadge({ prediction, threshold }: { prediction: Prediction; threshold?: number }) {
+/**
+ * The predicted label, or "uncertain" (with the most likely class) when the top probability is low.
+ * `withheld`: the input was flagged as out of distribution, so no class is presented ("withheld",
+ * greyed; the model's top class stays in data-label and the title for inspection).
+ */
+export function LabelBadge({ prediction, threshold, withheld = false }: { prediction: Prediction; threshold?: number; withheld?: boolean }) {
+  if (withheld) {
+    return (
+      <span className="label-cell">
+        <span
+          className="badge badge--withheld"
+          data-testid="label"
+          data-label={prediction.label}
+          data-uncertain={prediction.uncertain}
+          data-withheld="true"
+          title={`withheld: the input may not be a chest X-ray (model's top class: ${prediction.label})`}
+        >
+          withheld
+        </span>
+      </span>
+    );
+  }
   return (
     <span className="label-cell">
       <span className={`badge badge--${prediction.uncertain ? 'uncertain' : 'label'}`} data-testid="label" data-label={prediction.label} data-uncertain={prediction.uncertain}>

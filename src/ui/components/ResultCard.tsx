@@ -1,13 +1,17 @@
 import { memo, type ReactNode } from 'react';
 import type { Row } from '../hooks/useBatch';
+import { oodHeadline, oodOf } from '../lib/ood';
+import { CovidScreenLine } from './CovidScreen';
+import { GradCamOverlay } from './GradCamOverlay';
 import { LabelBadge } from './LabelBadge';
 import { ProbabilityBars } from './ProbabilityBars';
-import { Thumbnail } from './Thumbnail';
 
 /**
- * One result in detail: the model input, the probabilities, the label and timings. `children` is a
- * slot for per-result extras (Grad-CAM overlay, out-of-distribution flag…), `thumbnailOverlay` sits
- * on top of the model-input thumbnail.
+ * One result in detail: the model input (with its Grad-CAM heatmap on request), the probabilities,
+ * the label, the covid operating-point decision, the out-of-distribution verdict and timings.
+ * `children` is a slot for per-result extras, `thumbnailOverlay` sits on top of the model-input
+ * thumbnail. When the input is flagged as out of distribution, no class is presented: the label is
+ * withheld and the probabilities are greyed.
  */
 export const ResultCard = memo(function ResultCard({
   row,
@@ -23,8 +27,17 @@ export const ResultCard = memo(function ResultCard({
   thumbnailOverlay?: ReactNode;
 }) {
   const r = row.result;
+  const ood = oodOf(r);
+  const withheld = ood?.flagged === true;
   return (
-    <article className="panel result-card" aria-labelledby={`result-title-${row.key}`} data-testid="result-card" data-file={row.name} data-status={row.status}>
+    <article
+      className={`panel result-card${withheld ? ' result-card--withheld' : ''}`}
+      aria-labelledby={`result-title-${row.key}`}
+      data-testid="result-card"
+      data-file={row.name}
+      data-status={row.status}
+      data-withheld={withheld}
+    >
       <h3 id={`result-title-${row.key}`} className="result-card__title">
         {row.name}
       </h3>
@@ -33,25 +46,36 @@ export const ResultCard = memo(function ResultCard({
           {row.error}
         </p>
       )}
+      {r && withheld && ood && (
+        <div className="ood-alert" data-testid="ood-alert">
+          <p className="ood-alert__title">{oodHeadline(ood)}</p>
+          <p>
+            This classifier only knows frontal chest X-rays, and this input does not look like the images it was trained on, so its class is withheld. The numbers below are
+            shown greyed for inspection only.
+            {Number.isFinite(ood.score) && Number.isFinite(ood.threshold) ? ` Out-of-distribution score ${ood.score.toFixed(3)}, threshold ${ood.threshold.toFixed(3)}.` : ''}
+          </p>
+        </div>
+      )}
       {r && (
         <div className="result-card__body">
-          <figure className="result-card__figure">
-            <div className="thumb-stack">
-              <Thumbnail gray={r.thumbnail.gray} size={r.thumbnail.size} display={192} label={`What the model saw: ${row.name}, ${r.thumbnail.size}×${r.thumbnail.size} pixels after preprocessing`} />
-              {thumbnailOverlay}
-            </div>
-            <figcaption className="muted">
-              Model input ({r.thumbnail.size}×{r.thumbnail.size})
-            </figcaption>
-          </figure>
+          <GradCamOverlay result={r} name={row.name} classNames={classNames} withheld={withheld}>
+            {thumbnailOverlay}
+          </GradCamOverlay>
           <div className="result-card__main">
             <p className="result-card__label">
-              Prediction: <LabelBadge prediction={r.prediction} threshold={uncertainBelow} />
+              Prediction: <LabelBadge prediction={r.prediction} threshold={uncertainBelow} withheld={withheld} />
             </p>
-            {r.prediction.uncertain && uncertainBelow !== undefined && (
+            {!withheld && r.prediction.uncertain && uncertainBelow !== undefined && (
               <p className="muted">The top probability is below {Math.round(uncertainBelow * 100)}%: treat this result as uncertain.</p>
             )}
-            <ProbabilityBars prediction={r.prediction} classNames={classNames} />
+            <CovidScreenLine decision={r.covidScreen} withheld={withheld} />
+            {ood && !withheld && (
+              <p className="muted" data-testid="ood-ok">
+                Input check: looks like the chest X-rays the model was trained on
+                {Number.isFinite(ood.score) && Number.isFinite(ood.threshold) ? ` (out-of-distribution score ${ood.score.toFixed(3)}, threshold ${ood.threshold.toFixed(3)})` : ''}.
+              </p>
+            )}
+            <ProbabilityBars prediction={r.prediction} classNames={classNames} muted={withheld} />
             <dl className="facts facts--small">
               <dt>Inference</dt>
               <dd data-testid="inference-ms">{r.timings.inferenceMs.toFixed(1)} ms</dd>

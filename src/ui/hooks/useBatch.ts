@@ -4,6 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import type { ClassifyResult } from '../../worker/protocol';
 import { Store } from '../lib/store';
+import { oodHeadline, oodOf } from '../lib/ood';
 import { WorkerError, classifyFile, modelStore } from './useClassifier';
 
 export type RowStatus = 'queued' | 'running' | 'done' | 'error' | 'cancelled';
@@ -56,9 +57,12 @@ function announceFinished(row: Row): void {
   const s = batchStore.get();
   let text: string | null = null;
   if (s.runTotal <= 5) {
+    const ood = oodOf(row.result);
     text =
       row.status === 'done' && row.result
-        ? `${row.name}: ${row.result.prediction.label} ${pct(Math.max(...row.result.prediction.probabilities))}${row.result.prediction.uncertain ? ', uncertain' : ''}`
+        ? ood?.flagged
+          ? `${row.name}: result withheld. ${oodHeadline(ood)}`
+          : `${row.name}: ${row.result.prediction.label} ${pct(Math.max(...row.result.prediction.probabilities))}${row.result.prediction.uncertain ? ', uncertain' : ''}`
         : `${row.name}: could not be classified, ${row.error}`;
   } else if (s.runDone >= s.runTotal) {
     const errors = s.rows.filter((r) => r.status === 'error').length;

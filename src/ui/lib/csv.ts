@@ -1,5 +1,6 @@
 // CSV export of the batch table (RFC 4180: quoted fields, CRLF line ends).
 import type { Row } from '../hooks/useBatch';
+import { oodOf } from './ood';
 
 export interface CsvContext {
   classNames: string[];
@@ -15,19 +16,46 @@ export function csvField(value: string | number | boolean | null | undefined): s
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * Columns. `label` is the model's top class even when the input is flagged out of distribution
+ * (`ood_flagged` true: the page shows it as withheld). `covid_screen` is positive / negative at the
+ * model's operating point (`covid_threshold`), empty when the model has none.
+ */
 export function csvHeader(classNames: string[]): string[] {
-  return ['file', ...classNames.map((c) => `prob_${c}`), 'label', 'uncertain', 'backend', 'model_version', 'inference_ms', 'status', 'error'];
+  return [
+    'file',
+    ...classNames.map((c) => `prob_${c}`),
+    'label',
+    'uncertain',
+    'covid_screen',
+    'covid_threshold',
+    'ood_flagged',
+    'ood_score',
+    'ood_reasons',
+    'backend',
+    'model_version',
+    'inference_ms',
+    'status',
+    'error',
+  ];
 }
 
 export function rowsToCsv(rows: Row[], ctx: CsvContext): string {
   const lines = [csvHeader(ctx.classNames).map(csvField).join(',')];
   for (const r of rows) {
     const p = r.result?.prediction;
+    const screen = r.result?.covidScreen;
+    const ood = oodOf(r.result);
     const cells: (string | number | null | undefined)[] = [
       r.name,
       ...ctx.classNames.map((_, i) => (p ? p.probabilities[i].toFixed(6) : '')),
       p?.label ?? '',
       p ? String(p.uncertain) : '',
+      screen ? (screen.positive ? 'positive' : 'negative') : '',
+      screen ? String(screen.threshold) : '',
+      ood ? String(ood.flagged) : '',
+      ood && Number.isFinite(ood.score) ? ood.score.toFixed(6) : '',
+      ood ? ood.reasons.join('; ') : '',
       r.result?.backend ?? '',
       r.model ?? (r.result ? ctx.modelVersion : ''),
       r.result ? r.result.timings.inferenceMs.toFixed(1) : '',
