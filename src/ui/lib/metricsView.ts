@@ -1,7 +1,7 @@
 // Reads metrics.json (written by `npm run evaluate`) tolerantly: the page shows whatever it finds
 // (confusion matrix, per-class metrics, AUCs, scalars) and never breaks on a field it does not know.
 import { perClassMetrics, type ConfusionSummary } from '../../core/metrics';
-import type { CalibrationReport, ConfidenceIntervals, GroupReport, OperatingPointReport, RocPointJson } from '../../core/report';
+import type { CalibrationReport, ConfidenceIntervals, GroupReport, OperatingPointReport, ReportSamples, RocPointJson } from '../../core/report';
 
 export interface MetricsView {
   split: string | null;
@@ -21,6 +21,8 @@ export interface MetricsView {
   operatingPoint: OperatingPointReport | null;
   roc: Record<string, RocPointJson[]> | null;
   groups: Record<string, GroupReport[]> | null;
+  /** Per-image labels and calibrated scores (for the threshold slider), when well formed. */
+  samples: ReportSamples | null;
   /** meta.model.version / meta.date of the evaluation run. */
   evaluatedModel: string | null;
   date: string | null;
@@ -89,8 +91,29 @@ export function readMetrics(json: unknown, fallbackClassNames: string[]): Metric
     operatingPoint: isObj(root.operatingPoint) ? (root.operatingPoint as unknown as OperatingPointReport) : null,
     roc: isObj(root.roc) ? (root.roc as Record<string, RocPointJson[]>) : null,
     groups: isObj(root.groups) ? (root.groups as Record<string, GroupReport[]>) : null,
+    samples: readSamples(root.samples, classNames),
     evaluatedModel: typeof model.name === 'string' ? `${model.name}@${String(model.version)}` : null,
     date: typeof meta.date === 'string' ? meta.date : null,
+  };
+}
+
+/** samples as written by src/core/report.ts, or null when missing or inconsistent (lengths, labels, scores). */
+export function readSamples(v: unknown, classNames: string[]): ReportSamples | null {
+  if (!isObj(v) || !Array.isArray(v.label) || !isObj(v.scores)) return null;
+  const label = v.label as unknown[];
+  const n = label.length;
+  if (n === 0 || !label.every((y) => Number.isInteger(y) && (y as number) >= 0 && (y as number) < classNames.length)) return null;
+  const scores: Record<string, number[]> = {};
+  for (const c of classNames) {
+    const s = (v.scores as Json)[c];
+    if (!Array.isArray(s) || s.length !== n || !s.every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
+    scores[c] = s as number[];
+  }
+  return {
+    label: label as number[],
+    scores,
+    decimals: typeof v.decimals === 'number' ? v.decimals : 6,
+    groups: isObj(v.groups) ? (v.groups as ReportSamples['groups']) : {},
   };
 }
 

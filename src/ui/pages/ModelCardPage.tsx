@@ -3,6 +3,8 @@ import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContai
 import { parseModelMetadata, type ModelMetadata } from '../../core/metadata';
 import { fmt, readMetrics, type MetricsView } from '../lib/metricsView';
 import { ACK_KEY } from '../components/Disclaimer';
+import { OperatingPointExplorer, type StoredOperatingPoint } from '../components/OperatingPointExplorer';
+import { OPERATING_POINT_CLASS } from '../../core/operating-point';
 
 type Load<T> = { state: 'loading' } | { state: 'ok'; value: T } | { state: 'missing'; reason: string };
 
@@ -157,7 +159,18 @@ function Calibration({ view }: { view: MetricsView }) {
   );
 }
 
-function Metrics({ view }: { view: MetricsView }) {
+/** The operating point the app uses: metrics.json's (evaluated with it), else metadata.trust.covidThreshold. */
+function storedOperatingPoint(view: MetricsView, meta: ModelMetadata | null): StoredOperatingPoint | null {
+  const op = view.operatingPoint;
+  if (op && op.className === OPERATING_POINT_CLASS && Number.isFinite(op.threshold)) {
+    return { threshold: op.threshold, targetSensitivity: op.targetSensitivity, source: 'metrics.json' };
+  }
+  const t = meta?.trust?.covidThreshold;
+  if (t && Number.isFinite(t.threshold)) return { threshold: t.threshold, targetSensitivity: Number.isFinite(t.targetSensitivity) ? t.targetSensitivity : null, source: 'metadata.json' };
+  return null;
+}
+
+function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null }) {
   const s = view.summary;
   const chartData = s
     ? view.classNames.map((c, i) => ({ name: c, sensitivity: s.perClass[i].sensitivity ?? 0, specificity: s.perClass[i].specificity ?? 0, ppv: s.perClass[i].ppv ?? 0 }))
@@ -218,6 +231,21 @@ function Metrics({ view }: { view: MetricsView }) {
           </div>
           <ConfusionMatrix view={view} />
           <Calibration view={view} />
+          {view.samples && view.classNames.includes(OPERATING_POINT_CLASS) ? (
+            <OperatingPointExplorer
+              key={storedOperatingPoint(view, meta)?.threshold ?? 'none'}
+              samples={view.samples}
+              classNames={view.classNames}
+              split={view.split}
+              stored={storedOperatingPoint(view, meta)}
+            />
+          ) : (
+            view.classNames.includes(OPERATING_POINT_CLASS) && (
+              <p className="muted" data-testid="op-no-samples">
+                metrics.json has no per-image samples, so the threshold explorer is not available (npm run evaluate writes them).
+              </p>
+            )
+          )}
           <RocChart view={view} />
           <Groups view={view} />
           <figure className="chart" aria-label="Bar chart of sensitivity, specificity and PPV per class (same numbers as the table)">
@@ -394,7 +422,7 @@ export default function ModelCardPage() {
             No evaluation results are published with this model yet (metrics.json: {metrics.reason}). Run <code>npm run evaluate</code> to produce them.
           </p>
         )}
-        {view && <Metrics view={view} />}
+        {view && <Metrics view={view} meta={meta.state === 'ok' ? meta.value : null} />}
         {meta.state === 'ok' && <History meta={meta.value} />}
       </section>
 
