@@ -6,8 +6,11 @@
 // files named explicitly are always tried, and an unreadable one gets an `error` entry.
 //
 // --json: stdout holds exactly one JSON array and nothing else (every log line goes to stderr):
-//   [{"file": "<path as given>", "label": "covid", "probabilities": {"covid": 0.91, "normal": 0.04, "pneumonia": 0.05}},
+//   [{"file": "<path as given>", "label": "covid", "probabilities": {"covid": 0.91, "normal": 0.04, "pneumonia": 0.05},
+//     "ood": {"flagged": false, "score": 12.3, "threshold": 30.5, "reasons": []}},
 //    {"file": "notes.txt", "error": "not an image"}]
+// "ood" (present when the model's metadata has trust.ood, see scripts/fit-ood.ts) says whether the image
+// looks unlike the training chest X-rays; a flagged image's label should not be trusted.
 // The project .npmrc sets json=true so that `npm run predict -- … --json` prints npm's
 // "> cxr-lab@0.1.0 predict" banner on stderr, not stdout.
 //
@@ -25,11 +28,13 @@ console.debug = console.error;
 const fs = await import('node:fs');
 const path = await import('node:path');
 const { parseArgs, optNumber, optString } = await import('./lib/args');
-const { DEFAULT_MODEL_DIR, loadClassifierFromDir, logErr, preprocessFile } = await import('./lib/node-io');
+const { DEFAULT_MODEL_DIR, loadClassifierFromDir, logErr } = await import('./lib/node-io');
+const { decodeImageBytes } = await import('../src/ml/decode');
+const { analyseDecoded } = await import('../src/ml/ood');
 
 const USAGE = `usage: npm run predict -- <files or folders...> [--json] [--model <dir>] [--batch 16]
   folders are searched recursively for .png, .jpg and .jpeg files
-  --json    print one JSON array on stdout: [{"file", "label", "probabilities": {class: p}} | {"file", "error"}]
+  --json    print one JSON array on stdout: [{"file", "label", "probabilities": {class: p}, "ood"?} | {"file", "error"}]
   --model   model folder (model.json, weights, metadata.json); default public/model`;
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -38,6 +43,8 @@ export interface PredictEntry {
   file: string;
   label?: string;
   probabilities?: Record<string, number>;
+  /** Out-of-distribution verdict (only when the model has trust.ood). */
+  ood?: { flagged: boolean; score: number; threshold: number; reasons: string[] };
   error?: string;
 }
 
@@ -89,17 +96,23 @@ function describeError(e: unknown): string {
   return err instanceof Error ? err.message : String(e);
 }
 
-function formatTable(entries: PredictEntry[], classNames: string[]): string {
+function formatTable(entries: PredictEntry[], classNames: string[], withOod: boolean): string {
   const fw = Math.min(70, Math.max(4, ...entries.map((e) => e.file.length))) + 2;
   const lw = Math.max(5, ...classNames.map((c) => c.length)) + 2;
-  const lines = [`${'file'.padEnd(fw)}${'label'.padEnd(lw)}${classNames.map((c) => c.padStart(Math.max(9, c.length + 2))).join('')}`];
+  const oodCol = (e: PredictEntry) => (withOod ? `  ${e.ood?.flagged ? 'NOT A CHEST X-RAY?' : 'ok'}` : '');
+  const lines = [`${'file'.padEnd(fw)}${'label'.padEnd(lw)}${classNames.map((c) => c.padStart(Math.max(9, c.length + 2))).join('')}${withOod ? '  ood' : ''}`];
   for (const e of entries) {
     const name = e.file.length > fw - 2 ? '…' + e.file.slice(e.file.length - fw + 3) : e.file;
     if (e.error !== undefined) {
       lines.push(`${name.padEnd(fw)}error: ${e.error}`);
       continue;
     }
-    lines.push(`${name.padEnd(fw)}${e.label!.padEnd(lw)}${classNames.map((c) => e.probabilities![c].toFixed(3).padStart(Math.max(9, c.length + 2))).join('')}`);
+    lines.push(`${name.padEnd(fw)}${e.label!.padEnd(lw)}${classNames.map((c) => e.probabilities![c].toFixed(3).padStart(Math.max(9, c.length + 2))).join('')}${oodCol(e)}`);
+  }
+  const flagged = entries.filter((e) => e.ood?.flagged);
+  if (flagged.length > 0) {
+    lines.push('', `${flagged.length} image(s) look unlike the training chest X-rays; their labels should not be trusted:`);
+    for (const e of flagged) lines.push(`  ${e.file}: ${e.ood!.reasons.join('; ')}`);
   }
   return lines.join('\n');
 }
@@ -146,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < targets.length; i += batchSize) {
     const batch = targets.slice(i, i + batchSize);
     const inputs: Float32Array[] = [];
+    const features: import('../src/core/ood').ImageFeatures[] = [];
     const slots: PredictEntry[] = [];
     for (const t of batch) {
       if (t.error !== undefined) {
@@ -153,7 +167,10 @@ async function main(argv: string[]): Promise<number> {
         continue;
       }
       try {
-        inputs.push(await preprocessFile(t.file, spec));
+        // Decode once: the model input, and the image statistics the OOD checks need (colour etc.).
+        const analysed = analyseDecoded(await decodeImageBytes(new Uint8Array(fs.readFileSync(t.file))), spec, classifier.layoutTemplate);
+        inputs.push(analysed.input);
+        features.push(analysed.features);
         const entry: PredictEntry = { file: t.file };
         slots.push(entry);
         entries.push(entry);
@@ -162,10 +179,11 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     if (inputs.length > 0) {
-      const { predictions } = await classifier.predict(inputs);
+      const { predictions } = await classifier.predict(inputs, { features });
       predictions.forEach((p, j) => {
         slots[j].label = p.label;
         slots[j].probabilities = Object.fromEntries(classNames.map((c, k) => [c, p.probabilities[k]]));
+        if (p.ood) slots[j].ood = { flagged: p.ood.flagged, score: p.ood.score, threshold: p.ood.threshold, reasons: p.ood.reasons };
       });
     }
     if (!asJson && targets.length > batchSize && process.stderr.isTTY) process.stderr.write(`\r${Math.min(targets.length, i + batchSize)}/${targets.length}`);
@@ -179,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
     await stdoutWrite(entries.length === 0 ? '[]\n' : `[\n${entries.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`);
   } else {
     await stdoutWrite(
-      formatTable(entries, classNames) +
+      formatTable(entries, classNames, classifier.ood !== null) +
         '\n' +
         `\n${entries.length - failed} image(s) classified${failed ? `, ${failed} could not be read` : ''}. Probabilities are calibrated (temperature ${classifier.temperature.toFixed(3)}). Research and education only; not for clinical use.\n`,
     );

@@ -1,5 +1,6 @@
 // Schema of public/model/metadata.json: everything the app, the CLIs and the fine-tuning page need to
 // know about a model beyond its weights. Pure TS so the worker, the UI and Node scripts share it.
+import { oodStatsProblem, type OodStats } from './ood';
 
 /** How an image becomes the model's input tensor. Shared verbatim by training, evaluation and the browser. */
 export interface PreprocessingSpec {
@@ -28,8 +29,11 @@ export interface TrustSpec {
   temperature: number;
   /** Operating point for the "covid" class chosen on validation. */
   covidThreshold?: { threshold: number; targetSensitivity: number; valSensitivity: number; valSpecificity: number };
-  /** Out-of-distribution detector statistics (see src/ml/ood.ts). */
-  ood?: unknown;
+  /**
+   * Out-of-distribution detector (schema and scoring: src/core/ood.ts), written by scripts/fit-ood.ts:
+   * embedding class means + shared shrunk precision + threshold, and image checks. Absent = no OOD flag.
+   */
+  ood?: OodStats;
 }
 
 export interface ModelMetadata {
@@ -84,6 +88,11 @@ export function parseModelMetadata(json: unknown): ModelMetadata {
   if (p.mask !== undefined && !(p.mask.radius > 0 && p.mask.feather >= 0)) fail('preprocessing.mask needs radius > 0 and feather >= 0');
   if (!m.layers || typeof m.layers.embedding !== 'string' || typeof m.layers.lastConv !== 'string' || typeof m.layers.logits !== 'string') {
     fail('layers must name embedding, lastConv and logits');
+  }
+  if (m.trust !== undefined && (typeof m.trust !== 'object' || m.trust === null)) fail('trust must be an object');
+  if (m.trust?.ood !== undefined) {
+    const problem = oodStatsProblem(m.trust.ood, m.classNames.length);
+    if (problem) fail(`trust.ood: ${problem}`);
   }
   const uncertainBelow = typeof m.uncertainBelow === 'number' ? m.uncertainBelow : 0.6;
   return {

@@ -3,6 +3,7 @@
 // scores) and the pooled features (for fine-tuning and out-of-distribution scoring).
 import * as tf from '@tensorflow/tfjs';
 import type { ModelMetadata } from '../core/metadata';
+import { OodScorer, type ImageFeatures, type OodResult } from '../core/ood';
 
 export interface Prediction {
   /** Calibrated probabilities (softmax(logits / temperature)), in metadata.classNames order. */
@@ -11,6 +12,20 @@ export interface Prediction {
   label: string;
   /** Top probability is below metadata.uncertainBelow. */
   uncertain: boolean;
+  /**
+   * Out-of-distribution verdict ("is this a frontal chest X-ray like the training data?"), present
+   * whenever the model's metadata has trust.ood. This is THE place the OOD flag lives: the browser
+   * result carries it as `ClassifyResult.prediction.ood`, `npm run predict -- --json` as "ood".
+   * Image checks are included when the caller passed the decoded image's features (the worker and
+   * the CLIs do); otherwise only the embedding distance is checked. A flagged image should not be
+   * shown with a confident class.
+   */
+  ood?: OodResult;
+}
+
+export interface PredictOptions {
+  /** Per input: features of the decoded image (src/ml/ood.ts analyseDecoded / imageFeatures). */
+  features?: (ImageFeatures | undefined)[];
 }
 
 export interface BatchOutput {
@@ -20,17 +35,27 @@ export interface BatchOutput {
 
 export class Classifier {
   readonly inputSize: number;
+  /** The OOD detector from metadata.trust.ood, or null when the metadata has none. */
+  readonly ood: OodScorer | null;
   private readonly heads: tf.LayersModel;
+  /** Index of the OOD layer's output in `heads` (1 = the embedding itself). */
+  private readonly oodOutput: number;
 
   constructor(
     readonly model: tf.LayersModel,
     readonly metadata: ModelMetadata,
   ) {
     this.inputSize = metadata.preprocessing.inputSize;
-    this.heads = tf.model({
-      inputs: model.inputs,
-      outputs: [model.getLayer(metadata.layers.logits).output as tf.SymbolicTensor, model.getLayer(metadata.layers.embedding).output as tf.SymbolicTensor],
-    });
+    this.ood = metadata.trust?.ood ? new OodScorer(metadata.trust.ood) : null;
+    const outputs = [model.getLayer(metadata.layers.logits).output as tf.SymbolicTensor, model.getLayer(metadata.layers.embedding).output as tf.SymbolicTensor];
+    this.oodOutput = 1;
+    const oodLayer = this.ood?.stats.embedding.layer;
+    if (oodLayer && oodLayer !== metadata.layers.embedding) {
+      // Another layer's output (a conv map is average-pooled in predict()).
+      outputs.push(model.getLayer(oodLayer).output as tf.SymbolicTensor);
+      this.oodOutput = 2;
+    }
+    this.heads = tf.model({ inputs: model.inputs, outputs });
   }
 
   get classNames(): string[] {
@@ -52,26 +77,42 @@ export class Classifier {
     return tf.tensor4d(flat, [inputs.length, s, s, 1]);
   }
 
-  /** Runs the model on preprocessed inputs. Every intermediate tensor is disposed. */
-  async predict(inputs: Float32Array[]): Promise<BatchOutput> {
+  /**
+   * Runs the model on preprocessed inputs. Every intermediate tensor is disposed. With trust.ood in
+   * the metadata each prediction carries `ood` (image checks only for inputs with `options.features`).
+   */
+  async predict(inputs: Float32Array[], options: PredictOptions = {}): Promise<BatchOutput> {
     if (inputs.length === 0) return { predictions: [], embeddings: [] };
-    const [logitsT, embT] = tf.tidy(() => {
+    if (options.features && options.features.length !== inputs.length) throw new Error(`predict: ${options.features.length} feature sets for ${inputs.length} inputs`);
+    const outs = tf.tidy(() => {
       const x = this.toBatch(inputs);
-      return this.heads.predict(x) as tf.Tensor[];
+      const o = this.heads.predict(x) as tf.Tensor[];
+      // A 4-D OOD layer (conv map) is global-average-pooled like the embedding.
+      if (o.length > 2 && o[2].rank === 4) o[2] = tf.mean(o[2], [1, 2]);
+      return o;
     });
-    const [logitData, embData] = await Promise.all([logitsT.data() as Promise<Float32Array>, embT.data() as Promise<Float32Array>]);
-    logitsT.dispose();
-    embT.dispose();
+    const data = (await Promise.all(outs.map((t) => t.data()))) as Float32Array[];
+    outs.forEach((t) => t.dispose());
+    const [logitData, embData] = data;
+    const oodData = data[this.oodOutput];
     const k = this.classNames.length;
     const d = embData.length / inputs.length;
+    const od = oodData.length / inputs.length;
     const predictions: Prediction[] = [];
     const embeddings: Float32Array[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const logits = Array.from(logitData.subarray(i * k, (i + 1) * k));
-      predictions.push(this.describe(logits));
+      const prediction = this.describe(logits);
+      if (this.ood) prediction.ood = this.ood.score(oodData.subarray(i * od, (i + 1) * od), options.features?.[i]);
+      predictions.push(prediction);
       embeddings.push(embData.slice(i * d, (i + 1) * d));
     }
     return { predictions, embeddings };
+  }
+
+  /** trust.ood.layoutTemplate, for computing image features (src/ml/ood.ts). */
+  get layoutTemplate(): number[] | undefined {
+    return this.ood?.stats.layoutTemplate;
   }
 
   /** Turns logits into the user-facing prediction (temperature, label, uncertainty). */

@@ -8,8 +8,9 @@ import { ModelLoadError, loadModelFiles, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
 import { ImageDecodeError } from '../ml/decode';
-import { cropRegion, inputToGray8, preprocessDecoded, preprocessGray, toGray8, type GrayImage } from '../ml/preprocess';
+import { cropAndResize, cropRegion, inputToGray8, normalizeInput, preprocessDecoded, toGray8, type GrayImage } from '../ml/preprocess';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
+import { imageFeaturesFrom } from '../ml/ood';
 import { covidScreen } from '../core/operating-point';
 import {
   GRADCAM_PREVIEW_SIDE,
@@ -181,11 +182,15 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
   const { image, format } = await decodeImageFile(bytes);
   const t2 = performance.now();
   const spec = c.metadata.preprocessing;
-  // = preprocessDecoded(image, spec), keeping the gray image for the Grad-CAM preview.
+  // = preprocessDecoded(image, spec), keeping the gray image for the Grad-CAM preview, and the
+  // decoded image's statistics for the out-of-distribution checks (prediction.ood; colour is only
+  // visible here, before the conversion to grey).
   const gray = toGray8(image);
-  const input = preprocessGray(gray, spec);
+  const crop = cropAndResize(gray, spec);
+  const features = imageFeaturesFrom(image, crop, spec.inputSize, c.layoutTemplate);
+  const input = normalizeInput(crop, spec);
   const t3 = performance.now();
-  const out = await c.predict([input]);
+  const out = await c.predict([input], { features: [features] });
   const t4 = performance.now();
   const resultId = keepResult({
     input,

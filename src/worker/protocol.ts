@@ -63,6 +63,11 @@ export interface ClassifyResult {
   width: number;
   height: number;
   bitDepth: 8 | 16;
+  /**
+   * The classification. `prediction.ood` (OodResult, src/core/ood.ts) is the out-of-distribution
+   * verdict, present when the model's metadata has trust.ood: when `prediction.ood.flagged` the image
+   * looks unlike the training chest X-rays and no confident class should be shown.
+   */
   prediction: Prediction;
   /** Exactly what the model saw: inputSize² gray pixels (0..255, row-major). */
   thumbnail: { size: number; gray: Uint8Array };

@@ -1,0 +1,272 @@
+// npx tsx scripts/fit-ood.ts [--model public/model] [--data ../shared/data/cxr] [--percentile 99] [--dry-run]
+//
+// Fits the out-of-distribution detector of a model folder on IN-DISTRIBUTION data only and writes it
+// into that folder's metadata.json under trust.ood (every other field is kept as it is):
+//   * embedding statistics on the train split: class means of the pooled embedding and one shared
+//     Ledoit–Wolf covariance (stored as its inverse), see src/core/ood.ts;
+//   * the distance threshold: --percentile of the val split's distances;
+//   * image-check limits: tail quantiles of the train split's image features (colour limits are fixed);
+//   * the layout template: the mean standardised 16×16 crop of the train split.
+// The OOD evaluation set (../shared/data/ood) is never read here. scripts/train.ts runs this after it
+// writes a model; `npm run evaluate:ood` measures the result.
+//
+// Exit codes: 0 written (or --dry-run done); 1 model or data cannot be loaded; 2 usage error.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManifestError } from '../src/core/manifest';
+import {
+  fitImageChecks,
+  fitTiedGaussians,
+  layoutTemplateFrom,
+  nearestMahalanobis,
+  packSymmetric,
+  percentile,
+  oodStatsProblem,
+  OodScorer,
+  type ImageFeatures,
+  type OodStats,
+} from '../src/core/ood';
+import { cropAndResize, normalizeInput } from '../src/ml/preprocess';
+import { parseArgs, optNumber, optString } from './lib/args';
+import { commandLine, displayPath, loadModel, progressLogger, selectSplit, stratifiedSubset, UsageError } from './evaluate';
+import type { LoadedImage } from './lib/dataset';
+
+const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
+const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
+
+export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] [--data <dir>] [--layer <name>] [--percentile 99]
+                               [--quantile 0.002] [--margin 0.1] [--shrinkage auto|0..1] [--limit N] [--dry-run]
+  --model       model folder whose metadata.json gets trust.ood (default public/model)
+  --data        in-distribution data with train and val splits (default ../shared/data/cxr)
+  --layer       layer to score (default the model's embedding layer; conv maps are average-pooled)
+  --percentile  embedding-distance threshold = this percentile of the val split's distances (default 99)
+  --quantile    image-check limits sit at this tail quantile of the train split (default 0.002)
+  --margin      plus this fraction of the train 1st–99th percentile range (default 0.1)
+  --shrinkage   Ledoit–Wolf intensity ('auto', default) or a fixed value in [0, 1]
+  --limit       use a seeded, class-stratified subset of N train images (development only)
+  --dry-run     fit and report, but do not write metadata.json`;
+
+function logErr(...args: unknown[]): void {
+  process.stderr.write(args.map(String).join(' ') + '\n');
+}
+
+/** Significant digits kept for the class means in JSON. */
+const round = (v: number) => Number(v.toPrecision(7));
+
+export interface SplitEmbeddings {
+  embeddings: Float32Array[];
+  features: ImageFeatures[];
+  labels: number[];
+}
+
+/**
+ * Embeddings of `layer` and image features of loaded (grey, cached) images, in batches. The features
+ * use the same crop as the model input; the data set's files are 8-bit grey, so the cached grey
+ * pixels are the decoded image.
+ */
+export async function embedImages(
+  model: import('@tensorflow/tfjs').LayersModel,
+  layer: string,
+  spec: import('../src/core/metadata').PreprocessingSpec,
+  images: LoadedImage[],
+  layoutTemplate: number[] | undefined,
+  batchSize = 32,
+  label = 'embedding',
+): Promise<SplitEmbeddings> {
+  const { layerView, pooledActivations, imageFeaturesFrom, grayAsDecoded } = await import('../src/ml/ood');
+  const view = layerView(model, layer);
+  const onProgress = progressLogger(images.length, label);
+  const out: SplitEmbeddings = { embeddings: [], features: [], labels: [] };
+  for (let i = 0; i < images.length; i += batchSize) {
+    const batch = images.slice(i, i + batchSize);
+    const inputs: Float32Array[] = [];
+    for (const im of batch) {
+      const crop = cropAndResize(im.gray, spec);
+      out.features.push(imageFeaturesFrom(grayAsDecoded(im.gray), crop, spec.inputSize, layoutTemplate));
+      inputs.push(normalizeInput(crop, spec));
+      out.labels.push(im.entry.labelIndex);
+    }
+    out.embeddings.push(...(await pooledActivations(view, inputs, spec.inputSize)));
+    onProgress(Math.min(images.length, i + batchSize));
+  }
+  return out;
+}
+
+export interface FitOodOptions {
+  modelDir: string;
+  dataDir: string;
+  layer?: string;
+  percentile?: number;
+  quantile?: number;
+  margin?: number;
+  shrinkage?: number;
+  limit?: number;
+  dryRun?: boolean;
+  command?: string;
+}
+
+export interface FitOodResult {
+  stats: OodStats;
+  metadataFile: string;
+  written: boolean;
+  /** Validation distances (for reports). */
+  valDistances: number[];
+}
+
+export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
+  const { initNodeBackend } = await import('../src/ml/tf-node');
+  const { loadDataset } = await import('./lib/dataset');
+  const { layoutVector } = await import('../src/ml/ood');
+  await initNodeBackend('wasm');
+  const classifier = await loadModel(opts.modelDir);
+  const { metadata, model } = classifier;
+  const layer = opts.layer ?? metadata.layers.embedding;
+  const spec = metadata.preprocessing;
+  const p = opts.percentile ?? 99;
+  if (!(p > 0 && p <= 100)) throw new UsageError('--percentile must be in (0, 100]');
+
+  selectSplit(opts.dataDir, 'train', metadata.classNames);
+  selectSplit(opts.dataDir, 'val', metadata.classNames);
+  const train = await loadDataset(opts.dataDir, { splits: ['train'], labels: metadata.classNames });
+  const val = await loadDataset(opts.dataDir, { splits: ['val'], labels: metadata.classNames });
+  const trainImages = opts.limit ? stratifiedSubset(train.images, opts.limit, metadata.classNames.length, 0) : train.images;
+  if (trainImages.length === 0 || val.images.length === 0) throw new Error('no train or val images could be loaded');
+
+  // Layout template first (the layout feature needs it).
+  const layouts: Float64Array[] = [];
+  for (const im of trainImages) {
+    const v = layoutVector(cropAndResize(im.gray, spec), spec.inputSize);
+    if (v) layouts.push(v);
+  }
+  const layoutTemplate = layoutTemplateFrom(layouts);
+
+  const t0 = performance.now();
+  const tr = await embedImages(model, layer, spec, trainImages, layoutTemplate, 32, 'train');
+  const va = await embedImages(model, layer, spec, val.images, layoutTemplate, 32, 'val');
+  const seconds = (performance.now() - t0) / 1000;
+  classifier.dispose();
+
+  const g = fitTiedGaussians(tr.embeddings, tr.labels, metadata.classNames.length, opts.shrinkage);
+  if (g.means.length !== metadata.classNames.length) throw new Error(`the train split lacks a class (${g.counts.join('/')} images per class)`);
+  const valDistances = va.embeddings.map((e) => nearestMahalanobis(e, g).distance);
+  const trainDistances = tr.embeddings.map((e) => nearestMahalanobis(e, g).distance);
+  const threshold = percentile(valDistances, p);
+  const imageChecks = fitImageChecks(tr.features, { quantile: opts.quantile, margin: opts.margin });
+
+  const stats: OodStats = {
+    version: 1,
+    embedding: {
+      layer,
+      dim: g.dim,
+      means: g.means.map((m) => Array.from(m, round)),
+      precision: packSymmetric(g.precision, g.dim),
+      shrinkage: round(g.shrinkage),
+      threshold: round(threshold),
+      percentile: p,
+    },
+    imageChecks: imageChecks.map((c) => ({ ...c, limit: round(c.limit) })),
+    layoutTemplate: layoutTemplate.map(round),
+    fit: {},
+  };
+  // Validation rates with the stored (rounded, float32) numbers: exactly what the app will compute.
+  const scorer = new OodScorer(stats);
+  const valResults = va.embeddings.map((e, i) => scorer.score(e, va.features[i]));
+  const rate = (k: number) => k / valResults.length;
+  const byCheck: Record<string, number> = {};
+  for (const r of valResults) for (const c of r.checks) if (c.fired) byCheck[`${c.id}:${c.side}`] = (byCheck[`${c.id}:${c.side}`] ?? 0) + 1;
+  stats.fit = {
+    tool: 'scripts/fit-ood.ts',
+    command: opts.command,
+    date: new Date().toISOString(),
+    manifestHash: train.manifestHash,
+    data: displayPath(opts.dataDir),
+    trainImages: trainImages.length,
+    valImages: va.embeddings.length,
+    valFlagged: {
+      embedding: rate(valResults.filter((r) => r.checks.some((c) => c.id === 'embedding' && c.fired)).length),
+      image: rate(valResults.filter((r) => r.checks.some((c) => c.id !== 'embedding' && c.fired)).length),
+      any: rate(valResults.filter((r) => r.flagged).length),
+    },
+    valFlaggedByCheck: byCheck,
+    distanceQuantiles: {
+      train: Object.fromEntries([50, 90, 99].map((q) => [`p${q}`, round(percentile(trainDistances, q))])),
+      val: Object.fromEntries([50, 90, 95, 98, 99, 99.5, 99.9, 100].map((q) => [`p${q}`, round(percentile(valDistances, q))])),
+    },
+    imageCheckOptions: { quantile: opts.quantile ?? 0.002, margin: opts.margin ?? 0.1 },
+    seconds: round(seconds),
+  };
+  const problem = oodStatsProblem(stats, metadata.classNames.length);
+  if (problem) throw new Error(`fitted statistics are invalid: ${problem}`);
+
+  const metadataFile = path.join(opts.modelDir, 'metadata.json');
+  if (!opts.dryRun) {
+    const raw = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
+    const trust = (raw.trust && typeof raw.trust === 'object' ? raw.trust : {}) as Record<string, unknown>;
+    raw.trust = { ...trust, ood: stats };
+    fs.writeFileSync(metadataFile, JSON.stringify(raw, null, 2) + '\n');
+  }
+  return { stats, metadataFile, written: !opts.dryRun, valDistances };
+}
+
+export function formatFit(r: FitOodResult): string {
+  const s = r.stats;
+  const f = s.fit!;
+  const pct = (v: number | undefined) => (v === undefined ? '—' : `${(100 * v).toFixed(2)}%`);
+  const lines = [
+    `OOD statistics for ${displayPath(path.dirname(r.metadataFile))} (layer '${s.embedding.layer}', ${s.embedding.dim} dims)`,
+    `train ${f.trainImages} images, val ${f.valImages} images; Ledoit–Wolf shrinkage ${s.embedding.shrinkage.toFixed(4)}`,
+    `distance threshold ${s.embedding.threshold.toFixed(2)} = p${s.embedding.percentile} of val distances (val quantiles ${JSON.stringify(f.distanceQuantiles && (f.distanceQuantiles as Record<string, unknown>).val)})`,
+    'image checks:',
+    ...s.imageChecks.map((c) => `  ${c.feature.padEnd(17)} ${c.side.padEnd(5)} ${c.side === 'high' ? '>' : '<'} ${c.limit.toPrecision(4).padStart(9)}  (${c.source})`),
+    `val flagged: embedding ${pct(f.valFlagged?.embedding)}, image checks ${pct(f.valFlagged?.image)}, any ${pct(f.valFlagged?.any)}`,
+    `val flagged per check: ${JSON.stringify(f.valFlaggedByCheck)}`,
+    r.written ? `wrote trust.ood into ${displayPath(r.metadataFile)}` : '--dry-run: metadata.json not changed',
+  ];
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['dry-run', 'help']);
+  if (args.options.has('help')) {
+    process.stdout.write(FIT_OOD_USAGE + '\n');
+    return 0;
+  }
+  const known = new Set(['model', 'data', 'layer', 'percentile', 'quantile', 'margin', 'shrinkage', 'limit', 'dry-run', 'help']);
+  for (const key of args.options.keys()) if (!known.has(key)) throw new UsageError(`unknown option --${key}\n${FIT_OOD_USAGE}`);
+  if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}'\n${FIT_OOD_USAGE}`);
+  const shrink = optString(args, 'shrinkage', 'auto');
+  const shrinkage = shrink === 'auto' ? undefined : Number(shrink);
+  if (shrinkage !== undefined && !(shrinkage >= 0 && shrinkage <= 1)) throw new UsageError('--shrinkage must be auto or a number in [0, 1]');
+  const layer = args.options.get('layer');
+  const result = await fitOod({
+    modelDir: path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR)),
+    dataDir: path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr'))),
+    layer: typeof layer === 'string' ? layer : undefined,
+    percentile: optNumber(args, 'percentile', 99),
+    quantile: optNumber(args, 'quantile', 0.002),
+    margin: optNumber(args, 'margin', 0.1),
+    shrinkage,
+    limit: Math.max(0, Math.floor(optNumber(args, 'limit', 0))) || undefined,
+    dryRun: args.options.has('dry-run'),
+    command: commandLine('scripts/fit-ood.ts', argv),
+  });
+  process.stdout.write(formatFit(result) + '\n');
+  return 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof ManifestError || e instanceof UsageError) {
+        logErr(`error: ${(e as Error).message}`);
+        process.exit(2);
+      }
+      logErr(`error: ${e instanceof Error ? e.message : String(e)}`);
+      if (process.env.CXR_DEBUG && e instanceof Error) logErr(e.stack);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,589 @@
+// Out-of-distribution ("is this a frontal chest X-ray at all?") statistics and scoring. Pure TS (no
+// tfjs, no DOM): the Node fitting script, the browser worker and the tests share every number.
+//
+// Two kinds of evidence are combined (src/ml/ood.ts computes the inputs):
+// 1. Embedding distance: Mahalanobis distance of the model's pooled embedding to the nearest class
+//    mean, with one shared (tied) covariance shrunk towards a scaled identity (Ledoit–Wolf). Means and
+//    covariance come from the training split; the threshold is a high percentile of the validation
+//    split's distances.
+// 2. Image checks: cheap statistics of the decoded image (colour, contrast, texture, symmetry, layout,
+//    histogram shape), each with a limit fitted on the training split's quantiles (colour has fixed
+//    limits: the training X-rays are all greyscale, so there is nothing to fit).
+// Nothing here is ever fitted on the OOD evaluation set.
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+// ---------------------------------------------------------------------------------------------
+
+/** Percentile p ∈ [0, 100] with linear interpolation between order statistics (NumPy's default). */
+export function percentile(values: ArrayLike<number>, p: number): number {
+  if (values.length === 0) throw new RangeError('percentile: no values');
+  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile: p must be in [0, 100], got ${p}`);
+  const sorted = Float64Array.from(values).sort();
+  const pos = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+}
+
+export interface ShrunkCovariance {
+  /** p×p, row-major. */
+  covariance: Float64Array;
+  /** Ledoit–Wolf shrinkage intensity δ ∈ [0, 1]: Σ = δ·μ·I + (1 − δ)·S. */
+  shrinkage: number;
+  /** μ = trace(S) / p, the scale of the identity target. */
+  target: number;
+}
+
+/**
+ * Ledoit–Wolf (2004) covariance of already centred rows (n × p): the sample covariance S = XᵀX / n
+ * shrunk towards μ·I with the intensity that minimises the expected Frobenius loss,
+ * δ = min(b̄², d²) / d², d² = ‖S − μI‖²_F, b̄² = (1/n²) Σ_k ‖x_k x_kᵀ − S‖²_F (as scikit-learn's
+ * ledoit_wolf with assume_centered=True). Pass `shrinkage` to force δ instead.
+ */
+export function ledoitWolf(centred: ArrayLike<number>[], p: number, shrinkage?: number): ShrunkCovariance {
+  const n = centred.length;
+  if (n === 0) throw new RangeError('ledoitWolf: no samples');
+  const s = new Float64Array(p * p);
+  for (const x of centred) {
+    if (x.length !== p) throw new RangeError(`ledoitWolf: a row has ${x.length} values, expected ${p}`);
+    for (let i = 0; i < p; i++) {
+      const xi = x[i];
+      if (xi === 0) continue;
+      const row = i * p;
+      for (let j = i; j < p; j++) s[row + j] += xi * x[j];
+    }
+  }
+  for (let i = 0; i < p; i++) {
+    for (let j = i; j < p; j++) {
+      s[i * p + j] /= n;
+      s[j * p + i] = s[i * p + j];
+    }
+  }
+  let trace = 0;
+  for (let i = 0; i < p; i++) trace += s[i * p + i];
+  const mu = trace / p;
+  let delta: number;
+  if (shrinkage !== undefined) {
+    delta = shrinkage;
+  } else {
+    let d2 = 0;
+    let sNorm2 = 0;
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < p; j++) {
+        const v = s[i * p + j];
+        sNorm2 += v * v;
+        const dv = v - (i === j ? mu : 0);
+        d2 += dv * dv;
+      }
+    }
+    // Σ_k ‖x xᵀ − S‖² = Σ_k (‖x‖⁴ − 2 xᵀSx) + n‖S‖².
+    let sum = 0;
+    const sx = new Float64Array(p);
+    for (const x of centred) {
+      let norm2 = 0;
+      for (let i = 0; i < p; i++) norm2 += x[i] * x[i];
+      let quad = 0;
+      for (let i = 0; i < p; i++) {
+        let acc = 0;
+        const row = i * p;
+        for (let j = 0; j < p; j++) acc += s[row + j] * x[j];
+        sx[i] = acc;
+        quad += x[i] * acc;
+      }
+      sum += norm2 * norm2 - 2 * quad + sNorm2;
+    }
+    const b2bar = sum / (n * n);
+    delta = d2 === 0 ? 1 : Math.min(b2bar, d2) / d2;
+  }
+  if (!(delta >= 0 && delta <= 1)) throw new RangeError(`ledoitWolf: shrinkage must be in [0, 1], got ${delta}`);
+  const cov = new Float64Array(p * p);
+  for (let i = 0; i < p * p; i++) cov[i] = (1 - delta) * s[i];
+  for (let i = 0; i < p; i++) cov[i * p + i] += delta * mu;
+  return { covariance: cov, shrinkage: delta, target: mu };
+}
+
+/** Inverse of a symmetric positive-definite p×p matrix (Cholesky). Throws when it is not SPD. */
+export function invertSpd(matrix: ArrayLike<number>, p: number): Float64Array {
+  const l = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = matrix[i * p + j];
+      for (let k = 0; k < j; k++) sum -= l[i * p + k] * l[j * p + k];
+      if (i === j) {
+        if (!(sum > 0)) throw new RangeError('invertSpd: matrix is not positive definite');
+        l[i * p + i] = Math.sqrt(sum);
+      } else {
+        l[i * p + j] = sum / l[j * p + j];
+      }
+    }
+  }
+  // inv(L) (lower triangular), then A⁻¹ = inv(L)ᵀ inv(L).
+  const li = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    li[i * p + i] = 1 / l[i * p + i];
+    for (let j = 0; j < i; j++) {
+      let sum = 0;
+      for (let k = j; k < i; k++) sum -= l[i * p + k] * li[k * p + j];
+      li[i * p + j] = sum / l[i * p + i];
+    }
+  }
+  const inv = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = 0;
+      for (let k = i; k < p; k++) sum += li[k * p + i] * li[k * p + j];
+      inv[i * p + j] = sum;
+      inv[j * p + i] = sum;
+    }
+  }
+  return inv;
+}
+
+/** √((x − m)ᵀ P (x − m)) for a full p×p precision matrix P. */
+export function mahalanobis(x: ArrayLike<number>, mean: ArrayLike<number>, precision: ArrayLike<number>, p: number): number {
+  const d = new Float64Array(p);
+  for (let i = 0; i < p; i++) d[i] = x[i] - mean[i];
+  let q = 0;
+  for (let i = 0; i < p; i++) {
+    let acc = 0;
+    const row = i * p;
+    for (let j = 0; j < p; j++) acc += precision[row + j] * d[j];
+    q += d[i] * acc;
+  }
+  return Math.sqrt(Math.max(0, q));
+}
+
+export interface TiedGaussians {
+  dim: number;
+  /** One mean per class (rows). */
+  means: Float64Array[];
+  /** Inverse of the shared shrunk covariance, p×p row-major. */
+  precision: Float64Array;
+  shrinkage: number;
+  counts: number[];
+}
+
+/**
+ * Class-conditional Gaussians with one shared covariance (Lee et al. 2018): class means, then a
+ * Ledoit–Wolf covariance of the within-class residuals. Classes without samples are left out.
+ */
+export function fitTiedGaussians(samples: ArrayLike<number>[], labels: number[], nClasses: number, shrinkage?: number): TiedGaussians {
+  if (samples.length === 0) throw new RangeError('fitTiedGaussians: no samples');
+  if (samples.length !== labels.length) throw new RangeError('fitTiedGaussians: samples and labels differ in length');
+  const p = samples[0].length;
+  const sums = Array.from({ length: nClasses }, () => new Float64Array(p));
+  const counts = new Array<number>(nClasses).fill(0);
+  samples.forEach((x, k) => {
+    const c = labels[k];
+    if (!Number.isInteger(c) || c < 0 || c >= nClasses) throw new RangeError(`fitTiedGaussians: label ${c} at ${k} is not a class index`);
+    counts[c]++;
+    for (let i = 0; i < p; i++) sums[c][i] += x[i];
+  });
+  const means = sums.map((s, c) => s.map((v) => v / Math.max(1, counts[c])));
+  const centred = samples.map((x, k) => {
+    const m = means[labels[k]];
+    const r = new Float64Array(p);
+    for (let i = 0; i < p; i++) r[i] = x[i] - m[i];
+    return r;
+  });
+  const lw = ledoitWolf(centred, p, shrinkage);
+  const present = means.filter((_, c) => counts[c] > 0);
+  return { dim: p, means: present, precision: invertSpd(lw.covariance, p), shrinkage: lw.shrinkage, counts: counts.filter((n) => n > 0) };
+}
+
+/** Distance to the nearest class mean, and that class's index among `means`. */
+export function nearestMahalanobis(x: ArrayLike<number>, g: { means: ArrayLike<number>[]; precision: ArrayLike<number>; dim: number }): { distance: number; index: number } {
+  let best = Infinity;
+  let index = -1;
+  g.means.forEach((m, c) => {
+    const d = mahalanobis(x, m, g.precision, g.dim);
+    if (d < best) {
+      best = d;
+      index = c;
+    }
+  });
+  return { distance: best, index };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compact storage of the precision matrix in metadata.json
+// ---------------------------------------------------------------------------------------------
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i];
+    const b = i + 1 < bytes.length ? bytes[i + 1] : 0;
+    const c = i + 2 < bytes.length ? bytes[i + 2] : 0;
+    const n = (a << 16) | (b << 8) | c;
+    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? B64[n & 63] : '=');
+  }
+  return out;
+}
+
+export function base64ToBytes(text: string): Uint8Array {
+  const clean = text.replace(/\s+/g, '');
+  if (clean.length % 4 !== 0 || /[^A-Za-z0-9+/=]/.test(clean)) throw new RangeError('not base64');
+  const pad = clean.endsWith('==') ? 2 : clean.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((clean.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < clean.length; i += 4) {
+    const v = [0, 1, 2, 3].map((k) => (clean[i + k] === '=' ? 0 : B64.indexOf(clean[i + k])));
+    const n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    if (o < out.length) out[o++] = (n >> 16) & 255;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}
+
+/** Upper triangle (row by row, diagonal included) of a symmetric p×p matrix as float32 LE base64. */
+export function packSymmetric(matrix: ArrayLike<number>, p: number): string {
+  const tri = new Float32Array((p * (p + 1)) / 2);
+  let k = 0;
+  for (let i = 0; i < p; i++) for (let j = i; j < p; j++) tri[k++] = matrix[i * p + j];
+  const bytes = new Uint8Array(tri.length * 4);
+  const dv = new DataView(bytes.buffer);
+  tri.forEach((v, i) => dv.setFloat32(i * 4, v, true));
+  return bytesToBase64(bytes);
+}
+
+export function unpackSymmetric(text: string, p: number): Float64Array {
+  const bytes = base64ToBytes(text);
+  const count = (p * (p + 1)) / 2;
+  if (bytes.length !== count * 4) throw new RangeError(`packed matrix has ${bytes.length} bytes, expected ${count * 4} for ${p}×${p}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const m = new Float64Array(p * p);
+  let k = 0;
+  for (let i = 0; i < p; i++) {
+    for (let j = i; j < p; j++) {
+      const v = dv.getFloat32(k++ * 4, true);
+      if (!Number.isFinite(v)) throw new RangeError('packed matrix holds a non-finite value');
+      m[i * p + j] = v;
+      m[j * p + i] = v;
+    }
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image features and checks
+// ---------------------------------------------------------------------------------------------
+
+/** Cheap statistics of a decoded image (computed by src/ml/ood.ts imageFeatures). */
+export interface ImageFeatures {
+  /** Fraction of pixels whose channel spread (max − min, 0..255) exceeds 32: strong colour. */
+  colourFraction: number;
+  /** Mean channel spread (0..255): tinted images. 0 for greyscale. */
+  colourMean: number;
+  /** Standard deviation (0..255) of the grey model crop (centre square, before equalisation). */
+  contrast: number;
+  /** Largest fraction of the crop within ±2 grey levels of one value (blank pages, flat fills). */
+  dominantFraction: number;
+  /** Fraction of the crop brighter than 235 (white paper). */
+  brightFraction: number;
+  /** Mean absolute difference of neighbouring crop pixels divided by the contrast (noise, text). */
+  roughness: number;
+  /** Correlation of the 32×32 crop with its left–right mirror image (frontal films are symmetric). */
+  symmetry: number;
+  /** Correlation of the standardised 16×16 crop with the training X-rays' mean layout (NaN without a template). */
+  layout: number;
+  /** Shannon entropy (bits) of the crop's 256-bin grey histogram. */
+  entropy: number;
+  /** |log2(width / height)| of the whole image. */
+  aspect: number;
+}
+
+export const IMAGE_FEATURE_NAMES = [
+  'colourFraction',
+  'colourMean',
+  'contrast',
+  'dominantFraction',
+  'brightFraction',
+  'roughness',
+  'symmetry',
+  'layout',
+  'entropy',
+  'aspect',
+] as const satisfies readonly (keyof ImageFeatures)[];
+
+export type ImageFeatureName = (typeof IMAGE_FEATURE_NAMES)[number];
+
+/** Side of the limit that counts as out of distribution. */
+export type CheckSide = 'low' | 'high';
+
+export interface ImageCheckSpec {
+  feature: ImageFeatureName;
+  side: CheckSide;
+  limit: number;
+  /** 'fitted': a quantile of the training split; 'fixed': a rule (no in-distribution variation to fit). */
+  source: 'fitted' | 'fixed';
+}
+
+/** What a check's firing means, in words (the value and limit are appended). */
+const CHECK_WORDS: Record<ImageFeatureName, Partial<Record<CheckSide, string>>> = {
+  colourFraction: { high: 'colour image' },
+  colourMean: { high: 'colour or tinted image' },
+  contrast: { low: 'blank or nearly uniform image', high: 'harsher contrast than any training X-ray' },
+  dominantFraction: { high: 'large flat area (blank page or fill)' },
+  brightFraction: { high: 'mostly white (like a document or screenshot)' },
+  roughness: { high: 'noise-like or text-like texture' },
+  symmetry: { low: 'not left–right symmetric like a frontal chest film' },
+  layout: { low: 'layout unlike a frontal chest X-ray' },
+  entropy: { low: 'too few grey levels', high: 'grey levels spread like noise' },
+  aspect: { high: 'extreme aspect ratio' },
+};
+
+export function describeCheck(feature: ImageFeatureName, side: CheckSide): string {
+  return CHECK_WORDS[feature][side] ?? `${feature} too ${side}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema (metadata.json → trust.ood)
+// ---------------------------------------------------------------------------------------------
+
+export interface OodEmbeddingStats {
+  /** Layer whose output is scored (the model's pooled embedding). */
+  layer: string;
+  dim: number;
+  /** Class means in metadata.classNames order (rows of `dim` numbers). */
+  means: number[][];
+  /** Packed upper triangle of the shared precision matrix, float32 little-endian, base64 (packSymmetric). */
+  precision: string;
+  /** Ledoit–Wolf shrinkage intensity used. */
+  shrinkage: number;
+  /** Distances above this are flagged: `percentile` of the validation split's distances. */
+  threshold: number;
+  percentile: number;
+}
+
+export interface OodStats {
+  version: 1;
+  embedding: OodEmbeddingStats;
+  /** Image checks; the image is flagged when any one fires. */
+  imageChecks: ImageCheckSpec[];
+  /** Mean standardised 16×16 crop of the training X-rays (row-major) for the `layout` feature. */
+  layoutTemplate?: number[];
+  /** Where the numbers came from (informational). */
+  fit?: {
+    tool?: string;
+    command?: string;
+    date?: string;
+    manifestHash?: string;
+    trainImages?: number;
+    valImages?: number;
+    /** Share of validation images flagged by each part and by all together. */
+    valFlagged?: { embedding?: number; image?: number; any?: number };
+    [key: string]: unknown;
+  };
+}
+
+export const LAYOUT_SIZE = 16;
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/**
+ * Checks parsed JSON against OodStats; returns a message naming the first problem, or null.
+ * `classCount` (when given) must match the number of class means.
+ */
+export function oodStatsProblem(json: unknown, classCount?: number): string | null {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'must be an object';
+  const s = json as Partial<OodStats>;
+  if (s.version !== 1) return `unsupported version ${String(s.version)} (expected 1)`;
+  const e = s.embedding;
+  if (!e || typeof e !== 'object') return 'missing embedding';
+  if (typeof e.layer !== 'string' || e.layer === '') return 'embedding.layer must name a layer';
+  if (!Number.isInteger(e.dim) || e.dim < 1) return 'embedding.dim must be a positive integer';
+  if (!Array.isArray(e.means) || e.means.length < 1) return 'embedding.means must list at least one mean';
+  if (classCount !== undefined && e.means.length !== classCount) return `embedding.means has ${e.means.length} rows, expected one per class (${classCount})`;
+  for (const [i, m] of e.means.entries()) {
+    if (!Array.isArray(m) || m.length !== e.dim || !m.every(isFiniteNumber)) return `embedding.means[${i}] must hold ${e.dim} finite numbers`;
+  }
+  if (typeof e.precision !== 'string') return 'embedding.precision must be a base64 string';
+  try {
+    unpackSymmetric(e.precision, e.dim);
+  } catch (err) {
+    return `embedding.precision: ${(err as Error).message}`;
+  }
+  if (!isFiniteNumber(e.shrinkage) || e.shrinkage < 0 || e.shrinkage > 1) return 'embedding.shrinkage must be in [0, 1]';
+  if (!isFiniteNumber(e.threshold) || e.threshold <= 0) return 'embedding.threshold must be a positive number';
+  if (!isFiniteNumber(e.percentile) || e.percentile < 0 || e.percentile > 100) return 'embedding.percentile must be in [0, 100]';
+  if (!Array.isArray(s.imageChecks)) return 'imageChecks must be an array';
+  for (const [i, c] of s.imageChecks.entries()) {
+    if (!c || typeof c !== 'object') return `imageChecks[${i}] must be an object`;
+    if (!(IMAGE_FEATURE_NAMES as readonly string[]).includes(c.feature)) return `imageChecks[${i}].feature '${String(c.feature)}' is not one of ${IMAGE_FEATURE_NAMES.join(', ')}`;
+    if (c.side !== 'low' && c.side !== 'high') return `imageChecks[${i}].side must be 'low' or 'high'`;
+    if (!isFiniteNumber(c.limit)) return `imageChecks[${i}].limit must be a finite number`;
+    if (c.source !== 'fitted' && c.source !== 'fixed') return `imageChecks[${i}].source must be 'fitted' or 'fixed'`;
+  }
+  if (s.layoutTemplate !== undefined) {
+    if (!Array.isArray(s.layoutTemplate) || s.layoutTemplate.length !== LAYOUT_SIZE * LAYOUT_SIZE || !s.layoutTemplate.every(isFiniteNumber)) {
+      return `layoutTemplate must hold ${LAYOUT_SIZE * LAYOUT_SIZE} finite numbers`;
+    }
+  }
+  if (s.imageChecks.some((c) => c.feature === 'layout') && !s.layoutTemplate) return "a 'layout' check needs layoutTemplate";
+  if (s.fit !== undefined && (typeof s.fit !== 'object' || s.fit === null)) return 'fit must be an object';
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring
+// ---------------------------------------------------------------------------------------------
+
+export interface OodCheckResult {
+  /** 'embedding' or an image feature name. */
+  id: 'embedding' | ImageFeatureName;
+  side: CheckSide;
+  value: number;
+  limit: number;
+  fired: boolean;
+  /** Human-readable reason (shown when fired). */
+  reason: string;
+}
+
+/**
+ * Verdict of the out-of-distribution detector for one image. Attached to every classification as
+ * `Prediction.ood` (src/ml/classifier.ts) when the model's metadata has trust.ood; in the browser the
+ * page reads it as `result.prediction.ood`.
+ */
+export interface OodResult {
+  /** True when any check fires: the embedding distance exceeds its threshold, or an image check. */
+  flagged: boolean;
+  /** Mahalanobis distance of the embedding to the nearest training class mean (the main score). */
+  score: number;
+  /** Distance above which the embedding check fires (a high percentile of validation distances). */
+  threshold: number;
+  /** One line per fired check, e.g. "colour image", "unlike the training X-rays (distance 41.2 > 30.5)". */
+  reasons: string[];
+  /** Every check that was evaluated (image checks are absent when the decoded image was not available). */
+  checks: OodCheckResult[];
+}
+
+function fmtValue(v: number): string {
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/** Parsed trust.ood ready for scoring (precision unpacked once). */
+export class OodScorer {
+  readonly precision: Float64Array;
+  readonly means: Float64Array[];
+
+  constructor(readonly stats: OodStats) {
+    const problem = oodStatsProblem(stats);
+    if (problem) throw new RangeError(`trust.ood: ${problem}`);
+    this.precision = unpackSymmetric(stats.embedding.precision, stats.embedding.dim);
+    this.means = stats.embedding.means.map((m) => Float64Array.from(m));
+  }
+
+  get threshold(): number {
+    return this.stats.embedding.threshold;
+  }
+
+  /** Distance of an embedding to the nearest class mean. */
+  distance(embedding: ArrayLike<number>): number {
+    if (embedding.length !== this.stats.embedding.dim) throw new RangeError(`embedding has ${embedding.length} values, trust.ood expects ${this.stats.embedding.dim}`);
+    return nearestMahalanobis(embedding, { means: this.means, precision: this.precision, dim: this.stats.embedding.dim }).distance;
+  }
+
+  /** Image checks alone (NaN features, e.g. layout without a template, never fire). */
+  imageChecks(features: ImageFeatures): OodCheckResult[] {
+    return this.stats.imageChecks.map((c) => {
+      const value = features[c.feature];
+      const fired = Number.isFinite(value) && (c.side === 'high' ? value > c.limit : value < c.limit);
+      const words = describeCheck(c.feature, c.side);
+      return { id: c.feature, side: c.side, value, limit: c.limit, fired, reason: `${words} (${c.feature} ${fmtValue(value)} ${c.side === 'high' ? '>' : '<'} ${fmtValue(c.limit)})` };
+    });
+  }
+
+  /** The full verdict from an embedding and (optionally) the decoded image's features. */
+  score(embedding: ArrayLike<number>, features?: ImageFeatures): OodResult {
+    const distance = this.distance(embedding);
+    const threshold = this.threshold;
+    const emb: OodCheckResult = {
+      id: 'embedding',
+      side: 'high',
+      value: distance,
+      limit: threshold,
+      fired: !(distance <= threshold),
+      reason: `unlike the training X-rays (distance ${fmtValue(distance)} > ${fmtValue(threshold)})`,
+    };
+    const checks = [...(features ? this.imageChecks(features) : []), emb];
+    const fired = checks.filter((c) => c.fired);
+    return { flagged: fired.length > 0, score: distance, threshold, reasons: fired.map((c) => c.reason), checks };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fitting the image checks (in-distribution data only)
+// ---------------------------------------------------------------------------------------------
+
+/** Checks whose limits are fitted on the training X-rays (feature, side that is out of distribution). */
+export const FITTED_CHECKS: readonly { feature: ImageFeatureName; side: CheckSide }[] = [
+  { feature: 'contrast', side: 'low' },
+  { feature: 'dominantFraction', side: 'high' },
+  { feature: 'brightFraction', side: 'high' },
+  { feature: 'roughness', side: 'high' },
+  { feature: 'symmetry', side: 'low' },
+  { feature: 'layout', side: 'low' },
+  { feature: 'entropy', side: 'low' },
+  { feature: 'entropy', side: 'high' },
+  { feature: 'aspect', side: 'high' },
+];
+
+/**
+ * Colour limits are fixed: the training X-rays are all greyscale (colourFraction = colourMean = 0), so
+ * there is no spread to fit. An X-ray with a few coloured arrows (< 2 % of pixels) passes; a photo,
+ * a coloured figure or a tinted scan does not.
+ */
+export const FIXED_CHECKS: readonly ImageCheckSpec[] = [
+  { feature: 'colourFraction', side: 'high', limit: 0.02, source: 'fixed' },
+  { feature: 'colourMean', side: 'high', limit: 8, source: 'fixed' },
+];
+
+export interface ImageCheckFitOptions {
+  /** Tail quantile of the training values at which a limit sits (default 0.002 = 0.2 %). */
+  quantile?: number;
+  /** Extra room beyond the quantile, as a fraction of the 1st–99th percentile range (default 0.1). */
+  margin?: number;
+  /** Which fitted checks to use (default FITTED_CHECKS). */
+  checks?: readonly { feature: ImageFeatureName; side: CheckSide }[];
+}
+
+/**
+ * Limits for the image checks from in-distribution (training) features: for a 'high' check
+ * Q(1 − q) + margin·(Q99 − Q1), for a 'low' check Q(q) − margin·(Q99 − Q1). Non-finite values
+ * (e.g. symmetry of a constant image) are ignored. Fixed checks are appended.
+ */
+export function fitImageChecks(features: ImageFeatures[], options: ImageCheckFitOptions = {}): ImageCheckSpec[] {
+  const q = options.quantile ?? 0.002;
+  const margin = options.margin ?? 0.1;
+  const out: ImageCheckSpec[] = [];
+  for (const { feature, side } of options.checks ?? FITTED_CHECKS) {
+    const values = features.map((f) => f[feature]).filter((v) => Number.isFinite(v));
+    if (values.length === 0) continue;
+    const spread = percentile(values, 99) - percentile(values, 1);
+    const limit = side === 'high' ? percentile(values, 100 * (1 - q)) + margin * spread : percentile(values, 100 * q) - margin * spread;
+    out.push({ feature, side, limit, source: 'fitted' });
+  }
+  return [...out, ...FIXED_CHECKS.map((c) => ({ ...c }))];
+}
+
+/** Mean of standardised layout vectors (each LAYOUT_SIZE²), re-standardised: the layout template. */
+export function layoutTemplateFrom(vectors: ArrayLike<number>[]): number[] {
+  const n = LAYOUT_SIZE * LAYOUT_SIZE;
+  const sum = new Float64Array(n);
+  for (const v of vectors) for (let i = 0; i < n; i++) sum[i] += v[i];
+  let m = 0;
+  for (const v of sum) m += v;
+  m /= n;
+  let s = 0;
+  for (const v of sum) s += (v - m) * (v - m);
+  s = Math.sqrt(s / n) || 1;
+  return Array.from(sum, (v) => (v - m) / s);
+}
