@@ -36,7 +36,7 @@ export interface GradCamPrefs {
 export const gradCamPrefs = new Store<GradCamPrefs>({ enabled: false, opacity: 0.5, view: 'input' });
 
 export function useGradCamPrefs(): [GradCamPrefs, (patch: Partial<GradCamPrefs>) => void] {
-  const prefs = useSyncExternalStore(gradCamPrefs.subscribe, gradCamPrefs.get);
+  const prefs = useSyncExternalStore(gradCamPrefs.subscribe, gradCamPrefs.get, gradCamPrefs.get);
   return [prefs, (patch) => gradCamPrefs.set((p) => ({ ...p, ...patch }))];
 }
 
