@@ -37,7 +37,7 @@ const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
 const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
 
 export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] [--data <dir>] [--layer <name>] [--percentile 99]
-                               [--quantile 0.002] [--margin 0.1] [--shrinkage auto|0..1] [--limit N] [--dry-run]
+                               [--quantile 0.002] [--margin 0.1] [--shrinkage auto|0..1] [--limit N] [--dry-run] [--no-cache]
   --model       model folder whose metadata.json gets trust.ood (default public/model)
   --data        in-distribution data with train and val splits (default ../shared/data/cxr)
   --layer       layer to score (default the model's embedding layer; conv maps are average-pooled)
@@ -46,7 +46,8 @@ export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] 
   --margin      plus this fraction of the train 1st–99th percentile range (default 0.1)
   --shrinkage   Ledoit–Wolf intensity ('auto', default) or a fixed value in [0, 1]
   --limit       use a seeded, class-stratified subset of N train images (development only)
-  --dry-run     fit and report, but do not write metadata.json`;
+  --dry-run     fit and report, but do not write metadata.json
+  --no-cache    decode every image again instead of using .cache/`;
 
 function logErr(...args: unknown[]): void {
   process.stderr.write(args.map(String).join(' ') + '\n');
@@ -104,6 +105,7 @@ export interface FitOodOptions {
   shrinkage?: number;
   limit?: number;
   dryRun?: boolean;
+  cache?: boolean;
   command?: string;
 }
 
@@ -129,8 +131,8 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
 
   selectSplit(opts.dataDir, 'train', metadata.classNames);
   selectSplit(opts.dataDir, 'val', metadata.classNames);
-  const train = await loadDataset(opts.dataDir, { splits: ['train'], labels: metadata.classNames });
-  const val = await loadDataset(opts.dataDir, { splits: ['val'], labels: metadata.classNames });
+  const train = await loadDataset(opts.dataDir, { splits: ['train'], labels: metadata.classNames, cache: opts.cache });
+  const val = await loadDataset(opts.dataDir, { splits: ['val'], labels: metadata.classNames, cache: opts.cache });
   const trainImages = opts.limit ? stratifiedSubset(train.images, opts.limit, metadata.classNames.length, 0) : train.images;
   if (trainImages.length === 0 || val.images.length === 0) throw new Error('no train or val images could be loaded');
 
@@ -228,12 +230,12 @@ export function formatFit(r: FitOodResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['dry-run', 'help']);
+  const args = parseArgs(argv, ['dry-run', 'no-cache', 'help']);
   if (args.options.has('help')) {
     process.stdout.write(FIT_OOD_USAGE + '\n');
     return 0;
   }
-  const known = new Set(['model', 'data', 'layer', 'percentile', 'quantile', 'margin', 'shrinkage', 'limit', 'dry-run', 'help']);
+  const known = new Set(['model', 'data', 'layer', 'percentile', 'quantile', 'margin', 'shrinkage', 'limit', 'dry-run', 'no-cache', 'help']);
   for (const key of args.options.keys()) if (!known.has(key)) throw new UsageError(`unknown option --${key}\n${FIT_OOD_USAGE}`);
   if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}'\n${FIT_OOD_USAGE}`);
   const shrink = optString(args, 'shrinkage', 'auto');
@@ -250,6 +252,7 @@ async function main(argv: string[]): Promise<number> {
     shrinkage,
     limit: Math.max(0, Math.floor(optNumber(args, 'limit', 0))) || undefined,
     dryRun: args.options.has('dry-run'),
+    cache: !args.options.has('no-cache'),
     command: commandLine('scripts/fit-ood.ts', argv),
   });
   process.stdout.write(formatFit(result) + '\n');

@@ -558,7 +558,7 @@ export interface ImageCheckFitOptions {
 /**
  * Limits for the image checks from in-distribution (training) features: for a 'high' check
  * Q(1 − q) + margin·(Q99 − Q1), for a 'low' check Q(q) − margin·(Q99 − Q1). Non-finite values
- * (e.g. symmetry of a constant image) are ignored. Fixed checks are appended.
+ * (e.g. symmetry of a constant image) are ignored. The fixed (colour) checks come first.
  */
 export function fitImageChecks(features: ImageFeatures[], options: ImageCheckFitOptions = {}): ImageCheckSpec[] {
   const q = options.quantile ?? 0.002;
@@ -571,7 +571,7 @@ export function fitImageChecks(features: ImageFeatures[], options: ImageCheckFit
     const limit = side === 'high' ? percentile(values, 100 * (1 - q)) + margin * spread : percentile(values, 100 * q) - margin * spread;
     out.push({ feature, side, limit, source: 'fitted' });
   }
-  return [...out, ...FIXED_CHECKS.map((c) => ({ ...c }))];
+  return [...FIXED_CHECKS.map((c) => ({ ...c })), ...out];
 }
 
 /** Mean of standardised layout vectors (each LAYOUT_SIZE²), re-standardised: the layout template. */

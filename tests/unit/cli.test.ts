@@ -208,7 +208,16 @@ describe.skipIf(!hasData)('predict CLI', () => {
         expect(Object.keys(e).sort()).toEqual(['error', 'file']);
         expect(typeof e.error).toBe('string');
       } else {
-        expect(Object.keys(e).sort()).toEqual(['file', 'label', 'probabilities']);
+        // "ood" is added exactly when the model's metadata has trust.ood (scripts/fit-ood.ts).
+        const withOod = JSON.parse(fs.readFileSync(path.join(modelDir, 'metadata.json'), 'utf8')).trust?.ood !== undefined;
+        expect(Object.keys(e).sort()).toEqual(withOod ? ['file', 'label', 'ood', 'probabilities'] : ['file', 'label', 'probabilities']);
+        if (withOod) {
+          const ood = e.ood as { flagged: unknown; score: unknown; threshold: unknown; reasons: unknown };
+          expect(Object.keys(ood).sort()).toEqual(['flagged', 'reasons', 'score', 'threshold']);
+          expect(typeof ood.flagged).toBe('boolean');
+          expect(Array.isArray(ood.reasons)).toBe(true);
+          expect(ood.flagged).toBe((ood.reasons as string[]).length > 0);
+        }
         expect(Object.keys(e.probabilities)).toEqual(CLASSES);
         const values = Object.values(e.probabilities) as number[];
         expect(values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
