@@ -106,9 +106,10 @@ export interface Rate {
   flagged: number;
   rate: number | null;
   ci95: [number, number];
-  /** Flagged by the embedding distance alone / by the image checks alone. */
-  embeddingOnly: number | null;
-  imageOnly: number | null;
+  /** Share flagged by the embedding distance / the pixel-space distance / any image check (each on its own). */
+  byEmbedding: number | null;
+  byPixels: number | null;
+  byImageChecks: number | null;
   /** Not flagged and shown with a confident class (top probability ≥ uncertainBelow). */
   confidentUnflagged: number | null;
 }
@@ -122,8 +123,9 @@ function rateOf(items: ScoredImage[], uncertainBelow: number): Rate {
     flagged,
     rate: frac(flagged),
     ci95: wilson(flagged, n),
-    embeddingOnly: frac(items.filter((x) => x.ood.checks.some((c) => c.id === 'embedding' && c.fired)).length),
-    imageOnly: frac(items.filter((x) => x.ood.checks.some((c) => c.id !== 'embedding' && c.fired)).length),
+    byEmbedding: frac(items.filter((x) => x.ood.checks.some((c) => c.id === 'embedding' && c.fired)).length),
+    byPixels: frac(items.filter((x) => x.ood.checks.some((c) => c.id === 'pixels' && c.fired)).length),
+    byImageChecks: frac(items.filter((x) => x.ood.checks.some((c) => c.id !== 'embedding' && c.id !== 'pixels' && c.fired)).length),
     confidentUnflagged: frac(items.filter((x) => !x.ood.flagged && x.topProbability >= uncertainBelow).length),
   };
 }
@@ -250,6 +252,7 @@ async function main(argv: string[]): Promise<number> {
     group: x.group,
     flagged: x.ood.flagged,
     score: Number(x.ood.score.toFixed(3)),
+    pixelDistance: ((v) => (v === undefined ? null : Number(v.toFixed(3))))(x.ood.checks.find((c) => c.id === 'pixels')?.value),
     reasons: x.ood.reasons,
     label: x.label,
     topProbability: Number(x.topProbability.toFixed(4)),
@@ -272,6 +275,7 @@ async function main(argv: string[]): Promise<number> {
         threshold: stats.embedding.threshold,
         percentile: stats.embedding.percentile,
         shrinkage: stats.embedding.shrinkage,
+        pixels: stats.pixels ? { size: stats.pixels.size, threshold: stats.pixels.threshold, percentile: stats.pixels.percentile, shrinkage: stats.pixels.shrinkage } : null,
         imageChecks: stats.imageChecks,
         fit: stats.fit ? { command: stats.fit.command, date: stats.fit.date, valFlagged: stats.fit.valFlagged } : null,
       },
@@ -288,12 +292,15 @@ async function main(argv: string[]): Promise<number> {
   };
 
   const lines: string[] = [];
-  lines.push(`CXR Lab OOD evaluation: model ${metadata.name} ${metadata.version} (${displayPath(modelDir)}), layer '${stats.embedding.layer}', distance threshold ${stats.embedding.threshold.toFixed(2)} (p${stats.embedding.percentile} of val)`);
+  lines.push(
+    `CXR Lab OOD evaluation: model ${metadata.name} ${metadata.version} (${displayPath(modelDir)}), layer '${stats.embedding.layer}', distance threshold ${stats.embedding.threshold.toFixed(2)} (p${stats.embedding.percentile} of val)` +
+      (stats.pixels ? `, pixel-space ${stats.pixels.size}×${stats.pixels.size} threshold ${stats.pixels.threshold.toFixed(2)}` : ''),
+  );
   lines.push(`OOD ${displayPath(oodDir)}: ${ood.scored.length} images; X-rays ${displayPath(dataDir)} split ${selection.name}: ${test.scored.length} images${sample ? ` (--sample ${sample}, seed ${seed})` : ''}`);
   lines.push('');
   const row = (name: string, r: Rate) =>
-    `${name.padEnd(22)}${String(r.n).padStart(5)}${String(r.flagged).padStart(8)}${pct(r.rate).padStart(8)}  ${`${pct(r.ci95[0])}–${pct(r.ci95[1])}`.padEnd(14)}${pct(r.embeddingOnly).padStart(8)}${pct(r.imageOnly).padStart(8)}${pct(r.confidentUnflagged).padStart(11)}`;
-  lines.push(`${'set'.padEnd(22)}${'n'.padStart(5)}${'flagged'.padStart(8)}${'rate'.padStart(8)}  ${'95% CI'.padEnd(14)}${'emb.'.padStart(8)}${'image'.padStart(8)}${'confident'.padStart(11)}`);
+    `${name.padEnd(22)}${String(r.n).padStart(5)}${String(r.flagged).padStart(8)}${pct(r.rate).padStart(8)}  ${`${pct(r.ci95[0])}–${pct(r.ci95[1])}`.padEnd(14)}${pct(r.byEmbedding).padStart(8)}${pct(r.byPixels).padStart(8)}${pct(r.byImageChecks).padStart(8)}${pct(r.confidentUnflagged).padStart(11)}`;
+  lines.push(`${'set'.padEnd(22)}${'n'.padStart(5)}${'flagged'.padStart(8)}${'rate'.padStart(8)}  ${'95% CI'.padEnd(14)}${'emb.'.padStart(8)}${'pixels'.padStart(8)}${'image'.padStart(8)}${'confident'.padStart(11)}`);
   lines.push('OOD (true-positive rate; want high)');
   for (const k of kinds) lines.push(row(`  ${k}`, perKind[k]));
   for (const [k, r] of Object.entries(subsets)) if (r.n > 0) lines.push(row(`    ${k}`, r));
@@ -301,7 +308,7 @@ async function main(argv: string[]): Promise<number> {
   lines.push(`${split} X-rays (false-positive rate; want low)`);
   for (const c of metadata.classNames) lines.push(row(`  ${c}`, perClass[c]));
   lines.push(row(`  all ${split}`, testAll));
-  lines.push('  (emb. / image: flagged by the embedding distance / by any image check; confident: NOT flagged and top probability ≥ ' + u + ')');
+  lines.push('  (emb. / pixels / image: flagged by the embedding distance / the pixel-space distance / any image check, each on its own; confident: NOT flagged and top probability ≥ ' + u + ')');
   lines.push('');
   const fmtCounts = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   lines.push(`checks fired on OOD images: ${fmtCounts(report.ood.firedChecks)}`);
@@ -309,7 +316,7 @@ async function main(argv: string[]): Promise<number> {
   if (report.missedOod.length > 0) {
     lines.push('');
     lines.push(`missed OOD images (${report.missedOod.length}${report.missedOod.length > 25 ? ', first 25' : ''}):`);
-    for (const m of report.missedOod.slice(0, 25)) lines.push(`  ${m.file}  distance ${m.score.toFixed(2)}  → ${m.label} ${m.topProbability.toFixed(2)}`);
+    for (const m of report.missedOod.slice(0, 25)) lines.push(`  ${m.file}  distance ${m.score.toFixed(2)}${m.pixelDistance !== null ? `, pixel distance ${m.pixelDistance.toFixed(2)}` : ''}  → ${m.label} ${m.topProbability.toFixed(2)}`);
   }
   if (failures.length > 0) {
     lines.push('');

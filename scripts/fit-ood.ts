@@ -1,10 +1,12 @@
-// npx tsx scripts/fit-ood.ts [--model public/model] [--data ../shared/data/cxr] [--percentile 99] [--dry-run]
+// npx tsx scripts/fit-ood.ts [--model public/model] [--data ../shared/data/cxr] [--percentile auto] [--dry-run]
 //
 // Fits the out-of-distribution detector of a model folder on IN-DISTRIBUTION data only and writes it
 // into that folder's metadata.json under trust.ood (every other field is kept as it is):
 //   * embedding statistics on the train split: class means of the pooled embedding and one shared
 //     Ledoit–Wolf covariance (stored as its inverse), see src/core/ood.ts;
-//   * the distance threshold: --percentile of the val split's distances;
+//   * a pixel-space Gaussian of the model input block-averaged to 12×12 (train means + covariance);
+//   * the distance thresholds: one percentile of the val split's distances, by default the smallest
+//     one at which all checks together flag at most 1 % of val (--target-val);
 //   * image-check limits: tail quantiles of the train split's image features (colour limits are fixed);
 //   * the layout template: the mean standardised 16×16 crop of the train split.
 // The OOD evaluation set (../shared/data/ood) is never read here. scripts/train.ts runs this after it
@@ -24,6 +26,7 @@ import {
   percentile,
   oodStatsProblem,
   OodScorer,
+  pixelVector,
   type ImageFeatures,
   type OodStats,
 } from '../src/core/ood';
@@ -36,12 +39,15 @@ const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
 const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
 
-export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] [--data <dir>] [--layer <name>] [--percentile 99]
+export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] [--data <dir>] [--layer <name>] [--percentile auto|P] [--target-val 0.01] [--pixels 12]
                                [--quantile 0.002] [--margin 0.1] [--shrinkage auto|0..1] [--limit N] [--dry-run] [--no-cache]
   --model       model folder whose metadata.json gets trust.ood (default public/model)
   --data        in-distribution data with train and val splits (default ../shared/data/cxr)
   --layer       layer to score (default the model's embedding layer; conv maps are average-pooled)
-  --percentile  embedding-distance threshold = this percentile of the val split's distances (default 99)
+  --percentile  distance thresholds (embedding, pixels) = this percentile of the val split's distances; 'auto'
+                (default): the smallest percentile at which all checks together flag ≤ --target-val of val
+  --target-val  with --percentile auto, the share of val X-rays all checks together may flag (default 0.01)
+  --pixels      side of the pixel-space vector of the model input (default 12; 0 = no pixel-space check)
   --quantile    image-check limits sit at this tail quantile of the train split (default 0.002)
   --margin      plus this fraction of the train 1st–99th percentile range (default 0.1)
   --shrinkage   Ledoit–Wolf intensity ('auto', default) or a fixed value in [0, 1]
@@ -59,13 +65,15 @@ const round = (v: number) => Number(v.toPrecision(7));
 export interface SplitEmbeddings {
   embeddings: Float32Array[];
   features: ImageFeatures[];
+  /** Pixel-space vectors of the model inputs (pixelVector), when pixelSize > 0. */
+  pixels: Float64Array[];
   labels: number[];
 }
 
 /**
- * Embeddings of `layer` and image features of loaded (grey, cached) images, in batches. The features
- * use the same crop as the model input; the data set's files are 8-bit grey, so the cached grey
- * pixels are the decoded image.
+ * Embeddings of `layer`, image features and pixel vectors of loaded (grey, cached) images, in
+ * batches. The features use the same crop as the model input; the data set's files are 8-bit grey,
+ * so the cached grey pixels are the decoded image.
  */
 export async function embedImages(
   model: import('@tensorflow/tfjs').LayersModel,
@@ -73,20 +81,23 @@ export async function embedImages(
   spec: import('../src/core/metadata').PreprocessingSpec,
   images: LoadedImage[],
   layoutTemplate: number[] | undefined,
+  pixelSize: number,
   batchSize = 32,
   label = 'embedding',
 ): Promise<SplitEmbeddings> {
   const { layerView, pooledActivations, imageFeaturesFrom, grayAsDecoded } = await import('../src/ml/ood');
   const view = layerView(model, layer);
   const onProgress = progressLogger(images.length, label);
-  const out: SplitEmbeddings = { embeddings: [], features: [], labels: [] };
+  const out: SplitEmbeddings = { embeddings: [], features: [], pixels: [], labels: [] };
   for (let i = 0; i < images.length; i += batchSize) {
     const batch = images.slice(i, i + batchSize);
     const inputs: Float32Array[] = [];
     for (const im of batch) {
       const crop = cropAndResize(im.gray, spec);
       out.features.push(imageFeaturesFrom(grayAsDecoded(im.gray), crop, spec.inputSize, layoutTemplate));
-      inputs.push(normalizeInput(crop, spec));
+      const input = normalizeInput(crop, spec);
+      inputs.push(input);
+      if (pixelSize > 0) out.pixels.push(pixelVector(input, pixelSize));
       out.labels.push(im.entry.labelIndex);
     }
     out.embeddings.push(...(await pooledActivations(view, inputs, spec.inputSize)));
@@ -99,7 +110,12 @@ export interface FitOodOptions {
   modelDir: string;
   dataDir: string;
   layer?: string;
-  percentile?: number;
+  /** Percentile of val distances used as threshold (embedding and pixels); 'auto' = from targetVal. */
+  percentile?: number | 'auto';
+  /** With percentile 'auto': the largest share of val X-rays all checks together may flag (default 0.01). */
+  targetVal?: number;
+  /** Side of the pixel-space vector (0 = no pixel-space check). */
+  pixels?: number;
   quantile?: number;
   margin?: number;
   shrinkage?: number;
@@ -117,6 +133,28 @@ export interface FitOodResult {
   valDistances: number[];
 }
 
+/**
+ * The smallest percentile P (most sensitive thresholds) on a 0.05 grid in [90, 100] whose thresholds
+ * (P-th percentile of each distance list) flag at most `target` of the images together with the
+ * already-flagged ones (`alsoFlagged`, the image checks). All inputs are in-distribution (val).
+ */
+export function autoPercentile(distances: number[][], alsoFlagged: boolean[], target: number): number {
+  const n = alsoFlagged.length;
+  const rateAt = (p: number) => {
+    const t = distances.map((d) => percentile(d, p));
+    let k = 0;
+    for (let i = 0; i < n; i++) if (alsoFlagged[i] || distances.some((d, j) => d[i] > t[j])) k++;
+    return k / n;
+  };
+  let best = 100;
+  for (let p = 99.95; p >= 90 - 1e-9; p -= 0.05) {
+    const q = Number(p.toFixed(2));
+    if (rateAt(q) <= target) best = q;
+    else break;
+  }
+  return best;
+}
+
 export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   const { initNodeBackend } = await import('../src/ml/tf-node');
   const { loadDataset } = await import('./lib/dataset');
@@ -126,8 +164,11 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   const { metadata, model } = classifier;
   const layer = opts.layer ?? metadata.layers.embedding;
   const spec = metadata.preprocessing;
-  const p = opts.percentile ?? 99;
-  if (!(p > 0 && p <= 100)) throw new UsageError('--percentile must be in (0, 100]');
+  const pixelSize = opts.pixels ?? 12;
+  const targetVal = opts.targetVal ?? 0.01;
+  const pOpt = opts.percentile ?? 'auto';
+  if (pOpt !== 'auto' && !(pOpt > 0 && pOpt <= 100)) throw new UsageError('--percentile must be auto or in (0, 100]');
+  if (!(targetVal >= 0 && targetVal < 1)) throw new UsageError('--target-val must be in [0, 1)');
 
   selectSplit(opts.dataDir, 'train', metadata.classNames);
   selectSplit(opts.dataDir, 'val', metadata.classNames);
@@ -145,17 +186,30 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   const layoutTemplate = layoutTemplateFrom(layouts);
 
   const t0 = performance.now();
-  const tr = await embedImages(model, layer, spec, trainImages, layoutTemplate, 32, 'train');
-  const va = await embedImages(model, layer, spec, val.images, layoutTemplate, 32, 'val');
+  const tr = await embedImages(model, layer, spec, trainImages, layoutTemplate, pixelSize, 32, 'train');
+  const va = await embedImages(model, layer, spec, val.images, layoutTemplate, pixelSize, 32, 'val');
   const seconds = (performance.now() - t0) / 1000;
   classifier.dispose();
 
-  const g = fitTiedGaussians(tr.embeddings, tr.labels, metadata.classNames.length, opts.shrinkage);
-  if (g.means.length !== metadata.classNames.length) throw new Error(`the train split lacks a class (${g.counts.join('/')} images per class)`);
+  const nClasses = metadata.classNames.length;
+  const g = fitTiedGaussians(tr.embeddings, tr.labels, nClasses, opts.shrinkage);
+  if (g.means.length !== nClasses) throw new Error(`the train split lacks a class (${g.counts.join('/')} images per class)`);
   const valDistances = va.embeddings.map((e) => nearestMahalanobis(e, g).distance);
   const trainDistances = tr.embeddings.map((e) => nearestMahalanobis(e, g).distance);
-  const threshold = percentile(valDistances, p);
+  const gp = pixelSize > 0 ? fitTiedGaussians(tr.pixels, tr.labels, nClasses, opts.shrinkage) : null;
+  const valPixelDistances = gp ? va.pixels.map((v) => nearestMahalanobis(v, gp).distance) : [];
   const imageChecks = fitImageChecks(tr.features, { quantile: opts.quantile, margin: opts.margin });
+
+  // Thresholds: one percentile of the val distances for the embedding (and the pixel-space check).
+  const imageOnly = new OodScorer({
+    version: 1,
+    embedding: { layer, dim: 1, means: [[0]], precision: packSymmetric([1], 1), shrinkage: 0, threshold: 1, percentile: 100 },
+    imageChecks,
+    layoutTemplate,
+  });
+  const imageFlagged = va.features.map((f) => imageOnly.imageChecks(f).some((c) => c.fired));
+  const lists = gp ? [valDistances, valPixelDistances] : [valDistances];
+  const p = pOpt === 'auto' ? autoPercentile(lists, imageFlagged, targetVal) : pOpt;
 
   const stats: OodStats = {
     version: 1,
@@ -165,19 +219,32 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
       means: g.means.map((m) => Array.from(m, round)),
       precision: packSymmetric(g.precision, g.dim),
       shrinkage: round(g.shrinkage),
-      threshold: round(threshold),
+      threshold: round(percentile(valDistances, p)),
       percentile: p,
     },
+    ...(gp
+      ? {
+          pixels: {
+            size: pixelSize,
+            means: gp.means.map((m) => Array.from(m, round)),
+            precision: packSymmetric(gp.precision, gp.dim),
+            shrinkage: round(gp.shrinkage),
+            threshold: round(percentile(valPixelDistances, p)),
+            percentile: p,
+          },
+        }
+      : {}),
     imageChecks: imageChecks.map((c) => ({ ...c, limit: round(c.limit) })),
     layoutTemplate: layoutTemplate.map(round),
     fit: {},
   };
   // Validation rates with the stored (rounded, float32) numbers: exactly what the app will compute.
   const scorer = new OodScorer(stats);
-  const valResults = va.embeddings.map((e, i) => scorer.score(e, va.features[i]));
+  const valResults = va.embeddings.map((e, i) => scorer.scoreWith(e, va.features[i], gp ? va.pixels[i] : undefined));
   const rate = (k: number) => k / valResults.length;
   const byCheck: Record<string, number> = {};
   for (const r of valResults) for (const c of r.checks) if (c.fired) byCheck[`${c.id}:${c.side}`] = (byCheck[`${c.id}:${c.side}`] ?? 0) + 1;
+  const q = (xs: number[], ps: number[]) => Object.fromEntries(ps.map((v) => [`p${v}`, round(percentile(xs, v))]));
   stats.fit = {
     tool: 'scripts/fit-ood.ts',
     command: opts.command,
@@ -186,20 +253,23 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
     data: displayPath(opts.dataDir),
     trainImages: trainImages.length,
     valImages: va.embeddings.length,
+    percentileRule: pOpt === 'auto' ? `auto: smallest percentile (0.05 grid) whose thresholds flag ≤ ${targetVal} of val together with the image checks` : 'given',
     valFlagged: {
       embedding: rate(valResults.filter((r) => r.checks.some((c) => c.id === 'embedding' && c.fired)).length),
-      image: rate(valResults.filter((r) => r.checks.some((c) => c.id !== 'embedding' && c.fired)).length),
+      pixels: gp ? rate(valResults.filter((r) => r.checks.some((c) => c.id === 'pixels' && c.fired)).length) : undefined,
+      image: rate(valResults.filter((r) => r.checks.some((c) => c.id !== 'embedding' && c.id !== 'pixels' && c.fired)).length),
       any: rate(valResults.filter((r) => r.flagged).length),
     },
     valFlaggedByCheck: byCheck,
     distanceQuantiles: {
-      train: Object.fromEntries([50, 90, 99].map((q) => [`p${q}`, round(percentile(trainDistances, q))])),
-      val: Object.fromEntries([50, 90, 95, 98, 99, 99.5, 99.9, 100].map((q) => [`p${q}`, round(percentile(valDistances, q))])),
+      train: q(trainDistances, [50, 90, 99]),
+      val: q(valDistances, [50, 90, 95, 98, 99, 99.5, 99.9, 100]),
+      ...(gp ? { valPixels: q(valPixelDistances, [50, 90, 95, 98, 99, 99.5, 99.9, 100]) } : {}),
     },
     imageCheckOptions: { quantile: opts.quantile ?? 0.002, margin: opts.margin ?? 0.1 },
     seconds: round(seconds),
   };
-  const problem = oodStatsProblem(stats, metadata.classNames.length);
+  const problem = oodStatsProblem(stats, nClasses);
   if (problem) throw new Error(`fitted statistics are invalid: ${problem}`);
 
   const metadataFile = path.join(opts.modelDir, 'metadata.json');
@@ -219,10 +289,14 @@ export function formatFit(r: FitOodResult): string {
   const lines = [
     `OOD statistics for ${displayPath(path.dirname(r.metadataFile))} (layer '${s.embedding.layer}', ${s.embedding.dim} dims)`,
     `train ${f.trainImages} images, val ${f.valImages} images; Ledoit–Wolf shrinkage ${s.embedding.shrinkage.toFixed(4)}`,
-    `distance threshold ${s.embedding.threshold.toFixed(2)} = p${s.embedding.percentile} of val distances (val quantiles ${JSON.stringify(f.distanceQuantiles && (f.distanceQuantiles as Record<string, unknown>).val)})`,
+    `embedding distance threshold ${s.embedding.threshold.toFixed(2)} = p${s.embedding.percentile} of val distances (val quantiles ${JSON.stringify(f.distanceQuantiles && (f.distanceQuantiles as Record<string, unknown>).val)})`,
+    s.pixels
+      ? `pixel-space (${s.pixels.size}×${s.pixels.size}) distance threshold ${s.pixels.threshold.toFixed(2)} = p${s.pixels.percentile} of val distances, shrinkage ${s.pixels.shrinkage.toFixed(4)}`
+      : 'pixel-space check: off',
+    `percentile rule: ${String(f.percentileRule)}`,
     'image checks:',
     ...s.imageChecks.map((c) => `  ${c.feature.padEnd(17)} ${c.side.padEnd(5)} ${c.side === 'high' ? '>' : '<'} ${c.limit.toPrecision(4).padStart(9)}  (${c.source})`),
-    `val flagged: embedding ${pct(f.valFlagged?.embedding)}, image checks ${pct(f.valFlagged?.image)}, any ${pct(f.valFlagged?.any)}`,
+    `val flagged: embedding ${pct(f.valFlagged?.embedding)}, pixels ${pct(f.valFlagged?.pixels)}, image checks ${pct(f.valFlagged?.image)}, any ${pct(f.valFlagged?.any)}`,
     `val flagged per check: ${JSON.stringify(f.valFlaggedByCheck)}`,
     r.written ? `wrote trust.ood into ${displayPath(r.metadataFile)}` : '--dry-run: metadata.json not changed',
   ];
@@ -235,7 +309,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(FIT_OOD_USAGE + '\n');
     return 0;
   }
-  const known = new Set(['model', 'data', 'layer', 'percentile', 'quantile', 'margin', 'shrinkage', 'limit', 'dry-run', 'no-cache', 'help']);
+  const known = new Set(['model', 'data', 'layer', 'percentile', 'target-val', 'pixels', 'quantile', 'margin', 'shrinkage', 'limit', 'dry-run', 'no-cache', 'help']);
   for (const key of args.options.keys()) if (!known.has(key)) throw new UsageError(`unknown option --${key}\n${FIT_OOD_USAGE}`);
   if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}'\n${FIT_OOD_USAGE}`);
   const shrink = optString(args, 'shrinkage', 'auto');
@@ -246,7 +320,9 @@ async function main(argv: string[]): Promise<number> {
     modelDir: path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR)),
     dataDir: path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr'))),
     layer: typeof layer === 'string' ? layer : undefined,
-    percentile: optNumber(args, 'percentile', 99),
+    percentile: optString(args, 'percentile', 'auto') === 'auto' ? 'auto' : optNumber(args, 'percentile', 99),
+    targetVal: optNumber(args, 'target-val', 0.01),
+    pixels: Math.max(0, Math.floor(optNumber(args, 'pixels', 12))),
     quantile: optNumber(args, 'quantile', 0.002),
     margin: optNumber(args, 'margin', 0.1),
     shrinkage,

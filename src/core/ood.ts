@@ -360,9 +360,26 @@ export interface OodEmbeddingStats {
   percentile: number;
 }
 
+/**
+ * Pixel-space Gaussian: the model input (equalised, masked) block-averaged to size×size, scored like
+ * the embedding (class means + shared Ledoit–Wolf precision, threshold = val percentile). It sees the
+ * coarse anatomy layout (two lung fields, mediastinum, diaphragm) independently of what the network
+ * learned to attend to.
+ */
+export interface OodPixelStats {
+  size: number;
+  means: number[][];
+  precision: string;
+  shrinkage: number;
+  threshold: number;
+  percentile: number;
+}
+
 export interface OodStats {
   version: 1;
   embedding: OodEmbeddingStats;
+  /** Optional pixel-space Gaussian on the model input (see OodPixelStats). */
+  pixels?: OodPixelStats;
   /** Image checks; the image is flagged when any one fires. */
   imageChecks: ImageCheckSpec[];
   /** Mean standardised 16×16 crop of the training X-rays (row-major) for the `layout` feature. */
@@ -376,7 +393,7 @@ export interface OodStats {
     trainImages?: number;
     valImages?: number;
     /** Share of validation images flagged by each part and by all together. */
-    valFlagged?: { embedding?: number; image?: number; any?: number };
+    valFlagged?: { embedding?: number; pixels?: number; image?: number; any?: number };
     [key: string]: unknown;
   };
 }
@@ -413,6 +430,24 @@ export function oodStatsProblem(json: unknown, classCount?: number): string | nu
   if (!isFiniteNumber(e.shrinkage) || e.shrinkage < 0 || e.shrinkage > 1) return 'embedding.shrinkage must be in [0, 1]';
   if (!isFiniteNumber(e.threshold) || e.threshold <= 0) return 'embedding.threshold must be a positive number';
   if (!isFiniteNumber(e.percentile) || e.percentile < 0 || e.percentile > 100) return 'embedding.percentile must be in [0, 100]';
+  if (s.pixels !== undefined) {
+    const px = s.pixels;
+    if (!px || typeof px !== 'object') return 'pixels must be an object';
+    if (!Number.isInteger(px.size) || px.size < 2 || px.size > 64) return 'pixels.size must be an integer in 2..64';
+    const dim = px.size * px.size;
+    if (!Array.isArray(px.means) || px.means.length < 1) return 'pixels.means must list at least one mean';
+    if (classCount !== undefined && px.means.length !== classCount) return `pixels.means has ${px.means.length} rows, expected one per class (${classCount})`;
+    for (const [i, m] of px.means.entries()) if (!Array.isArray(m) || m.length !== dim || !m.every(isFiniteNumber)) return `pixels.means[${i}] must hold ${dim} finite numbers`;
+    if (typeof px.precision !== 'string') return 'pixels.precision must be a base64 string';
+    try {
+      unpackSymmetric(px.precision, dim);
+    } catch (err) {
+      return `pixels.precision: ${(err as Error).message}`;
+    }
+    if (!isFiniteNumber(px.shrinkage) || px.shrinkage < 0 || px.shrinkage > 1) return 'pixels.shrinkage must be in [0, 1]';
+    if (!isFiniteNumber(px.threshold) || px.threshold <= 0) return 'pixels.threshold must be a positive number';
+    if (!isFiniteNumber(px.percentile) || px.percentile < 0 || px.percentile > 100) return 'pixels.percentile must be in [0, 100]';
+  }
   if (!Array.isArray(s.imageChecks)) return 'imageChecks must be an array';
   for (const [i, c] of s.imageChecks.entries()) {
     if (!c || typeof c !== 'object') return `imageChecks[${i}] must be an object`;
@@ -436,8 +471,8 @@ export function oodStatsProblem(json: unknown, classCount?: number): string | nu
 // ---------------------------------------------------------------------------------------------
 
 export interface OodCheckResult {
-  /** 'embedding' or an image feature name. */
-  id: 'embedding' | ImageFeatureName;
+  /** 'embedding', 'pixels' or an image feature name. */
+  id: 'embedding' | 'pixels' | ImageFeatureName;
   side: CheckSide;
   value: number;
   limit: number;
@@ -460,7 +495,7 @@ export interface OodResult {
   threshold: number;
   /** One line per fired check, e.g. "colour image", "unlike the training X-rays (distance 41.2 > 30.5)". */
   reasons: string[];
-  /** Every check that was evaluated (image checks are absent when the decoded image was not available). */
+  /** Every check that was evaluated (image checks are absent when the decoded image was not available, 'pixels' when the model input was not). */
   checks: OodCheckResult[];
 }
 
@@ -473,12 +508,24 @@ function fmtValue(v: number): string {
 export class OodScorer {
   readonly precision: Float64Array;
   readonly means: Float64Array[];
+  private readonly pixelModel: { means: Float64Array[]; precision: Float64Array; dim: number } | null;
 
   constructor(readonly stats: OodStats) {
     const problem = oodStatsProblem(stats);
     if (problem) throw new RangeError(`trust.ood: ${problem}`);
     this.precision = unpackSymmetric(stats.embedding.precision, stats.embedding.dim);
     this.means = stats.embedding.means.map((m) => Float64Array.from(m));
+    const px = stats.pixels;
+    this.pixelModel = px
+      ? { means: px.means.map((m) => Float64Array.from(m)), precision: unpackSymmetric(px.precision, px.size * px.size), dim: px.size * px.size }
+      : null;
+  }
+
+  /** Distance of a pixel vector (pixelVector of the model input) to the pixel-space class means; null without trust.ood.pixels. */
+  pixelDistance(vector: ArrayLike<number>): number | null {
+    if (!this.pixelModel) return null;
+    if (vector.length !== this.pixelModel.dim) throw new RangeError(`pixel vector has ${vector.length} values, trust.ood.pixels expects ${this.pixelModel.dim}`);
+    return nearestMahalanobis(vector, this.pixelModel).distance;
   }
 
   get threshold(): number {
@@ -501,8 +548,13 @@ export class OodScorer {
     });
   }
 
-  /** The full verdict from an embedding and (optionally) the decoded image's features. */
-  score(embedding: ArrayLike<number>, features?: ImageFeatures): OodResult {
+  /** The full verdict from an embedding and (optionally) the decoded image's features and the model input. */
+  score(embedding: ArrayLike<number>, features?: ImageFeatures, input?: ArrayLike<number>): OodResult {
+    return this.scoreWith(embedding, features, input && this.stats.pixels ? pixelVector(input, this.stats.pixels.size) : undefined);
+  }
+
+  /** As score(), with the pixel vector (pixelVector of the model input) computed by the caller. */
+  scoreWith(embedding: ArrayLike<number>, features?: ImageFeatures, pixels?: ArrayLike<number>): OodResult {
     const distance = this.distance(embedding);
     const threshold = this.threshold;
     const emb: OodCheckResult = {
@@ -514,9 +566,35 @@ export class OodScorer {
       reason: `unlike the training X-rays (distance ${fmtValue(distance)} > ${fmtValue(threshold)})`,
     };
     const checks = [...(features ? this.imageChecks(features) : []), emb];
+    const pd = pixels ? this.pixelDistance(pixels) : null;
+    if (pd !== null && this.stats.pixels) {
+      const t = this.stats.pixels.threshold;
+      checks.push({ id: 'pixels', side: 'high', value: pd, limit: t, fired: !(pd <= t), reason: `anatomy layout unlike the training X-rays (pixel distance ${fmtValue(pd)} > ${fmtValue(t)})` });
+    }
     const fired = checks.filter((c) => c.fired);
     return { flagged: fired.length > 0, score: distance, threshold, reasons: fired.map((c) => c.reason), checks };
   }
+}
+
+/**
+ * Block average of a square model input (row-major, side √length) to size×size: the pixel-space
+ * OOD vector. Pure arithmetic so that fitting and scoring share it.
+ */
+export function pixelVector(input: ArrayLike<number>, size: number): Float64Array {
+  const side = Math.round(Math.sqrt(input.length));
+  if (side * side !== input.length || side < size) throw new RangeError(`pixelVector: input of ${input.length} values is not a square of side ≥ ${size}`);
+  const sum = new Float64Array(size * size);
+  const count = new Float64Array(size * size);
+  for (let y = 0; y < side; y++) {
+    const oy = Math.floor((y * size) / side);
+    for (let x = 0; x < side; x++) {
+      const o = oy * size + Math.floor((x * size) / side);
+      sum[o] += input[y * side + x];
+      count[o]++;
+    }
+  }
+  for (let i = 0; i < sum.length; i++) sum[i] /= count[i];
+  return sum;
 }
 
 // ---------------------------------------------------------------------------------------------

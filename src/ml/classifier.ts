@@ -103,7 +103,7 @@ export class Classifier {
     for (let i = 0; i < inputs.length; i++) {
       const logits = Array.from(logitData.subarray(i * k, (i + 1) * k));
       const prediction = this.describe(logits);
-      if (this.ood) prediction.ood = this.ood.score(oodData.subarray(i * od, (i + 1) * od), options.features?.[i]);
+      if (this.ood) prediction.ood = this.ood.score(oodData.subarray(i * od, (i + 1) * od), options.features?.[i], inputs[i]);
       predictions.push(prediction);
       embeddings.push(embData.slice(i * d, (i + 1) * d));
     }

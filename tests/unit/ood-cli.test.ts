@@ -135,6 +135,7 @@ describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data se
     expect(oodStatsProblem(ood, 3)).toBeNull();
     expect(parseModelMetadata(raw).trust?.ood?.embedding.percentile).toBe(95);
     expect(ood.embedding).toMatchObject({ layer: 'embedding', dim: 6, percentile: 95 });
+    expect(ood.pixels).toMatchObject({ size: 12, percentile: 95 });
     expect(ood.fit).toMatchObject({ trainImages: 36, valImages: 12 });
     // p95 of 12 val distances: about 1 in 12 flagged by the embedding.
     expect(ood.fit!.valFlagged!.embedding).toBeCloseTo(1 / 12, 6);

@@ -20,6 +20,7 @@ import {
   OodScorer,
   packSymmetric,
   percentile,
+  pixelVector,
   unpackSymmetric,
   IMAGE_FEATURE_NAMES,
   type ImageFeatures,
@@ -204,6 +205,39 @@ describe('OodScorer', () => {
     const s = new OodScorer(smallStats());
     expect(s.score([0, 0]).checks.map((c) => c.id)).toEqual(['embedding']);
     expect(() => s.score([0, 0, 0])).toThrow(/expects 2/);
+  });
+});
+
+describe('pixel-space check', () => {
+  it('pixelVector block-averages a square input', () => {
+    // 4×4 input → 2×2: each output is the mean of one 2×2 quadrant.
+    const input = [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4];
+    expect(Array.from(pixelVector(input, 2))).toEqual([1, 2, 3, 4]);
+    expect(Array.from(pixelVector(Float32Array.from({ length: 9 }, (_, i) => i), 3))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(() => pixelVector(new Float32Array(10), 2)).toThrow(/not a square/);
+  });
+  it('scores the model input against pixel-space means when trust.ood.pixels is present', () => {
+    const stats = smallStats({
+      pixels: { size: 2, means: [[0, 0, 0, 0], [1, 1, 1, 1]], precision: packSymmetric([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], 4), shrinkage: 0, threshold: 1, percentile: 99 },
+    });
+    expect(oodStatsProblem(stats, 2)).toBeNull();
+    const s = new OodScorer(stats);
+    const near = s.score([0, 0], greyFeatures, new Float32Array(16).fill(0.9));
+    expect(near.checks.find((c) => c.id === 'pixels')).toMatchObject({ fired: false, value: expect.closeTo(0.2, 6) });
+    const input = new Float32Array(16);
+    input.fill(3, 0, 8); // top half 3, bottom half 0 → vector (3, 3, 0, 0): nearest mean is 1s at distance √(4+4+1+1)
+    const far = s.score([0, 0], greyFeatures, input);
+    expect(far.flagged).toBe(true);
+    expect(far.score).toBe(0); // the embedding itself is fine
+    expect(far.reasons).toEqual([`anatomy layout unlike the training X-rays (pixel distance ${Math.sqrt(10).toFixed(2)} > 1.00)`]);
+    expect(s.scoreWith([0, 0], undefined, [3, 3, 0, 0]).reasons).toEqual(far.reasons);
+    expect(() => s.scoreWith([0, 0], undefined, [1, 2])).toThrow(/expects 4/);
+    // Without pixels stats the input is ignored.
+    expect(new OodScorer(smallStats()).score([0, 0], undefined, input).checks.map((c) => c.id)).toEqual(['embedding']);
+  });
+  it('schema names a broken pixels section', () => {
+    const bad = smallStats({ pixels: { size: 2, means: [[0, 0, 0]], precision: packSymmetric([1], 1), shrinkage: 0, threshold: 1, percentile: 99 } });
+    expect(oodStatsProblem(bad)).toMatch(/pixels\.means\[0\] must hold 4/);
   });
 });
 
@@ -463,5 +497,25 @@ describe('Classifier attaches prediction.ood', () => {
     pooled.forEach((v, i) => Array.from(v).forEach((x, k) => expect(x).toBeCloseTo(out.embeddings[i][k], 5)));
     expect(out.predictions[0].ood!.score).toBeCloseTo(Math.min(Math.hypot(...pooled[0]), Math.hypot(...Array.from(pooled[0], (v) => v - 0.5))), 4);
     c.dispose();
+  });
+});
+
+describe('autoPercentile (fit-ood threshold rule, in-distribution data only)', () => {
+  it('picks the smallest percentile whose thresholds flag at most the target share', async () => {
+    const { autoPercentile } = await import('../../scripts/fit-ood');
+    const d = Array.from({ length: 1000 }, (_, i) => i + 1);
+    const none = new Array<boolean>(1000).fill(false);
+    // One list, nothing else flagged: ≤ 1 % flagged ⇔ threshold ≥ the 990th value.
+    const p = autoPercentile([d], none, 0.01);
+    expect(p).toBeCloseTo(99, 6);
+    expect(d.filter((v) => v > percentile(d, p)).length).toBeLessThanOrEqual(10);
+    // 5 images already flagged by image checks leave room for 5 more.
+    const five = none.map((_, i) => i < 5);
+    expect(autoPercentile([d], five, 0.01)).toBeCloseTo(99.5, 6);
+    // Two independent orderings share the budget.
+    const reversed = [...d].reverse();
+    expect(autoPercentile([d, reversed], none, 0.01)).toBeCloseTo(99.5, 6);
+    // Impossible target: 100 (nothing flagged by the distances).
+    expect(autoPercentile([d], none.map(() => true), 0.01)).toBe(100);
   });
 });
