@@ -17,6 +17,8 @@ import { createRng } from '../src/core/random';
 import { buildMetricsReport, cxrAgeGroup, CXR_AGE_GROUP_RULE, type MetricsReport } from '../src/core/report';
 import type { ModelMetadata } from '../src/core/metadata';
 import type { Classifier } from '../src/ml/classifier';
+import type { ImageFeatures } from '../src/core/ood';
+import { grayAsDecoded, imageFeatures } from '../src/ml/ood';
 import { preprocessGray } from '../src/ml/preprocess';
 import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 // Modules that load tfjs (tf-node, node-io, dataset) are imported lazily, so that usage and
@@ -155,6 +157,8 @@ export async function loadModel(modelDir: string): Promise<Classifier> {
 export interface BatchResult {
   probabilities: number[][];
   logits: number[][];
+  /** prediction.ood.flagged per image (null when the model has no trust.ood). */
+  oodFlagged: (boolean | null)[];
   seconds: number;
 }
 
@@ -165,20 +169,24 @@ export async function predictImages(
   toInput: (image: LoadedImage) => Float32Array,
   batchSize: number,
   onProgress?: (done: number) => void,
+  /** Image statistics for the OOD checks (src/ml/ood.ts); without them only the distances are checked. */
+  toFeatures?: (image: LoadedImage) => ImageFeatures,
 ): Promise<BatchResult> {
   const probabilities: number[][] = [];
   const logits: number[][] = [];
+  const oodFlagged: (boolean | null)[] = [];
   const t0 = performance.now();
   for (let i = 0; i < images.length; i += batchSize) {
     const batch = images.slice(i, i + batchSize);
-    const { predictions } = await classifier.predict(batch.map(toInput));
+    const { predictions } = await classifier.predict(batch.map(toInput), toFeatures ? { features: batch.map(toFeatures) } : {});
     for (const p of predictions) {
       probabilities.push(p.probabilities);
       logits.push(p.logits);
+      oodFlagged.push(p.ood ? p.ood.flagged : null);
     }
     onProgress?.(Math.min(images.length, i + batchSize));
   }
-  return { probabilities, logits, seconds: (performance.now() - t0) / 1000 };
+  return { probabilities, logits, oodFlagged, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Groupings derivable from the manifest: source_repo, and age_group (see CXR_AGE_GROUP_RULE). */
@@ -229,6 +237,8 @@ export interface EvaluationJson extends MetricsReport {
   };
   throughput: { images: number; seconds: number; imagesPerSecond: number | null; batchSize: number; decodeSeconds: number; measures: string };
   skipped: LoadedDataset['failures'];
+  /** Out-of-distribution flags on this split (prediction.ood, metadata.trust.ood); null when the model has none. */
+  ood: { flagged: number; n: number; rate: number | null } | null;
 }
 
 function operatingPointFrom(metadata: ModelMetadata) {
@@ -295,6 +305,10 @@ export function formatEvaluation(r: EvaluationJson): string {
       lines.push(`${pad(g.group.length > gw - 2 ? g.group.slice(0, gw - 3) + '…' : g.group, gw)}${pad(String(g.n), 6, true)}${pad(fmt(g.accuracy), 8, true)}  ${recalls}`);
     }
   }
+  if (r.ood) {
+    lines.push('');
+    lines.push(`out-of-distribution flag (trust.ood): ${r.ood.flagged} of ${r.ood.n} images flagged (${fmt(r.ood.rate === null ? null : 100 * r.ood.rate, 1)}%); in the app their class is withheld`);
+  }
   lines.push('');
   const t = r.throughput;
   lines.push(`throughput: ${t.images} images in ${fmt(t.seconds, 1)} s = ${fmt(t.imagesPerSecond, 1)} images/s (${t.measures}; ${r.meta.backend}, ${r.meta.threads} thread(s), batch ${t.batchSize})`);
@@ -347,7 +361,10 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const spec = metadata.preprocessing;
-  const result = await predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), batchSize, progressLogger(images.length, 'predicting'));
+  const result = await predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), batchSize, progressLogger(images.length, 'predicting'), (im) =>
+    imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
+  );
+  const oodCount = result.oodFlagged.filter((f) => f === true).length;
   const groups = manifestGroups(images);
   const report = buildMetricsReport({
     classNames: metadata.classNames,
@@ -396,9 +413,10 @@ async function main(argv: string[]): Promise<number> {
       imagesPerSecond: result.seconds > 0 ? images.length / result.seconds : null,
       batchSize,
       decodeSeconds,
-      measures: 'preprocessing + inference, decoding excluded (see decodeSeconds)',
+      measures: 'preprocessing + OOD image statistics + inference, decoding excluded (see decodeSeconds)',
     },
     skipped: dataset.failures,
+    ood: classifier.ood ? { flagged: oodCount, n: images.length, rate: images.length ? oodCount / images.length : null } : null,
   };
   classifier.dispose();
 

@@ -85,7 +85,8 @@ export async function embedImages(
   batchSize = 32,
   label = 'embedding',
 ): Promise<SplitEmbeddings> {
-  const { layerView, pooledActivations, imageFeaturesFrom, grayAsDecoded } = await import('../src/ml/ood');
+  const { imageFeaturesFrom, grayAsDecoded } = await import('../src/ml/ood');
+  const { layerView, pooledActivations } = await import('../src/ml/ood-layers');
   const view = layerView(model, layer);
   const onProgress = progressLogger(images.length, label);
   const out: SplitEmbeddings = { embeddings: [], features: [], pixels: [], labels: [] };

@@ -3,7 +3,6 @@
 // features" helper that the worker, predict and the OOD scripts share. The statistics, the schema
 // and the combination live in src/core/ood.ts; the Classifier (src/ml/classifier.ts) attaches the
 // verdict to every prediction when the model's metadata carries trust.ood.
-import * as tf from '@tensorflow/tfjs';
 import type { PreprocessingSpec } from '../core/metadata';
 import { LAYOUT_SIZE, type ImageFeatures } from '../core/ood';
 import { cropAndResize, normalizeInput, toGray8, type DecodedImage, type GrayImage } from './preprocess';
@@ -186,25 +185,3 @@ export function analyseDecoded(img: DecodedImage, spec: PreprocessingSpec, layou
   return { input: normalizeInput(crop, spec), features };
 }
 
-/**
- * A view of `model` that outputs one layer's activations, global-average-pooled when the layer is a
- * conv map (for fitting the OOD statistics on any layer; caller disposes it, which frees no weights).
- */
-export function layerView(model: tf.LayersModel, layer: string): tf.LayersModel {
-  return tf.model({ inputs: model.inputs, outputs: model.getLayer(layer).output as tf.SymbolicTensor });
-}
-
-/** Pooled activations of `view` (layerView) for preprocessed inputs; every tensor is disposed. */
-export async function pooledActivations(view: tf.LayersModel, inputs: Float32Array[], size: number): Promise<Float32Array[]> {
-  if (inputs.length === 0) return [];
-  const out = tf.tidy(() => {
-    const flat = new Float32Array(inputs.length * size * size);
-    inputs.forEach((x, i) => flat.set(x, i * size * size));
-    const y = view.predict(tf.tensor4d(flat, [inputs.length, size, size, 1])) as tf.Tensor;
-    return y.rank === 4 ? tf.mean(y, [1, 2]) : y.reshape([inputs.length, -1]);
-  });
-  const data = (await out.data()) as Float32Array;
-  out.dispose();
-  const d = data.length / inputs.length;
-  return inputs.map((_, i) => data.slice(i * d, (i + 1) * d));
-}

@@ -484,7 +484,7 @@ describe('Classifier attaches prediction.ood', () => {
   });
 
   it('can score another layer (a conv map, average-pooled) without leaking tensors', async () => {
-    const { layerView, pooledActivations } = await import('../../src/ml/ood');
+    const { layerView, pooledActivations } = await import('../../src/ml/ood-layers');
     const c = await tinyClassifier(statsFor('last_conv_relu'));
     const xs = inputs(2, 3);
     await c.predict(xs);
