@@ -10,8 +10,8 @@
 //   * which checks fired (reasons breakdown), and the embedding-only / image-checks-only rates.
 // The last line of stdout is always `ood: flagged <P>% of OOD, <Q>% of test X-rays`.
 //
-// --sample N: a seeded subset of N OOD images (round-robin over kinds) and N test X-rays (round-robin
-// over classes), for CI. --check: exit 3 when fewer than --min-ood % (95) of OOD images or more than
+// --sample N: a seeded subset of N OOD images and N test X-rays, stratified proportionally by kind and
+// by class (so the sample's rates estimate the full sets'), for CI. --check: exit 3 when fewer than --min-ood % (95) of OOD images or more than
 // --max-test % (2) of test X-rays are flagged.
 //
 // Exit codes: 0 done (and targets met with --check); 1 model/data cannot be loaded or the model has no
@@ -25,7 +25,7 @@ import type { OodResult } from '../src/core/ood';
 import type { Classifier } from '../src/ml/classifier';
 import type { DecodedImage } from '../src/ml/preprocess';
 import { parseArgs, optNumber, optString } from './lib/args';
-import { commandLine, displayPath, gitCommit, loadModel, progressLogger, selectSplit, stratifiedSubset, stringifyReport, UsageError } from './evaluate';
+import { commandLine, displayPath, gitCommit, loadModel, progressLogger, selectSplit, stringifyReport, UsageError } from './evaluate';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
@@ -36,7 +36,7 @@ export const EVALUATE_OOD_USAGE = `usage: npm run evaluate:ood -- [--model <dir>
   --model     model folder whose metadata.json has trust.ood (default public/model; see scripts/fit-ood.ts)
   --ood       OOD images: folder with manifest.csv (file,kind,...) (default ../shared/data/ood)
   --data      in-distribution data (default ../shared/data/cxr), --split of it is the negative set (default test)
-  --sample    seeded subset: N OOD images (stratified by kind) and N X-rays (stratified by class)
+  --sample    seeded subset: N OOD images and N X-rays, stratified proportionally by kind / by class
   --check     exit 3 when flagged OOD < --min-ood % or flagged X-rays > --max-test %
   --out       write the full JSON report (per kind, per check, per image) to this file`;
 
@@ -66,20 +66,34 @@ export function readOodManifest(dir: string): OodEntry[] {
   });
 }
 
-/** Seeded round-robin subset of n items over groups (each group shuffled). */
-export function roundRobinSample<T>(items: T[], groupOf: (x: T) => string, n: number, seed: number): T[] {
+/**
+ * Seeded stratified subset of n items: each group gets a share proportional to its size (largest
+ * remainder, at least one item per group), drawn at random within the group; manifest order is kept.
+ * Proportional allocation keeps the sample's overall rate an estimate of the full set's.
+ */
+export function stratifiedSample<T>(items: T[], groupOf: (x: T) => string, n: number, seed: number): T[] {
   if (!(n > 0) || n >= items.length) return items;
   const rng = createRng(seed);
-  const groups = new Map<string, T[]>();
-  for (const x of items) {
+  const groups = new Map<string, number[]>();
+  items.forEach((x, i) => {
     const g = groupOf(x);
     if (!groups.has(g)) groups.set(g, []);
-    groups.get(g)!.push(x);
+    groups.get(g)!.push(i);
+  });
+  const keys = [...groups.keys()].sort();
+  const exact = keys.map((k) => (n * groups.get(k)!.length) / items.length);
+  const take = exact.map((e, j) => Math.min(groups.get(keys[j])!.length, Math.max(1, Math.floor(e))));
+  const order = keys.map((_, j) => j).sort((a, b) => exact[b] - Math.floor(exact[b]) - (exact[a] - Math.floor(exact[a])) || a - b);
+  for (let total = take.reduce((a, b) => a + b, 0), k = 0; total < n && k < 10 * keys.length; k++) {
+    const j = order[k % order.length];
+    if (take[j] < groups.get(keys[j])!.length) {
+      take[j]++;
+      total++;
+    }
   }
-  const lists = [...groups.keys()].sort().map((k) => rng.shuffle([...groups.get(k)!]));
-  const out: T[] = [];
-  for (let i = 0; out.length < n; i++) for (const l of lists) if (i < l.length && out.length < n) out.push(l[i]);
-  return out;
+  const chosen = new Set<number>();
+  keys.forEach((k, j) => rng.shuffle([...groups.get(k)!]).slice(0, take[j]).forEach((i) => chosen.add(i)));
+  return items.filter((_, i) => chosen.has(i));
 }
 
 /** Wilson score 95 % interval of k successes in n. */
@@ -213,8 +227,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const selection = selectSplit(dataDir, split, metadata.classNames);
   const dataset = await loadDataset(dataDir, { splits: selection.splits, labels: metadata.classNames, cache: !args.options.has('no-cache') });
-  const xrays = stratifiedSubset(dataset.images, sample, metadata.classNames.length, seed);
-  const oodPicked = roundRobinSample(oodEntries, (e) => e.kind, sample, seed);
+  const xrays = stratifiedSample(dataset.images, (im) => im.entry.label, sample, seed);
+  const oodPicked = stratifiedSample(oodEntries, (e) => e.kind, sample, seed);
 
   const failures: { file: string; reason: string }[] = dataset.failures.map((f) => ({ file: f.file, reason: f.reason }));
   const ood = await scoreAll(

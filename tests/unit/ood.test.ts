@@ -519,3 +519,20 @@ describe('autoPercentile (fit-ood threshold rule, in-distribution data only)', (
     expect(autoPercentile([d], none.map(() => true), 0.01)).toBe(100);
   });
 });
+
+describe('stratifiedSample (evaluate-ood --sample)', () => {
+  it('allocates proportionally with at least one per group, is seeded and keeps manifest order', async () => {
+    const { stratifiedSample } = await import('../../scripts/evaluate-ood');
+    const items = [...Array(60).fill('a'), ...Array(30).fill('b'), ...Array(10).fill('c'), 'd'].map((g, i) => ({ g, i }));
+    const s = stratifiedSample(items, (x) => x.g, 20, 7);
+    expect(s.length).toBe(20);
+    const count = (g: string) => s.filter((x) => x.g === g).length;
+    // exact shares 20·60/101 = 11.88, 5.94, 1.98, 0.20 → floors 11/5/1 and d at least 1 = 18; the two
+    // largest remainders (c .98, b .94) get the last two → 11/6/2/1
+    expect([count('a'), count('b'), count('c'), count('d')]).toEqual([11, 6, 2, 1]);
+    expect(s.map((x) => x.i)).toEqual([...s.map((x) => x.i)].sort((p, q) => p - q));
+    expect(stratifiedSample(items, (x) => x.g, 20, 7)).toEqual(s);
+    expect(stratifiedSample(items, (x) => x.g, 20, 8)).not.toEqual(s);
+    expect(stratifiedSample(items, (x) => x.g, 500, 1)).toBe(items);
+  });
+});
