@@ -22,64 +22,9 @@ import { serializeModel } from './io';
 // Configuration and results
 // ---------------------------------------------------------------------------------------------
 
-export interface HeadConfig {
-  /** Units of the hidden ReLU layer; 0 = a linear head (softmax regression on the embedding). */
-  hiddenUnits: number;
-  /** Dropout rate before each dense layer (0 = off). */
-  dropout: number;
-  /** Adam learning rate of the head. */
-  learningRate: number;
-  /** Maximum number of head epochs. */
-  epochs: number;
-  batchSize: number;
-  /** 'balanced': every class weighs the same in the loss, whatever its number of images. */
-  classWeighting: 'none' | 'balanced';
-  /** Early stopping: stop after this many epochs without a better validation loss (0 = off). */
-  patience: number;
-  /** Keep the weights of the best validation epoch when training ends by itself (or stops early). */
-  restoreBest: boolean;
-  labelSmoothing: number;
-  /** L2 penalty on the dense kernels. */
-  l2: number;
-  seed: number;
-}
-
-export const DEFAULT_HEAD_CONFIG: HeadConfig = {
-  hiddenUnits: 64,
-  dropout: 0.3,
-  learningRate: 0.003,
-  epochs: 30,
-  batchSize: 32,
-  classWeighting: 'balanced',
-  patience: 8,
-  restoreBest: true,
-  labelSmoothing: 0,
-  l2: 1e-4,
-  seed: 42,
-};
-
-export interface BlockConfig {
-  /** Epochs of last-block fine-tuning after the head (0 = off). */
-  epochs: number;
-  /** Adam learning rate for the block and the head in this stage. */
-  learningRate: number;
-  batchSize: number;
-}
-
-export const DEFAULT_BLOCK_CONFIG: BlockConfig = { epochs: 5, learningRate: 3e-4, batchSize: 16 };
-
-export interface EpochLog {
-  /** 1-based, counting on across the head and block stages. */
-  epoch: number;
-  stage: 'head' | 'block';
-  /** Mean cross-entropy over the epoch's batches (with dropout, no class weights, no smoothing). */
-  trainLoss: number;
-  trainAcc: number;
-  /** Null when there is no validation set. */
-  valLoss: number | null;
-  valAcc: number | null;
-  seconds: number;
-}
+export { DEFAULT_BLOCK_CONFIG, DEFAULT_HEAD_CONFIG } from './finetune-config';
+export type { BlockConfig, EpochLog, HeadConfig, StopReason } from './finetune-config';
+import type { BlockConfig, EpochLog, HeadConfig, StopReason } from './finetune-config';
 
 export interface DenseWeights {
   kernel: Float32Array;
@@ -99,7 +44,6 @@ export interface HeadWeights {
   logits: DenseWeights;
 }
 
-export type StopReason = 'completed' | 'early-stopped' | 'stopped';
 
 export interface TrainOutcome {
   head: HeadWeights;
@@ -407,9 +351,23 @@ function dropoutMask(rng: Rng, rows: number, cols: number, rate: number): tf.Ten
   return tf.tensor2d(m, [rows, cols]);
 }
 
-/** Default host yield: a macrotask, so queued messages (Stop) are handled. */
+let yieldChannel: MessageChannel | null = null;
+const yieldWaiters: (() => void)[] = [];
+
+/**
+ * Host yield: a macrotask, so queued messages (a Stop click) are handled. A MessageChannel round
+ * trip where available (setTimeout(0) is clamped to 4 ms once nested).
+ */
 export function macrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  if (typeof MessageChannel === 'undefined' || typeof process !== 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  if (!yieldChannel) {
+    yieldChannel = new MessageChannel();
+    yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+  }
+  return new Promise((resolve) => {
+    yieldWaiters.push(resolve);
+    yieldChannel!.port2.postMessage(null);
+  });
 }
 
 function validateLabels(labels: readonly number[], numClasses: number, what: string): void {

@@ -1,7 +1,7 @@
 // Promise-based client for the training worker (no React here: src/ui/hooks/useTrainer.ts wraps it).
 import type { BackendName } from '../ml/backend';
 import type { StoredModelSummary } from '../ml/model-store';
-import type { BaseInfo, MemorySample, TrainEvent, TrainItem, TrainMessage, TrainReply, TrainRequestBody, TrainResult, TrainRun } from './train-protocol';
+import type { BaseInfo, GradCamReply, MemorySample, TrainEvent, TrainItem, TrainMessage, TrainReply, TrainRequestBody, TrainResult, TrainRun } from './train-protocol';
 
 interface Pending {
   resolve: (msg: TrainReply) => void;
@@ -85,6 +85,10 @@ export class TrainClient {
   async image(imageId: number): Promise<{ gray: Uint8Array; size: number }> {
     const r = await this.request({ type: 'image', imageId }, 'image');
     return { gray: r.gray, size: r.size };
+  }
+
+  async gradcam(imageId: number, classIndex?: number): Promise<GradCamReply> {
+    return (await this.request({ type: 'gradcam', imageId, classIndex }, 'gradcam')).result;
   }
 
   async exportFiles(): Promise<Record<string, Uint8Array>> {

@@ -4,7 +4,7 @@
 // and 'stage' while a run trains. 'stop' is handled at once (between two batches), never queued.
 import type { ModelMetadata } from '../core/metadata';
 import type { BackendInfo, BackendName } from '../ml/backend';
-import type { BlockConfig, EpochLog, HeadConfig, StopReason } from '../ml/finetune';
+import type { BlockConfig, EpochLog, HeadConfig, StopReason } from '../ml/finetune-config';
 import type { StoredModelSummary } from '../ml/model-store';
 
 export interface TrainItem {
@@ -54,6 +54,9 @@ export interface EmbedStats {
   embedMs: number;
   /** Wall-clock ms from the first queued image to the queue running empty (last burst). */
   wallMs: number;
+  /** Embedding helper workers that are up (other cores, wasm/cpu backends), and images they did. */
+  helpers: number;
+  byHelpers: number;
 }
 
 export interface MemorySample {
@@ -80,6 +83,23 @@ export interface TrainResult {
   memory: MemorySample;
 }
 
+export interface GradCamReply {
+  /** The model input as 8-bit gray, size × size. */
+  gray: Uint8Array;
+  size: number;
+  /** Normalised heatmap in [0, 1], width × height (the last conv feature map's resolution). */
+  heatmap: Float32Array;
+  width: number;
+  height: number;
+  /** Class the map explains, and the one the model predicts for this decoding of the image. */
+  classIndex: number;
+  predictedIndex: number;
+  /** Softmax of the model's logits for this image. */
+  probabilities: number[];
+  /** Largest raw Grad-CAM value (0: no positive evidence for the class anywhere). */
+  rawMax: number;
+}
+
 export type TrainRequest =
   | { type: 'init'; id: number; baseUrl: string; backends?: BackendName[] }
   | { type: 'add'; id: number; items: TrainItem[] }
@@ -89,6 +109,11 @@ export type TrainRequest =
   | { type: 'predict'; id: number; file: Blob }
   /** The full-size model input (inputSize² gray) of an added image, e.g. for a detail view. */
   | { type: 'image'; id: number; imageId: number }
+  /**
+   * Grad-CAM of the trained (kept) model for an added image: the class `classIndex` (default: the
+   * predicted one). The image is decoded again with the exact decoder (nothing is kept per image).
+   */
+  | { type: 'gradcam'; id: number; imageId: number; classIndex?: number }
   | { type: 'export'; id: number }
   | { type: 'save'; id: number; name: string; overwrite: boolean }
   | { type: 'import'; id: number; name: string; files: Record<string, Uint8Array>; overwrite: boolean }
@@ -108,6 +133,7 @@ export type TrainReply =
   | { type: 'prediction'; id: number; probabilities: number[]; thumb: Uint8Array }
   | { type: 'files'; id: number; files: Record<string, Uint8Array> }
   | { type: 'image'; id: number; gray: Uint8Array; size: number }
+  | { type: 'gradcam'; id: number; result: GradCamReply }
   | { type: 'saved'; id: number; summary: StoredModelSummary }
   | { type: 'memory'; id: number; memory: MemorySample }
   | { type: 'error'; id: number; message: string };

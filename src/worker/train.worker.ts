@@ -6,10 +6,10 @@
 // model for preview, download and saving in IndexedDB.
 import * as tf from '@tensorflow/tfjs';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
-import { decodeImageFile, jpegComponents } from '../ml/decode-browser';
-import { ImageDecodeError, jpegSize, sniffFormat } from '../ml/decode';
+import { decodeImageFile } from '../ml/decode-browser';
 import { loadModelFiles, type FileReader } from '../ml/io';
-import { inputToGray8, preprocessDecoded, resizeRegionArea, toGray8 } from '../ml/preprocess';
+import { inputToGray8, toGray8 } from '../ml/preprocess';
+import { errorReason, fastInputOf, inputOf, thumbnailOf, type HelperReply, type HelperRequest } from './embed-common';
 import { BASE_MARGIN, DEFAULT_AUGMENT, augmentToInput, makeAugmentBase } from '../ml/augment';
 import {
   composeModel,
@@ -26,13 +26,14 @@ import {
   type LastBlock,
 } from '../ml/finetune';
 import { saveStoredModel, checkModelFiles } from '../ml/model-store';
+import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import type { ModelMetadata } from '../core/metadata';
 import type { Rng } from '../core/random';
 import {
-  THUMB_SIZE,
   type BaseInfo,
   type EmbedResult,
   type EmbedStats,
+  type GradCamReply,
   type MemorySample,
   type TrainItem,
   type TrainMessage,
@@ -95,7 +96,10 @@ function urlReader(baseUrl: string): FileReader {
 async function loadBase(baseUrl: string, backends: TrainRequest & { type: 'init' }): Promise<Base> {
   const t0 = performance.now();
   backend ??= await initBrowserBackend(backends.backends);
-  const { model, metadata } = await loadModelFiles(urlReader(baseUrl));
+  const read = urlReader(baseUrl);
+  const files: Record<string, Uint8Array> = {};
+  const { model, metadata } = await loadModelFiles(async (p) => (files[p] = await read(p)));
+  baseFiles = files;
   const embedder = createEmbedder(model, metadata);
   const found = findLastBlock(model, metadata);
   const block = 'block' in found ? found.block : null;
@@ -125,7 +129,7 @@ interface Stored {
 const images = new Map<number, Stored>();
 const queue: number[] = [];
 let pumping: Promise<void> | null = null;
-const stats: EmbedStats = { processed: 0, failed: 0, queued: 0, decodeMs: 0, embedMs: 0, wallMs: 0 };
+const stats: EmbedStats = { processed: 0, failed: 0, queued: 0, decodeMs: 0, embedMs: 0, wallMs: 0, helpers: 0, byHelpers: 0 };
 let pendingResults: EmbedResult[] = [];
 let pendingTransfer: Transferable[] = [];
 let lastFlush = 0;
@@ -140,128 +144,179 @@ function flush(force = false): void {
   lastFlush = performance.now();
 }
 
-function errorReason(e: unknown): string {
-  if (e instanceof ImageDecodeError) return e.reason;
-  return (e as Error)?.message ?? String(e);
-}
-
-/** The 64 px thumbnail of a model input. */
-function thumbnailOf(input: Float32Array, metadata: ModelMetadata): Uint8Array {
-  const s = metadata.preprocessing.inputSize;
-  const gray = { width: s, height: s, data: inputToGray8(input, metadata.preprocessing) };
-  const small = resizeRegionArea(gray, { x: 0, y: 0, size: s }, THUMB_SIZE);
-  const out = new Uint8Array(small.length);
-  for (let i = 0; i < small.length; i++) out[i] = Math.round(small[i]);
-  return out;
-}
-
-async function inputOf(file: Blob, metadata: ModelMetadata): Promise<Float32Array> {
-  const { image } = await decodeImageFile(file);
-  return preprocessDecoded(image, metadata.preprocessing);
-}
-
-let canvas: OffscreenCanvas | null = null;
-
-/**
- * Fast path for embedding: JPEGs through the browser's own decoder (createImageBitmap decodes off
- * the worker's thread, so the next images decode while this one is embedded; several times faster
- * than jpeg-js). Its pixels differ from jpeg-js by ±1 on a few percent of pixels, which does not
- * matter for training; classification (preview, Classify page, Node) keeps the exact jpeg-js path.
- * Anything else, and any failure, goes through decodeImageFile (which gives the user-facing reasons).
- */
-async function fastInputOf(file: Blob, metadata: ModelMetadata): Promise<Float32Array> {
-  if (typeof createImageBitmap === 'function' && typeof OffscreenCanvas === 'function' && file.size > 0) {
-    const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
-    const size = sniffFormat(head) === 'jpeg' && jpegComponents(head) !== 4 ? jpegSize(head) : null;
-    if (size && size.width * size.height <= 40_000_000) {
-      let bitmap: ImageBitmap | null = null;
-      try {
-        bitmap = await createImageBitmap(file.type === 'image/jpeg' ? file : new Blob([file], { type: 'image/jpeg' }), {
-          imageOrientation: 'from-image',
-          premultiplyAlpha: 'none',
-          colorSpaceConversion: 'none',
-        });
-        canvas ??= new OffscreenCanvas(1, 1);
-        if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
-          canvas.width = bitmap.width;
-          canvas.height = bitmap.height;
-        }
-        const ctx = canvas.getContext('2d', { willReadFrequently: true });
-        if (ctx) {
-          ctx.drawImage(bitmap, 0, 0);
-          const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-          return preprocessDecoded({ width, height, channels: 4, data, bitDepth: 8 }, metadata.preprocessing);
-        }
-      } catch {
-        /* fall back to the exact decoder, which explains failures */
-      } finally {
-        bitmap?.close();
-      }
-    }
-  }
-  return inputOf(file, metadata);
-}
-
-/** Images decoded ahead of the one being embedded. */
+/** Images decoded ahead of the one being embedded, per lane. */
 const PREFETCH = 3;
 
-interface Prepared {
+interface Done {
   id: number;
-  input?: Float32Array;
+  embedding?: Float32Array;
+  thumb?: Uint8Array;
   error?: string;
   decodeMs: number;
+  embedMs: number;
 }
 
-async function prepare(id: number, file: Blob, metadata: ModelMetadata): Promise<Prepared> {
-  const t0 = performance.now();
-  try {
-    const input = await fastInputOf(file, metadata);
-    return { id, input, decodeMs: performance.now() - t0 };
-  } catch (e) {
-    return { id, error: errorReason(e), decodeMs: performance.now() - t0 };
+/** Records a finished image and queues its result for the page. */
+function deliver(d: Done): void {
+  const item = images.get(d.id);
+  if (!item) return; // removed meanwhile
+  stats.decodeMs += d.decodeMs;
+  stats.embedMs += d.embedMs;
+  if (d.embedding) {
+    item.embedding = d.embedding;
+    pendingResults.push({ id: d.id, thumb: d.thumb });
+    if (d.thumb) pendingTransfer.push(d.thumb.buffer as ArrayBuffer);
+  } else {
+    item.error = d.error ?? 'could not be read';
+    stats.failed++;
+    pendingResults.push({ id: d.id, error: item.error });
+  }
+  stats.processed++;
+  if (stats.processed % 16 === 0) memorySample();
+  flush();
+}
+
+/** Next image waiting to be embedded (skipping removed or finished ones). */
+function takeNext(): { id: number; file: Blob } | null {
+  while (queue.length) {
+    const id = queue.shift()!;
+    const item = images.get(id);
+    if (item && !item.embedding && !item.error) return { id, file: item.file };
+  }
+  return null;
+}
+
+/** This worker's own lane: decode up to PREFETCH images ahead, embed one at a time. */
+async function localLane(b: Base): Promise<void> {
+  const ahead: Promise<Done & { input?: Float32Array }>[] = [];
+  for (;;) {
+    while (ahead.length < PREFETCH) {
+      const next = takeNext();
+      if (!next) break;
+      const t0 = performance.now();
+      ahead.push(
+        fastInputOf(next.file, b.metadata).then(
+          (input) => ({ id: next.id, input, decodeMs: performance.now() - t0, embedMs: 0 }),
+          (e) => ({ id: next.id, error: errorReason(e), decodeMs: performance.now() - t0, embedMs: 0 }),
+        ),
+      );
+    }
+    if (!ahead.length) return;
+    const p = await ahead.shift()!;
+    if (p.input && images.has(p.id)) {
+      try {
+        const t1 = performance.now();
+        const [e] = await b.embedder.embed([p.input]);
+        p.embedMs = performance.now() - t1;
+        p.embedding = e;
+        p.thumb = thumbnailOf(p.input, b.metadata);
+      } catch (e) {
+        p.error = errorReason(e);
+      }
+    }
+    deliver(p);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Embedding helpers (other cores)
+// ---------------------------------------------------------------------------------------------
+
+interface Helper {
+  worker: Worker;
+  ready: Promise<boolean>;
+  pending: Map<number, (r: Extract<HelperReply, { type: 'embedded' }>) => void>;
+  alive: boolean;
+}
+
+let helpers: Helper[] | null = null;
+let helperSeq = 1;
+let baseFiles: Record<string, Uint8Array> | null = null;
+
+/** Number of helper workers: other cores, on CPU backends only (one GPU gains nothing from more contexts). */
+function helperCount(backendName: string): number {
+  if (backendName !== 'wasm' && backendName !== 'cpu') return 0;
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  return Math.max(0, Math.min(3, cores - 1));
+}
+
+function startHelpers(b: Base): Helper[] {
+  if (helpers) return helpers;
+  helpers = [];
+  const n = baseFiles ? helperCount(b.info.backend.name) : 0;
+  for (let i = 0; i < n; i++) {
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL('./embed.worker.ts', import.meta.url), { type: 'module', name: `cxr-embed-${i + 1}` });
+    } catch {
+      break; // nested workers unsupported: embed here only
+    }
+    const h: Helper = { worker, ready: Promise.resolve(false), pending: new Map(), alive: true };
+    h.ready = new Promise<boolean>((resolve) => {
+      worker.onmessage = (ev: MessageEvent<HelperReply>) => {
+        const m = ev.data;
+        if (m.type === 'ready') resolve(m.dim === b.info.embeddingDim);
+        else if (m.type === 'failed') {
+          h.alive = false;
+          resolve(false);
+        } else {
+          const cb = h.pending.get(m.seq);
+          h.pending.delete(m.seq);
+          cb?.(m);
+        }
+      };
+      worker.onerror = (ev) => {
+        ev.preventDefault();
+        h.alive = false;
+        resolve(false);
+        // Whatever it had in hand goes back to the queue.
+        for (const cb of h.pending.values()) cb({ type: 'embedded', seq: -1, error: 'helper crashed', decodeMs: 0, embedMs: 0 });
+        h.pending.clear();
+      };
+    });
+    const files: Record<string, Uint8Array> = {};
+    for (const [k, v] of Object.entries(baseFiles!)) files[k] = v.slice();
+    worker.postMessage({ type: 'init', files, backend: b.info.backend.name } satisfies HelperRequest);
+    helpers.push(h);
+  }
+  return helpers;
+}
+
+/** One helper slot: takes images from the shared queue until it is empty. */
+async function helperLane(h: Helper): Promise<void> {
+  if (!(await h.ready)) return;
+  stats.helpers = helpers?.filter((x) => x.alive).length ?? 0;
+  for (;;) {
+    if (!h.alive) return;
+    const next = takeNext();
+    if (!next) return;
+    const seq = helperSeq++;
+    const r = await new Promise<Extract<HelperReply, { type: 'embedded' }>>((resolve) => {
+      h.pending.set(seq, resolve);
+      h.worker.postMessage({ type: 'embed', seq, file: next.file } satisfies HelperRequest);
+    });
+    if (r.seq === -1) {
+      queue.unshift(next.id); // helper died: someone else does it
+      return;
+    }
+    if (images.has(next.id)) stats.byHelpers++;
+    deliver({ id: next.id, embedding: r.embedding, thumb: r.thumb, error: r.error, decodeMs: r.decodeMs, embedMs: r.embedMs });
+  }
+}
+
+/** Helpers are worth starting for more than this many waiting images. */
+const HELPER_THRESHOLD = 24;
 
 function pump(): Promise<void> {
   pumping ??= (async () => {
     const b = await base!;
     const wall0 = performance.now();
-    const ahead: Promise<Prepared>[] = [];
-    for (;;) {
-      while (ahead.length < PREFETCH && queue.length) {
-        const id = queue.shift()!;
-        const item = images.get(id);
-        if (!item || item.embedding || item.error) continue; // removed meanwhile, or done
-        ahead.push(prepare(id, item.file, b.metadata));
-      }
-      if (!ahead.length) break;
-      const p = await ahead.shift()!;
-      const item = images.get(p.id);
-      if (!item) continue;
-      stats.decodeMs += p.decodeMs;
-      if (p.input) {
-        try {
-          const t1 = performance.now();
-          const [e] = await b.embedder.embed([p.input]);
-          stats.embedMs += performance.now() - t1;
-          item.embedding = e;
-          const thumb = thumbnailOf(p.input, b.metadata);
-          pendingResults.push({ id: p.id, thumb });
-          pendingTransfer.push(thumb.buffer as ArrayBuffer);
-        } catch (e) {
-          p.error = errorReason(e);
-        }
-      }
-      if (p.error) {
-        item.error = p.error;
-        stats.failed++;
-        pendingResults.push({ id: p.id, error: p.error });
-      }
-      stats.processed++;
-      stats.wallMs = performance.now() - wall0;
-      if (stats.processed % 16 === 0) memorySample();
-      flush();
+    const lanes: Promise<void>[] = [localLane(b)];
+    if (queue.length > HELPER_THRESHOLD || helpers) {
+      // Two images in flight per helper: one embedding, the next decoding.
+      for (const h of startHelpers(b)) lanes.push(helperLane(h), helperLane(h));
     }
+    await Promise.all(lanes);
     stats.wallMs = performance.now() - wall0;
     memorySample();
     flush(true);
@@ -412,7 +467,10 @@ async function train(run: TrainRun): Promise<TrainResult> {
       timings: { headMs: tHead - t0, blockPrepareMs: tPrep - tHead, blockMs: tBlock - tPrep, composeMs: tEnd - tBlock, totalMs: tEnd - t0 },
       memory: memorySample(),
     };
-    trained?.model.dispose();
+    if (trained) {
+      forgetGradCamModel(trained.model);
+      trained.model.dispose();
+    }
     trained = { model: composed.model, metadata: composed.metadata, result };
     return result;
   } finally {
@@ -430,6 +488,35 @@ async function predict(file: Blob): Promise<{ probabilities: number[]; thumb: Ui
   const probabilities = Array.from((await out.data()) as Float32Array);
   out.dispose();
   return { probabilities, thumb: thumbnailOf(input, metadata) };
+}
+
+/** Grad-CAM of the trained model for an added image (decoded again with the exact decoder). */
+async function gradCamOf(imageId: number, classIndex: number | undefined): Promise<GradCamReply> {
+  if (!trained) throw new Error('train a model first');
+  if (training) throw new Error('wait until training has finished');
+  const item = images.get(imageId);
+  if (!item) throw new Error('that image is no longer loaded');
+  const { model, metadata } = trained;
+  const input = await inputOf(item.file, metadata);
+  if (training || trained?.model !== model) throw new Error('a new training run started meanwhile');
+  const k = metadata.classNames.length;
+  if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= k)) throw new Error(`class index ${classIndex} out of range`);
+  const r = gradCam(model, input, { lastConv: metadata.layers.lastConv, logits: metadata.layers.logits }, classIndex);
+  const m = Math.max(...r.logits);
+  const e = r.logits.map((l) => Math.exp(l - m));
+  const sum = e.reduce((a, b) => a + b, 0);
+  const probabilities = e.map((v) => v / sum);
+  return {
+    gray: inputToGray8(input, metadata.preprocessing),
+    size: metadata.preprocessing.inputSize,
+    heatmap: r.heatmap,
+    width: r.width,
+    height: r.height,
+    classIndex: r.classIndex,
+    predictedIndex: probabilities.indexOf(Math.max(...probabilities)),
+    probabilities,
+    rawMax: r.rawMax,
+  };
 }
 
 async function modelFiles(): Promise<Record<string, Uint8Array>> {
@@ -500,6 +587,11 @@ async function handle(req: TrainRequest): Promise<void> {
         const input = await inputOf(item.file, b.metadata);
         const gray = inputToGray8(input, b.metadata.preprocessing);
         post({ type: 'image', id: req.id, gray, size: b.metadata.preprocessing.inputSize }, [gray.buffer as ArrayBuffer]);
+        return;
+      }
+      case 'gradcam': {
+        const result = await gradCamOf(req.imageId, req.classIndex);
+        post({ type: 'gradcam', id: req.id, result }, [result.gray.buffer as ArrayBuffer, result.heatmap.buffer as ArrayBuffer]);
         return;
       }
       case 'export': {

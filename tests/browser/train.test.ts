@@ -1,6 +1,6 @@
 // The Train page end to end, against the production build in headless Chromium (wasm backend):
 // folder / zip / per-class intake, live curves, evaluation, export + Node parity, saving for the
-// Classify page, and Stop.
+// Classify page, Stop, and the Grad-CAM view of misclassified images.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -316,6 +316,66 @@ describe.skipIf(!hasData())('Train page', () => {
     const after = await page.evaluate(() => window.cxrLabTrain!.memory());
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytes).toBe(before.numBytes);
+    expect(session.problems).toEqual([]);
+    await session.context.close();
+  });
+
+  it('a misclassified validation image opens with the Grad-CAM heatmap of the predicted class, an opacity slider, a legend, and another class on request', async () => {
+    // The same 8 images in both classes: the network cannot tell the copies apart, so some
+    // validation images are misclassified whatever it learns.
+    const data = makeDataset({ twin: 'covid' }, 8, 120);
+    temp.push(data.root);
+    const session = await openTrain(browser, server.url);
+    const { page } = session;
+    const names = page.getByTestId('class-name');
+    await names.nth(0).fill('left');
+    await names.nth(1).fill('right');
+    await page.getByTestId('class-files-input').nth(0).setInputFiles(data.files.twin);
+    await page.getByTestId('class-files-input').nth(1).setInputFiles(data.files.twin);
+    await waitPrepared(page, 16);
+    await page.getByTestId('val-fraction').fill('0.5');
+    expect(Number(await page.getByTestId('split-summary').getAttribute('data-val'))).toBe(8);
+    await train(page, 3);
+    const gallery = page.getByTestId('misclassified-gallery');
+    await gallery.waitFor();
+    expect(Number(await gallery.getAttribute('data-count'))).toBeGreaterThan(0);
+    const before = await page.evaluate(() => window.cxrLabTrain!.memory());
+
+    await page.getByTestId('misclassified-item').first().click();
+    const cam = page.getByTestId('misclassified-detail').getByTestId('gradcam');
+    await cam.and(page.locator('[data-status="ready"], [data-status="error"]')).waitFor({ timeout: 60_000 });
+    expect(await cam.getAttribute('data-status')).toBe('ready');
+    // The predicted class first.
+    const s = await trainState(page);
+    const predicted = await page.getByTestId('misclassified-detail').locator('p strong').nth(1).textContent();
+    expect(s.run.classNames[Number(await cam.getAttribute('data-class'))]).toBe(predicted);
+    const select = cam.getByTestId('gradcam-class');
+    expect(await select.inputValue()).toBe(String(s.run.classNames.indexOf(predicted!)));
+    // The overlay: drawn where there is evidence, at the slider's opacity; the legend is there.
+    const overlay = cam.getByTestId('gradcam-overlay');
+    const painted = () => overlay.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    const rawMax = Number(await cam.getAttribute('data-raw-max'));
+    if (rawMax > 0) expect(await painted()).toBeGreaterThan(0);
+    else await cam.getByTestId('gradcam-empty').waitFor();
+    expect(await overlay.evaluate((c) => (c as HTMLElement).style.opacity)).toBe('0.5');
+    await cam.getByTestId('gradcam-opacity').fill('0.8');
+    expect(await overlay.evaluate((c) => (c as HTMLElement).style.opacity)).toBe('0.8');
+    await cam.getByTestId('gradcam-legend').waitFor();
+    // Another class.
+    const other = 1 - s.run.classNames.indexOf(predicted!);
+    await select.selectOption(String(other));
+    await page.waitForFunction((c) => {
+      const el = document.querySelector('[data-testid="misclassified-detail"] [data-testid="gradcam"]');
+      return el?.getAttribute('data-status') === 'ready' && el.getAttribute('data-class') === String(c);
+    }, other, { timeout: 60_000 });
+    // Both maps computed without leaving a tensor behind in the worker.
+    const after = await page.evaluate(() => window.cxrLabTrain!.memory());
+    expect(after.numTensors).toBe(before.numTensors);
     expect(session.problems).toEqual([]);
     await session.context.close();
   });

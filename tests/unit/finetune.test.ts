@@ -25,6 +25,7 @@ import {
 } from '../../src/ml/finetune';
 import { buildClassifier, LAYER_NAMES } from '../../src/ml/model';
 import { loadModelFiles } from '../../src/ml/io';
+import { forgetGradCamModel, gradCam } from '../../src/ml/gradcam';
 import { DEFAULT_PREPROCESSING } from '../../src/ml/preprocess';
 import type { ModelMetadata } from '../../src/core/metadata';
 
@@ -261,6 +262,41 @@ describe('composeModel / export', () => {
     // The backbone still works (its layers were shared, never disposed) and nothing leaked.
     expect((await embed(embedder, inputs.slice(0, 1), 32))[0]).toEqual(emb[0]);
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('Grad-CAM of a composed model (the Train page gallery)', () => {
+  it('runs from the composed metadata layers (last conv → embedding → new head → logits); logits match the exported probabilities; no leaks', async () => {
+    const { model, metadata } = tinyBackbone(5);
+    const { inputs, labels } = randomInputs(16, 32, 9);
+    const embedder = embeddingModel(model, metadata);
+    const emb = await embed(embedder, inputs, 32);
+    const dim = emb[0].length;
+    const x = new Float32Array(emb.length * dim);
+    emb.forEach((e, i) => x.set(e, i * dim));
+    const out = await trainHead({ train: { x, labels }, dim, numClasses: 2, config: config({ epochs: 3, hiddenUnits: 8 }) });
+    const composed = await composeModel(model, metadata, out.head, { classNames: ['p', 'q'], name: 'cam' });
+    const before = tf.memory().numTensors;
+    const layers = { lastConv: composed.metadata.layers.lastConv, logits: composed.metadata.layers.logits };
+    const probs = tf.tidy(() => (composed.model.predict(tf.tensor4d(inputs[0], [1, 32, 32, 1])) as tfTypes.Tensor).dataSync().slice());
+    const predicted = probs[0] >= probs[1] ? 0 : 1;
+    const r = gradCam(composed.model, inputs[0], layers);
+    expect(r.classIndex).toBe(predicted);
+    expect(r.logits).toHaveLength(2);
+    // softmax(logits) = the model's probabilities: the map explains the exported model's own output.
+    const m = Math.max(...r.logits);
+    const e = r.logits.map((l) => Math.exp(l - m));
+    e.forEach((v, i) => expect(Math.abs(v / (e[0] + e[1]) - probs[i])).toBeLessThan(1e-5));
+    const fmapShape = composed.model.getLayer(layers.lastConv).outputShape as number[];
+    expect([r.height, r.width]).toEqual([fmapShape[1], fmapShape[2]]);
+    for (const v of r.heatmap) expect(v >= 0 && v <= 1).toBe(true);
+    if (r.rawMax > 0) expect(Math.max(...r.heatmap)).toBeCloseTo(1, 6);
+    // Another class on request.
+    expect(gradCam(composed.model, inputs[0], layers, 1 - predicted).classIndex).toBe(1 - predicted);
+    forgetGradCamModel(composed.model);
+    expect(tf.memory().numTensors).toBe(before);
+    composed.model.dispose();
     model.dispose();
   });
 });

@@ -6,8 +6,8 @@ import { useSyncExternalStore } from 'react';
 import { zipSync } from 'fflate';
 import { TrainClient } from '../../worker/train-client';
 import { shippedModelUrl } from '../../worker/client';
-import type { BaseInfo, EmbedStats, MemorySample, TrainEvent, TrainResult, TrainRun } from '../../worker/train-protocol';
-import { DEFAULT_BLOCK_CONFIG, DEFAULT_HEAD_CONFIG, type BlockConfig, type EpochLog, type HeadConfig } from '../../ml/finetune';
+import type { BaseInfo, EmbedStats, GradCamReply, MemorySample, TrainEvent, TrainResult, TrainRun } from '../../worker/train-protocol';
+import { DEFAULT_BLOCK_CONFIG, DEFAULT_HEAD_CONFIG, type BlockConfig, type EpochLog, type HeadConfig } from '../../ml/finetune-config';
 import {
   checkDataset,
   expandZips,
@@ -653,6 +653,11 @@ export async function deleteSaved(name: string): Promise<void> {
 /** The model input of an added image at full size (for the detail view of the gallery). */
 export function imageInput(imageId: number): Promise<{ gray: Uint8Array; size: number }> {
   return getClient().image(imageId);
+}
+
+/** Grad-CAM of the trained model for an added image: `classIndex` or, by default, the predicted class. */
+export function imageGradCam(imageId: number, classIndex?: number): Promise<GradCamReply> {
+  return getClient().gradcam(imageId, classIndex);
 }
 
 export function dismissMessage(): void {

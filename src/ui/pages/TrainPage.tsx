@@ -8,9 +8,10 @@ import { SettingsPanel } from '../components/train/SettingsPanel';
 import { TrainingCharts } from '../components/train/TrainingCharts';
 import { ConfusionMatrix, MetricsTable, RocChart } from '../components/train/Evaluation';
 import { MisclassifiedGallery } from '../components/train/MisclassifiedGallery';
+import { GradCamView } from '../components/train/GradCamView';
 import { KeepPanel } from '../components/train/KeepPanel';
 import { evaluate } from '../components/train/evaluation';
-import { dismissMessage, ensureBase, imageInput, useTrainer } from '../hooks/useTrainer';
+import { dismissMessage, ensureBase, imageGradCam, imageInput, useTrainer } from '../hooks/useTrainer';
 import '../components/train/train.css';
 
 const PROJECTOR_KEY = 'cxr-lab.train.projector';
@@ -110,6 +111,25 @@ export default function TrainPage() {
                   thumbOf={(id) => byId.get(id)?.thumb}
                   pathOf={(id) => byId.get(id)?.path ?? `image ${id}`}
                   loadImage={imageInput}
+                  renderDetailFigure={
+                    // The kept model exists once the run is done: its Grad-CAM replaces the plain picture.
+                    run.status === 'done'
+                      ? (item, thumb) => (
+                          <GradCamView
+                            key={item.id}
+                            imageId={item.id}
+                            path={byId.get(item.id)?.path ?? `image ${item.id}`}
+                            classNames={evaluation.classNames}
+                            initialClass={item.predictedIndex}
+                            load={imageGradCam}
+                            placeholder={thumb}
+                          />
+                        )
+                      : undefined
+                  }
+                  renderDetailExtra={
+                    run.status === 'done' ? undefined : () => <p className="muted">The Grad-CAM heatmap is available once training has finished.</p>
+                  }
                 />
               </div>
             ) : (

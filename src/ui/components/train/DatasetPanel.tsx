@@ -152,7 +152,9 @@ function ClassCard({
           void walking.then(({ files }) => addToClass(classKey, files));
         }}
       >
-        Drop images (or a .zip) for <strong>{name || 'this class'}</strong>, or press to choose
+        <span>
+          Drop images (or a .zip) for <strong>{name || 'this class'}</strong>, or press to choose
+        </span>
       </Drop>
       <input
         ref={input}

@@ -1,7 +1,7 @@
 // Validation results of the current model: confusion matrix (counts and row-normalised, coloured),
 // per-class precision / recall (sensitivity) / specificity / F1 / AUC, and one ROC curve per class.
 import { useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { CLASS_COLOURS, num, pct, type Evaluation } from './evaluation';
 
 export function ConfusionMatrix({ evaluation }: { evaluation: Evaluation }) {
@@ -135,6 +135,13 @@ export function RocChart({ evaluation }: { evaluation: Evaluation }) {
   return (
     <figure className="tr-chart" data-testid="roc-chart" aria-label="ROC curve of each class against the rest">
       <figcaption className="tr-chart__title">ROC curves (each class against the rest)</figcaption>
+      <ul className="tr-legend">
+        {classNames.map((c, i) => (
+          <li key={c}>
+            <span className="tr-swatch" data-colour={i % CLASS_COLOURS.length} aria-hidden="true" /> {c} <span className="muted">AUC {num(auc[i], 2)}</span>
+          </li>
+        ))}
+      </ul>
       <ResponsiveContainer width="100%" height={340}>
         <LineChart margin={{ top: 8, right: 24, bottom: 24, left: 8 }}>
           <CartesianGrid stroke="#d5dbe3" />
@@ -148,7 +155,6 @@ export function RocChart({ evaluation }: { evaluation: Evaluation }) {
           />
           <YAxis type="number" domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tick={{ fontSize: 15 }} width={56} label={{ value: 'sensitivity', angle: -90, position: 'insideLeft', fontSize: 15 }} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : String(v))} labelFormatter={(l) => `FPR ${Number(l).toFixed(2)}`} />
-          <Legend wrapperStyle={{ fontSize: 15 }} />
           <Line data={[{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }]} dataKey="tpr" name="chance" stroke="#8d99a6" strokeDasharray="4 4" dot={false} isAnimationActive={false} legendType="none" />
           {roc.map((points, c) =>
             points.length ? (

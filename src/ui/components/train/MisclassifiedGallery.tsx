@@ -1,6 +1,7 @@
 // The validation images the model gets wrong, most confident mistakes first. Click (or Enter) opens a
-// detail view with the model input and every class probability. Composable: `renderDetailExtra` adds
-// content to the detail view (e.g. a Grad-CAM overlay), `renderTileExtra` to each tile.
+// detail view with the model input and every class probability. Composable: `renderDetailFigure`
+// replaces the detail view's picture (the Train page puts the Grad-CAM view there), `renderDetailExtra`
+// adds content beside it, `renderTileExtra` to each tile.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { GrayThumb } from './GrayThumb';
 import { pct, type Misclassified } from './evaluation';
@@ -13,6 +14,8 @@ export interface GalleryProps {
   pathOf: (id: number) => string;
   /** Full-size model input of an image, for the detail view. */
   loadImage?: (id: number) => Promise<{ gray: Uint8Array; size: number }>;
+  /** Replaces the default picture (the model input from loadImage); gets the small thumbnail to show meanwhile. */
+  renderDetailFigure?: (item: Misclassified, thumb: { gray: Uint8Array; size: number } | undefined) => ReactNode;
   renderDetailExtra?: (item: Misclassified) => ReactNode;
   renderTileExtra?: (item: Misclassified) => ReactNode;
   /** Tiles shown before "Show more". */
@@ -46,6 +49,7 @@ function Detail({ item, props, onClose }: { item: Misclassified; props: GalleryP
   useEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
+    if (props.renderDetailFigure) return;
     let alive = true;
     props
       .loadImage?.(item.id)
@@ -66,14 +70,18 @@ function Detail({ item, props, onClose }: { item: Misclassified; props: GalleryP
         True class <strong>{classNames[item.trueIndex]}</strong>, predicted <strong>{classNames[item.predictedIndex]}</strong> ({pct(item.confidence, 1)}).
       </p>
       <div className="tr-detail__body">
-        <figure className="tr-detail__figure">
-          {image ? (
-            <GrayThumb gray={image.gray} size={image.size} display={320} label={`What the model saw: ${props.pathOf(item.id)}`} />
-          ) : thumb ? (
-            <GrayThumb gray={thumb} size={THUMB_SIZE} display={320} label={`What the model saw (small): ${props.pathOf(item.id)}`} />
-          ) : null}
-          <figcaption className="muted">What the model saw (after preprocessing){error ? ` · ${error}` : ''}</figcaption>
-        </figure>
+        {props.renderDetailFigure ? (
+          props.renderDetailFigure(item, thumb ? { gray: thumb, size: THUMB_SIZE } : undefined)
+        ) : (
+          <figure className="tr-detail__figure">
+            {image ? (
+              <GrayThumb gray={image.gray} size={image.size} display={320} label={`What the model saw: ${props.pathOf(item.id)}`} />
+            ) : thumb ? (
+              <GrayThumb gray={thumb} size={THUMB_SIZE} display={320} label={`What the model saw (small): ${props.pathOf(item.id)}`} />
+            ) : null}
+            <figcaption className="muted">What the model saw (after preprocessing){error ? ` · ${error}` : ''}</figcaption>
+          </figure>
+        )}
         <div className="tr-detail__side">
           <ProbabilityList classNames={classNames} probabilities={item.probabilities} trueIndex={item.trueIndex} />
           {props.renderDetailExtra?.(item)}

@@ -1,7 +1,7 @@
 // Live loss and accuracy curves (training vs validation, one point per epoch), sized and styled to be
 // read from the back of a classroom: thick lines, big ticks, markers, no animation.
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { EpochLog } from '../../../ml/finetune';
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { EpochLog } from '../../../ml/finetune-config';
 
 const TRAIN = '#0072B2';
 const VAL = '#D55E00';
@@ -52,6 +52,16 @@ function Chart({
           </span>
         )}
       </figcaption>
+      <ul className="tr-legend" aria-hidden="true">
+        <li>
+          <span className="tr-legend__line tr-legend__line--train" /> training
+        </li>
+        {hasVal && (
+          <li>
+            <span className="tr-legend__line tr-legend__line--val" /> validation
+          </li>
+        )}
+      </ul>
       <ResponsiveContainer width="100%" height={320}>
         <LineChart data={data} margin={{ top: 8, right: 24, bottom: 24, left: 8 }}>
           <CartesianGrid stroke="#d5dbe3" />
@@ -65,9 +75,8 @@ function Chart({
           />
           <YAxis tick={TICK} width={64} domain={percent ? [0, 100] : [0, 'auto']} tickFormatter={(v: number) => (percent ? `${v}%` : v.toFixed(1))} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(l) => `epoch ${l}`} />
-          <Legend wrapperStyle={{ fontSize: 16 }} />
           {blockStart !== null && <ReferenceLine x={blockStart - 0.5} stroke="#6b7b8c" strokeDasharray="6 4" label={{ value: 'last block', fontSize: 14, position: 'insideTopLeft' }} />}
-          {keptEpoch !== null && keptEpoch > 0 && <ReferenceLine x={keptEpoch} stroke="#1e6b2e" strokeWidth={2} label={{ value: 'kept', fontSize: 14, position: 'top' }} />}
+          {keptEpoch !== null && keptEpoch > 0 && <ReferenceLine x={keptEpoch} stroke="#1e6b2e" strokeWidth={2} label={{ value: 'kept', fontSize: 14, position: 'insideTopRight' }} />}
           <Line type="monotone" dataKey="train" name="training" stroke={TRAIN} strokeWidth={3} dot={{ r: 4 }} isAnimationActive={false} />
           {hasVal && <Line type="monotone" dataKey="validation" name="validation" stroke={VAL} strokeWidth={3} strokeDasharray="8 4" dot={{ r: 4 }} isAnimationActive={false} />}
         </LineChart>
