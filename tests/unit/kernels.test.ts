@@ -171,6 +171,9 @@ describe('faster stock kernels (Tile, MaxPoolGrad, Sum, Mean) on wasm vs cpu', (
       [[2, 9, 9, 2], 3, 2, 'same'],
       [[1, 7, 8, 5], 3, 1, 'valid'],
       [[2, 5, 5, 1], 2, 1, 'same'],
+      [[2, 8, 6, 16], 2, 2, 'valid'], // SIMD 2x2 path
+      [[2, 9, 7, 8], 2, 2, 'valid'], // SIMD 2x2 path, odd sizes (uncovered last row/column)
+      [[1, 6, 6, 8], 2, 2, 'same'], // 'same' with even sizes = no padding: SIMD path
     ];
     for (const [shape, f, s, pad] of cases) {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -185,11 +188,12 @@ describe('faster stock kernels (Tile, MaxPoolGrad, Sum, Mean) on wasm vs cpu', (
   });
 
   it('FusedBatchNorm with per-channel statistics (with and without scale/offset)', async () => {
-    const C = 6;
-    const x = { shape: [2, 5, 4, C], data: rand(240) };
-    const vec = (positive = false) => ({ shape: [C], data: rand(C).map((v) => (positive ? Math.abs(v) + 0.1 : v)) });
-    await compare('FusedBatchNorm', { x, mean: vec(), variance: vec(true), offset: vec(), scale: vec() }, { varianceEpsilon: 1e-3 });
-    await compare('FusedBatchNorm', { x, mean: vec(), variance: vec(true) }, { varianceEpsilon: 1e-3 });
+    for (const C of [6, 8, 32]) {
+      const x = { shape: [2, 5, 4, C], data: rand(40 * C) };
+      const vec = (positive = false) => ({ shape: [C], data: rand(C).map((v) => (positive ? Math.abs(v) + 0.1 : v)) });
+      await compare('FusedBatchNorm', { x, mean: vec(), variance: vec(true), offset: vec(), scale: vec() }, { varianceEpsilon: 1e-3 });
+      await compare('FusedBatchNorm', { x, mean: vec(), variance: vec(true) }, { varianceEpsilon: 1e-3 });
+    }
     const x1 = { shape: [3, 4, 1], data: rand(12) };
     const v1 = { shape: [1], data: new Float32Array([0.5]) };
     await compare('FusedBatchNorm', { x: x1, mean: v1, variance: v1, scale: v1 }, { varianceEpsilon: 1e-3 });
@@ -205,12 +209,167 @@ describe('faster stock kernels (Tile, MaxPoolGrad, Sum, Mean) on wasm vs cpu', (
   });
 
   it('Sum / Mean over leading axes (and fallback for other axes)', async () => {
-    const x = { shape: [3, 5, 4, 6], data: rand(360) };
-    for (const kernel of ['Sum', 'Mean']) {
-      for (const axis of [[0, 1, 2], [0], [1, 0], [3], [1, 2], [0, 1, 2, 3]]) {
-        for (const keepDims of [false, true]) await compare(kernel, { x }, { axis, keepDims });
+    for (const C of [6, 8]) {
+      const x = { shape: [3, 5, 4, C], data: rand(60 * C) };
+      for (const kernel of ['Sum', 'Mean']) {
+        for (const axis of [[0, 1, 2], [0], [1, 0], [3], [1, 2], [0, 1, 2, 3]]) {
+          for (const keepDims of [false, true]) await compare(kernel, { x }, { axis, keepDims });
+        }
       }
     }
+    // many rows (several 64-row blocks of the SIMD column sums)
+    await compare('Sum', { x: { shape: [4, 33, 17, 12], data: rand(4 * 33 * 17 * 12) } }, { axis: [0, 1, 2], keepDims: false });
+  });
+});
+
+describe('fused gradient kernels (CxrReluGrad, CxrSquareGrad, CxrChannelScale, CxrBatchNormGradSums) vs cpu', () => {
+  it('the SIMD module assembles, validates and binds to the backend memory in Node', async () => {
+    const simd = await import('../../src/ml/kernels/simd');
+    expect(simd.simdModuleValid(false)).toBe(true);
+    expect(simd.simdModuleValid(true)).toBe(true);
+    await tf.setBackend('wasm');
+    expect(simd.simdKernels(tf.backend() as never)).not.toBeNull();
+  });
+
+  type T = import('@tensorflow/tfjs').Tensor;
+  /** Values of `f` on the cpu backend (stock ops) and of the fused `kernel` on wasm. */
+  async function fusedVsCpu(kernel: string, inputs: Inputs, reference: (t: Record<string, T>) => T) {
+    await tf.setBackend('cpu');
+    const cpuTs: Record<string, T> = {};
+    for (const [k, v] of Object.entries(inputs)) cpuTs[k] = tf.tensor(v.data, v.shape, 'float32');
+    const refT = reference(cpuTs);
+    const ref = { values: refT.dataSync().slice(), shape: refT.shape.slice() };
+    tf.dispose([refT, ...Object.values(cpuTs)]);
+    const got = await runOn('wasm', kernel, inputs, {});
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelErr(got.values, ref.values)).toBeLessThan(1e-5);
+    return got;
+  }
+
+  const shapes = [[2, 9, 7, 1], [3, 5, 4, 16], [1, 6, 6, 3], [7, 5], [11], [5, 67, 8]];
+
+  it('CxrReluGrad = dy * step(x) (zeros, negatives, NaN)', async () => {
+    for (const shape of shapes) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const xd = rand(n).map((v, i) => (i % 5 === 0 ? 0 : v));
+      await fusedVsCpu('CxrReluGrad', { dy: { shape, data: rand(n) }, x: { shape, data: xd } }, (t) =>
+        tf.mul(t.dy, tf.cast(tf.step(t.x), 'float32')),
+      );
+    }
+    const nan = await runOn('wasm', 'CxrReluGrad', { dy: { shape: [3], data: new Float32Array([1, 2, 3]) }, x: { shape: [3], data: new Float32Array([NaN, -1, 1]) } }, {});
+    expect(Number.isNaN(nan.values[0])).toBe(true);
+    expect(Array.from(nan.values.slice(1))).toEqual([0, 3]);
+  });
+
+  it('CxrSquareGrad = dy * 2x', async () => {
+    for (const shape of shapes) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      await fusedVsCpu('CxrSquareGrad', { dy: { shape, data: rand(n) }, x: { shape, data: rand(n) } }, (t) =>
+        tf.mul(t.dy, tf.mul(t.x, 2)),
+      );
+    }
+  });
+
+  it('CxrChannelScale = x * s[c] and CxrBatchNormGradSums = per-channel [sum dy, sum dy (x - mean)]', async () => {
+    for (const shape of shapes) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const C = shape[shape.length - 1];
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const x = { shape, data: rand(n) };
+      const dy = { shape, data: rand(n) };
+      const vec = { shape: [C], data: rand(C) };
+      await fusedVsCpu('CxrChannelScale', { x, s: vec }, (t) => tf.mul(t.x, t.s));
+      if (axes.length === 0) continue;
+      await fusedVsCpu('CxrBatchNormGradSums', { dy, x, mean: vec }, (t) =>
+        tf.stack([tf.sum(t.dy, axes), tf.sum(tf.mul(t.dy, tf.sub(t.x, t.mean)), axes)]),
+      );
+    }
+  });
+
+  it('Cast to the same dtype shares data and survives disposal of the source', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tensor1d([1.5, -2, 3]);
+    const b = tf.cast(a, 'float32');
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1.5, -2, 3]);
+    const c = tf.cast(b, 'int32');
+    expect(c.dtype).toBe('int32');
+    expect(Array.from(c.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([b, c]);
+  });
+});
+
+describe('fused gradients (BatchNorm in training mode, ReLU, Square, Mean) vs cpu, end to end', () => {
+  type T = import('@tensorflow/tfjs').Tensor;
+  /** BatchNorm exactly as tfjs-layers trains it: moments over the leading axes, then batchNorm. */
+  function bnReluLoss(x: T, gamma: T, beta: T, w: T): T {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const { mean, variance } = tf.moments(x, axes);
+    const y = tf.relu(tf.batchNorm(x, mean, variance, beta, gamma, 1e-3));
+    return tf.sum(tf.mul(y, w)).add(tf.mean(tf.square(y)));
+  }
+
+  // (tfjs cannot differentiate batchNorm without a scale on any backend: it saves an undefined input)
+  const cases: { shape: number[] }[] = [
+    { shape: [4, 9, 7, 1] },
+    { shape: [3, 6, 5, 16] },
+    { shape: [2, 5, 5, 3] },
+    { shape: [6, 8] },
+  ];
+
+  for (const c of cases) {
+    it(`gradients wrt x, gamma, beta: ${JSON.stringify(c.shape)}`, async () => {
+      const n = c.shape.reduce((a, b) => a * b, 1);
+      const C = c.shape[c.shape.length - 1];
+      const xd = rand(n).map((v, i) => v * 3 + (i % C)); // non-zero means
+      const wd = rand(n);
+      const gd = rand(C).map((v) => v + 1.5);
+      const bd = rand(C);
+      async function grads(backend: 'cpu' | 'wasm') {
+        await tf.setBackend(backend);
+        const x = tf.tensor(xd, c.shape);
+        const w = tf.tensor(wd, c.shape);
+        const gamma = tf.tensor1d(gd);
+        const beta = tf.tensor1d(bd);
+        const before = tf.memory().numTensors;
+        const f = (a: T, g: T, b: T) => bnReluLoss(a, g, b, w);
+        const gs = tf.grads(f as never)([x, gamma, beta]);
+        const out = gs.map((g) => g.dataSync().slice());
+        tf.dispose(gs);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([x, w, gamma, beta]);
+        return out;
+      }
+      const ref = await grads('cpu');
+      const got = await grads('wasm');
+      expect(got.length).toBe(ref.length);
+      for (let i = 0; i < ref.length; i++) expect(maxRelErr(got[i], ref[i])).toBeLessThan(2e-4);
+    });
+  }
+
+  it('Mean gradient over other axes (GAP [1, 2], [0], all) and non-per-channel BatchNorm fall back', async () => {
+    const xd = rand(2 * 5 * 4 * 3);
+    async function grads(backend: 'cpu' | 'wasm') {
+      await tf.setBackend(backend);
+      const x = tf.tensor4d(xd, [2, 5, 4, 3]);
+      const m4 = tf.tensor4d([0.1, -0.2, 0.3], [1, 1, 1, 3]);
+      const v4 = tf.tensor4d([1.1, 0.7, 2.0], [1, 1, 1, 3]);
+      const s4 = tf.tensor4d([0.9, 1.2, -0.5], [1, 1, 1, 3]);
+      const f = (a: T) =>
+        tf.addN([
+          tf.sum(tf.square(tf.mean(a, [1, 2]))),
+          tf.sum(tf.mul(tf.mean(a, 0), tf.mean(a, 0))),
+          tf.mean(a).mul(3),
+          tf.sum(tf.square(tf.batchNorm(a, m4, v4, m4, s4))),
+        ]);
+      const [g] = tf.grads(f as never)([x]);
+      const out = g.dataSync().slice();
+      tf.dispose([g, x, m4, v4, s4]);
+      return out;
+    }
+    const ref = await grads('cpu');
+    const got = await grads('wasm');
+    expect(maxRelErr(got, ref)).toBeLessThan(1e-5);
   });
 });
 
@@ -263,6 +422,11 @@ describe('leaks', () => {
       ['Mean', { x }, { axis: [0, 1, 2], keepDims: true }],
       ['FusedBatchNorm', { x, mean: vec, variance: vec, offset: vec, scale: vec }, { varianceEpsilon: 1e-3 }],
       ['Identity', { x }, {}],
+      ['Cast', { x }, { dtype: 'float32' }],
+      ['CxrReluGrad', { dy: x, x }, {}],
+      ['CxrSquareGrad', { dy: x, x }, {}],
+      ['CxrChannelScale', { x, s: vec }, {}],
+      ['CxrBatchNormGradSums', { dy: x, x, mean: vec }, {}],
     ];
     for (const [kernel, inputs, attrs] of calls) {
       tf.dispose(tf.engine().runKernel(kernel, inputs as never, attrs as never) as never); // warm-up

@@ -7,7 +7,9 @@ import {
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 } from './depthwise-grads';
+import { FUSED_GRAD_KERNELS, installFusedGradients } from './fused-grads';
 import {
+  makeCast,
   makeFusedBatchNorm,
   makeIdentity,
   makeMaxPoolGrad,
@@ -25,6 +27,7 @@ export {
   IM2COL_MAX_FLOATS,
   setIm2colMaxFloats,
 } from './conv2d-grads';
+export { BN_GRAD_SUMS, CHANNEL_SCALE, RELU_GRAD, SQUARE_GRAD } from './fused-grads';
 export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads';
 
 /**
@@ -36,6 +39,7 @@ export const WASM_GRADIENT_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  ...FUSED_GRAD_KERNELS,
 ];
 
 /** Stock wasm kernels replaced by faster versions that fall back to the original when needed. */
@@ -45,6 +49,7 @@ const WRAPPED = {
   Sum: makeSum,
   Mean: makeMean,
   Identity: makeIdentity,
+  Cast: makeCast,
   FusedBatchNorm: makeFusedBatchNorm,
 } as const;
 
@@ -70,4 +75,5 @@ export function registerWasmGradientKernels(): void {
     if (current == null) continue; // wasm backend package not loaded: nothing to speed up
     install(wrapKernel(current, make));
   }
+  installFusedGradients();
 }

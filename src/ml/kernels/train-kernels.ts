@@ -8,7 +8,8 @@
 //                 over [0, 1, 2]); the stock kernel transposes first. Here a single streaming pass.
 // Each kernel falls back to the original wasm kernel for cases it does not handle.
 import { backend_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { f32Offset, heapF32, heapU8, type WasmBackendLike } from './wasm-util';
+import { simdKernels } from './simd';
+import { byteAddr, f32Offset, f64Scratch, free, heapF32, heapU8, readF64, type WasmBackendLike } from './wasm-util';
 
 interface KernelArgs {
   inputs: Record<string, TensorInfo>;
@@ -98,6 +99,18 @@ export function makeMaxPoolGrad(fallback: Fallback): (args: KernelArgs) => Tenso
     const pt = info.padInfo.top;
     const pl = info.padInfo.left;
     const out = backend.makeOutput(input.shape.slice(), 'float32');
+    const simd = simdKernels(backend);
+    if (
+      simd != null &&
+      C % 4 === 0 &&
+      fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 &&
+      Ho === H >> 1 && Wo === W >> 1
+    ) {
+      // odd H or W: the last row/column is in no window and must read 0
+      if (H % 2 === 1 || W % 2 === 1) heapU8(backend).fill(0, byteAddr(backend, out), byteAddr(backend, out) + 4 * N * H * W * C);
+      simd.maxPoolGrad2x2(byteAddr(backend, input), byteAddr(backend, dy), byteAddr(backend, out), N, H, W, C);
+      return out;
+    }
     const heap = heapF32(backend);
     const xo = f32Offset(backend, input);
     const go = f32Offset(backend, dy);
@@ -192,11 +205,19 @@ function makeLeadingReduce(fallback: Fallback, mean: boolean): (args: KernelArgs
     const keepDims = args.attrs.keepDims === true;
     const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
     const out = backend.makeOutput(outShape, 'float32');
+    const simd = simdKernels(backend);
+    let acc: Float64Array;
+    if (simd != null && inner % 4 === 0) {
+      const scratch = f64Scratch(backend, inner);
+      simd.colSums(byteAddr(backend, x), outer, inner, scratch.addr);
+      acc = readF64(backend, scratch.addr, inner);
+      free(backend, scratch.t);
+    } else {
+      acc = new Float64Array(inner);
+      sumLeading(heapF32(backend), f32Offset(backend, x), outer, inner, acc);
+    }
     const heap = heapF32(backend);
-    const xo = f32Offset(backend, x);
     const oo = f32Offset(backend, out);
-    const acc = new Float64Array(inner);
-    sumLeading(heap, xo, outer, inner, acc);
     const scale = mean ? 1 / outer : 1;
     for (let c = 0; c < inner; c++) heap[oo + c] = acc[c] * scale;
     return out;
@@ -269,9 +290,20 @@ export function makeFusedBatchNorm(fallback: Fallback): (args: KernelArgs) => Te
       a[c] = s;
       b[c] = at(offset, c, 0) - at(mean, c, 0) * s;
     }
+    const rows = total / C;
+    const simd = simdKernels(backend);
+    if (simd != null && C % 4 === 0) {
+      const ab = backend.makeOutput([2 * C], 'float32');
+      const abo = f32Offset(backend, ab);
+      const h = heapF32(backend);
+      h.set(a, abo);
+      h.set(b, abo + C);
+      simd.scaleShiftC(byteAddr(backend, x), byteAddr(backend, out), rows, C, 4 * abo, 4 * (abo + C));
+      free(backend, ab);
+      return out;
+    }
     const xo = f32Offset(backend, x);
     const oo = f32Offset(backend, out);
-    const rows = total / C;
     if (C === 1) {
       const a0 = a[0];
       const b0 = b[0];
@@ -284,5 +316,20 @@ export function makeFusedBatchNorm(fallback: Fallback): (args: KernelArgs) => Te
       }
     }
     return out;
+  };
+}
+
+/**
+ * Cast to the tensor's own dtype: the stock wasm kernel copies the buffer (tfjs-core's moments
+ * and the ReLU/Square gradients cast float32 to float32); share the data instead, as the cpu
+ * backend does.
+ */
+export function makeCast(fallback: Fallback): (args: KernelArgs) => TensorInfo {
+  return (args) => {
+    const backend = args.backend as WasmBackendLike;
+    const x = args.inputs.x;
+    if (args.attrs.dtype !== x.dtype || x.dtype === 'string') return fallback(args);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
   };
 }

@@ -53,6 +53,32 @@ export function f32Offset(backend: WasmBackendLike, t: TensorInfo): number {
   return d.memoryOffset >>> 2;
 }
 
+/** Byte address of a tensor in the wasm heap. */
+export function byteAddr(backend: WasmBackendLike, t: TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (d == null) throw new Error('wasm gradient kernels: unknown tensor');
+  return d.memoryOffset;
+}
+
+/**
+ * Zeroed float64 scratch space of n values in the wasm heap (a backend tensor: free() it).
+ * Returns the tensor and its byte address.
+ */
+export function f64Scratch(backend: WasmBackendLike, n: number): { t: TensorInfo; addr: number } {
+  const t = backend.makeOutput([2 * n], 'float32');
+  const addr = byteAddr(backend, t);
+  heapU8(backend).fill(0, addr, addr + 8 * n);
+  return { t, addr };
+}
+
+/** Reads n float64 values at a byte address (any alignment). */
+export function readF64(backend: WasmBackendLike, addr: number, n: number): Float64Array {
+  const view = new DataView(heapBuffer(backend), addr, 8 * n);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
+  return out;
+}
+
 /**
  * The current HEAPF32 view. Call this only AFTER every makeOutput / kernel call of the step:
  * an allocation can grow the wasm memory and detach previously taken views.
