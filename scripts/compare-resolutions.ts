@@ -41,7 +41,7 @@ for (const size of sizes) {
   logErr(`--- ${size}px: training ${epochs} epochs of ${epochSize} samples → ${path.relative(REPO_ROOT, dir)}`);
   const run = spawnSync(
     'npx',
-    ['tsx', 'scripts/train.ts', '--size', String(size), '--epochs', String(epochs), '--epoch-size', String(epochSize), '--patience', '99', '--out', dir, '--no-evaluate'],
+    ['tsx', 'scripts/train.ts', '--size', String(size), '--epochs', String(epochs), '--epoch-size', String(epochSize), '--patience', '99', '--out', dir, '--no-evaluate', '--no-ood'],
     { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (run.status !== 0) {

@@ -20,7 +20,7 @@ import { loadDataset } from './lib/dataset';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { REPO_ROOT, SHARED_DATA, logErr } from './lib/node-io';
 
-const args = parseArgs(process.argv.slice(2), ['no-evaluate', 'no-cache']);
+const args = parseArgs(process.argv.slice(2), ['no-evaluate', 'no-cache', 'no-ood']);
 const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
 const outDir = path.resolve(optString(args, 'out', path.join(REPO_ROOT, 'public/model')));
 const seed = optNumber(args, 'seed', 20261123);
@@ -236,7 +236,7 @@ log(`wrote ${path.relative(REPO_ROOT, outDir)}: model.json + weights.bin (${(wei
 model.dispose();
 
 // Out-of-distribution detector (trust.ood in metadata.json), fitted on train/val only: scripts/fit-ood.ts.
-{
+if (!args.options.has('no-ood')) {
   const cmd = `npx tsx scripts/fit-ood.ts --data ${JSON.stringify(dataDir)} --model ${JSON.stringify(outDir)}`;
   log(`fitting the OOD detector: ${cmd}`);
   execSync(cmd, { cwd: REPO_ROOT, stdio: 'inherit' });
