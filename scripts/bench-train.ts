@@ -1,14 +1,20 @@
 // Training-speed benchmark on the tfjs wasm backend (with our gradient kernels).
 //   npm run bench:train                 # reference CNN + shipped architecture
 //   npm run bench:train -- --profile    # plus a per-kernel profile of one training step
+//   npm run bench:train -- --compare    # plus an interleaved A/B of the reference CNN: SIMD kernels
+//                                       # and fused gradients off (previous kernels) vs on
 //   options: --steps N (timed steps, default 7, min 7), --warmup N (default 3), --batch N (16),
 //            --threads N (XNNPACK threads; default CXR_WASM_THREADS or min(4, CPUs))
+// The machine may be shared: the 1-minute load average is printed at the start and the end.
 // Prints images/s for a training step (Adam, trainOnBatch) and for inference (model.predict),
 // and the backward/forward ratio ((train step - forward) / forward). The LAST line is always
 // `reference-cnn: <N> images/s` (training throughput of the reference CNN).
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFusedGradientsEnabled } from '../src/ml/kernels/fused-grads';
+import { setSimdEnabled } from '../src/ml/kernels/simd';
 import { initNodeBackend, wasmThreadsCount } from '../src/ml/tf-node';
 
 type TF = Awaited<ReturnType<typeof initNodeBackend>>;
@@ -22,6 +28,7 @@ function argValue(name: string, def: number): number {
 }
 
 const PROFILE = process.argv.includes('--profile');
+const COMPARE = process.argv.includes('--compare');
 const BATCH = argValue('--batch', 16);
 const STEPS = Math.max(7, argValue('--steps', 7));
 const WARMUP = argValue('--warmup', 3);
@@ -63,6 +70,9 @@ async function profileStep(tf: TF, name: string, step: () => Promise<unknown>): 
   const byKernel = new Map<string, { ms: number; calls: number }>();
   let total = 0;
   for (const k of info.kernels) {
+    // tfjs also records custom-gradient ops (e.g. fusedConv2d__op) around the kernels they run:
+    // counting them would double-count those kernels
+    if (k.name.endsWith('__op')) continue;
     const ms = Number(k.kernelTimeMs) || 0;
     total += ms;
     const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
@@ -71,9 +81,10 @@ async function profileStep(tf: TF, name: string, step: () => Promise<unknown>): 
     byKernel.set(k.name, e);
   }
   const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  console.log(`\n[profile] ${name}: one training step, ${info.kernels.length} kernel calls, ${total.toFixed(1)} ms in kernels`);
+  const calls = rows.reduce((a, [, e]) => a + e.calls, 0);
+  console.log(`\n[profile] ${name}: one training step, ${calls} kernel calls, ${total.toFixed(1)} ms in kernels`);
   console.log('  kernel                                   calls   total ms    share');
-  for (const [kname, e] of rows.slice(0, 15)) {
+  for (const [kname, e] of rows.slice(0, 20)) {
     console.log(
       `  ${kname.padEnd(40)} ${String(e.calls).padStart(5)} ${e.ms.toFixed(1).padStart(10)} ${((100 * e.ms) / total).toFixed(1).padStart(7)}%`,
     );
@@ -125,12 +136,50 @@ async function bench(tf: TF, name: string, model: LayersModel): Promise<Result> 
   return res;
 }
 
+/** Interleaved A/B of training steps: previous kernels (SIMD + fused gradients off) vs current. */
+async function compare(tf: TF, model: LayersModel): Promise<void> {
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  const xs = tf.randomNormal([BATCH, INPUT, INPUT, 1]);
+  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % CLASSES), 'int32');
+  const ys = tf.oneHot(labels, CLASSES).toFloat();
+  labels.dispose();
+  const setMode = (on: boolean) => {
+    setSimdEnabled(on);
+    setFusedGradientsEnabled(on);
+  };
+  const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  for (const on of [false, true]) {
+    setMode(on);
+    for (let i = 0; i < WARMUP; i++) await model.trainOnBatch(xs, ys);
+  }
+  for (let i = 0; i < STEPS; i++) {
+    for (const on of i % 2 === 0 ? [false, true] : [true, false]) {
+      setMode(on);
+      const t0 = performance.now();
+      await model.trainOnBatch(xs, ys);
+      times[on ? 'on' : 'off'].push(performance.now() - t0);
+    }
+  }
+  setMode(true);
+  tf.dispose([xs, ys]);
+  model.dispose();
+  const off = median(times.off);
+  const on = median(times.on);
+  console.log(
+    `[compare] reference-cnn, interleaved steps (median of ${STEPS} each): previous kernels ${off.toFixed(1)} ms ` +
+      `(${((BATCH * 1000) / off).toFixed(1)} images/s), SIMD + fused gradients ${on.toFixed(1)} ms ` +
+      `(${((BATCH * 1000) / on).toFixed(1)} images/s), speed-up ${(off / on).toFixed(2)}x`,
+  );
+}
+
 async function main(): Promise<void> {
   const threads = argValue('--threads', 0);
   const tf = await initNodeBackend('wasm', threads > 0 ? { threads } : {});
   console.log(
-    `backend ${tf.getBackend()} (${wasmThreadsCount()} thread(s)), batch ${BATCH}, ${WARMUP} warm-up + ${STEPS} timed steps (median)`,
+    `backend ${tf.getBackend()} (${wasmThreadsCount()} thread(s)), batch ${BATCH}, ${WARMUP} warm-up + ${STEPS} timed steps (median); ` +
+      `load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs`,
   );
+  if (COMPARE) await compare(tf, buildReferenceCnn(tf));
 
   const ref = await bench(tf, 'reference-cnn', buildReferenceCnn(tf));
 
@@ -160,6 +209,7 @@ async function main(): Promise<void> {
   console.log(
     `reference-cnn inference: ${((BATCH * 1000) / ref.fwdMs).toFixed(1)} images/s, backward/forward ${((ref.trainMs - ref.fwdMs) / ref.fwdMs).toFixed(2)}`,
   );
+  console.log(`load average at the end: ${os.loadavg()[0].toFixed(2)}`);
   console.log(`reference-cnn: ${((BATCH * 1000) / ref.trainMs).toFixed(1)} images/s`);
 }
 
