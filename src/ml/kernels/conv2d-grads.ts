@@ -18,8 +18,10 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { simdKernels, type SimdKernels } from './simd';
 import {
   assertChannelsLast,
+  byteAddr,
   assertFloat32,
   dilateNHWC,
   f32Offset,
@@ -100,6 +102,40 @@ export function fillIm2colT(
   }
 }
 
+/** fillIm2colT with the wasm im2col_row kernel (one call per row: tap x channel). Byte addresses. */
+export function fillIm2colTWasm(
+  simd: SimdKernels,
+  xAddr: number,
+  aAddr: number,
+  n0: number,
+  nb: number,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  kh: number,
+  kw: number,
+  Ho: number,
+  Wo: number,
+  sh: number,
+  sw: number,
+  pt: number,
+  pl: number,
+): void {
+  const rowBytes = nb * Ho * Wo * 4;
+  let row = 0;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const w0 = Math.min(Wo, Math.max(0, Math.ceil((pl - j) / sw)));
+      const w1 = Math.max(w0, Math.min(Wo, Math.floor((W - 1 + pl - j) / sw) + 1));
+      for (let c = 0; c < C; c++, row++) {
+        const src = xAddr + (c * N + n0) * H * W * 4;
+        simd.im2colRow(src, aAddr + row * rowBytes, nb, H, W, Ho, Wo, i - pt, j - pl, sh, sw, w0, w1);
+      }
+    }
+  }
+}
+
 export function conv2DBackpropFilter(args: KernelArgs<Conv2DBackpropFilterAttrs>): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
@@ -138,7 +174,12 @@ export function conv2DBackpropFilter(args: KernelArgs<Conv2DBackpropFilterAttrs>
         a = reshape(backend, xt, [1, C, N * H * W]);
       } else {
         a = backend.makeOutput([1, K, nb * perImage], 'float32');
-        fillIm2colT(heapF32(backend), f32Offset(backend, xt), f32Offset(backend, a), n0, nb, N, C, H, W, kh, kw, Ho, Wo, sh, sw, pt, pl);
+        const simd = simdKernels(backend);
+        if (simd != null) {
+          fillIm2colTWasm(simd, byteAddr(backend, xt), byteAddr(backend, a), n0, nb, N, C, H, W, kh, kw, Ho, Wo, sh, sw, pt, pl);
+        } else {
+          fillIm2colT(heapF32(backend), f32Offset(backend, xt), f32Offset(backend, a), n0, nb, N, C, H, W, kh, kw, Ho, Wo, sh, sw, pt, pl);
+        }
       }
       let dyc: TensorInfo;
       if (nb === N) {

@@ -28,6 +28,15 @@ export interface SimdKernels {
    * window (odd H or W) are left untouched.
    */
   maxPoolGrad2x2(x: number, dy: number, out: number, N: number, H: number, W: number, C: number): void;
+  /**
+   * One row of the transposed im2col matrix (one filter tap, one input channel) for nb images:
+   * dst[n, ho, wo] = src[n, ho * sh + di, wo * sw + dj] (0 outside the image), where src holds nb
+   * consecutive H x W planes. Columns outside [w0, w1) are known to fall outside the image.
+   */
+  im2colRow(
+    src: number, dst: number, nb: number, H: number, W: number, Ho: number, Wo: number,
+    di: number, dj: number, sh: number, sw: number, w0: number, w1: number,
+  ): void;
 }
 
 const {
@@ -261,7 +270,56 @@ function maxPoolGradDef(): FuncDef {
   };
 }
 
-const DEFS: FuncDef[] = [reluGradDef, squareGradDef, scaleDef(false), scaleDef(true), sumsDef(false), sumsDef(true), maxPoolGradDef()];
+// ---- im2col row ---------------------------------------------------------------------------------
+function im2colRowDef(): FuncDef {
+  // params: 0 src, 1 dst, 2 nb, 3 H, 4 W, 5 Ho, 6 Wo, 7 di, 8 dj, 9 sh, 10 sw, 11 w0, 12 w1
+  const [NI, HO, HI, SROW, O, WO, PLANE, ROWB] = [13, 14, 15, 16, 17, 18, 19, 20];
+  const { memoryCopy, memoryFill, i32LtS, i32Or, if_, else_, i32GtU } = op;
+  const fill = (dst: Code, bytes: Code): Code => [...dst, ...i32(0), ...bytes, ...memoryFill];
+  return {
+    name: 'im2col_row',
+    params: Array(13).fill(I32),
+    locals: Array(8).fill(I32),
+    body: [
+      ...get(3), ...get(4), ...i32Mul, ...i32(2), ...i32Shl, ...set(PLANE),
+      ...get(6), ...i32(2), ...i32Shl, ...set(ROWB),
+      ...get(1), ...set(O),
+      ...forLoop(NI, i32(0), 2, 1, [
+        ...forLoop(HO, i32(0), 5, 1, [
+          ...get(HO), ...get(9), ...i32Mul, ...get(7), ...i32Add, ...set(HI),
+          // hi < 0 || hi >= H || w1 <= w0  -> the whole row is zero
+          ...get(HI), ...i32(0), ...i32LtS, ...get(HI), ...get(3), ...op.i32GeU, ...i32Or,
+          ...get(12), ...get(11), ...i32GtU, ...op.i32Eqz, ...i32Or,
+          ...if_,
+          ...fill(get(O), get(ROWB)),
+          ...else_,
+          ...fill(get(O), [...get(11), ...i32(2), ...i32Shl]),
+          // srow = src + n * plane + (hi * W + dj) * 4
+          ...get(0), ...get(NI), ...get(PLANE), ...i32Mul, ...i32Add,
+          ...get(HI), ...get(4), ...i32Mul, ...get(8), ...i32Add, ...i32(2), ...i32Shl, ...i32Add, ...set(SROW),
+          ...get(10), ...i32(1), ...op.i32Eq,
+          ...if_,
+          ...get(O), ...get(11), ...i32(2), ...i32Shl, ...i32Add,
+          ...get(SROW), ...get(11), ...i32(2), ...i32Shl, ...i32Add,
+          ...get(12), ...get(11), ...op.i32Sub, ...i32(2), ...i32Shl,
+          ...memoryCopy,
+          ...else_,
+          ...forLoop(WO, get(11), 12, 1, [
+            ...get(O), ...get(WO), ...i32(2), ...i32Shl, ...i32Add,
+            ...get(SROW), ...get(WO), ...get(10), ...i32Mul, ...i32(2), ...i32Shl, ...i32Add, ...f32Load(),
+            ...f32Store(),
+          ]),
+          ...end,
+          ...fill([...get(O), ...get(12), ...i32(2), ...i32Shl, ...i32Add], [...get(6), ...get(12), ...op.i32Sub, ...i32(2), ...i32Shl]),
+          ...end,
+          ...get(O), ...get(ROWB), ...i32Add, ...set(O),
+        ]),
+      ]),
+    ],
+  };
+}
+
+const DEFS: FuncDef[] = [reluGradDef, squareGradDef, scaleDef(false), scaleDef(true), sumsDef(false), sumsDef(true), maxPoolGradDef(), im2colRowDef()];
 
 function memoryOf(backend: WasmBackendLike): WebAssembly.Memory | null {
   const w = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
@@ -297,6 +355,7 @@ export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
       colSums: e.col_sums,
       bnSums: e.bn_sums,
       maxPoolGrad2x2: e.maxpool_grad_2x2,
+      im2colRow: e.im2col_row,
     };
   } catch {
     kernels = null; // no SIMD support (or no access to the memory): callers use their fallbacks

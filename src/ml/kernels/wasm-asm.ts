@@ -61,6 +61,11 @@ export const op = {
   br: (d: number): Code => [0x0c, ...uleb(d)],
   brIf: (d: number): Code => [0x0d, ...uleb(d)],
   drop: [0x1a] as Code,
+  /** memory.copy [dst, src, n] and memory.fill [dst, byte, n] (bulk memory). */
+  memoryCopy: [0xfc, 10, 0, 0] as Code,
+  memoryFill: [0xfc, 11, 0] as Code,
+  i32LtS: [0x48] as Code,
+  i32Or: [0x72] as Code,
   // i32
   i32Add: [0x6a] as Code,
   i32Sub: [0x6b] as Code,
@@ -68,6 +73,7 @@ export const op = {
   i32Shl: [0x74] as Code,
   i32And: [0x71] as Code,
   i32Eqz: [0x45] as Code,
+  i32Eq: [0x46] as Code,
   i32LtU: [0x49] as Code,
   i32GeU: [0x4f] as Code,
   i32GtU: [0x4b] as Code,
