@@ -1,0 +1,49 @@
+// Messages between bench/page/main.ts and bench/page/bench.worker.ts (bench-only page; not part of the app).
+import type { BackendName } from '../../src/ml/backend';
+
+export interface BenchRequest {
+  backend: BackendName;
+  /** Folder URL of the shipped model (model.json, weights, metadata.json), ending in '/'. */
+  modelUrl: string;
+  /** Untimed batch-1 runs of each model before timing (WebGL compiles its shaders here). */
+  warmup: number;
+  /** Timed batch-1 runs of each model (interleaved: ours, reference, ours, ...). */
+  runs: number;
+  /** Batch size of the throughput measurement. */
+  batch: number;
+  /** Timed batches of each model (interleaved), after one untimed batch when `batchWarmup`. */
+  batches: number;
+  batchWarmup: boolean;
+}
+
+export type { Stats as TimingStats } from '../lib/stats';
+import type { Stats as TimingStats } from '../lib/stats';
+
+export interface ModelTiming {
+  name: string;
+  inputShape: number[];
+  params: number;
+  /** Batch-1 latency of one forward pass: input upload, predict, read back the outputs. */
+  latency: TimingStats;
+  /** Batch `batch`: images/s over all timed batches, and the per-batch statistics. */
+  throughput: { batch: number; batches: number; imagesPerSecond: number; perBatch: TimingStats };
+}
+
+export interface BenchResult {
+  backend: BackendName;
+  backendDetails: string[];
+  /** WebGL: the unmasked renderer (e.g. SwiftShader), when the browser tells it. */
+  renderer: string | null;
+  hardwareConcurrency: number;
+  userAgent: string;
+  warmupMs: { ours: number; reference: number };
+  ours: ModelTiming;
+  reference: ModelTiming;
+  /** ours / reference: batch-1 median latency, and per-image time at batch `batch`. */
+  ratio: { latencyMedian: number; latencyP90: number; throughputTimePerImage: number };
+  /** tf.memory().numTensors before and after all timed runs (equal = no leak). */
+  tensors: { before: number; after: number };
+  totalMs: number;
+}
+
+export type BenchResponse = { type: 'progress'; message: string } | { type: 'done'; result: BenchResult } | { type: 'error'; message: string };
