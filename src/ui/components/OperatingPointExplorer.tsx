@@ -103,7 +103,16 @@ export function OperatingPointExplorer({
               <Legend verticalAlign="top" />
               <Line data={roc} dataKey="tpr" name={`${className} vs rest`} stroke="#c62828" dot={false} isAnimationActive={false} />
               {storedPoint && <ReferenceDot x={storedPoint.x} y={storedPoint.y} r={7} fill="#fff" stroke="#0b3d6e" strokeWidth={3} label={{ value: 'stored', position: 'right' }} />}
-              {current && <ReferenceDot x={current.x} y={current.y} r={5} fill="#f59e0b" stroke="#1b1f24" label={{ value: 'slider', position: 'left' }} />}
+              {current && (
+                <ReferenceDot
+                  x={current.x}
+                  y={current.y}
+                  r={5}
+                  fill="#f59e0b"
+                  stroke="#1b1f24"
+                  label={storedPoint && storedPoint.x === current.x && storedPoint.y === current.y ? undefined : { value: 'slider', position: 'left' }}
+                />
+              )}
             </LineChart>
           </ResponsiveContainer>
           <figcaption className="muted">
