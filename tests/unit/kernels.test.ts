@@ -344,6 +344,21 @@ describe('fused gradients (BatchNorm in training mode, ReLU, Square, Mean) vs cp
       const got = await grads('wasm');
       expect(got.length).toBe(ref.length);
       for (let i = 0; i < ref.length; i++) expect(maxRelErr(got[i], ref[i])).toBeLessThan(2e-4);
+      if (C % 4 === 0) {
+        // the fused path really ran on wasm (and the stock gradient on cpu)
+        const ran = async (backend: 'cpu' | 'wasm') => {
+          await tf.setBackend(backend);
+          const info = await tf.profile(async () => {
+            await grads(backend);
+          });
+          return new Set(info.kernels.map((k) => k.name));
+        };
+        const wasmKernels = await ran('wasm');
+        for (const k of ['CxrBatchNormGradSums', 'CxrChannelScale', 'CxrReluGrad', 'CxrSquareGrad']) expect(wasmKernels.has(k), k).toBe(true);
+        expect(wasmKernels.has('Step')).toBe(false);
+        const cpuKernels = await ran('cpu');
+        expect([...cpuKernels].some((k) => k.startsWith('Cxr'))).toBe(false);
+      }
     });
   }
 
