@@ -167,6 +167,19 @@ describe.skipIf(!hasData())('Train page', () => {
       expect(session.log.foreign()).toEqual([]);
     });
 
+    it('the same seed gives the same curves; another seed gives other curves', async () => {
+      const { page } = session;
+      const first = (await trainState(page)).run.history;
+      const again = (await train(page, 5)).run.history;
+      const curves = (h: TrainerState['run']['history']) => h.map((e) => [e.trainLoss, e.trainAcc, e.valLoss, e.valAcc]);
+      expect(curves(again)).toEqual(curves(first));
+      await page.getByTestId('seed').fill('7');
+      const other = (await train(page, 5)).run.history;
+      expect(curves(other)).not.toEqual(curves(first));
+      await page.getByTestId('seed').fill('42');
+      expect(curves((await train(page, 5)).run.history)).toEqual(curves(first));
+    });
+
     it('the downloaded model, loaded in Node, predicts what the browser predicts (within 1e-4)', async () => {
       const { page } = session;
       const files = [...testImages('covid', 2), ...testImages('normal', 2)];
@@ -376,6 +389,34 @@ describe.skipIf(!hasData())('Train page', () => {
     // Both maps computed without leaving a tensor behind in the worker.
     const after = await page.evaluate(() => window.cxrLabTrain!.memory());
     expect(after.numTensors).toBe(before.numTensors);
+    expect(session.problems).toEqual([]);
+    await session.context.close();
+  });
+
+  it('last-block fine-tuning (augmented images) runs after the head in the worker; the kept model includes the tuned block and classifies', async () => {
+    const data = makeDataset({ covid: 'covid', pneumonia: 'pneumonia' }, 10, 200);
+    temp.push(data.root);
+    const session = await openTrain(browser, server.url);
+    const { page } = session;
+    await page.getByTestId('dataset-folder-input').setInputFiles(data.dir);
+    await waitPrepared(page, 20);
+    await page.locator('.tr-advanced summary').click();
+    await page.getByTestId('patience').fill('0');
+    await page.getByTestId('block-enabled').check();
+    await page.getByTestId('block-epochs').fill('1');
+    const s = await train(page, 2);
+    const r = s.run.result!;
+    expect(r.history.map((h) => [h.epoch, h.stage])).toEqual([
+      [1, 'head'],
+      [2, 'head'],
+      [3, 'block'],
+    ]);
+    expect(r.blockTuned).toBe(true);
+    expect(r.metadata.notes?.[0]).toMatch(/last block fine-tuned/);
+    expect(await page.getByTestId('chart-loss').getAttribute('data-points')).toBe('3');
+    const shown = Object.values(await previewProbabilities(page, testImages('pneumonia', 1)))[0];
+    expect(Object.keys(shown).sort()).toEqual(['covid', 'pneumonia']);
+    expect(Math.abs(shown.covid + shown.pneumonia - 1)).toBeLessThan(1e-5);
     expect(session.problems).toEqual([]);
     await session.context.close();
   });

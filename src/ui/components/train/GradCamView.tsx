@@ -147,7 +147,7 @@ export function GradCamView({ imageId, path, classNames, initialClass, load, pla
         )}
         {shown && (
           <p className="muted">
-            This decoding gives {classNames[shown.predictedIndex]} {pct(shown.probabilities[shown.predictedIndex], 1)}.
+            The model&apos;s answer for this image: {classNames[shown.predictedIndex]} {pct(shown.probabilities[shown.predictedIndex], 1)}.
           </p>
         )}
       </figcaption>

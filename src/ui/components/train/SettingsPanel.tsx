@@ -234,7 +234,7 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
           {blockProblem && <p className="muted">Not available for this network: {blockProblem}.</p>}
           {settings.blockEnabled && !blockProblem && (
             <div className="tr-fields">
-              <NumberField label="Block epochs" value={settings.block.epochs} min={1} max={100} integer onChange={(v) => updateSettings({ block: { epochs: v } })} />
+              <NumberField label="Block epochs" value={settings.block.epochs} min={1} max={100} integer onChange={(v) => updateSettings({ block: { epochs: v } })} testId="block-epochs" />
               <SelectField
                 label="Block learning rate"
                 value={settings.block.learningRate}
