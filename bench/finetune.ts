@@ -6,8 +6,9 @@
 //   finetune-500: <seconds> s        (embedding + training, from the hand-over of the files to the
 //                                     trained model; loading the page and the network not included)
 //
-// Options: --images 500 --classes covid,normal --epochs 30 --backend wasm --model <dir> --no-build
-//          --json <file> (write the figures as JSON too)
+// Options: --images 500 --classes covid,normal --splits train --epochs 30 --backend wasm --model <dir>
+//          --no-build --json <file> (write the figures as JSON too)
+// Large data sets: --images 5000 --classes covid,normal,pneumonia --splits train,val,test
 // The model: public/model when present, else .scratch/model, else the generated dev model.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -86,22 +87,35 @@ async function preview(): Promise<{ url: string; child: ChildProcess }> {
   throw new Error('vite preview did not start');
 }
 
-/** A temporary data-set folder: <tmp>/dataset/<class>/<file>.jpg, the first N/k train images per class. */
-function makeDataset(): { dir: string; count: number } {
+/**
+ * A temporary data-set folder: <tmp>/dataset/<class>/<file>.jpg, N images shared as evenly as the
+ * classes allow (a class with fewer images gives its share to the others), from the --splits splits
+ * (train by default; e.g. --splits train,val,test for the 5,000-image memory check).
+ */
+function makeDataset(): { dir: string; count: number; perClass: Record<string, number> } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-bench-'));
   const dir = path.join(root, 'dataset');
-  const per = Math.floor(N_IMAGES / CLASSES.length);
+  const splits = arg('splits', 'train').split(',');
+  const rows = manifest().filter((r) => splits.includes(r.split));
+  const available = new Map(CLASSES.map((c) => [c, rows.filter((r) => r.label === c)]));
+  const total = [...available.values()].reduce((a, l) => a + l.length, 0);
+  if (total < N_IMAGES) throw new Error(`only ${total} images of ${CLASSES.join(', ')} in the ${splits.join('/')} splits of ${DATA_DIR}`);
+  const perClass: Record<string, number> = {};
+  let remaining = N_IMAGES;
+  const bySize = [...CLASSES].sort((a, b) => available.get(a)!.length - available.get(b)!.length);
+  bySize.forEach((c, i) => {
+    perClass[c] = Math.min(available.get(c)!.length, Math.floor(remaining / (bySize.length - i)));
+    remaining -= perClass[c];
+  });
   let count = 0;
   for (const c of CLASSES) {
-    const rows = manifest().filter((r) => r.label === c && r.split === 'train').slice(0, per);
-    if (rows.length < per) throw new Error(`only ${rows.length} train images of class ${c} in ${DATA_DIR}`);
     fs.mkdirSync(path.join(dir, c), { recursive: true });
-    for (const r of rows) {
+    for (const r of available.get(c)!.slice(0, perClass[c])) {
       fs.copyFileSync(r.path, path.join(dir, c, path.basename(r.path)));
       count++;
     }
   }
-  return { dir, count };
+  return { dir, count, perClass };
 }
 
 /** RSS (bytes) of every descendant process of `root` (the Chromium tree), vite preview excluded. */
@@ -146,7 +160,8 @@ async function main(): Promise<void> {
   const modelDir = pickModelDir();
   log(`model: ${path.relative(REPO_ROOT, modelDir) || modelDir}   backend: ${BACKEND}   images: ${N_IMAGES} (${CLASSES.join(', ')})   head epochs: ${EPOCHS}`);
   await build(modelDir);
-  const { dir, count } = makeDataset();
+  const { dir, count, perClass } = makeDataset();
+  log(`data: ${Object.entries(perClass).map(([c, n]) => `${c} ${n}`).join(', ')}`);
   const server = await preview();
   const browser = await launchBrowser(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
   const exclude = new Set([server.child.pid!]);
@@ -218,7 +233,7 @@ async function main(): Promise<void> {
     const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
     log('');
     log(`embedding: ${count} images (${failed} skipped) in ${embedS.toFixed(2)} s = ${(count / embedS).toFixed(1)} img/s`);
-    log(`  worker busy: decode+preprocess ${(st.decodeMs / 1000).toFixed(2)} s, embed ${(st.embedMs / 1000).toFixed(2)} s (${(st.embedMs / Math.max(1, st.processed)).toFixed(1)} ms/img)`);
+    log(`  workers busy (summed over lanes): decode+preprocess ${(st.decodeMs / 1000).toFixed(2)} s, embed ${(st.embedMs / 1000).toFixed(2)} s (${(st.embedMs / Math.max(1, st.processed)).toFixed(1)} ms/img); ${st.helpers} embedding helper worker(s) did ${st.byHelpers} of ${st.processed} images`);
     log(`training: ${r.history.length} head epochs on ${s2.run.trainCount} train / ${s2.run.valIds.length} val embeddings in ${trainS.toFixed(2)} s`);
     log(`  worker: head ${(r.timings.headMs / 1000).toFixed(2)} s (${(r.timings.headMs / r.history.length).toFixed(0)} ms/epoch), compose ${(r.timings.composeMs / 1000).toFixed(2)} s; final train acc ${(last.trainAcc * 100).toFixed(1)}%, val acc ${((last.valAcc ?? NaN) * 100).toFixed(1)}%, kept epoch ${r.keptEpoch}`);
     log(`memory: peak Chromium RSS ${mb(peakRss)}, peak page JS heap ${mb(peakPageHeap)}, worker tf peak ${mb(Math.max(peakWorkerBytes, mem.peakNumBytes))}, wasm heap ${mem.wasmHeapBytes ? mb(Math.max(peakWasmHeap, mem.wasmHeapBytes)) : 'n/a'}, tensors after ${mem.numTensors}`);
