@@ -90,6 +90,10 @@ const convCases: Case[] = [
   { n: 3, h: 10, w: 9, ci: 8, co: 8, k: 3, s: 1, pad: explicitPad },
   { n: 1, h: 11, w: 10, ci: 3, co: 16, k: 3, s: 2, pad: explicitPad },
   { n: 1, h: 32, w: 32, ci: 16, co: 32, k: 3, s: 1, pad: 'same' },
+  // one input channel, stride 1: direct SIMD input gradient
+  { n: 2, h: 11, w: 9, ci: 1, co: 16, k: 5, s: 1, pad: 'valid' },
+  { n: 3, h: 10, w: 9, ci: 1, co: 4, k: 3, s: 1, pad: explicitPad },
+  { n: 2, h: 16, w: 12, ci: 1, co: 12, k: 3, s: 1, pad: 'same' },
 ];
 
 function strides(c: Case): [number, number] {

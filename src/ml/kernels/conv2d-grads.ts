@@ -261,6 +261,18 @@ export function conv2DBackpropInput(args: KernelArgs<Conv2DBackpropInputAttrs>):
   );
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const Co = info.outChannels;
+  const simd = simdKernels(backend);
+  if (simd != null && C === 1 && sh === 1 && sw === 1 && Co % 4 === 0) {
+    // one input channel (the first layer): XNNPACK is slow for a single output channel; a direct
+    // SIMD loop over taps and output channels (vectorised over Co) is several times faster
+    const out = backend.makeOutput([N, H, W, 1], 'float32');
+    simd.convInputGrad1(
+      byteAddr(backend, dy), byteAddr(backend, filter), byteAddr(backend, out),
+      N, H, W, Ho, Wo, Co, kh, kw, info.padInfo.top, info.padInfo.left,
+    );
+    return out;
+  }
   const ph = transposedConvPadding(H, Ho, kh, sh, info.padInfo.top);
   const pw = transposedConvPadding(W, Wo, kw, sw, info.padInfo.left);
 

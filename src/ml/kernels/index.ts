@@ -1,6 +1,12 @@
 // Gradient kernels that make model.fit work (and fast) on the tfjs wasm backend.
 // Platform-neutral: call registerWasmGradientKernels() before (or after) tf.setBackend('wasm')
 // in Node and in the browser's wasm fallback.
+//
+// Layout: conv2d-grads.ts / depthwise-grads.ts (missing conv gradients, on XNNPACK), train-kernels.ts
+// (faster replacements of stock kernels), fused-grads.ts (single-pass gradients of BatchNorm, ReLU,
+// Square and Mean, installed as gradient overrides that only act on wasm), simd.ts (the 128-bit
+// SIMD loops behind them, assembled at run time by wasm-asm.ts into a module that shares the
+// backend's memory). Without wasm SIMD everything falls back to the previous paths.
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-grads';
 import {

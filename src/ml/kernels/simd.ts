@@ -33,6 +33,15 @@ export interface SimdKernels {
    * dst[n, ho, wo] = src[n, ho * sh + di, wo * sw + dj] (0 outside the image), where src holds nb
    * consecutive H x W planes. Columns outside [w0, w1) are known to fall outside the image.
    */
+  /**
+   * Input gradient of a stride-1 convolution with ONE input channel (dx [N, H, W, 1]) from dy
+   * [N, Ho, Wo, Co] and the filter [kh, kw, 1, Co] (Co % 4 == 0): dx[n, h, w] =
+   * sum over taps (i, j) inside dy and co of dy[n, h - i + pt, w - j + pl, co] * f[i, j, co].
+   */
+  convInputGrad1(
+    dy: number, f: number, out: number, N: number, H: number, W: number, Ho: number, Wo: number,
+    Co: number, kh: number, kw: number, pt: number, pl: number,
+  ): void;
   im2colRow(
     src: number, dst: number, nb: number, H: number, W: number, Ho: number, Wo: number,
     di: number, dj: number, sh: number, sw: number, w0: number, w1: number,
@@ -319,7 +328,60 @@ function im2colRowDef(): FuncDef {
   };
 }
 
-const DEFS: FuncDef[] = [reluGradDef, squareGradDef, scaleDef(false), scaleDef(true), sumsDef(false), sumsDef(true), maxPoolGradDef(), im2colRowDef()];
+// ---- input gradient of a 1-input-channel stride-1 convolution ---------------------------------------
+function convInputGrad1Def(): FuncDef {
+  // params: 0 dy, 1 f, 2 out, 3 N, 4 H, 5 W, 6 Ho, 7 Wo, 8 Co, 9 kh, 10 kw, 11 pt, 12 pl
+  const [NI, H_, W_, I_, J_, HO, WO, CB, COB, DYB, FB, O] = [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const ACC = 25; // v128
+  const { if_, i32LtU, f32x4ExtractLane, f32Add } = op;
+  return {
+    name: 'conv_input_grad_1',
+    params: Array(13).fill(I32),
+    locals: [...Array(12).fill(I32), V128],
+    body: [
+      ...get(8), ...i32(2), ...i32Shl, ...set(COB), // Co * 4 bytes
+      ...get(2), ...set(O),
+      ...forLoop(NI, i32(0), 3, 1, [
+        ...forLoop(H_, i32(0), 4, 1, [
+          ...forLoop(W_, i32(0), 5, 1, [
+            ...splat(0), ...set(ACC),
+            ...forLoop(I_, i32(0), 9, 1, [
+              // ho = h - i + pt, used only when 0 <= ho < Ho (unsigned compare)
+              ...get(H_), ...get(I_), ...op.i32Sub, ...get(11), ...i32Add, ...set(HO),
+              ...get(HO), ...get(6), ...i32LtU,
+              ...if_,
+              ...forLoop(J_, i32(0), 10, 1, [
+                ...get(W_), ...get(J_), ...op.i32Sub, ...get(12), ...i32Add, ...set(WO),
+                ...get(WO), ...get(7), ...i32LtU,
+                ...if_,
+                // dyBase = dy + ((n * Ho + ho) * Wo + wo) * Co * 4; fBase = f + (i * kw + j) * Co * 4
+                ...get(0), ...get(NI), ...get(6), ...i32Mul, ...get(HO), ...i32Add, ...get(7), ...i32Mul, ...get(WO), ...i32Add,
+                ...get(COB), ...i32Mul, ...i32Add, ...set(DYB),
+                ...get(1), ...get(I_), ...get(10), ...i32Mul, ...get(J_), ...i32Add, ...get(COB), ...i32Mul, ...i32Add, ...set(FB),
+                ...forLoop(CB, i32(0), COB, 16, [
+                  ...get(ACC),
+                  ...addr(DYB, CB), ...v128Load(),
+                  ...addr(FB, CB), ...v128Load(),
+                  ...f32x4Mul, ...f32x4Add, ...set(ACC),
+                ]),
+                ...end,
+              ]),
+              ...end,
+            ]),
+            // out = (l0 + l1) + (l2 + l3)
+            ...get(O),
+            ...get(ACC), ...f32x4ExtractLane(0), ...get(ACC), ...f32x4ExtractLane(1), ...f32Add,
+            ...get(ACC), ...f32x4ExtractLane(2), ...get(ACC), ...f32x4ExtractLane(3), ...f32Add,
+            ...f32Add, ...f32Store(),
+            ...get(O), ...i32(4), ...i32Add, ...set(O),
+          ]),
+        ]),
+      ]),
+    ],
+  };
+}
+
+const DEFS: FuncDef[] = [reluGradDef, squareGradDef, scaleDef(false), scaleDef(true), sumsDef(false), sumsDef(true), maxPoolGradDef(), im2colRowDef(), convInputGrad1Def()];
 
 function memoryOf(backend: WasmBackendLike): WebAssembly.Memory | null {
   const w = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
@@ -356,6 +418,7 @@ export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
       bnSums: e.bn_sums,
       maxPoolGrad2x2: e.maxpool_grad_2x2,
       im2colRow: e.im2col_row,
+      convInputGrad1: e.conv_input_grad_1,
     };
   } catch {
     kernels = null; // no SIMD support (or no access to the memory): callers use their fallbacks
