@@ -447,9 +447,19 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
       bootstrap: false,
     });
     const metrics = { ...report, meta: { split: 'test', date: '2026-01-01T00:00:00Z', model: { name: 'cxr-test', version: '9' } } };
-    const { page, context } = await openApp(browser, server.url, { hash: '#/model', waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
+    // The model dir may or may not ship a metrics.json: serve none first, then the generated report.
+    let serveMetrics = false;
+    const { page } = await openApp(browser, server.url, {
+      hash: '#/model',
+      waitForModel: false,
+      contextOptions: { serviceWorkers: 'block' },
+      beforeNavigate: (ctx) =>
+        ctx.route('**/model/metrics.json', (route) =>
+          serveMetrics ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metrics) }) : route.fulfill({ status: 404, body: 'not found' }),
+        ),
+    });
     await page.getByTestId('metrics-missing').waitFor();
-    await context.route('**/model/metrics.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metrics) }));
+    serveMetrics = true;
     await page.reload();
     await page.getByTestId('confusion-matrix').waitFor();
     const matrix = await page.getByTestId('confusion-matrix').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => Number(td.textContent))));

@@ -278,7 +278,14 @@ export interface AppSession {
 export async function openApp(
   browser: Browser,
   url: string,
-  opts: { acknowledge?: boolean; contextOptions?: BrowserContextOptions; hash?: string; waitForModel?: boolean } = {},
+  opts: {
+    acknowledge?: boolean;
+    contextOptions?: BrowserContextOptions;
+    hash?: string;
+    waitForModel?: boolean;
+    /** Runs on the new context before the first navigation (e.g. to install routes). */
+    beforeNavigate?: (context: BrowserContext) => unknown;
+  } = {},
 ): Promise<AppSession> {
   const context = await browser.newContext({ acceptDownloads: true, ...opts.contextOptions });
   const origin = new URL(url).origin;
@@ -296,6 +303,7 @@ export async function openApp(
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
   });
+  await opts.beforeNavigate?.(context);
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
