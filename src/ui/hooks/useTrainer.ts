@@ -186,7 +186,9 @@ function onEvent(ev: TrainEvent): void {
   }
 }
 
-const EPOCH_COMMIT_MS = 200;
+// Every epoch is kept; the page redraws its charts and evaluation at most twice a second (each redraw
+// costs main-thread CPU that the training worker would otherwise use on a 2-core machine).
+const EPOCH_COMMIT_MS = 500;
 let pendingEpochs: Extract<TrainEvent, { type: 'epoch' }>[] = [];
 let epochTimer: ReturnType<typeof setTimeout> | null = null;
 let lastEpochCommit = 0;
