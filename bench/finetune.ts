@@ -118,14 +118,22 @@ function makeDataset(): { dir: string; count: number; perClass: Record<string, n
   return { dir, count, perClass };
 }
 
-/** RSS (bytes) of every descendant process of `root` (the Chromium tree), vite preview excluded. */
-function treeRss(root: number, exclude: Set<number>): number {
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * RSS (bytes) and CPU time (user + system seconds, all threads: the page, the training worker and
+ * its embedding helpers) of every descendant process of `root` (the Chromium tree), vite preview excluded.
+ */
+function treeStats(root: number, exclude: Set<number>): { rss: number; cpuS: number } {
   const children = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(fields[1]);
+      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
       const list = children.get(ppid) ?? [];
       list.push(Number(name));
       children.set(ppid, list);
@@ -133,13 +141,15 @@ function treeRss(root: number, exclude: Set<number>): number {
       /* gone */
     }
   }
-  let total = 0;
+  let rss = 0;
+  let cpuS = 0;
   const walk = (pid: number) => {
     for (const c of children.get(pid) ?? []) {
       if (exclude.has(c)) continue;
+      cpuS += cpu.get(c) ?? 0;
       try {
         const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${c}/status`, 'utf8'));
-        if (m) total += Number(m[1]) * 1024;
+        if (m) rss += Number(m[1]) * 1024;
       } catch {
         /* gone */
       }
@@ -147,8 +157,11 @@ function treeRss(root: number, exclude: Set<number>): number {
     }
   };
   walk(root);
-  return total;
+  return { rss, cpuS };
 }
+
+const treeRss = (root: number, exclude: Set<number>) => treeStats(root, exclude).rss;
+const treeCpu = (root: number, exclude: Set<number>) => treeStats(root, exclude).cpuS;
 
 const state = (page: Page) => page.evaluate(() => window.cxrLabTrain!.state()) as Promise<TrainerState>;
 
@@ -207,6 +220,8 @@ async function main(): Promise<void> {
     await page.getByTestId('patience').fill('0');
 
     // Embedding: files handed over → every image embedded.
+    const load0 = os.loadavg()[0];
+    const cpu0 = treeCpu(process.pid, exclude);
     const tEmbed = Date.now();
     await page.getByTestId('dataset-folder-input').setInputFiles(dir);
     await page.waitForFunction((n) => {
@@ -214,6 +229,7 @@ async function main(): Promise<void> {
       return s.images.length >= n && s.images.every((im) => im.status !== 'queued');
     }, count, { timeout: 600_000, polling: 100 });
     const embedS = (Date.now() - tEmbed) / 1000;
+    const cpu1 = treeCpu(process.pid, exclude);
     const s1 = await state(page);
     const failed = s1.images.filter((im) => im.status === 'error').length;
     const st = s1.embed.stats!;
@@ -223,6 +239,8 @@ async function main(): Promise<void> {
     await page.getByTestId('train-button').click();
     await page.waitForFunction(() => ['done', 'error'].includes(window.cxrLabTrain!.state().run.status), undefined, { timeout: 600_000, polling: 50 });
     const trainS = (Date.now() - tTrain) / 1000;
+    const cpu2 = treeCpu(process.pid, exclude);
+    const load1 = os.loadavg()[0];
     const s2 = await state(page);
     if (s2.run.status !== 'done' || !s2.run.result) throw new Error(`training failed: ${s2.run.error}`);
     const r = s2.run.result;
@@ -237,13 +255,16 @@ async function main(): Promise<void> {
     log(`training: ${r.history.length} head epochs on ${s2.run.trainCount} train / ${s2.run.valIds.length} val embeddings in ${trainS.toFixed(2)} s`);
     log(`  worker: head ${(r.timings.headMs / 1000).toFixed(2)} s (${(r.timings.headMs / r.history.length).toFixed(0)} ms/epoch), compose ${(r.timings.composeMs / 1000).toFixed(2)} s; final train acc ${(last.trainAcc * 100).toFixed(1)}%, val acc ${((last.valAcc ?? NaN) * 100).toFixed(1)}%, kept epoch ${r.keptEpoch}`);
     log(`memory: peak Chromium RSS ${mb(peakRss)}, peak page JS heap ${mb(peakPageHeap)}, worker tf peak ${mb(Math.max(peakWorkerBytes, mem.peakNumBytes))}, wasm heap ${mem.wasmHeapBytes ? mb(Math.max(peakWasmHeap, mem.wasmHeapBytes)) : 'n/a'}, tensors after ${mem.numTensors}`);
+    // Other processes compete for the cores on a shared machine: the browser's own CPU time tells how
+    // much work the run needed, whatever the wall clock says.
+    log(`cpu: Chromium used ${(cpu1 - cpu0).toFixed(1)} CPU-s embedding + ${(cpu2 - cpu1).toFixed(1)} CPU-s training on ${os.cpus().length} cores; machine load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`);
     if (problems.length) log(`page problems: ${problems.join(' | ')}`);
     const total = embedS + trainS;
     const json = arg('json', '');
     if (json) {
       fs.writeFileSync(
         json,
-        JSON.stringify({ images: count, failed, embedSeconds: embedS, trainSeconds: trainS, totalSeconds: total, epochs: r.history.length, backend: mem.backend, peakRssBytes: peakRss, peakPageHeapBytes: peakPageHeap, workerPeakTfBytes: Math.max(peakWorkerBytes, mem.peakNumBytes), wasmHeapBytes: mem.wasmHeapBytes, model: modelDir }, null, 2),
+        JSON.stringify({ images: count, failed, embedSeconds: embedS, trainSeconds: trainS, totalSeconds: total, embedCpuSeconds: cpu1 - cpu0, trainCpuSeconds: cpu2 - cpu1, loadAverage: [load0, load1], epochs: r.history.length, backend: mem.backend, peakRssBytes: peakRss, peakPageHeapBytes: peakPageHeap, workerPeakTfBytes: Math.max(peakWorkerBytes, mem.peakNumBytes), wasmHeapBytes: mem.wasmHeapBytes, model: modelDir }, null, 2),
       );
     }
     log(`finetune-${count}: ${total.toFixed(1)} s`);
