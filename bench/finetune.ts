@@ -124,7 +124,7 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
  * RSS (bytes) and CPU time (user + system seconds, all threads: the page, the training worker and
  * its embedding helpers) of every descendant process of `root` (the Chromium tree), vite preview excluded.
  */
-function treeStats(root: number, exclude: Set<number>): { rss: number; cpuS: number } {
+function treeStats(root: number, exclude: Set<number>): { rss: number; cpuS: number; byType: Record<string, number> } {
   const children = new Map<number, number[]>();
   const cpu = new Map<number, number>();
   for (const name of fs.readdirSync('/proc')) {
@@ -143,10 +143,18 @@ function treeStats(root: number, exclude: Set<number>): { rss: number; cpuS: num
   }
   let rss = 0;
   let cpuS = 0;
+  const byType: Record<string, number> = {};
   const walk = (pid: number) => {
     for (const c of children.get(pid) ?? []) {
       if (exclude.has(c)) continue;
       cpuS += cpu.get(c) ?? 0;
+      let type = 'browser';
+      try {
+        type = /--type=([\w-]+)/.exec(fs.readFileSync(`/proc/${c}/cmdline`, 'utf8'))?.[1] ?? 'browser';
+      } catch {
+        /* gone */
+      }
+      byType[type] = (byType[type] ?? 0) + (cpu.get(c) ?? 0);
       try {
         const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${c}/status`, 'utf8'));
         if (m) rss += Number(m[1]) * 1024;
@@ -157,11 +165,22 @@ function treeStats(root: number, exclude: Set<number>): { rss: number; cpuS: num
     }
   };
   walk(root);
-  return { rss, cpuS };
+  return { rss, cpuS, byType };
 }
 
 const treeRss = (root: number, exclude: Set<number>) => treeStats(root, exclude).rss;
-const treeCpu = (root: number, exclude: Set<number>) => treeStats(root, exclude).cpuS;
+const treeCpu = (root: number, exclude: Set<number>) => treeStats(root, exclude);
+
+/** CPU seconds between two samples, in total and per Chromium process type (renderer = page + workers). */
+function cpuBetween(a: ReturnType<typeof treeCpu>, b: ReturnType<typeof treeCpu>): { total: number; text: string } {
+  const types = [...new Set([...Object.keys(a.byType), ...Object.keys(b.byType)])];
+  const parts = types
+    .map((t) => [t, (b.byType[t] ?? 0) - (a.byType[t] ?? 0)] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((x, y) => y[1] - x[1])
+    .map(([t, v]) => `${t} ${v.toFixed(1)}`);
+  return { total: b.cpuS - a.cpuS, text: parts.join(', ') };
+}
 
 const state = (page: Page) => page.evaluate(() => window.cxrLabTrain!.state()) as Promise<TrainerState>;
 
@@ -257,14 +276,16 @@ async function main(): Promise<void> {
     log(`memory: peak Chromium RSS ${mb(peakRss)}, peak page JS heap ${mb(peakPageHeap)}, worker tf peak ${mb(Math.max(peakWorkerBytes, mem.peakNumBytes))}, wasm heap ${mem.wasmHeapBytes ? mb(Math.max(peakWasmHeap, mem.wasmHeapBytes)) : 'n/a'}, tensors after ${mem.numTensors}`);
     // Other processes compete for the cores on a shared machine: the browser's own CPU time tells how
     // much work the run needed, whatever the wall clock says.
-    log(`cpu: Chromium used ${(cpu1 - cpu0).toFixed(1)} CPU-s embedding + ${(cpu2 - cpu1).toFixed(1)} CPU-s training on ${os.cpus().length} cores; machine load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`);
+    const cpuEmbed = cpuBetween(cpu0, cpu1);
+    const cpuTrain = cpuBetween(cpu1, cpu2);
+    log(`cpu: Chromium used ${cpuEmbed.total.toFixed(1)} CPU-s embedding (${cpuEmbed.text}) + ${cpuTrain.total.toFixed(1)} CPU-s training (${cpuTrain.text}) on ${os.cpus().length} cores; machine load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`);
     if (problems.length) log(`page problems: ${problems.join(' | ')}`);
     const total = embedS + trainS;
     const json = arg('json', '');
     if (json) {
       fs.writeFileSync(
         json,
-        JSON.stringify({ images: count, failed, embedSeconds: embedS, trainSeconds: trainS, totalSeconds: total, embedCpuSeconds: cpu1 - cpu0, trainCpuSeconds: cpu2 - cpu1, loadAverage: [load0, load1], epochs: r.history.length, backend: mem.backend, peakRssBytes: peakRss, peakPageHeapBytes: peakPageHeap, workerPeakTfBytes: Math.max(peakWorkerBytes, mem.peakNumBytes), wasmHeapBytes: mem.wasmHeapBytes, model: modelDir }, null, 2),
+        JSON.stringify({ images: count, failed, embedSeconds: embedS, trainSeconds: trainS, totalSeconds: total, embedCpuSeconds: cpuEmbed.total, trainCpuSeconds: cpuTrain.total, loadAverage: [load0, load1], epochs: r.history.length, backend: mem.backend, peakRssBytes: peakRss, peakPageHeapBytes: peakPageHeap, workerPeakTfBytes: Math.max(peakWorkerBytes, mem.peakNumBytes), wasmHeapBytes: mem.wasmHeapBytes, model: modelDir }, null, 2),
       );
     }
     log(`finetune-${count}: ${total.toFixed(1)} s`);
