@@ -1,7 +1,7 @@
 // A loaded classifier: model + metadata + a view of the model that exposes logits and the embedding,
 // so one forward pass gives calibrated probabilities, raw logits (for calibration and Grad-CAM class
 // scores) and the pooled features (for fine-tuning and out-of-distribution scoring).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import type { ModelMetadata } from '../core/metadata';
 import { OodScorer, type ImageFeatures, type OodResult } from '../core/ood';
 

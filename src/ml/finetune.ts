@@ -13,7 +13,7 @@
 // Early stopping watches the validation loss (patience); a stop signal is honoured between batches,
 // and the weights always come from a finished epoch. Per-epoch callbacks get train/val loss and
 // accuracy and the validation probabilities. Everything is disposed: tf.memory().numTensors is flat.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import type { ModelMetadata } from '../core/metadata';
 import { createRng, type Rng } from '../core/random';
 import { serializeModel } from './io';

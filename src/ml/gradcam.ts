@@ -5,7 +5,7 @@
 // [0, 1] by its maximum. The result is at conv resolution (8×8 for the 128-px CXR Lab model); the pure
 // helpers of ./heatmap (re-exported below) upsample it, place it over the original image (the model
 // only saw a centred crop) and colourise it for a canvas. All tensor work happens inside tf.tidy: nothing leaks.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 
 export interface GradCamLayers {
   /** Name of the last convolutional feature map (metadata.layers.lastConv). */

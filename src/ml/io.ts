@@ -1,7 +1,7 @@
 // Loading and saving model artifacts through tfjs IO handlers, with one code path for the browser
 // (fetch) and Node (fs): both supply a `readFile(relativePath)`; everything else is shared, so
 // `npm run evaluate` loads public/model exactly as the page does.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import { parseModelMetadata, type ModelMetadata } from '../core/metadata';
 
 export class ModelLoadError extends Error {

@@ -1,7 +1,7 @@
 // The CXR Lab network: a small VGG-style CNN trained from scratch (no third-party weights).
 // Plain 3x3 convolutions + BatchNorm + ReLU, max-pooling between stages, global average pooling as
 // the named embedding layer (fine-tuning reuses it), a linear "logits" layer and a softmax output.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 
 export interface StageConfig {
   filters: number;

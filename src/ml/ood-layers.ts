@@ -1,6 +1,6 @@
 // tfjs half of the OOD fitting: pooled activations of any layer (scripts/fit-ood.ts). Kept apart from
 // src/ml/ood.ts so that the image statistics load without tfjs (the CLIs report usage errors fast).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 
 /**
  * A view of `model` that outputs one layer's activations, global-average-pooled when the layer is a

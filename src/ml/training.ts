@@ -1,7 +1,7 @@
 // Pieces of the from-scratch training loop that are not tied to Node: balanced sampling weights,
 // the learning-rate schedule, one-hot targets with label smoothing, and a train step on a batch of
 // preprocessed inputs. scripts/train.ts composes them.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import type { Rng } from '../core/random';
 
 /**

@@ -3,7 +3,7 @@
 // the same decode → preprocess → embed code, so an image embedded here gives the same numbers as in
 // the training worker. The training worker starts a few of these on multi-core machines (wasm/cpu
 // backends) and shares the queue with them, so thousands of images embed several times faster.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../ml/tf';
 import { initBrowserBackend } from '../ml/backend';
 import { loadModelFiles } from '../ml/io';
 import { createEmbedder, type Embedder } from '../ml/finetune';

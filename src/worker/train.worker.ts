@@ -4,7 +4,7 @@
 // soon as it arrives (keeping only the embedding and a 64 px thumbnail, so thousands of images fit),
 // trains the new head (and optionally the last block) with per-epoch events, and keeps the composed
 // model for preview, download and saving in IndexedDB.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../ml/tf';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
 import { loadModelFiles, type FileReader } from '../ml/io';
