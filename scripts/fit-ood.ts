@@ -4,9 +4,10 @@
 // into that folder's metadata.json under trust.ood (every other field is kept as it is):
 //   * embedding statistics on the train split: class means of the pooled embedding and one shared
 //     Ledoit–Wolf covariance (stored as its inverse), see src/core/ood.ts;
-//   * a pixel-space Gaussian of the model input block-averaged to 12×12 (train means + covariance);
+//   * the scored layer: s3_conv2_relu (average-pooled) by default, see defaultOodLayer;
+//   * a pixel-space Gaussian of the model input block-averaged to 8×8 (train means + covariance);
 //   * the distance thresholds: one percentile of the val split's distances, by default the smallest
-//     one at which all checks together flag at most 1 % of val (--target-val);
+//     one at which all checks together flag at most 1.5 % of val (--target-val);
 //   * image-check limits: tail quantiles of the train split's image features (colour limits are fixed);
 //   * the layout template: the mean standardised 16×16 crop of the train split.
 // The OOD evaluation set (../shared/data/ood) is never read here. scripts/train.ts runs this after it
@@ -43,11 +44,12 @@ export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] 
                                [--quantile 0.002] [--margin 0.1] [--shrinkage auto|0..1] [--limit N] [--dry-run] [--no-cache]
   --model       model folder whose metadata.json gets trust.ood (default public/model)
   --data        in-distribution data with train and val splits (default ../shared/data/cxr)
-  --layer       layer to score (default the model's embedding layer; conv maps are average-pooled)
+  --layer       layer to score (default s3_conv2_relu when the model has it, else the embedding layer;
+                conv maps are average-pooled)
   --percentile  distance thresholds (embedding, pixels) = this percentile of the val split's distances; 'auto'
                 (default): the smallest percentile at which all checks together flag ≤ --target-val of val
-  --target-val  with --percentile auto, the share of val X-rays all checks together may flag (default 0.01)
-  --pixels      side of the pixel-space vector of the model input (default 12; 0 = no pixel-space check)
+  --target-val  with --percentile auto, the share of val X-rays all checks together may flag (default 0.015)
+  --pixels      side of the pixel-space vector of the model input (default 8; 0 = no pixel-space check)
   --quantile    image-check limits sit at this tail quantile of the train split (default 0.002)
   --margin      plus this fraction of the train 1st–99th percentile range (default 0.1)
   --shrinkage   Ledoit–Wolf intensity ('auto', default) or a fixed value in [0, 1]
@@ -156,6 +158,18 @@ export function autoPercentile(distances: number[][], alsoFlagged: boolean[], ta
   return best;
 }
 
+/**
+ * The layer scored by default: the CXR Lab network's third stage (s3_conv2_relu, 64 channels,
+ * average-pooled) when the model has it, else the embedding. Measured with scripts/ood-sweep.ts on the
+ * shipped model: the early, generic features separate other X-rays, CT and laterals from frontal
+ * films far better than the class-specific embedding does.
+ */
+export const PREFERRED_OOD_LAYER = 's3_conv2_relu';
+
+export function defaultOodLayer(model: import('@tensorflow/tfjs').LayersModel, embedding: string): string {
+  return model.layers.some((l) => l.name === PREFERRED_OOD_LAYER) ? PREFERRED_OOD_LAYER : embedding;
+}
+
 export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   const { initNodeBackend } = await import('../src/ml/tf-node');
   const { loadDataset } = await import('./lib/dataset');
@@ -163,10 +177,10 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   await initNodeBackend('wasm');
   const classifier = await loadModel(opts.modelDir);
   const { metadata, model } = classifier;
-  const layer = opts.layer ?? metadata.layers.embedding;
+  const layer = opts.layer ?? defaultOodLayer(model, metadata.layers.embedding);
   const spec = metadata.preprocessing;
-  const pixelSize = opts.pixels ?? 12;
-  const targetVal = opts.targetVal ?? 0.01;
+  const pixelSize = opts.pixels ?? 8;
+  const targetVal = opts.targetVal ?? 0.015;
   const pOpt = opts.percentile ?? 'auto';
   if (pOpt !== 'auto' && !(pOpt > 0 && pOpt <= 100)) throw new UsageError('--percentile must be auto or in (0, 100]');
   if (!(targetVal >= 0 && targetVal < 1)) throw new UsageError('--target-val must be in [0, 1)');
@@ -322,8 +336,8 @@ async function main(argv: string[]): Promise<number> {
     dataDir: path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr'))),
     layer: typeof layer === 'string' ? layer : undefined,
     percentile: optString(args, 'percentile', 'auto') === 'auto' ? 'auto' : optNumber(args, 'percentile', 99),
-    targetVal: optNumber(args, 'target-val', 0.01),
-    pixels: Math.max(0, Math.floor(optNumber(args, 'pixels', 12))),
+    targetVal: optNumber(args, 'target-val', 0.015),
+    pixels: Math.max(0, Math.floor(optNumber(args, 'pixels', 8))),
     quantile: optNumber(args, 'quantile', 0.002),
     margin: optNumber(args, 'margin', 0.1),
     shrinkage,
