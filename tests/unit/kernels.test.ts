@@ -203,6 +203,18 @@ describe('faster stock kernels (Tile, MaxPoolGrad, Sum, Mean) on wasm vs cpu', (
     await compare('FusedBatchNorm', { x: x1, mean: v1, variance: v1, scale: v1 }, { varianceEpsilon: 1e-3 });
   });
 
+  it('Square (SIMD) matches cpu, including the scalar tail and int32 (stock kernel)', async () => {
+    for (const shape of [[2, 9, 7, 16], [5, 3], [1]]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      await compare('Square', { x: { shape, data: rand(n).map((v) => v * 10) } }, {});
+    }
+    await tf.setBackend('wasm');
+    const i = tf.square(tf.tensor1d([-3, 4], 'int32'));
+    expect(i.dtype).toBe('int32');
+    expect(Array.from(i.dataSync())).toEqual([9, 16]);
+    i.dispose();
+  });
+
   it('Identity shares data and stays correct after the source is disposed', async () => {
     await tf.setBackend('wasm');
     const a = tf.tensor1d([1, 2, 3]);
@@ -442,6 +454,7 @@ describe('leaks', () => {
       ['FusedBatchNorm', { x, mean: vec, variance: vec, offset: vec, scale: vec }, { varianceEpsilon: 1e-3 }],
       ['Identity', { x }, {}],
       ['Cast', { x }, { dtype: 'float32' }],
+      ['Square', { x }, {}],
       ['CxrReluGrad', { dy: x, x }, {}],
       ['CxrSquareGrad', { dy: x, x }, {}],
       ['CxrChannelScale', { x, s: vec }, {}],

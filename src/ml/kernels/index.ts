@@ -20,6 +20,7 @@ import {
   makeIdentity,
   makeMaxPoolGrad,
   makeMean,
+  makeSquare,
   makeSum,
   makeTile,
   wrapKernel,
@@ -56,6 +57,7 @@ const WRAPPED = {
   Mean: makeMean,
   Identity: makeIdentity,
   Cast: makeCast,
+  Square: makeSquare,
   FusedBatchNorm: makeFusedBatchNorm,
 } as const;
 

@@ -12,6 +12,8 @@ import type { WasmBackendLike } from './wasm-util';
 export interface SimdKernels {
   /** out = dy * step(x) (step: 1 for x > 0, NaN for NaN, else 0), n floats. */
   reluGrad(dy: number, x: number, out: number, n: number): void;
+  /** out = a * b, n floats (a = b: Square). */
+  mul(a: number, b: number, out: number, n: number): void;
   /** out = dy * (x * 2), n floats. */
   squareGrad(dy: number, x: number, out: number, n: number): void;
   /** out[r, c] = x[r, c] * a[c], rows x C. */
@@ -115,6 +117,9 @@ const reluGradDef = elementwise(
     ...f32Mul,
   ],
 );
+
+// plain product: out = dy * x
+const mulDef = elementwise('mul', [...get(7), ...f32x4Mul], [...get(8), ...f32Mul]);
 
 // square grad: out = dy * (x * 2)
 const squareGradDef = elementwise(
@@ -381,7 +386,7 @@ function convInputGrad1Def(): FuncDef {
   };
 }
 
-const DEFS: FuncDef[] = [reluGradDef, squareGradDef, scaleDef(false), scaleDef(true), sumsDef(false), sumsDef(true), maxPoolGradDef(), im2colRowDef(), convInputGrad1Def()];
+const DEFS: FuncDef[] = [mulDef, reluGradDef, squareGradDef, scaleDef(false), scaleDef(true), sumsDef(false), sumsDef(true), maxPoolGradDef(), im2colRowDef(), convInputGrad1Def()];
 
 function memoryOf(backend: WasmBackendLike): WebAssembly.Memory | null {
   const w = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
@@ -410,6 +415,7 @@ export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { env: { memory: mem } });
     const e = inst.exports as Record<string, (...a: number[]) => void>;
     kernels = {
+      mul: e.mul,
       reluGrad: e.relu_grad,
       squareGrad: e.square_grad,
       scaleC: e.scale_c,

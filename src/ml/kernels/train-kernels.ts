@@ -333,3 +333,17 @@ export function makeCast(fallback: Fallback): (args: KernelArgs) => TensorInfo {
     return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
   };
 }
+
+/** Square of a float32 tensor with the SIMD module (the stock wasm kernel is a scalar loop). */
+export function makeSquare(fallback: Fallback): (args: KernelArgs) => TensorInfo {
+  return (args) => {
+    const backend = args.backend as WasmBackendLike;
+    const x = args.inputs.x;
+    const simd = x.dtype === 'float32' ? simdKernels(backend) : null;
+    if (simd == null) return fallback(args);
+    const out = backend.makeOutput(x.shape.slice(), 'float32');
+    const a = byteAddr(backend, x);
+    simd.mul(a, a, byteAddr(backend, out), util.sizeFromShape(x.shape));
+    return out;
+  };
+}
