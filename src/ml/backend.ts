@@ -2,7 +2,11 @@
 // available), then plain JS cpu. Each backend is imported lazily so that a page that ends up on one
 // does not download the others. The wasm binaries are emitted by Vite as hashed assets of this
 // origin (no CDN) and are precached by the service worker.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from './tf';
+// What the '@tensorflow/tfjs' bundle registers on import (see src/ml/tf.ts): gradients for training
+// and Grad-CAM, and the chained tensor methods tfjs-layers calls.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 

@@ -2,7 +2,7 @@
 // The inference worker: owns tfjs in the browser. A file arrives as a Blob; it is read, decoded,
 // preprocessed and classified here, and only the prediction and the model-input thumbnail go back,
 // so the page never blocks on decoding or on the GPU.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '../ml/tf';
 import { Classifier } from '../ml/classifier';
 import { ModelLoadError, loadModelFiles, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
