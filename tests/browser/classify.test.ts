@@ -435,7 +435,7 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     }
   });
 
-  it('model card: metrics tables and confusion matrix from metrics.json, a clear note without it', async () => {
+  it('model card: metrics tables, confusion matrix and shortcut audit from metrics.json and audit.json, a clear note without them', async () => {
     const { buildMetricsReport } = await import('../../src/core/report');
     const labels = [0, 0, 0, 1, 1, 1, 1, 2, 2, 2];
     const probabilities = labels.map((y, i) => [0, 1, 2].map((k) => (k === (i === 2 ? (y + 1) % 3 : y) ? 0.8 : 0.1)));
@@ -447,18 +447,35 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
       bootstrap: false,
     });
     const metrics = { ...report, meta: { split: 'test', date: '2026-01-01T00:00:00Z', model: { name: 'cxr-test', version: '9' } } };
+    // The shape scripts/audit.ts writes (only what the Model card reads).
+    const audit = {
+      meta: { split: 'test' },
+      n: 10,
+      majorityClass: { className: 'normal', rate: 0.4 },
+      modes: [
+        { mode: 'full', description: 'the image as preprocessed', accuracy: 0.9, balancedAccuracy: 0.889, macroAuc: 0.95 },
+        { mode: 'border-only', description: 'centre black', accuracy: 0.3, balancedAccuracy: 0.333, macroAuc: 0.5 },
+        { mode: 'centre-only', description: 'borders black', accuracy: 0.8, balancedAccuracy: 0.778, macroAuc: 0.9 },
+      ],
+      check: { borderOnlyMaxAccuracy: 0.6, borderOnlyAccuracy: 0.3, passed: true },
+    };
     // The model dir may or may not ship a metrics.json: serve none first, then the generated report.
     let serveMetrics = false;
     const { page } = await openApp(browser, server.url, {
       hash: '#/model',
       waitForModel: false,
       contextOptions: { serviceWorkers: 'block' },
-      beforeNavigate: (ctx) =>
-        ctx.route('**/model/metrics.json', (route) =>
+      beforeNavigate: async (ctx) => {
+        await ctx.route('**/model/metrics.json', (route) =>
           serveMetrics ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metrics) }) : route.fulfill({ status: 404, body: 'not found' }),
-        ),
+        );
+        await ctx.route('**/model/audit.json', (route) =>
+          serveMetrics ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(audit) }) : route.fulfill({ status: 404, body: 'not found' }),
+        );
+      },
     });
     await page.getByTestId('metrics-missing').waitFor();
+    await page.getByTestId('audit-missing').waitFor();
     serveMetrics = true;
     await page.reload();
     await page.getByTestId('confusion-matrix').waitFor();
@@ -468,6 +485,13 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     await page.getByTestId('per-class-metrics').waitFor();
     await page.getByTestId('group-source_repo').waitFor();
     expect(await page.getByTestId('metrics-summary').innerText()).toMatch(/test split: 10 images/);
+    const auditRows = await page.getByTestId('shortcut-audit').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    expect(auditRows).toEqual([
+      ['0.900', '0.889', '0.950'],
+      ['0.300', '0.333', '0.500'],
+      ['0.800', '0.778', '0.900'],
+    ]);
+    expect(await page.getByTestId('shortcut-audit-check').innerText()).toMatch(/Border-only accuracy 0\.300: within the 0\.60 limit/);
     const axe = await new AxeBuilder({ page }).analyze();
     expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { parseModelMetadata, type ModelMetadata } from '../../core/metadata';
 import { fmt, readMetrics, type MetricsView } from '../lib/metricsView';
+import { readAudit, type AuditView } from '../lib/auditView';
 import { ACK_KEY } from '../components/Disclaimer';
 import { OperatingPointExplorer, type StoredOperatingPoint } from '../components/OperatingPointExplorer';
 import { OPERATING_POINT_CLASS } from '../../core/operating-point';
@@ -309,11 +310,57 @@ function History({ meta }: { meta: ModelMetadata }) {
   );
 }
 
+/** The shortcut audit (npm run audit): does the model read lungs, or film borders, text and markers? */
+function ShortcutAudit({ audit }: { audit: AuditView }) {
+  return (
+    <>
+      <p>
+        The {audit.split ?? 'test'} split{audit.n !== null ? ` (${audit.n} images)` : ''} evaluated three ways. A model that reads the lungs keeps its accuracy
+        with only the centre visible and falls towards the majority-class rate
+        {audit.majority ? ` (${fmt(audit.majority.rate, 3)}, always answering "${audit.majority.className}")` : ''} with only the borders visible.
+      </p>
+      <div className="table-scroll">
+      <table data-testid="shortcut-audit">
+        <thead>
+          <tr>
+            <th scope="col">What the model sees</th>
+            <th scope="col" className="num">accuracy</th>
+            <th scope="col" className="num">balanced accuracy</th>
+            <th scope="col" className="num">macro AUC</th>
+          </tr>
+        </thead>
+        <tbody>
+          {audit.modes.map((m) => (
+            <tr key={m.mode}>
+              <th scope="row" title={m.description}>
+                {m.mode}
+                {m.description ? <span className="muted"> — {m.description}</span> : null}
+              </th>
+              <td className="num">{m.accuracy === null ? '—' : fmt(m.accuracy, 3)}</td>
+              <td className="num">{m.balancedAccuracy === null ? '—' : fmt(m.balancedAccuracy, 3)}</td>
+              <td className="num">{m.macroAuc === null ? '—' : fmt(m.macroAuc, 3)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      </div>
+      {audit.check && (
+        <p data-testid="shortcut-audit-check">
+          Border-only accuracy {audit.check.borderOnlyAccuracy === null ? '—' : fmt(audit.check.borderOnlyAccuracy, 3)}:{' '}
+          {audit.check.passed ? 'within' : 'above'} the {fmt(audit.check.borderOnlyMaxAccuracy, 2)} limit that CI enforces. Per-source results are in audit.json.
+        </p>
+      )}
+    </>
+  );
+}
+
 export default function ModelCardPage() {
   const meta = useJson('model/metadata.json', parseModelMetadata);
   const classNames = meta.state === 'ok' ? meta.value.classNames : [];
   const metrics = useJson('model/metrics.json', (j) => j);
   const view = metrics.state === 'ok' ? readMetrics(metrics.value, classNames) : null;
+  const auditJson = useJson('model/audit.json', (j) => j);
+  const audit = auditJson.state === 'ok' ? readAudit(auditJson.value) : null;
   const [ack] = useState(() => {
     try {
       return localStorage.getItem(ACK_KEY) === 'yes';
@@ -424,6 +471,20 @@ export default function ModelCardPage() {
         )}
         {view && <Metrics view={view} meta={meta.state === 'ok' ? meta.value : null} />}
         {meta.state === 'ok' && <History meta={meta.value} />}
+      </section>
+
+      <section className="panel" aria-labelledby="mc-audit">
+        <h2 id="mc-audit" className="panel__title">
+          Shortcut audit
+        </h2>
+        {auditJson.state === 'loading' && <p className="muted">Loading audit.json…</p>}
+        {auditJson.state !== 'loading' && !audit && (
+          <p data-testid="audit-missing">
+            No shortcut audit is published with this model{auditJson.state === 'missing' ? ` (audit.json: ${auditJson.reason})` : ''}. Run <code>npm run audit</code> to
+            produce it.
+          </p>
+        )}
+        {audit && <ShortcutAudit audit={audit} />}
       </section>
 
       <section className="panel" aria-labelledby="mc-use">
