@@ -14,10 +14,9 @@
 //
 // --check (CI gate, `npm test`): exit 1 when border-only accuracy exceeds 0.60 or the model is
 // missing. When ../shared/data/cxr is absent (a fresh clone elsewhere) the audit is skipped, exit 0.
+import { runIfMain } from './lib/cli';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ManifestError } from '../src/core/manifest';
 import { buildMetricsReport, CXR_AGE_GROUP_RULE, type GroupReport } from '../src/core/report';
 import { applyAuditMask } from '../src/ml/augment';
 import { cropAndResize, normalizeInput } from '../src/ml/preprocess';
@@ -270,13 +269,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      logErr(`error: ${e instanceof Error ? e.message : String(e)}`);
-      if (process.env.CXR_DEBUG && e instanceof Error) logErr(e.stack);
-      process.exit(e instanceof ManifestError || e instanceof UsageError ? 2 : 1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);

@@ -16,6 +16,7 @@
 //
 // Exit codes: 0 done (and targets met with --check); 1 model/data cannot be loaded or the model has no
 // trust.ood; 2 usage error; 3 --check failed.
+import { runIfMain } from './lib/cli';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -359,17 +360,4 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      if (e instanceof ManifestError || e instanceof UsageError) {
-        logErr(`error: ${(e as Error).message}`);
-        process.exit(2);
-      }
-      logErr(`error: ${e instanceof Error ? e.message : String(e)}`);
-      if (process.env.CXR_DEBUG && e instanceof Error) logErr(e.stack);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);

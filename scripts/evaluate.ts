@@ -13,6 +13,7 @@ import path from 'node:path';
 import { execSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ManifestError, parseManifest } from '../src/core/manifest';
+import { UsageError, runIfMain } from './lib/cli';
 import { createRng } from '../src/core/random';
 import { buildMetricsReport, cxrAgeGroup, CXR_AGE_GROUP_RULE, type MetricsReport } from '../src/core/report';
 import type { ModelMetadata } from '../src/core/metadata';
@@ -45,8 +46,7 @@ export const EVALUATE_USAGE = `usage: npm run evaluate -- [--data <dir>] [--spli
   --bootstrap  bootstrap iterations for the 95% intervals (default 1000)
   --no-cache   decode every image again instead of using .cache/`;
 
-/** Usage or data errors: reported without a stack, exit code 2. */
-export class UsageError extends Error {}
+export { UsageError };
 
 // ---------------------------------------------------------------------------------------------
 // Pieces shared with scripts/audit.ts
@@ -435,17 +435,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      if (e instanceof ManifestError || e instanceof UsageError) {
-        logErr(`error: ${(e as Error).message}`);
-        process.exit(2);
-      }
-      logErr(`error: ${e instanceof Error ? e.message : String(e)}`);
-      if (process.env.CXR_DEBUG && e instanceof Error) logErr(e.stack);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);

@@ -14,10 +14,10 @@
 // writes a model; `npm run evaluate:ood` measures the result.
 //
 // Exit codes: 0 written (or --dry-run done); 1 model or data cannot be loaded; 2 usage error.
+import { runIfMain } from './lib/cli';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManifestError } from '../src/core/manifest';
 import {
   fitImageChecks,
   fitTiedGaussians,
@@ -56,10 +56,6 @@ export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] 
   --limit       use a seeded, class-stratified subset of N train images (development only)
   --dry-run     fit and report, but do not write metadata.json
   --no-cache    decode every image again instead of using .cache/`;
-
-function logErr(...args: unknown[]): void {
-  process.stderr.write(args.map(String).join(' ') + '\n');
-}
 
 /** Significant digits kept for the class means in JSON. */
 const round = (v: number) => Number(v.toPrecision(7));
@@ -350,17 +346,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      if (e instanceof ManifestError || e instanceof UsageError) {
-        logErr(`error: ${(e as Error).message}`);
-        process.exit(2);
-      }
-      logErr(`error: ${e instanceof Error ? e.message : String(e)}`);
-      if (process.env.CXR_DEBUG && e instanceof Error) logErr(e.stack);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);
