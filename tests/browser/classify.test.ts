@@ -2,57 +2,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import AxeBuilder from '@axe-core/playwright';
-import {
-  addFiles,
-  dropFiles,
-  ensureBuild,
-  hasData,
-  launchBrowser,
-  manifest,
-  openApp,
-  readTable,
-  skipReason,
-  startPreview,
-  testImages,
-  waitForModel,
-  waitForRows,
-  waitForServiceWorker,
-  workerMemory,
-  type BuildInfo,
-  type PreviewServer,
-} from './helpers';
+import { addFiles, dropFiles, hasData, launchBrowser, manifest, openApp, readTable, skipReason, startPreview, testImages, useAppHarness, waitForModel, waitForRows, waitForServiceWorker, workerMemory } from './helpers';
 import { nodeReference } from './reference';
 
 if (!hasData()) console.warn(skipReason());
 
 describe.skipIf(!hasData())('Classify page', () => {
-  let build: BuildInfo;
-  let server: PreviewServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    build = await ensureBuild();
-    server = await startPreview();
-    browser = await launchBrowser();
-  });
-
-  // Contexts left open by a failing test are closed here, so one failure does not slow the next test.
-  afterEach(async () => {
-    for (const c of browser?.contexts() ?? []) await c.close().catch(() => {});
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const app = useAppHarness();
 
   it('drops a covid and a normal test image: label and probabilities equal the Node prediction', async () => {
     const files = [testImages('covid', 1)[0], testImages('normal', 1)[0]];
-    const reference = await nodeReference(files, build.modelDir);
-    const { page, context, problems, log } = await openApp(browser, server.url);
+    const reference = await nodeReference(files, app.build.modelDir);
+    const { page, context, problems, log } = await openApp(app.browser, app.server.url);
     const backend = await waitForModel(page);
     expect(backend).toBe('webgl');
     await dropFiles(
@@ -80,7 +43,7 @@ describe.skipIf(!hasData())('Classify page', () => {
 
   it('a batch with one corrupt file and two good ones gives two results and one clear error', async () => {
     const good = [testImages('pneumonia', 1)[0], testImages('normal', 2)[1]];
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await openApp(app.browser, app.server.url);
     await addFiles(page, [
       good[0],
       { name: 'broken.jpg', buffer: Buffer.concat([fs.readFileSync(good[1]).subarray(0, 0), Buffer.from('this is not a picture at all')]) },
@@ -100,10 +63,10 @@ describe.skipIf(!hasData())('Classify page', () => {
     const good = testImages('covid', 3)[2];
     const jpeg = fs.readFileSync(good);
     // A PNG header claiming 20000×15000 pixels: refused from the header, before decoding.
-    const hugePng = Buffer.from(fs.readFileSync(path.join(build.distDir, 'icons/icon-192.png')));
+    const hugePng = Buffer.from(fs.readFileSync(path.join(app.build.distDir, 'icons/icon-192.png')));
     hugePng.writeUInt32BE(20000, 16);
     hugePng.writeUInt32BE(15000, 20);
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await openApp(app.browser, app.server.url);
     await addFiles(page, [
       { name: 'empty.png', buffer: Buffer.alloc(0) },
       { name: 'truncated.jpg', buffer: jpeg.subarray(0, 200) },
@@ -122,7 +85,7 @@ describe.skipIf(!hasData())('Classify page', () => {
 
   it('exports a CSV whose content matches the table', async () => {
     const files = [...testImages('covid', 2), ...testImages('pneumonia', 2)];
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await openApp(app.browser, app.server.url);
     await addFiles(page, [...files, { name: 'notes.txt', buffer: Buffer.from('hello') }]);
     await waitForRows(page, files.length + 1);
     const table = await readTable(page);
@@ -155,7 +118,7 @@ describe.skipIf(!hasData())('Classify page', () => {
 
   it('tf.memory().numTensors after 50 predictions equals the count after the first', async () => {
     const files = testImages('normal', 50);
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await openApp(app.browser, app.server.url);
     await addFiles(page, [files[0]]);
     await waitForRows(page, 1);
     const first = await workerMemory(page);
@@ -173,7 +136,7 @@ describe.skipIf(!hasData())('Classify page', () => {
     const all = manifest().filter((r) => r.split === 'test');
     const files = all.slice(0, 300).map((r) => r.path);
     expect(files).toHaveLength(300);
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await openApp(app.browser, app.server.url);
     await page.evaluate(() => {
       const w = window as unknown as { longTasks: number[] };
       w.longTasks = [];
@@ -213,7 +176,7 @@ describe.skipIf(!hasData())('Classify page', () => {
   });
 
   it('works by keyboard and has no serious or critical axe violations', async () => {
-    const { page, context } = await openApp(browser, server.url, { acknowledge: false, waitForModel: false });
+    const { page, context } = await openApp(app.browser, app.server.url, { acknowledge: false, waitForModel: false });
     // The notice comes first and is acknowledged with the keyboard (its button has focus).
     await page.getByTestId('notice').waitFor();
     const noticeAxe = await new AxeBuilder({ page }).analyze();
@@ -259,7 +222,7 @@ describe.skipIf(!hasData())('Classify page', () => {
   it('whole session: only same-origin requests, no CSP violation; then offline reload still classifies', async () => {
     // Own server, so that it can be shut down: after one visit the site must not need it at all.
     const own = await startPreview();
-    const { page, context, log, problems } = await openApp(browser, own.url);
+    const { page, context, log, problems } = await openApp(app.browser, own.url);
     await addFiles(page, testImages('covid', 1));
     await waitForRows(page, 1);
     await page.getByTestId('nav-model').click();
@@ -321,24 +284,7 @@ function gif(width: number, height: number, frames: Uint8Array[]): Buffer {
 }
 
 describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () => {
-  let build: BuildInfo;
-  let server: PreviewServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    build = await ensureBuild();
-    server = await startPreview();
-    browser = await launchBrowser();
-  });
-
-  afterEach(async () => {
-    for (const c of browser?.contexts() ?? []) await c.close().catch(() => {});
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const app = useAppHarness();
 
   it('reads PNG (16-bit, palette), JPEG, WebP, BMP and GIF (first frame)', async () => {
     const { decodeImageBytes } = await import('../../src/ml/decode');
@@ -352,7 +298,7 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     const pngPalette = encode({ width, height, channels: 1, depth: 8, data: indices, palette });
     const rgb = new Uint8Array(width * height * 3);
     gray.data.forEach((v, i) => rgb.set([v, v, v], i * 3));
-    const { page } = await openApp(browser, server.url);
+    const { page } = await openApp(app.browser, app.server.url);
     const webp = Buffer.from(
       await page.evaluate(
         async ({ w, h, px }) => {
@@ -394,8 +340,8 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
 
   it.each(['wasm', 'cpu'] as const)('?backend=%s computes the same probabilities as Node', async (backend) => {
     const files = [testImages('covid', 1)[0], testImages('pneumonia', 1)[0]];
-    const reference = await nodeReference(files, build.modelDir);
-    const { page } = await openApp(browser, `${server.url}?backend=${backend}`, { waitForModel: false });
+    const reference = await nodeReference(files, app.build.modelDir);
+    const { page } = await openApp(app.browser, `${app.server.url}?backend=${backend}`, { waitForModel: false });
     expect(await waitForModel(page)).toBe(backend);
     await addFiles(page, files);
     await waitForRows(page, 2);
@@ -410,7 +356,7 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
   it('falls back to wasm when WebGL is unavailable', async () => {
     const noGpu = await launchBrowser([], { webgl: false });
     try {
-      const { page } = await openApp(noGpu, server.url, { waitForModel: false });
+      const { page } = await openApp(noGpu, app.server.url, { waitForModel: false });
       expect(await waitForModel(page)).toBe('wasm');
       // The fallback is visible to the user.
       expect(await page.getByTestId('model-status').innerText()).toMatch(/fallback/);
@@ -425,7 +371,7 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
   it('works from a sub-path', async () => {
     const sub = await startPreview({ base: '/some/sub/path/' });
     try {
-      const { page, log } = await openApp(browser, sub.url);
+      const { page, log } = await openApp(app.browser, sub.url);
       await addFiles(page, testImages('covid', 1));
       await waitForRows(page, 1);
       expect((await readTable(page))[0].status).toBe('done');
@@ -461,7 +407,7 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     };
     // The model dir may or may not ship a metrics.json: serve none first, then the generated report.
     let serveMetrics = false;
-    const { page } = await openApp(browser, server.url, {
+    const { page } = await openApp(app.browser, app.server.url, {
       hash: '#/model',
       waitForModel: false,
       contextOptions: { serviceWorkers: 'block' },
@@ -497,14 +443,14 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
   });
 
   it('JavaScript loaded before the first prediction is at most 400 KB gzip; cold start is measured', async () => {
-    const { page, log } = await openApp(browser, server.url, { waitForModel: false });
+    const { page, log } = await openApp(app.browser, app.server.url, { waitForModel: false });
     await addFiles(page, testImages('covid', 1));
     await waitForRows(page, 1);
     await page.waitForFunction(() => window.cxrLab?.firstResultShownMs !== null);
     const jsFiles = [...new Set(log.entries.filter((e) => e.url.endsWith('.js') && !e.fromServiceWorker).map((e) => new URL(e.url).pathname))].filter(
       (p) => !/\/(sw|workbox-[^/]*)\.js$/.test(p),
     );
-    const sizes = jsFiles.map((p) => ({ file: p, gzip: zlib.gzipSync(fs.readFileSync(path.join(build.distDir, p.replace(/^\//, '')))).length }));
+    const sizes = jsFiles.map((p) => ({ file: p, gzip: zlib.gzipSync(fs.readFileSync(path.join(app.build.distDir, p.replace(/^\//, '')))).length }));
     const total = sizes.reduce((s, f) => s + f.gzip, 0);
     const coldStartMs = await page.evaluate(() => window.cxrLab!.firstResultShownMs);
     console.log(`JS before first prediction: ${(total / 1024).toFixed(1)} KiB gzip in ${sizes.length} files; first result shown ${Math.round(coldStartMs!)} ms after navigation (SwiftShader, includes the file input)`);

@@ -14,6 +14,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const REPO_ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
@@ -426,4 +427,33 @@ export async function waitForServiceWorker(page: Page, timeout = 60_000): Promis
       .catch((err: Error) => err.message);
     throw new Error(`no service worker controls the page after ${timeout} ms; registrations: ${state}`, { cause: e });
   }
+}
+
+export interface AppHarness {
+  build: BuildInfo;
+  server: PreviewServer;
+  browser: Browser;
+}
+
+/**
+ * The lifecycle every page suite needs, registered on the calling describe(): one build, one
+ * `vite preview` and one Chromium for all its tests; contexts a failing test left open are closed
+ * after each test (so one failure does not slow the next); browser and server closed at the end.
+ * The fields are set in beforeAll, so read them inside tests only.
+ */
+export function useAppHarness(): AppHarness {
+  const h = {} as AppHarness;
+  beforeAll(async () => {
+    h.build = await ensureBuild();
+    h.server = await startPreview();
+    h.browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    for (const c of h.browser?.contexts() ?? []) await c.close().catch(() => {});
+  });
+  afterAll(async () => {
+    await h.browser?.close();
+    await h.server?.close();
+  });
+  return h;
 }

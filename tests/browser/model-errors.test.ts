@@ -2,32 +2,15 @@
 // Retry recovers once the files are good. Requests are intercepted, so the service worker is blocked.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { ensureBuild, launchBrowser, openApp, startPreview, type BuildInfo, type PreviewServer } from './helpers';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openApp, useAppHarness } from './helpers';
 
 describe('model loading errors', () => {
-  let build: BuildInfo;
-  let server: PreviewServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    build = await ensureBuild();
-    server = await startPreview();
-    browser = await launchBrowser();
-  });
-
-  afterEach(async () => {
-    for (const c of browser?.contexts() ?? []) await c.close().catch(() => {});
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const app = useAppHarness();
 
   async function openWithRoute(file: string, fulfil: Parameters<Page['route']>[1]): Promise<{ page: Page; message: string }> {
-    const { page, context } = await openApp(browser, server.url, { waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
+    const { page, context } = await openApp(app.browser, app.server.url, { waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
     // Route before the app's first request would be too late for a page already loading, so reload.
     await context.route(`**/model/${file}`, fulfil);
     await page.reload();
@@ -37,7 +20,7 @@ describe('model loading errors', () => {
   }
 
   it('model.json replaced by an HTML page (SPA fallback of a host without the model)', async () => {
-    const html = fs.readFileSync(path.join(build.distDir, 'index.html'));
+    const html = fs.readFileSync(path.join(app.build.distDir, 'index.html'));
     const { message } = await openWithRoute('model.json', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
     expect(message).toMatch(/model\.json is missing or not JSON: the server returned an HTML page instead/);
     expect(message).not.toMatch(/Unexpected token/);
@@ -49,7 +32,7 @@ describe('model loading errors', () => {
   });
 
   it('truncated weights, then Retry with the real file works', async () => {
-    const weights = fs.readFileSync(path.join(build.modelDir, 'weights.bin'));
+    const weights = fs.readFileSync(path.join(app.build.modelDir, 'weights.bin'));
     let broken = true;
     const { page } = await openWithRoute('weights.bin', (route) =>
       broken ? route.fulfill({ status: 200, contentType: 'application/octet-stream', body: weights.subarray(0, weights.length >> 1) }) : route.continue(),

@@ -4,10 +4,10 @@
 // equal an independent computation from metrics.json's per-image samples.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
-import { addFiles, ensureBuild, hasData, launchBrowser, openApp, skipReason, startPreview, testImages, waitForRows, workerMemory, type BuildInfo, type PreviewServer } from './helpers';
+import { addFiles, hasData, openApp, skipReason, testImages, useAppHarness, waitForRows, workerMemory } from './helpers';
 
 if (!hasData()) console.warn(skipReason());
 
@@ -74,28 +74,11 @@ function independent(labels: number[], scores: number[], positiveClass: number, 
 }
 
 describe.skipIf(!hasData())('Trust features', () => {
-  let build: BuildInfo;
-  let server: PreviewServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    build = await ensureBuild();
-    server = await startPreview();
-    browser = await launchBrowser();
-  });
-
-  afterEach(async () => {
-    for (const c of browser?.contexts() ?? []) await c.close().catch(() => {});
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const app = useAppHarness();
 
   it('Grad-CAM on a real chest X-ray: overlay appears, opacity slider and class picker change it, whole-image view, no tensor leak', async () => {
     const file = testImages('covid', 1)[0];
-    const { page, context, problems } = await openApp(browser, server.url);
+    const { page, context, problems } = await openApp(app.browser, app.server.url);
     await addFiles(page, [file]);
     await waitForRows(page, 1);
     const resultId = await firstResultId(page);
@@ -212,7 +195,7 @@ describe.skipIf(!hasData())('Trust features', () => {
   it('covid screen at the operating point: card, table and CSV agree with p >= metadata.trust.covidThreshold', async () => {
     const files = [testImages('covid', 2)[1], testImages('normal', 2)[1]];
     // First pass with the shipped metadata: the covid probabilities of both images.
-    const first = await openApp(browser, server.url);
+    const first = await openApp(app.browser, app.server.url);
     await addFiles(first.page, files);
     await waitForRows(first.page, 2);
     const probs = await first.page.evaluate(() =>
@@ -222,11 +205,11 @@ describe.skipIf(!hasData())('Trust features', () => {
     expect(probs[0].p).not.toBe(probs[1].p);
     // A threshold between them: exactly one image is screen positive.
     const threshold = (probs[0].p + probs[1].p) / 2;
-    const metadata = JSON.parse(fs.readFileSync(path.join(build.modelDir, 'metadata.json'), 'utf8'));
+    const metadata = JSON.parse(fs.readFileSync(path.join(app.build.modelDir, 'metadata.json'), 'utf8'));
     metadata.trust = { ...(metadata.trust ?? { temperature: 1 }), covidThreshold: { threshold, targetSensitivity: 0.95, valSensitivity: 0.951, valSpecificity: 0.802 } };
     // This test is about the operating point: no out-of-distribution verdict may withhold a result.
     delete metadata.trust.ood;
-    const { page, context } = await openApp(browser, server.url, { waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
+    const { page, context } = await openApp(app.browser, app.server.url, { waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
     await context.route('**/model/metadata.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metadata) }));
     await page.reload();
     await page.getByTestId('model-status').and(page.locator('[data-status="ready"]')).waitFor({ timeout: 180_000 });
@@ -273,12 +256,12 @@ describe.skipIf(!hasData())('Trust features', () => {
   it('an input flagged as out of distribution: class withheld, "Not a chest X-ray?" with reasons, table, filter and CSV', async () => {
     // A detector that flags everything: the shipped trust.ood with its distance threshold near 0, or,
     // for a model without one, identity-precision statistics around zero means.
-    const metadata = JSON.parse(fs.readFileSync(path.join(build.modelDir, 'metadata.json'), 'utf8'));
+    const metadata = JSON.parse(fs.readFileSync(path.join(app.build.modelDir, 'metadata.json'), 'utf8'));
     if (metadata.trust?.ood) {
       metadata.trust.ood.embedding.threshold = 1e-9;
     } else {
       const { packSymmetric } = await import('../../src/core/ood');
-      const modelJson = JSON.parse(fs.readFileSync(path.join(build.modelDir, 'model.json'), 'utf8'));
+      const modelJson = JSON.parse(fs.readFileSync(path.join(app.build.modelDir, 'model.json'), 'utf8'));
       const kernel = (modelJson.weightsManifest as { weights: { name: string; shape: number[] }[] }[]).flatMap((g) => g.weights).find((w) => w.name === `${metadata.layers.logits}/kernel`)!;
       const dim = kernel.shape[0];
       const identity = new Float64Array(dim * dim);
@@ -292,7 +275,7 @@ describe.skipIf(!hasData())('Trust features', () => {
         },
       };
     }
-    const { page, context } = await openApp(browser, server.url, { waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
+    const { page, context } = await openApp(app.browser, app.server.url, { waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
     await context.route('**/model/metadata.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metadata) }));
     await page.reload();
     await page.getByTestId('model-status').and(page.locator('[data-status="ready"]')).waitFor({ timeout: 180_000 });
@@ -342,7 +325,7 @@ describe.skipIf(!hasData())('Trust features', () => {
   });
 
   it('model card: ROC with the operating point; the threshold slider shows sensitivity/specificity equal to an independent computation from metrics.json samples', async () => {
-    const shipped = path.join(build.modelDir, 'metrics.json');
+    const shipped = path.join(app.build.modelDir, 'metrics.json');
     let metrics: {
       classNames: string[];
       samples: { label: number[]; scores: Record<string, number[]> } | null;
@@ -377,7 +360,7 @@ describe.skipIf(!hasData())('Trust features', () => {
     const { samples, classNames, operatingPoint } = metrics!;
     const covid = classNames.indexOf('covid');
     const scores = samples!.scores.covid;
-    const { page, context } = await openApp(browser, server.url, { hash: '#/model', waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
+    const { page, context } = await openApp(app.browser, app.server.url, { hash: '#/model', waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
     if (generated) {
       await context.route('**/model/metrics.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metrics) }));
       await page.reload();
