@@ -132,7 +132,7 @@ function formatAudit(a: AuditJson): string {
   return lines.join('\n');
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['check', 'no-cache', 'help']);
   if (args.options.has('help')) {
     process.stdout.write(USAGE + '\n');

@@ -320,7 +320,7 @@ export function formatEvaluation(r: EvaluationJson): string {
   return lines.join('\n');
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const args: ParsedArgs = parseArgs(argv, ['json', 'no-cache', 'help']);
   if (args.options.has('help')) {
     process.stdout.write(EVALUATE_USAGE + '\n');

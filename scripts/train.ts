@@ -1,16 +1,19 @@
 // npm run train: trains the CXR Lab classifier from scratch on the `train` split of
 // ../shared/data/cxr, selects the epoch on `val`, calibrates on `val`, writes public/model
-// (model.json + weights + metadata.json) and then evaluates it on `test` (metrics.json).
-// Seeded: the same seed, data and backend give the same model.
+// (model.json + weights + metadata.json), then, in the same process, fits the OOD detector
+// (scripts/fit-ood.ts), evaluates on `test` (metrics.json) and runs the shortcut audit (audit.json).
+// Seeded: the same seed, data and backend give the same model (tests/unit/train-repro.test.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
 import type * as tfTypes from '@tensorflow/tfjs';
+import { runIfMain, UsageError } from './lib/cli';
+import { cxrAgeGroup } from '../src/core/report';
 import { initNodeBackend } from '../src/ml/tf-node';
 import { buildClassifier, DEFAULT_MODEL_CONFIG, LAYER_NAMES, type ModelConfig } from '../src/ml/model';
 import { DEFAULT_PREPROCESSING, preprocessGray } from '../src/ml/preprocess';
-import { DEFAULT_AUGMENT, BASE_MARGIN, augmentToInput, makeAugmentBase } from '../src/ml/augment';
-import { balancedWeights, learningRateAt, oneHotSmoothed, sampleIndices, setLearningRate, stackInputs } from '../src/ml/training';
+import { SOURCE_INVARIANT_AUGMENT, BASE_MARGIN, augmentToInput, makeAugmentBase } from '../src/ml/augment';
+import { stratifiedSourceWeights, learningRateAt, oneHotSmoothed, sampleIndices, setLearningRate, stackInputs } from '../src/ml/training';
 import { serializeModel } from '../src/ml/io';
 import { createRng } from '../src/core/random';
 import { CXR_CLASSES } from '../src/core/labels';
@@ -20,7 +23,8 @@ import { loadDataset } from './lib/dataset';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { REPO_ROOT, SHARED_DATA, logErr } from './lib/node-io';
 
-const args = parseArgs(process.argv.slice(2), ['no-evaluate', 'no-cache', 'no-ood']);
+export async function main(argv: string[]): Promise<number> {
+const args = parseArgs(argv, ['no-evaluate', 'no-cache', 'no-ood', 'no-audit']);
 const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
 const outDir = path.resolve(optString(args, 'out', path.join(REPO_ROOT, 'public/model')));
 const seed = optNumber(args, 'seed', 20261123);
@@ -46,15 +50,17 @@ const modelConfig: ModelConfig = {
   ...(args.options.has('stages') ? { stages: JSON.parse(optString(args, 'stages', '[]')) } : {}),
   dropout: optNumber(args, 'dropout', DEFAULT_MODEL_CONFIG.dropout),
 };
-const augment = { ...DEFAULT_AUGMENT, ...(args.options.has('augment') ? JSON.parse(optString(args, 'augment', '{}')) : {}) };
+const augment = { ...SOURCE_INVARIANT_AUGMENT, ...(args.options.has('augment') ? JSON.parse(optString(args, 'augment', '{}')) : {}) };
 const epochSize = optNumber(args, 'epoch-size', limit > 0 ? 0 : 1600);
+const sourcePower = optNumber(args, 'source-power', 0.5);
+const threads = optNumber(args, 'threads', 0);
+// Leave-source-out runs (scripts/evaluate-shift.ts): drop every training/validation image of these sources.
+const excludeSources = new Set(optString(args, 'exclude-sources', '').split(',').map((x) => x.trim()).filter(Boolean));
+const excludeLabel = optString(args, 'exclude-label', '');
 
-if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) {
-  logErr(`No data at ${dataDir} (expected manifest.csv). Pass --data <dir>.`);
-  process.exit(2);
-}
+if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) throw new UsageError(`No data at ${dataDir} (expected manifest.csv). Pass --data <dir>.`);
 
-const tf = await initNodeBackend(backend);
+const tf = await initNodeBackend(backend, threads > 0 ? { threads } : {});
 const started = Date.now();
 const log = (s: string) => process.stdout.write(s + '\n');
 log(`backend ${tf.getBackend()}  seed ${seed}  input ${spec.inputSize}px crop ${spec.cropFraction} equalize ${spec.equalize}`);
@@ -62,8 +68,9 @@ log(`backend ${tf.getBackend()}  seed ${seed}  input ${spec.inputSize}px crop ${
 const classNames = [...CXR_CLASSES];
 const trainSet = await loadDataset(dataDir, { splits: ['train'], labels: classNames, cache: !args.options.has('no-cache') });
 const valSet = await loadDataset(dataDir, { splits: ['val'], labels: classNames, cache: !args.options.has('no-cache') });
-let trainImages = trainSet.images;
-let valImages = valSet.images;
+const excluded = (im: { entry: { sourceRepo?: string; label: string } }) => excludeSources.has(im.entry.sourceRepo ?? '') && (!excludeLabel || im.entry.label === excludeLabel);
+let trainImages = trainSet.images.filter((im) => !excluded(im));
+let valImages = valSet.images.filter((im) => !excluded(im));
 if (limit > 0) {
   // Small runs (tests, experiments): a seeded, class-stratified subset.
   const pick = <T extends { entry: { labelIndex: number } }>(items: T[], n: number) => {
@@ -81,7 +88,9 @@ log(`train ${trainImages.length} images, val ${valImages.length} images (${((Dat
 const baseSize = Math.round(spec.inputSize * BASE_MARGIN);
 const bases = trainImages.map((im) => makeAugmentBase(im.gray, spec, baseSize));
 const trainLabels = trainImages.map((im) => im.entry.labelIndex);
-const weights = balancedWeights(trainLabels, trainImages.map((im) => im.entry.sourceRepo ?? 'unknown'), classNames.length);
+// Class-balanced; within a class adult and pediatric films get equal shares; within those, sources damped.
+const strata = trainImages.map((im) => (cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group) === 'pediatric' ? 'pediatric' : 'adult'));
+const weights = stratifiedSourceWeights(trainLabels, strata, trainImages.map((im) => im.entry.sourceRepo ?? 'unknown'), classNames.length, sourcePower);
 const valInputs = valImages.map((im) => preprocessGray(im.gray, spec));
 const valLabels = valImages.map((im) => im.entry.labelIndex);
 
@@ -207,7 +216,9 @@ const metadata: ModelMetadata = {
   },
   training: {
     data: path.relative(REPO_ROOT, dataDir),
+    dataRelease: dataRelease(dataDir),
     manifestHash: trainSet.manifestHash,
+    recipe: RECIPE,
     gitCommit,
     date: new Date().toISOString(),
     seed,
@@ -215,7 +226,7 @@ const metadata: ModelMetadata = {
     epochs: history.length,
     bestEpoch: best!.epoch,
     trainingSeconds,
-    hyperparameters: { modelConfig, augment, batchSize, peakLr, schedule: 'warmup+cosine', optimizer: 'adam', labelSmoothing, patience, maxEpochs, maxMinutes, sampling: 'class-balanced, source-damped (n^-0.5)', epochSize: perEpoch, limit, quantize, parameters: model.countParams(), trainImages: trainImages.length, valImages: valImages.length },
+    hyperparameters: { modelConfig, augment, batchSize, peakLr, schedule: 'warmup+cosine', optimizer: 'adam', labelSmoothing, patience, maxEpochs, maxMinutes, sampling: `class-balanced; adult/pediatric strata equal within a class; sources damped (n^-${sourcePower})`, excludeSources: [...excludeSources], excludeLabel: excludeLabel || undefined, epochSize: perEpoch, limit, quantize, parameters: model.countParams(), trainImages: trainImages.length, valImages: valImages.length },
     history: history.map((h) => ({ ...h })),
   },
   notes: [
@@ -235,16 +246,43 @@ log(`wrote ${path.relative(REPO_ROOT, outDir)}: model.json + weights.bin (${(wei
 // `heads` shares its layers with `model`: disposing the model frees both.
 model.dispose();
 
-// Out-of-distribution detector (trust.ood in metadata.json), fitted on train/val only: scripts/fit-ood.ts.
+// Out-of-distribution detector (trust.ood in metadata.json), fitted on train/val only, then the
+// test-split evaluation (metrics.json, always regenerated by the evaluation code, never typed in) and
+// the shortcut audit (audit.json): all in this process, on the files just written.
 if (!args.options.has('no-ood')) {
-  const cmd = `npx tsx scripts/fit-ood.ts --data ${JSON.stringify(dataDir)} --model ${JSON.stringify(outDir)}`;
-  log(`fitting the OOD detector: ${cmd}`);
-  execSync(cmd, { cwd: REPO_ROOT, stdio: 'inherit' });
+  const { fitOod, formatFit } = await import('./fit-ood');
+  log('fitting the OOD detector (scripts/fit-ood.ts, in-process)');
+  log(formatFit(await fitOod({ modelDir: outDir, dataDir, command: 'npm run train (in-process fitOod)' })));
+}
+if (!args.options.has('no-evaluate')) {
+  const { main: evaluateMain } = await import('./evaluate');
+  log('evaluating on test (scripts/evaluate.ts, in-process)');
+  const code = await evaluateMain(['--data', dataDir, '--split', 'test', '--model', outDir, '--out', path.join(outDir, 'metrics.json')]);
+  if (code !== 0) return code;
+}
+if (!args.options.has('no-audit') && !args.options.has('no-evaluate')) {
+  const { main: auditMain } = await import('./audit');
+  log('shortcut audit on test (scripts/audit.ts, in-process)');
+  const code = await auditMain(['--data', dataDir, '--model', outDir]);
+  if (code !== 0) return code;
+}
+log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+return 0;
 }
 
-if (!args.options.has('no-evaluate')) {
-  // metrics.json is always regenerated by the evaluation command on the test split, never typed in.
-  const cmd = `npx tsx scripts/evaluate.ts --data ${JSON.stringify(dataDir)} --split test --model ${JSON.stringify(outDir)} --out ${JSON.stringify(path.join(outDir, 'metrics.json'))}`;
-  log(`evaluating: ${cmd}`);
-  execSync(cmd, { cwd: REPO_ROOT, stdio: 'inherit' });
+/** One line naming the recipe (the README's "Recipe" section explains each part). */
+export const RECIPE =
+  'v2 source-invariant: 112 px input, histogram equalisation + field-of-view mask; SOURCE_INVARIANT_AUGMENT (geometry, resolution round-trips, JPEG re-encoding, blur/sharpen, illumination, lines, markers, border bands); class-balanced sampling with equal adult/pediatric strata and source damping; Adam warm-up + cosine; epoch chosen by val loss; temperature + covid operating point on val';
+
+/** The data set release, from its README ("Release N adds …"); null when the README does not say. */
+export function dataRelease(dataDir: string): string | null {
+  try {
+    const text = fs.readFileSync(path.join(dataDir, 'README.md'), 'utf8');
+    const releases = [...text.matchAll(/Release (\d+) add/g)].map((m) => Number(m[1]));
+    return releases.length ? `release ${Math.max(...releases)}` : null;
+  } catch {
+    return null;
+  }
 }
+
+runIfMain(import.meta.url, main);

@@ -58,6 +58,12 @@ export interface ModelMetadata {
     bestEpoch?: number;
     backend?: string;
     data?: string;
+    /** The data set's release ("release 3"), read from its README. */
+    dataRelease?: string | null;
+    /** One line naming the training recipe. */
+    recipe?: string;
+    /** Summary of `npm run evaluate:shift` for this model (leave-source-out, source probe, acquisition shift). */
+    shift?: Record<string, unknown>;
     history?: Array<Record<string, number>>;
   };
   notes?: string[];

@@ -538,7 +538,7 @@ export function operatingPointFromSamples(
 export const CXR_AGE_GROUP_RULE =
   'adult = source_repo in {rtchanon/Machine-Learning-for-COVID-19-detection-from-chest-X-RAYS (RSNA/NIH normals), ' +
   's-mostafa-a/covid-chestxray-dataset (ieee8023), armiro/COVID-CXNet, agchung/Figure1-COVID-chestxray-dataset, ' +
-  'agchung/Actualmed-COVID-chestxray-dataset}; pediatric = normal or pneumonia stored from a Kermany-derived folder ' +
+  'agchung/Actualmed-COVID-chestxray-dataset, muhammedtalo/COVID-19 (release 3: NIH ChestX-ray8)}; pediatric = normal or pneumonia stored from a Kermany-derived folder ' +
   'repository {skytells-research/COVID-19-XRay-Dataset, abzargar/COVID-Classifier, MPdeM/imaging_diagnosis, ' +
   'achafi/Covid19Detector, devindatt/covid19-chest_xrays-analysis, darius-luca-tech/Web_Covid-Z, ChirilaLaura/COVID-Z, ' +
   'AhmedHamada0/COVID-19-Chest-X-Ray-Dataset-image (normal only)}; otherwise unknown. A manifest age_group column overrides.';
@@ -550,6 +550,8 @@ const ADULT_SOURCES = new Set([
   'armiro/COVID-CXNet',
   'agchung/Figure1-COVID-chestxray-dataset',
   'agchung/Actualmed-COVID-chestxray-dataset',
+  // Release 3: NIH ChestX-ray8 adult films ("No Finding" and "Pneumonia") by way of this repository.
+  'muhammedtalo/COVID-19',
 ]);
 
 /** Kermany-derived repositories and the labels whose images there are pediatric. */

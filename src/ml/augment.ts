@@ -5,6 +5,7 @@
 import type { PreprocessingSpec } from '../core/metadata';
 import type { Rng } from '../core/random';
 import { cropRegion, normalizeInput, resizeRegionArea, type GrayImage } from './preprocess';
+import { boxBlur, drawLines, illumination, jpegRoundTrip, resolutionRoundTrip, unsharp } from './degrade';
 
 export interface AugmentConfig {
   /** Random zoom relative to the inference crop: side scale in [1-zoom, 1+zoom]. */
@@ -23,6 +24,20 @@ export interface AugmentConfig {
   borderMaskMax: number;
   /** Probability of pasting random bright/dark rectangles (fake text/markers) near the edges. */
   markerProbability: number;
+  // Acquisition (source) invariance, see degrade.ts. Absent or 0 = off (the fine-tuning page's default).
+  /** Probability of a resolution round-trip (downscale to resampleRange × side, then back up). */
+  resampleProbability?: number;
+  resampleRange?: [number, number];
+  /** Probability of a lossy JPEG re-encode at a quality in jpegQualityRange. */
+  jpegProbability?: number;
+  jpegQualityRange?: [number, number];
+  /** Probability of an unsharp-mask sharpening (amount 0.4–1.5). */
+  sharpenProbability?: number;
+  /** Probability of a smooth illumination ramp / vignette (survives histogram equalisation). */
+  illuminationProbability?: number;
+  illuminationAmplitude?: number;
+  /** Probability of 1–3 bright curved lines (tubes, wires, leads) anywhere on the film. */
+  lineProbability?: number;
 }
 
 export const DEFAULT_AUGMENT: AugmentConfig = {
@@ -38,6 +53,24 @@ export const DEFAULT_AUGMENT: AugmentConfig = {
   borderMaskProbability: 0.5,
   borderMaskMax: 0.18,
   markerProbability: 0.5,
+};
+
+/**
+ * The shipped model's recipe (scripts/train.ts): DEFAULT_AUGMENT plus every acquisition degradation,
+ * so that resolution, export, sharpening and illumination no longer tell the hospital (and with it
+ * the class). Chosen by `npm run evaluate:shift` (see README, "Source shift").
+ */
+export const SOURCE_INVARIANT_AUGMENT: AugmentConfig = {
+  ...DEFAULT_AUGMENT,
+  blurProbability: 0.25,
+  resampleProbability: 0.5,
+  resampleRange: [0.3, 0.9],
+  jpegProbability: 0.35,
+  jpegQualityRange: [15, 85],
+  sharpenProbability: 0.2,
+  illuminationProbability: 0.35,
+  illuminationAmplitude: 60,
+  lineProbability: 0.3,
 };
 
 /** Margin kept around the inference crop in the cached base image, so zoom-out and shifts have pixels. */
@@ -99,10 +132,33 @@ export function augmentToInput(
       out[y * S + x] = bilinear(src, B, bx, by);
     }
   }
+  // Acquisition: lines on the film, then how the film was exported (illumination, resolution,
+  // filtering, compression). Each draw happens in a fixed order so a seed gives the same inputs.
+  // Options that are off draw nothing, so configs without them keep their exact random stream.
+  const chance = (q: number | undefined) => (q ?? 0) > 0 && rng.next() < q!;
+  let img: Float32Array = out;
+  if (chance(cfg.lineProbability)) drawLines(img, S, S, 1 + rng.int(3), rng);
+  if (chance(cfg.illuminationProbability)) {
+    const amp = cfg.illuminationAmplitude ?? 40;
+    img = illumination(img, S, S, u(-amp, amp), u(0, 2 * Math.PI), u(-amp / 2, amp / 2));
+  }
+  if (chance(cfg.resampleProbability)) {
+    const [lo, hi] = cfg.resampleRange ?? [0.4, 0.9];
+    img = resolutionRoundTrip(img, S, S, u(lo, hi));
+  }
+  if (chance(cfg.sharpenProbability)) img = unsharp(img, S, S, u(0.4, 1.5));
+  if (chance(cfg.jpegProbability)) {
+    const [lo, hi] = cfg.jpegQualityRange ?? [20, 80];
+    img = jpegRoundTrip(img, S, S, u(lo, hi));
+  }
+  out.set(img);
   // Intensity: gamma, then optional blur (film softness) and noise.
   const gamma = u(cfg.gammaRange[0], cfg.gammaRange[1]);
   for (let i = 0; i < out.length; i++) out[i] = 255 * Math.pow(out[i] / 255, gamma);
-  if (rng.next() < cfg.blurProbability) boxBlur3(out, S);
+  if (rng.next() < cfg.blurProbability) {
+    if (cfg.resampleProbability && rng.next() < 0.5) out.set(boxBlur(out, S, S, 2));
+    else boxBlur3(out, S);
+  }
   if (rng.next() < cfg.noiseProbability) {
     const sigma = u(1, cfg.noiseSigma);
     for (let i = 0; i < out.length; i++) out[i] = Math.min(255, Math.max(0, out[i] + sigma * rng.normal()));

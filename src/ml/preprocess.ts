@@ -23,7 +23,7 @@ export interface GrayImage {
 
 export const DEFAULT_PREPROCESSING: PreprocessingSpec = {
   version: 1,
-  inputSize: 128,
+  inputSize: 112,
   channels: 1,
   cropFraction: 0.95,
   equalize: 'histogram',
