@@ -9,6 +9,10 @@
 //   * the distance thresholds: one percentile of the val split's distances, by default the smallest
 //     one at which all checks together flag at most 1.5 % of val (--target-val);
 //   * image-check limits: tail quantiles of the train split's image features (colour limits are fixed);
+//   * re-acquired films (src/ml/acquisition.ts, randomReacquisition: other contrast, low-resolution
+//     JPEG exports, gamma, sharpening, blur, rotation, lines, markers, crop margins) join the train fit
+//     (--reacquire copies per train image) and the val threshold choice (one copy per val image), so
+//     that a hospital's export style is not "not a chest X-ray";
 //   * the layout template: the mean standardised 16×16 crop of the train split.
 // The OOD evaluation set (../shared/data/ood) is never read here. scripts/train.ts runs this after it
 // writes a model; `npm run evaluate:ood` measures the result.
@@ -41,7 +45,7 @@ const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
 const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
 
 export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] [--data <dir>] [--layer <name>] [--percentile auto|P] [--target-val 0.01] [--pixels 12]
-                               [--quantile 0.002] [--margin 0.1] [--shrinkage auto|0..1] [--limit N] [--dry-run] [--no-cache]
+                               [--quantile 0.002] [--margin 0.2] [--shrinkage auto|0..1] [--limit N] [--dry-run] [--no-cache]
   --model       model folder whose metadata.json gets trust.ood (default public/model)
   --data        in-distribution data with train and val splits (default ../shared/data/cxr)
   --layer       layer to score (default s3_conv2_relu when the model has it, else the embedding layer;
@@ -51,8 +55,9 @@ export const FIT_OOD_USAGE = `usage: npx tsx scripts/fit-ood.ts [--model <dir>] 
   --target-val  with --percentile auto, the share of val X-rays all checks together may flag (default 0.015)
   --pixels      side of the pixel-space vector of the model input (default 8; 0 = no pixel-space check)
   --quantile    image-check limits sit at this tail quantile of the train split (default 0.002)
-  --margin      plus this fraction of the train 1st–99th percentile range (default 0.1)
+  --margin      plus this fraction of the train 1st–99th percentile range (default 0.2)
   --shrinkage   Ledoit–Wolf intensity ('auto', default) or a fixed value in [0, 1]
+  --reacquire   random re-acquired copies per train image added to the fit (default 1; 0 = originals only)
   --limit       use a seeded, class-stratified subset of N train images (development only)
   --dry-run     fit and report, but do not write metadata.json
   --no-cache    decode every image again instead of using .cache/`;
@@ -119,6 +124,8 @@ export interface FitOodOptions {
   margin?: number;
   shrinkage?: number;
   limit?: number;
+  /** Re-acquired copies per train image added to the fit (default 1); val gets one copy per image when > 0. */
+  reacquire?: number;
   dryRun?: boolean;
   cache?: boolean;
   command?: string;
@@ -197,8 +204,13 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   const layoutTemplate = layoutTemplateFrom(layouts);
 
   const t0 = performance.now();
-  const tr = await embedImages(model, layer, spec, trainImages, layoutTemplate, pixelSize, 32, 'train');
-  const va = await embedImages(model, layer, spec, val.images, layoutTemplate, pixelSize, 32, 'val');
+  const reacquire = Math.max(0, Math.floor(opts.reacquire ?? 1));
+  const { withReacquired } = await import('../src/ml/acquisition');
+  const regray = (im: LoadedImage, gray: LoadedImage['gray']): LoadedImage => ({ ...im, gray });
+  const trainFit = withReacquired(trainImages, (im) => im.gray, regray, reacquire, 20261202);
+  const valFit = withReacquired(val.images, (im) => im.gray, regray, reacquire > 0 ? 1 : 0, 20261203);
+  const tr = await embedImages(model, layer, spec, trainFit, layoutTemplate, pixelSize, 32, 'train');
+  const va = await embedImages(model, layer, spec, valFit, layoutTemplate, pixelSize, 32, 'val');
   const seconds = (performance.now() - t0) / 1000;
   classifier.dispose();
 
@@ -251,7 +263,10 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   };
   // Validation rates with the stored (rounded, float32) numbers: exactly what the app will compute.
   const scorer = new OodScorer(stats);
-  const valResults = va.embeddings.map((e, i) => scorer.scoreWith(e, va.features[i], gp ? va.pixels[i] : undefined));
+  const allValResults = va.embeddings.map((e, i) => scorer.scoreWith(e, va.features[i], gp ? va.pixels[i] : undefined));
+  // Rates on the val films as stored; the re-acquired copies are reported on their own.
+  const valResults = allValResults.slice(0, val.images.length);
+  const reacquiredResults = allValResults.slice(val.images.length);
   const rate = (k: number) => k / valResults.length;
   const byCheck: Record<string, number> = {};
   for (const r of valResults) for (const c of r.checks) if (c.fired) byCheck[`${c.id}:${c.side}`] = (byCheck[`${c.id}:${c.side}`] ?? 0) + 1;
@@ -263,7 +278,9 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
     manifestHash: train.manifestHash,
     data: displayPath(opts.dataDir),
     trainImages: trainImages.length,
-    valImages: va.embeddings.length,
+    valImages: val.images.length,
+    reacquiredCopiesPerTrainImage: reacquire,
+    fitImages: { train: tr.embeddings.length, val: va.embeddings.length },
     percentileRule: pOpt === 'auto' ? `auto: smallest percentile (0.05 grid) whose thresholds flag ≤ ${targetVal} of val together with the image checks` : 'given',
     valFlagged: {
       embedding: rate(valResults.filter((r) => r.checks.some((c) => c.id === 'embedding' && c.fired)).length),
@@ -272,12 +289,13 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
       any: rate(valResults.filter((r) => r.flagged).length),
     },
     valFlaggedByCheck: byCheck,
+    valReacquiredFlagged: reacquiredResults.length ? reacquiredResults.filter((r) => r.flagged).length / reacquiredResults.length : null,
     distanceQuantiles: {
       train: q(trainDistances, [50, 90, 99]),
       val: q(valDistances, [50, 90, 95, 98, 99, 99.5, 99.9, 100]),
       ...(gp ? { valPixels: q(valPixelDistances, [50, 90, 95, 98, 99, 99.5, 99.9, 100]) } : {}),
     },
-    imageCheckOptions: { quantile: opts.quantile ?? 0.002, margin: opts.margin ?? 0.1 },
+    imageCheckOptions: { quantile: opts.quantile ?? 0.002, margin: opts.margin ?? 0.2 },
     seconds: round(seconds),
   };
   const problem = oodStatsProblem(stats, nClasses);
@@ -309,6 +327,7 @@ export function formatFit(r: FitOodResult): string {
     ...s.imageChecks.map((c) => `  ${c.feature.padEnd(17)} ${c.side.padEnd(5)} ${c.side === 'high' ? '>' : '<'} ${c.limit.toPrecision(4).padStart(9)}  (${c.source})`),
     `val flagged: embedding ${pct(f.valFlagged?.embedding)}, pixels ${pct(f.valFlagged?.pixels)}, image checks ${pct(f.valFlagged?.image)}, any ${pct(f.valFlagged?.any)}`,
     `val flagged per check: ${JSON.stringify(f.valFlaggedByCheck)}`,
+    `re-acquired val copies flagged: ${typeof f.valReacquiredFlagged === 'number' ? pct(f.valReacquiredFlagged) : '—'} (${String(f.reacquiredCopiesPerTrainImage ?? 0)} re-acquired cop(ies) per train image in the fit)`,
     r.written ? `wrote trust.ood into ${displayPath(r.metadataFile)}` : '--dry-run: metadata.json not changed',
   ];
   return lines.join('\n');
@@ -320,7 +339,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(FIT_OOD_USAGE + '\n');
     return 0;
   }
-  const known = new Set(['model', 'data', 'layer', 'percentile', 'target-val', 'pixels', 'quantile', 'margin', 'shrinkage', 'limit', 'dry-run', 'no-cache', 'help']);
+  const known = new Set(['model', 'data', 'layer', 'percentile', 'target-val', 'pixels', 'quantile', 'margin', 'shrinkage', 'limit', 'reacquire', 'dry-run', 'no-cache', 'help']);
   for (const key of args.options.keys()) if (!known.has(key)) throw new UsageError(`unknown option --${key}\n${FIT_OOD_USAGE}`);
   if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}'\n${FIT_OOD_USAGE}`);
   const shrink = optString(args, 'shrinkage', 'auto');
@@ -335,9 +354,10 @@ async function main(argv: string[]): Promise<number> {
     targetVal: optNumber(args, 'target-val', 0.015),
     pixels: Math.max(0, Math.floor(optNumber(args, 'pixels', 8))),
     quantile: optNumber(args, 'quantile', 0.002),
-    margin: optNumber(args, 'margin', 0.1),
+    margin: optNumber(args, 'margin', 0.2),
     shrinkage,
     limit: Math.max(0, Math.floor(optNumber(args, 'limit', 0))) || undefined,
+    reacquire: Math.max(0, Math.floor(optNumber(args, 'reacquire', 1))),
     dryRun: args.options.has('dry-run'),
     cache: !args.options.has('no-cache'),
     command: commandLine('scripts/fit-ood.ts', argv),

@@ -10,10 +10,10 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { runIfMain, UsageError } from './lib/cli';
 import { cxrAgeGroup } from '../src/core/report';
 import { initNodeBackend } from '../src/ml/tf-node';
-import { buildClassifier, DEFAULT_MODEL_CONFIG, LAYER_NAMES, type ModelConfig } from '../src/ml/model';
+import { buildClassifier, DEFAULT_MODEL_CONFIG, V1_MODEL_CONFIG, LAYER_NAMES, type ModelConfig } from '../src/ml/model';
 import { DEFAULT_PREPROCESSING, preprocessGray } from '../src/ml/preprocess';
-import { SOURCE_INVARIANT_AUGMENT, BASE_MARGIN, augmentToInput, makeAugmentBase } from '../src/ml/augment';
-import { stratifiedSourceWeights, learningRateAt, oneHotSmoothed, sampleIndices, setLearningRate, stackInputs } from '../src/ml/training';
+import { DEFAULT_AUGMENT, SOURCE_INVARIANT_AUGMENT, BASE_MARGIN, augmentToInput, makeAugmentBase } from '../src/ml/augment';
+import { balancedWeights, stratifiedSourceWeights, learningRateAt, oneHotSmoothed, sampleIndices, setLearningRate, stackInputs } from '../src/ml/training';
 import { serializeModel } from '../src/ml/io';
 import { createRng } from '../src/core/random';
 import { CXR_CLASSES } from '../src/core/labels';
@@ -37,20 +37,25 @@ const limit = optNumber(args, 'limit', 0);
 const labelSmoothing = optNumber(args, 'label-smoothing', 0.05);
 const quantize = optString(args, 'quantize', 'float16') as 'none' | 'float16' | 'uint8';
 const backend = optString(args, 'backend', 'wasm') as 'wasm' | 'cpu';
+// --recipe v1 reproduces the previous shipped recipe (128 px v1 network, DEFAULT_AUGMENT, source-damped
+// sampling without age strata) for recipe comparisons in scripts/evaluate-shift.ts.
+const recipeName = optString(args, 'recipe', 'v2');
+if (recipeName !== 'v1' && recipeName !== 'v2') throw new UsageError(`--recipe must be v1 or v2, not '${recipeName}'`);
+const baseModel = recipeName === 'v1' ? V1_MODEL_CONFIG : DEFAULT_MODEL_CONFIG;
 const spec: PreprocessingSpec = {
   ...DEFAULT_PREPROCESSING,
-  inputSize: optNumber(args, 'size', DEFAULT_PREPROCESSING.inputSize),
+  inputSize: optNumber(args, 'size', baseModel.inputSize),
   cropFraction: optNumber(args, 'crop', DEFAULT_PREPROCESSING.cropFraction),
   equalize: optString(args, 'equalize', DEFAULT_PREPROCESSING.equalize) as PreprocessingSpec['equalize'],
 };
 const modelConfig: ModelConfig = {
-  ...DEFAULT_MODEL_CONFIG,
+  ...baseModel,
   inputSize: spec.inputSize,
   seed,
   ...(args.options.has('stages') ? { stages: JSON.parse(optString(args, 'stages', '[]')) } : {}),
-  dropout: optNumber(args, 'dropout', DEFAULT_MODEL_CONFIG.dropout),
+  dropout: optNumber(args, 'dropout', baseModel.dropout),
 };
-const augment = { ...SOURCE_INVARIANT_AUGMENT, ...(args.options.has('augment') ? JSON.parse(optString(args, 'augment', '{}')) : {}) };
+const augment = { ...(recipeName === 'v1' ? DEFAULT_AUGMENT : SOURCE_INVARIANT_AUGMENT), ...(args.options.has('augment') ? JSON.parse(optString(args, 'augment', '{}')) : {}) };
 const epochSize = optNumber(args, 'epoch-size', limit > 0 ? 0 : 1600);
 const sourcePower = optNumber(args, 'source-power', 0.5);
 const threads = optNumber(args, 'threads', 0);
@@ -90,7 +95,8 @@ const bases = trainImages.map((im) => makeAugmentBase(im.gray, spec, baseSize));
 const trainLabels = trainImages.map((im) => im.entry.labelIndex);
 // Class-balanced; within a class adult and pediatric films get equal shares; within those, sources damped.
 const strata = trainImages.map((im) => (cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group) === 'pediatric' ? 'pediatric' : 'adult'));
-const weights = stratifiedSourceWeights(trainLabels, strata, trainImages.map((im) => im.entry.sourceRepo ?? 'unknown'), classNames.length, sourcePower);
+const sources = trainImages.map((im) => im.entry.sourceRepo ?? 'unknown');
+const weights = recipeName === 'v1' ? balancedWeights(trainLabels, sources, classNames.length, sourcePower) : stratifiedSourceWeights(trainLabels, strata, sources, classNames.length, sourcePower);
 const valInputs = valImages.map((im) => preprocessGray(im.gray, spec));
 const valLabels = valImages.map((im) => im.entry.labelIndex);
 
@@ -218,7 +224,7 @@ const metadata: ModelMetadata = {
     data: path.relative(REPO_ROOT, dataDir),
     dataRelease: dataRelease(dataDir),
     manifestHash: trainSet.manifestHash,
-    recipe: RECIPE,
+    recipe: recipeName === 'v1' ? 'v1 (previous recipe, for comparisons)' : RECIPE,
     gitCommit,
     date: new Date().toISOString(),
     seed,
@@ -226,7 +232,7 @@ const metadata: ModelMetadata = {
     epochs: history.length,
     bestEpoch: best!.epoch,
     trainingSeconds,
-    hyperparameters: { modelConfig, augment, batchSize, peakLr, schedule: 'warmup+cosine', optimizer: 'adam', labelSmoothing, patience, maxEpochs, maxMinutes, sampling: `class-balanced; adult/pediatric strata equal within a class; sources damped (n^-${sourcePower})`, excludeSources: [...excludeSources], excludeLabel: excludeLabel || undefined, epochSize: perEpoch, limit, quantize, parameters: model.countParams(), trainImages: trainImages.length, valImages: valImages.length },
+    hyperparameters: { modelConfig, augment, batchSize, peakLr, schedule: 'warmup+cosine', optimizer: 'adam', labelSmoothing, patience, maxEpochs, maxMinutes, recipeName, sampling: recipeName === 'v1' ? `class-balanced, source-damped (n^-${sourcePower})` : `class-balanced; adult/pediatric strata equal within a class; sources damped (n^-${sourcePower})`, excludeSources: [...excludeSources], excludeLabel: excludeLabel || undefined, epochSize: perEpoch, limit, quantize, parameters: model.countParams(), trainImages: trainImages.length, valImages: valImages.length },
     history: history.map((h) => ({ ...h })),
   },
   notes: [

@@ -627,7 +627,7 @@ export const FIXED_CHECKS: readonly ImageCheckSpec[] = [
 export interface ImageCheckFitOptions {
   /** Tail quantile of the training values at which a limit sits (default 0.002 = 0.2 %). */
   quantile?: number;
-  /** Extra room beyond the quantile, as a fraction of the 1st–99th percentile range (default 0.1). */
+  /** Extra room beyond the quantile, as a fraction of the 1st–99th percentile range (default 0.2). */
   margin?: number;
   /** Which fitted checks to use (default FITTED_CHECKS). */
   checks?: readonly { feature: ImageFeatureName; side: CheckSide }[];
@@ -640,7 +640,7 @@ export interface ImageCheckFitOptions {
  */
 export function fitImageChecks(features: ImageFeatures[], options: ImageCheckFitOptions = {}): ImageCheckSpec[] {
   const q = options.quantile ?? 0.002;
-  const margin = options.margin ?? 0.1;
+  const margin = options.margin ?? 0.2;
   const out: ImageCheckSpec[] = [];
   for (const { feature, side } of options.checks ?? FITTED_CHECKS) {
     const values = features.map((f) => f[feature]).filter((v) => Number.isFinite(v));

@@ -14,7 +14,14 @@
 // endian, explicit big endian), deflated and JPEG baseline (8-bit, via jpeg-js) transfer syntaxes are
 // decoded; other compressed syntaxes get an ImageDecodeError naming the syntax. Multi-frame files
 // give their first frame.
-import * as dicomParser from 'dicom-parser';
+import * as dicomParserNs from 'dicom-parser';
+
+// dicom-parser is a UMD/CommonJS bundle: Vite exposes its functions as named exports, Node's ESM
+// loader (tsx, the CLIs) only as the default export. Take whichever carries parseDicom.
+type DicomParserModule = typeof import('dicom-parser');
+const dicomParser: DicomParserModule = (
+  typeof (dicomParserNs as unknown as { parseDicom?: unknown }).parseDicom === 'function' ? dicomParserNs : (dicomParserNs as unknown as { default: DicomParserModule }).default
+) as DicomParserModule;
 import { inflateSync } from 'fflate';
 import { ImageDecodeError, checkImageSize, decodeJpeg } from './decode';
 import type { DecodedImage } from './preprocess';
@@ -86,7 +93,7 @@ export function transferSyntaxName(uid: string): string {
   return UNCOMPRESSED[uid] ?? COMPRESSED_TRANSFER_SYNTAXES[uid] ?? `unknown transfer syntax ${uid}`;
 }
 
-function parse(bytes: Uint8Array): dicomParser.DataSet {
+function parse(bytes: Uint8Array): dicomParserNs.DataSet {
   try {
     return dicomParser.parseDicom(bytes, {
       // Deflated syntax: fflate (already a dependency) instead of Node's zlib or a global pako.
@@ -105,7 +112,7 @@ function parse(bytes: Uint8Array): dicomParser.DataSet {
 }
 
 /** An unsigned short (US) element, e.g. Rows; works for implicit VR too (no VR in the file). */
-function us(ds: dicomParser.DataSet, tag: string, fallback: number): number {
+function us(ds: dicomParserNs.DataSet, tag: string, fallback: number): number {
   const el = ds.elements[tag];
   if (!el || el.length < 2) return fallback;
   const v = ds.uint16(tag);
@@ -113,14 +120,14 @@ function us(ds: dicomParser.DataSet, tag: string, fallback: number): number {
 }
 
 /** A decimal or integer string (DS / IS) element, e.g. RescaleSlope; first value when multi-valued. */
-function decimal(ds: dicomParser.DataSet, tag: string, fallback: number): number {
+function decimal(ds: dicomParserNs.DataSet, tag: string, fallback: number): number {
   const el = ds.elements[tag];
   if (!el || el.length === 0) return fallback;
   const v = ds.floatString(tag, 0);
   return v !== undefined && Number.isFinite(v) ? v : fallback;
 }
 
-function str(ds: dicomParser.DataSet, tag: string): string | undefined {
+function str(ds: dicomParserNs.DataSet, tag: string): string | undefined {
   const v = ds.string(tag);
   return v && v.trim() ? v.trim().toUpperCase() : undefined;
 }
@@ -273,7 +280,7 @@ function clamp255(v: number): number {
 }
 
 function chooseWindow(
-  ds: dicomParser.DataSet,
+  ds: dicomParserNs.DataSet,
   values: Float64Array,
   stored: Float64Array | Int32Array,
   info: DicomInfo,

@@ -46,6 +46,19 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   seed: 1234,
 };
 
+/** The v1 network (shipped until release 3), kept for recipe comparisons (`npm run train -- --recipe v1`). */
+export const V1_MODEL_CONFIG: ModelConfig = {
+  ...DEFAULT_MODEL_CONFIG,
+  inputSize: 128,
+  stages: [
+    { filters: 16, convs: 1 },
+    { filters: 32, convs: 1 },
+    { filters: 64, convs: 2 },
+    { filters: 128, convs: 2 },
+    { filters: 192, convs: 1 },
+  ],
+};
+
 export function buildClassifier(config: ModelConfig = DEFAULT_MODEL_CONFIG): tf.LayersModel {
   const { inputSize, stages, numClasses, dropout, l2, seed } = config;
   const input = tf.input({ shape: [inputSize, inputSize, 1], name: 'image' });

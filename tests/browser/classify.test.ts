@@ -381,7 +381,7 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     }
   });
 
-  it('model card: metrics tables, confusion matrix and shortcut audit from metrics.json and audit.json, a clear note without them', async () => {
+  it('model card: metrics tables, confusion matrix, shortcut audit and source shift from metrics.json, audit.json and shift.json, a clear note without them', async () => {
     const { buildMetricsReport } = await import('../../src/core/report');
     const labels = [0, 0, 0, 1, 1, 1, 1, 2, 2, 2];
     const probabilities = labels.map((y, i) => [0, 1, 2].map((k) => (k === (i === 2 ? (y + 1) % 3 : y) ? 0.8 : 0.1)));
@@ -405,6 +405,16 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
       ],
       check: { borderOnlyMaxAccuracy: 0.6, borderOnlyAccuracy: 0.3, passed: true },
     };
+    // The shape scripts/evaluate-shift.ts writes (only what the Model card reads).
+    const shift = {
+      meta: { data: { testImages: 10 } },
+      acquisition: {
+        untouched: { accuracy: 0.9, oodRate: 0 },
+        variants: [{ id: 'export-128-q20', description: 'low-res JPEG', accuracy: 0.85, deltaPoints: -5, covidSensitivity: 0.75, oodRate: 0.1 }],
+      },
+      lso: { recipe: 'v2', epochs: 6, epochSize: 1200, results: [{ group: { id: 'covid-x', description: 'x' }, perLabel: [{ label: 'covid', n: 60, sensitivity: 0.8, calledAs: { covid: 48, normal: 12 } }] }] },
+      probe: [{ label: 'normal (adult)', sources: [{ source: 'a' }, { source: 'b' }], balancedAccuracy: 0.7, chance: 0.5 }],
+    };
     // The model dir may or may not ship a metrics.json: serve none first, then the generated report.
     let serveMetrics = false;
     const { page } = await openApp(app.browser, app.server.url, {
@@ -418,10 +428,14 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
         await ctx.route('**/model/audit.json', (route) =>
           serveMetrics ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(audit) }) : route.fulfill({ status: 404, body: 'not found' }),
         );
+        await ctx.route('**/model/shift.json', (route) =>
+          serveMetrics ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(shift) }) : route.fulfill({ status: 404, body: 'not found' }),
+        );
       },
     });
     await page.getByTestId('metrics-missing').waitFor();
     await page.getByTestId('audit-missing').waitFor();
+    await page.getByTestId('shift-missing').waitFor();
     serveMetrics = true;
     await page.reload();
     await page.getByTestId('confusion-matrix').waitFor();
@@ -438,6 +452,13 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
       ['0.800', '0.778', '0.900'],
     ]);
     expect(await page.getByTestId('shortcut-audit-check').innerText()).toMatch(/Border-only accuracy 0\.300: within the 0\.60 limit/);
+    const cells = (id: string) => page.getByTestId(id).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    expect(await cells('shift-acquisition')).toEqual([
+      ['90.0 %', '', '', '0.0 %'],
+      ['85.0 %', '-5.0', '75.0 %', '10.0 %'],
+    ]);
+    expect(await cells('shift-lso')).toEqual([['covid', '60', '80.0 %', 'covid 48, normal 12']]);
+    expect(await cells('shift-probe')).toEqual([['a; b', '70.0 %', '50.0 %']]);
     const axe = await new AxeBuilder({ page }).analyze();
     expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
   });

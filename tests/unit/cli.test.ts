@@ -253,6 +253,25 @@ describe.skipIf(!hasData)('predict CLI', () => {
     checkContract(r.stdout, [path.join(folder, 'nested', 'two.JPEG'), path.join(folder, 'one.jpg')]);
   });
 
+  it('--json classifies DICOM files end to end (uncompressed and deflated), as the page does', async () => {
+    const { makeDicom, TS } = await import('./helpers/dicom-writer');
+    const { decodeImageBytes } = await import('../../src/ml/decode');
+    const { toGray8 } = await import('../../src/ml/preprocess');
+    const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(picked[0].file))));
+    const files = [TS.explicitLE, TS.deflatedLE].map((ts, i) => {
+      const f = path.join(tmp, `film${i}.dcm`);
+      fs.writeFileSync(f, makeDicom({ rows: gray.height, columns: gray.width, pixels: gray.data, transferSyntax: ts }));
+      return f;
+    });
+    const r = await tsx('predict.ts', [...files, '--json', '--model', modelDir]);
+    expect(r.code, r.stderr).toBe(0);
+    const parsed = checkContract(r.stdout, files);
+    expect(parsed.map((e: { error?: string }) => e.error)).toEqual([undefined, undefined]);
+    // Same pixels as the JPEG they came from: the same prediction.
+    const jpeg = checkContract((await tsx('predict.ts', [picked[0].file, '--json', '--model', modelDir])).stdout, [picked[0].file]);
+    for (const e of parsed) for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>)) expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
+  });
+
   it('without --json prints a table', async () => {
     const r = await tsx('predict.ts', [path.relative(REPO_ROOT, picked[0].file), '--model', modelDir]);
     expect(r.code, r.stderr).toBe(0);

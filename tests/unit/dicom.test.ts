@@ -29,7 +29,7 @@ async function testClassifier(): Promise<Classifier> {
     version: '0',
     task: 'test',
     classNames: [...CXR_CLASSES],
-    input: { shape: [1, 128, 128, 1], dtype: 'float32', layout: 'NHWC' },
+    input: { shape: [1, DEFAULT_PREPROCESSING.inputSize, DEFAULT_PREPROCESSING.inputSize, 1], dtype: 'float32', layout: 'NHWC' },
     preprocessing: DEFAULT_PREPROCESSING,
     layers: { embedding: LAYER_NAMES.embedding, lastConv: LAYER_NAMES.lastConv, logits: LAYER_NAMES.logits },
     uncertainBelow: 0.6,

@@ -83,7 +83,8 @@ describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data se
     const { serializeModel } = await import('../../src/ml/io');
     const { DEFAULT_PREPROCESSING } = await import('../../src/ml/preprocess');
     await initNodeBackend('cpu');
-    const model = buildClassifier({ inputSize: 128, stages: [{ filters: 4, convs: 1 }, { filters: 6, convs: 1 }], numClasses: 3, dropout: 0, l2: 0, seed: 5 });
+    const S = DEFAULT_PREPROCESSING.inputSize;
+    const model = buildClassifier({ inputSize: S, stages: [{ filters: 4, convs: 1 }, { filters: 6, convs: 1 }], numClasses: 3, dropout: 0, l2: 0, seed: 5 });
     const { modelJson, weights } = await serializeModel(model);
     model.dispose();
     const metadata: ModelMetadata & { extra: string } = {
@@ -91,7 +92,7 @@ describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data se
       version: 'test-0',
       task: 'test',
       classNames: CLASSES,
-      input: { shape: [1, 128, 128, 1], dtype: 'float32', layout: 'NHWC' },
+      input: { shape: [1, S, S, 1], dtype: 'float32', layout: 'NHWC' },
       preprocessing: { ...DEFAULT_PREPROCESSING },
       layers: { embedding: LAYER_NAMES.embedding, lastConv: LAYER_NAMES.lastConv, logits: LAYER_NAMES.logits },
       uncertainBelow: 0.6,

@@ -3,6 +3,7 @@ import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContai
 import { parseModelMetadata, type ModelMetadata } from '../../core/metadata';
 import { fmt, readMetrics, type MetricsView } from '../lib/metricsView';
 import { readAudit, type AuditView } from '../lib/auditView';
+import { readShift, type ShiftView } from '../lib/shiftView';
 import { ACK_KEY } from '../components/Disclaimer';
 import { OperatingPointExplorer, type StoredOperatingPoint } from '../components/OperatingPointExplorer';
 import { OPERATING_POINT_CLASS } from '../../core/operating-point';
@@ -354,6 +355,125 @@ function ShortcutAudit({ audit }: { audit: AuditView }) {
   );
 }
 
+/** Source shift (npm run evaluate:shift): the same films re-acquired, and sources never seen in training. */
+function SourceShift({ shift }: { shift: ShiftView }) {
+  const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(1)} %`);
+  return (
+    <>
+      {shift.variants.length > 0 && (
+        <>
+          <h3>Acquisition shift</h3>
+          <p>
+            The test split{shift.testImages !== null ? ` (${shift.testImages} images)` : ''} re-acquired as other scanners and export paths would deliver it. A model that
+            reads the lungs keeps its accuracy; one that reads the hospital's export style loses it. &ldquo;Refused&rdquo; is the share the &ldquo;Not a chest X-ray?&rdquo;
+            check withholds.
+          </p>
+          <div className="table-scroll">
+            <table data-testid="shift-acquisition">
+              <thead>
+                <tr>
+                  <th scope="col">Variant</th>
+                  <th scope="col" className="num">accuracy</th>
+                  <th scope="col" className="num">change (points)</th>
+                  <th scope="col" className="num">covid sensitivity</th>
+                  <th scope="col" className="num">refused</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shift.untouched && (
+                  <tr>
+                    <th scope="row">untouched</th>
+                    <td className="num">{pct(shift.untouched.accuracy)}</td>
+                    <td className="num"></td>
+                    <td className="num"></td>
+                    <td className="num">{pct(shift.untouched.oodRate)}</td>
+                  </tr>
+                )}
+                {shift.variants.map((v) => (
+                  <tr key={v.id}>
+                    <th scope="row" title={v.description}>
+                      {v.id}
+                      {v.description ? <span className="muted"> — {v.description}</span> : null}
+                    </th>
+                    <td className="num">{pct(v.accuracy)}</td>
+                    <td className="num">{v.deltaPoints === null ? '—' : `${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)}`}</td>
+                    <td className="num">{pct(v.covidSensitivity)}</td>
+                    <td className="num">{pct(v.oodRate)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      {shift.lso && shift.lso.rows.length > 0 && (
+        <>
+          <h3>Leave-source-out</h3>
+          <p>
+            The recipe ({shift.lso.recipe}, shortened{shift.lso.epochs !== null ? ` to ${shift.lso.epochs} epochs` : ''}) trained without one source group, then asked about
+            that group&rsquo;s films. This is the closest the data allows to &ldquo;a hospital the model has never seen&rdquo;.
+          </p>
+          <div className="table-scroll">
+            <table data-testid="shift-lso">
+              <thead>
+                <tr>
+                  <th scope="col">Held-out group</th>
+                  <th scope="col">label</th>
+                  <th scope="col" className="num">films</th>
+                  <th scope="col" className="num">sensitivity</th>
+                  <th scope="col">called as</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shift.lso.rows.map((r) => (
+                  <tr key={`${r.group}-${r.label}`}>
+                    <th scope="row" title={r.description}>{r.group}</th>
+                    <td>{r.label}</td>
+                    <td className="num">{r.n ?? '—'}</td>
+                    <td className="num">{pct(r.sensitivity)}</td>
+                    <td>{r.calledAs}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      {shift.probe.length > 0 && (
+        <>
+          <h3>Source probe</h3>
+          <p>
+            How well a linear classifier on the model&rsquo;s embedding tells the source repository apart among films of one class and age group (test split). Near chance means
+            the embedding carries little hospital information; far above chance means it does.
+          </p>
+          <div className="table-scroll">
+            <table data-testid="shift-probe">
+              <thead>
+                <tr>
+                  <th scope="col">Class (age group)</th>
+                  <th scope="col">sources</th>
+                  <th scope="col" className="num">balanced accuracy</th>
+                  <th scope="col" className="num">chance</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shift.probe.map((p) => (
+                  <tr key={p.label}>
+                    <th scope="row">{p.label}</th>
+                    <td>{p.sources}</td>
+                    <td className="num">{pct(p.balancedAccuracy)}</td>
+                    <td className="num">{pct(p.chance)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
 export default function ModelCardPage() {
   const meta = useJson('model/metadata.json', parseModelMetadata);
   const classNames = meta.state === 'ok' ? meta.value.classNames : [];
@@ -361,6 +481,8 @@ export default function ModelCardPage() {
   const view = metrics.state === 'ok' ? readMetrics(metrics.value, classNames) : null;
   const auditJson = useJson('model/audit.json', (j) => j);
   const audit = auditJson.state === 'ok' ? readAudit(auditJson.value) : null;
+  const shiftJson = useJson('model/shift.json', (j) => j);
+  const shift = shiftJson.state === 'ok' ? readShift(shiftJson.value) : null;
   const [ack] = useState(() => {
     try {
       return localStorage.getItem(ACK_KEY) === 'yes';
@@ -485,6 +607,20 @@ export default function ModelCardPage() {
           </p>
         )}
         {audit && <ShortcutAudit audit={audit} />}
+      </section>
+
+      <section className="panel" aria-labelledby="mc-shift">
+        <h2 id="mc-shift" className="panel__title">
+          Source shift
+        </h2>
+        {shiftJson.state === 'loading' && <p className="muted">Loading shift.json…</p>}
+        {shiftJson.state !== 'loading' && !shift && (
+          <p data-testid="shift-missing">
+            No source-shift evaluation is published with this model{shiftJson.state === 'missing' ? ` (shift.json: ${shiftJson.reason})` : ''}. Run{' '}
+            <code>npm run evaluate:shift -- --parts acquisition,probe,lso</code> to produce it.
+          </p>
+        )}
+        {shift && <SourceShift shift={shift} />}
       </section>
 
       <section className="panel" aria-labelledby="mc-use">

@@ -1,0 +1,348 @@
+// npm run evaluate:shift -- [--parts acquisition,probe,lso,ranking] [--model public/model] [--out file.json]
+//
+// Source-shift evaluation (a benchmark, not a CI test): does the model read lungs or hospitals?
+//   acquisition  the test split re-acquired by each fixed variant of src/ml/acquisition.ts (lower
+//                contrast, low-resolution JPEG exports, gamma, sharpen/blur, rotation, lines, corner
+//                markers, crop margins): accuracy, its change against the untouched split, covid
+//                sensitivity at the stored operating point, and the OOD flag rate, per variant.
+//   probe        a linear probe (src/core/probe.ts) on the embedding, trained on train-split
+//                embeddings to predict source_repo WITHIN one class, scored (balanced accuracy) on the
+//                test split: source information the model does not need (lower is better).
+//   lso          leave-source-out: for each major source group, train the recipe (shortened:
+//                --lso-epochs × --lso-epoch-size) without that group (train and val), then classify
+//                every film of the held-out group: sensitivity of its label and what it was called.
+//   ranking      the shortened recipe for v1 and v2 on all data, scored like the full models, to show
+//                whether the short runs rank recipes as the full runs do.
+// Writes JSON (default bench/results/shift-<date>.json and, for the default model, public/model/shift.json
+// for the Model card) and prints Markdown tables. Everything is seeded.
+import fs from 'node:fs';
+import path from 'node:path';
+import { runIfMain, UsageError } from './lib/cli';
+import { parseArgs, optNumber, optString } from './lib/args';
+import { REPO_ROOT, SHARED_DATA, logErr } from './lib/node-io';
+import { commandLine, displayPath, gitCommit, loadModel, predictImages, progressLogger, stratifiedSubset, stringifyReport } from './evaluate';
+import type { LoadedImage } from './lib/dataset';
+import { argmax, sensitivitySpecificityAt } from '../src/core/metrics';
+import { cxrAgeGroup } from '../src/core/report';
+import { balancedAccuracy, trainLinearProbe } from '../src/core/probe';
+import { ACQUISITION_VARIANTS } from '../src/ml/acquisition';
+import { preprocessGray } from '../src/ml/preprocess';
+import type { Classifier } from '../src/ml/classifier';
+
+const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
+const PARTS = ['acquisition', 'probe', 'lso', 'ranking'] as const;
+type Part = (typeof PARTS)[number];
+
+export const EVALUATE_SHIFT_USAGE = `usage: npm run evaluate:shift -- [--parts acquisition,probe,lso,ranking] [--model <dir>] [--data <dir>] [--out file.json]
+        [--limit N] [--lso-epochs 6] [--lso-epoch-size 1200] [--lso-eval 400] [--lso-groups id,id] [--seed 20261123]
+  --parts           which measurements (default acquisition,probe; lso and ranking train models: ~5 min each)
+  --limit           acquisition/probe: a seeded class-stratified subset of N test images (default all)
+  --lso-epochs      epochs of each shortened leave-source-out run (default 6)
+  --lso-epoch-size  images per epoch of those runs (default 1200)
+  --lso-eval        held-out films classified per group and label, at most (default 400)
+  --lso-groups      only these group ids (default all)
+  --recipe          recipe of the leave-source-out runs (default v2; v1 = the previous recipe)`;
+
+interface VariantResult {
+  id: string;
+  description: string;
+  n: number;
+  accuracy: number;
+  deltaPoints: number;
+  balancedAccuracy: number;
+  covidSensitivity: number | null;
+  oodRate: number | null;
+}
+
+interface ModelScore {
+  accuracy: number;
+  balancedAccuracy: number;
+  covidSensitivity: number | null;
+  oodRate: number | null;
+}
+
+function score(classifier: Classifier, labels: number[], probabilities: number[][], oodFlagged: (boolean | null)[]): ModelScore {
+  const classes = classifier.metadata.classNames.length;
+  const pred = probabilities.map((p) => argmax(p));
+  const covid = classifier.metadata.classNames.indexOf('covid');
+  const threshold = classifier.metadata.trust?.covidThreshold?.threshold;
+  const covidSensitivity =
+    covid >= 0 && labels.includes(covid)
+      ? threshold !== undefined
+        ? sensitivitySpecificityAt(probabilities.map((p) => p[covid]), labels.map((l) => l === covid), threshold).sensitivity
+        : pred.filter((p, i) => labels[i] === covid && p === covid).length / labels.filter((l) => l === covid).length
+      : null;
+  const flagged = oodFlagged.filter((f) => f !== null);
+  return {
+    accuracy: pred.filter((p, i) => p === labels[i]).length / labels.length,
+    balancedAccuracy: balancedAccuracy(labels, pred, classes),
+    covidSensitivity: covidSensitivity ?? null,
+    oodRate: flagged.length ? flagged.filter(Boolean).length / flagged.length : null,
+  };
+}
+
+async function classify(classifier: Classifier, images: LoadedImage[], label: string) {
+  const { imageFeatures, grayAsDecoded } = await import('../src/ml/ood');
+  const spec = classifier.metadata.preprocessing;
+  return predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), 32, progressLogger(images.length, label), (im) =>
+    imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
+  );
+}
+
+/** The acquisition-shift table for one model on `images`. */
+export async function acquisitionShift(classifier: Classifier, images: LoadedImage[]): Promise<{ untouched: ModelScore; variants: VariantResult[] }> {
+  const labels = images.map((im) => im.entry.labelIndex);
+  const base = await classify(classifier, images, 'untouched');
+  const untouched = score(classifier, labels, base.probabilities, base.oodFlagged);
+  const variants: VariantResult[] = [];
+  for (const v of ACQUISITION_VARIANTS) {
+    const shifted = images.map((im, i) => ({ ...im, gray: v.apply(im.gray, i + 1) }));
+    const r = await classify(classifier, shifted, v.id);
+    const s = score(classifier, labels, r.probabilities, r.oodFlagged);
+    variants.push({ id: v.id, description: v.description, n: images.length, ...s, deltaPoints: 100 * (s.accuracy - untouched.accuracy) });
+  }
+  return { untouched, variants };
+}
+
+interface ProbeResult {
+  label: string;
+  sources: { source: string; train: number; test: number }[];
+  balancedAccuracy: number;
+  chance: number;
+}
+
+/** Linear probes for source_repo within each class and age group (sources with ≥ 20 train and ≥ 5 test films). */
+export async function sourceProbe(classifier: Classifier, train: LoadedImage[], test: LoadedImage[]): Promise<ProbeResult[]> {
+  const spec = classifier.metadata.preprocessing;
+  const embed = async (images: LoadedImage[], label: string) => {
+    const out: Float32Array[] = [];
+    const progress = progressLogger(images.length, label);
+    for (let i = 0; i < images.length; i += 32) {
+      const { embeddings } = await classifier.predict(images.slice(i, i + 32).map((im) => preprocessGray(im.gray, spec)));
+      out.push(...embeddings);
+      progress(Math.min(images.length, i + 32));
+    }
+    return out;
+  };
+  const trE = await embed(train, 'probe: train embeddings');
+  const teE = await embed(test, 'probe: test embeddings');
+  const results: ProbeResult[] = [];
+  // Within a class AND an age group: adult vs child is anatomy, not hospital, so it is kept apart.
+  const age = (im: LoadedImage) => cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group);
+  const strata = classifier.metadata.classNames.flatMap((label, c) => (['adult', 'pediatric', 'unknown'] as const).map((a) => ({ label, c, a })));
+  for (const { label: className, c, a } of strata) {
+    const label = `${className} (${a})`;
+    const inStratum = (im: LoadedImage) => im.entry.labelIndex === c && age(im) === a;
+    const count = (set: LoadedImage[], s: string) => set.filter((im) => inStratum(im) && (im.entry.sourceRepo ?? '') === s).length;
+    const sources = [...new Set(train.filter(inStratum).map((im) => im.entry.sourceRepo ?? ''))]
+      .filter((s) => s && count(train, s) >= 20 && count(test, s) >= 5)
+      .sort();
+    if (sources.length < 2) continue;
+    const pick = (set: LoadedImage[], emb: Float32Array[]) => {
+      const xs: Float32Array[] = [];
+      const ys: number[] = [];
+      set.forEach((im, i) => {
+        const k = sources.indexOf(im.entry.sourceRepo ?? '');
+        if (inStratum(im) && k >= 0) {
+          xs.push(emb[i]);
+          ys.push(k);
+        }
+      });
+      return { xs, ys };
+    };
+    const tr = pick(train, trE);
+    const te = pick(test, teE);
+    const probe = trainLinearProbe(tr.xs, tr.ys, sources.length);
+    results.push({
+      label,
+      sources: sources.map((s) => ({ source: s, train: count(train, s), test: count(test, s) })),
+      balancedAccuracy: balancedAccuracy(te.ys, te.xs.map((x) => probe.predict(x)), sources.length),
+      chance: 1 / sources.length,
+    });
+  }
+  return results;
+}
+
+export interface LsoGroup {
+  id: string;
+  description: string;
+  sources: string[];
+}
+
+/** Source groups held out one at a time: covid sources with ≥ 60 films, the adult-normal sources, all pediatric sources together. */
+export function lsoGroups(images: LoadedImage[]): LsoGroup[] {
+  const bySource = new Map<string, LoadedImage[]>();
+  for (const im of images) {
+    const s = im.entry.sourceRepo ?? '';
+    if (!bySource.has(s)) bySource.set(s, []);
+    bySource.get(s)!.push(im);
+  }
+  const groups: LsoGroup[] = [];
+  const short = (s: string) => s.split('/')[1] ?? s;
+  for (const [s, ims] of [...bySource].sort()) {
+    const covid = ims.filter((im) => im.entry.label === 'covid').length;
+    if (covid >= 60) groups.push({ id: `covid-${short(s)}`, description: `${s} (${covid} covid films; the whole source held out)`, sources: [s] });
+  }
+  for (const [s, ims] of [...bySource].sort()) {
+    const adultNormal = ims.filter((im) => im.entry.label === 'normal' && cxrAgeGroup(s, 'normal', im.entry.extra.age_group) === 'adult').length;
+    if (adultNormal >= 60 && !groups.some((g) => g.sources.includes(s))) groups.push({ id: `adult-${short(s)}`, description: `${s} (${adultNormal} adult normal films; the whole source held out)`, sources: [s] });
+  }
+  const pediatric = [...bySource].filter(([s, ims]) => ims.some((im) => cxrAgeGroup(s, im.entry.label, im.entry.extra.age_group) === 'pediatric')).map(([s]) => s);
+  if (pediatric.length) groups.push({ id: 'pediatric-all', description: `every pediatric (Kermany/Guangzhou) repository: ${pediatric.map(short).join(', ')}`, sources: pediatric.sort() });
+  return groups;
+}
+
+interface LsoResult {
+  group: LsoGroup;
+  trainSeconds: number;
+  perLabel: { label: string; n: number; sensitivity: number; covidSensitivityAtOperatingPoint?: number | null; calledAs: Record<string, number> }[];
+  /** The same short model on the test split of the remaining sources. */
+  remainingTest: ModelScore;
+}
+
+async function trainShort(outDir: string, seed: number, epochs: number, epochSize: number, recipe: string, exclude: string[], dataDir: string): Promise<number> {
+  const { main: trainMain } = await import('./train');
+  const t0 = performance.now();
+  const argv = ['--data', dataDir, '--out', outDir, '--seed', String(seed), '--epochs', String(epochs), '--epoch-size', String(epochSize), '--patience', String(epochs), '--recipe', recipe, '--no-ood', '--no-evaluate'];
+  if (exclude.length) argv.push('--exclude-sources', exclude.join(','));
+  const code = await trainMain(argv);
+  if (code !== 0) throw new Error(`training ${outDir} failed (exit ${code})`);
+  return (performance.now() - t0) / 1000;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['help']);
+  if (args.options.has('help')) {
+    process.stdout.write(EVALUATE_SHIFT_USAGE + '\n');
+    return 0;
+  }
+  const parts = optString(args, 'parts', 'acquisition,probe').split(',').map((p) => p.trim()) as Part[];
+  for (const p of parts) if (!PARTS.includes(p)) throw new UsageError(`unknown part '${p}' (parts: ${PARTS.join(', ')})\n${EVALUATE_SHIFT_USAGE}`);
+  const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
+  if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) {
+    logErr(`evaluate:shift skipped: no data at ${dataDir} (expected manifest.csv; pass --data <dir>)`);
+    return 2;
+  }
+  const modelDir = path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR));
+  const limit = Math.max(0, Math.floor(optNumber(args, 'limit', 0)));
+  const seed = optNumber(args, 'seed', 20261123);
+  const lsoEpochs = optNumber(args, 'lso-epochs', 6);
+  const lsoEpochSize = optNumber(args, 'lso-epoch-size', 1200);
+  const lsoEval = optNumber(args, 'lso-eval', 400);
+  const recipe = optString(args, 'recipe', 'v2');
+  const onlyGroups = optString(args, 'lso-groups', '').split(',').filter(Boolean);
+  const date = new Date().toISOString().slice(0, 10);
+  const outFile = path.resolve(optString(args, 'out', path.join(REPO_ROOT, 'bench/results', `shift-${date}.json`)));
+
+  const { initNodeBackend } = await import('../src/ml/tf-node');
+  const { loadDataset } = await import('./lib/dataset');
+  await initNodeBackend('wasm');
+  const classifier = await loadModel(modelDir);
+  const classNames = classifier.metadata.classNames;
+  const all = await loadDataset(dataDir, { labels: classNames });
+  const test = stratifiedSubset(all.images.filter((im) => im.entry.split === 'test'), limit, classNames.length, 0);
+  const train = all.images.filter((im) => im.entry.split === 'train');
+
+  const json: Record<string, unknown> = {
+    meta: {
+      tool: 'scripts/evaluate-shift.ts',
+      command: commandLine('scripts/evaluate-shift.ts', argv),
+      date: new Date().toISOString(),
+      gitCommit: gitCommit(),
+      model: { dir: displayPath(modelDir), name: classifier.metadata.name, version: classifier.metadata.version, recipe: classifier.metadata.training?.recipe ?? null },
+      data: { dir: displayPath(dataDir), manifestHash: all.manifestHash, testImages: test.length },
+    },
+  };
+  const md: string[] = [];
+  const pct = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(1)} %`);
+
+  if (parts.includes('acquisition')) {
+    const r = await acquisitionShift(classifier, test);
+    json.acquisition = r;
+    md.push(`Acquisition shift (${displayPath(modelDir)}, test split, ${test.length} films)`, '', '| variant | accuracy | change | balanced acc. | covid sens. @ op. point | OOD flagged |', '|---|---:|---:|---:|---:|---:|');
+    md.push(`| untouched | ${pct(r.untouched.accuracy)} | | ${pct(r.untouched.balancedAccuracy)} | ${pct(r.untouched.covidSensitivity)} | ${pct(r.untouched.oodRate)} |`);
+    for (const v of r.variants) md.push(`| ${v.id} | ${pct(v.accuracy)} | ${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)} | ${pct(v.balancedAccuracy)} | ${pct(v.covidSensitivity)} | ${pct(v.oodRate)} |`);
+    const worst = Math.min(...r.variants.map((v) => v.deltaPoints));
+    md.push('', `worst change ${worst.toFixed(1)} points; largest OOD rate ${pct(Math.max(...r.variants.map((v) => v.oodRate ?? 0)))}`, '');
+  }
+  if (parts.includes('probe')) {
+    const r = await sourceProbe(classifier, train, test);
+    json.probe = r;
+    md.push('Source probe (linear, embedding → source_repo within a class and age group; train → test; lower is better)', '', '| class (age group) | sources (train/test films) | balanced accuracy | chance |', '|---|---|---:|---:|');
+    for (const p of r) md.push(`| ${p.label} | ${p.sources.map((s) => `${s.source} (${s.train}/${s.test})`).join('; ')} | ${pct(p.balancedAccuracy)} | ${pct(p.chance)} |`);
+    md.push('');
+  }
+  classifier.dispose();
+
+  if (parts.includes('lso')) {
+    const groups = lsoGroups(all.images).filter((g) => onlyGroups.length === 0 || onlyGroups.includes(g.id));
+    const results: LsoResult[] = [];
+    for (const group of groups) {
+      logErr(`leave-source-out: ${group.id} — ${group.description}`);
+      const dir = path.join(REPO_ROOT, '.cache/shift', `lso-${recipe}-${group.id}`);
+      const trainSeconds = await trainShort(dir, seed, lsoEpochs, lsoEpochSize, recipe, group.sources, dataDir);
+      const m = await loadModel(dir);
+      const held = all.images.filter((im) => group.sources.includes(im.entry.sourceRepo ?? ''));
+      const perLabel: LsoResult['perLabel'] = [];
+      for (const [c, label] of classNames.entries()) {
+        const ims = stratifiedSubset(held.filter((im) => im.entry.labelIndex === c), lsoEval, 1, seed);
+        if (ims.length < 20) continue;
+        const r = await classify(m, ims, `${group.id}: held-out ${label}`);
+        const pred = r.probabilities.map((p) => argmax(p));
+        const calledAs: Record<string, number> = {};
+        for (const p of pred) calledAs[classNames[p]] = (calledAs[classNames[p]] ?? 0) + 1;
+        const covid = classNames.indexOf('covid');
+        const t = m.metadata.trust?.covidThreshold?.threshold;
+        perLabel.push({
+          label,
+          n: ims.length,
+          sensitivity: pred.filter((p) => p === c).length / ims.length,
+          ...(c === covid && t !== undefined ? { covidSensitivityAtOperatingPoint: r.probabilities.filter((p) => p[covid] >= t).length / ims.length } : {}),
+          calledAs,
+        });
+      }
+      const rest = test.filter((im) => !group.sources.includes(im.entry.sourceRepo ?? ''));
+      const rr = await classify(m, rest, `${group.id}: remaining test`);
+      const remainingTest = score(m, rest.map((im) => im.entry.labelIndex), rr.probabilities, rr.oodFlagged);
+      m.dispose();
+      results.push({ group, trainSeconds, perLabel, remainingTest });
+    }
+    json.lso = { recipe, epochs: lsoEpochs, epochSize: lsoEpochSize, seed, results };
+    md.push(`Leave-source-out (recipe ${recipe}, ${lsoEpochs} epochs × ${lsoEpochSize} films; held-out films never seen in train or val)`, '', '| held-out group | label | films | sensitivity | covid sens. @ op. point | called as | accuracy on the remaining test split |', '|---|---|---:|---:|---:|---|---:|');
+    for (const r of results) {
+      for (const l of r.perLabel) {
+        md.push(`| ${r.group.id} | ${l.label} | ${l.n} | ${pct(l.sensitivity)} | ${l.covidSensitivityAtOperatingPoint === undefined ? '' : pct(l.covidSensitivityAtOperatingPoint)} | ${Object.entries(l.calledAs).map(([k, v]) => `${k} ${v}`).join(', ')} | ${pct(r.remainingTest.accuracy)} |`);
+      }
+    }
+    md.push('');
+  }
+
+  if (parts.includes('ranking')) {
+    const rows: { recipe: string; run: string; test: ModelScore; meanAbsShiftPoints: number; worstShiftPoints: number }[] = [];
+    for (const r of ['v1', 'v2']) {
+      const dir = path.join(REPO_ROOT, '.cache/shift', `short-${r}`);
+      await trainShort(dir, seed, lsoEpochs, lsoEpochSize, r, [], dataDir);
+      const m = await loadModel(dir);
+      const a = await acquisitionShift(m, test);
+      rows.push({ recipe: r, run: `short (${lsoEpochs} × ${lsoEpochSize})`, test: a.untouched, meanAbsShiftPoints: mean(a.variants.map((v) => Math.abs(v.deltaPoints))), worstShiftPoints: Math.min(...a.variants.map((v) => v.deltaPoints)) });
+      m.dispose();
+    }
+    json.ranking = rows;
+    md.push('Short-run recipe ranking (same seed, all sources)', '', '| recipe | run | test accuracy | balanced acc. | mean abs. acquisition change | worst change |', '|---|---|---:|---:|---:|---:|');
+    for (const r of rows) md.push(`| ${r.recipe} | ${r.run} | ${pct(r.test.accuracy)} | ${pct(r.test.balancedAccuracy)} | ${r.meanAbsShiftPoints.toFixed(1)} | ${r.worstShiftPoints.toFixed(1)} |`);
+    md.push('');
+  }
+
+  json.markdown = md.join('\n');
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, stringifyReport(json) + '\n');
+  logErr(`wrote ${displayPath(outFile)}`);
+  process.stdout.write(md.join('\n') + '\n');
+  return 0;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / (xs.length || 1);
+}
+
+runIfMain(import.meta.url, main);
