@@ -16,7 +16,6 @@ export const CANDIDATES: Record<string, Partial<ModelConfig>> = {
   'v2 (default: 112px, 12/24/48x2/96x2/160)': {},
   '96px, 16/32/64x2/128x2/192': { inputSize: 96, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 64, convs: 2 }, { filters: 128, convs: 2 }, { filters: 192, convs: 1 }] },
   '112px, 16/32/48x2/96x2/160': { inputSize: 112, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 48, convs: 2 }, { filters: 96, convs: 2 }, { filters: 160, convs: 1 }] },
-  '112px, 12/24/48x2/96x2/160': { inputSize: 112, stages: [{ filters: 12, convs: 1 }, { filters: 24, convs: 1 }, { filters: 48, convs: 2 }, { filters: 96, convs: 2 }, { filters: 160, convs: 1 }] },
   '96px, 16/32/64x2/128x2/160': { inputSize: 96, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 64, convs: 2 }, { filters: 128, convs: 2 }, { filters: 160, convs: 1 }] },
   '96px, 16/32/48x2/96x2/160': { inputSize: 96, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 48, convs: 2 }, { filters: 96, convs: 2 }, { filters: 160, convs: 1 }] },
 };

@@ -23,6 +23,7 @@ import { REPO_ROOT, SHARED_DATA, logErr } from './lib/node-io';
 import { commandLine, displayPath, gitCommit, loadModel, predictImages, progressLogger, stratifiedSubset, stringifyReport } from './evaluate';
 import type { LoadedImage } from './lib/dataset';
 import { argmax, sensitivitySpecificityAt } from '../src/core/metrics';
+import { createRng } from '../src/core/random';
 import { cxrAgeGroup } from '../src/core/report';
 import { balancedAccuracy, trainLinearProbe } from '../src/core/probe';
 import { ACQUISITION_VARIANTS } from '../src/ml/acquisition';
@@ -41,7 +42,9 @@ export const EVALUATE_SHIFT_USAGE = `usage: npm run evaluate:shift -- [--parts a
   --lso-epoch-size  images per epoch of those runs (default 1200)
   --lso-eval        held-out films classified per group and label, at most (default 400)
   --lso-groups      only these group ids (default all)
-  --recipe          recipe of the leave-source-out runs (default v2; v1 = the previous recipe)`;
+  --recipe          recipe of the leave-source-out runs (default v2; v1 = the previous recipe)
+  --write-model     also write <model>/shift.json (merged with what is there: the Model card reads it) and
+                    a summary into <model>/metadata.json (training.shift)`;
 
 interface VariantResult {
   id: string;
@@ -90,10 +93,39 @@ async function classify(classifier: Classifier, images: LoadedImage[], label: st
 }
 
 /** The acquisition-shift table for one model on `images`. */
-export async function acquisitionShift(classifier: Classifier, images: LoadedImage[]): Promise<{ untouched: ModelScore; variants: VariantResult[] }> {
+export interface AgeTargets {
+  adultPneumonia: { n: number; sensitivity: number | null };
+  adultNormal: { n: number; notCalledCovid: number | null; notCovidAtOperatingPoint: number | null };
+  covidAtOperatingPoint: { sensitivity: number | null; ppv: number | null };
+}
+
+/** The issue's age-group targets on one set of predictions: adult pneumonia found, adult normals not called covid. */
+export function ageTargets(classifier: Classifier, images: LoadedImage[], probabilities: number[][]): AgeTargets {
+  const names = classifier.metadata.classNames;
+  const covid = names.indexOf('covid');
+  const t = classifier.metadata.trust?.covidThreshold?.threshold;
+  const age = (im: LoadedImage) => cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group);
+  const idx = (label: string) => images.map((im, i) => (im.entry.label === label && age(im) === 'adult' ? i : -1)).filter((i) => i >= 0);
+  const share = (is: number[], f: (i: number) => boolean) => (is.length ? is.filter(f).length / is.length : null);
+  const pn = idx('pneumonia');
+  const no = idx('normal');
+  const positives = images.map((im, i) => (im.entry.labelIndex === covid ? i : -1)).filter((i) => i >= 0);
+  const called = t === undefined ? [] : probabilities.map((p, i) => (p[covid] >= t ? i : -1)).filter((i) => i >= 0);
+  return {
+    adultPneumonia: { n: pn.length, sensitivity: share(pn, (i) => names[argmax(probabilities[i])] === 'pneumonia') },
+    adultNormal: { n: no.length, notCalledCovid: share(no, (i) => argmax(probabilities[i]) !== covid), notCovidAtOperatingPoint: t === undefined ? null : share(no, (i) => probabilities[i][covid] < t) },
+    covidAtOperatingPoint: {
+      sensitivity: t === undefined ? null : share(positives, (i) => probabilities[i][covid] >= t),
+      ppv: called.length ? called.filter((i) => images[i].entry.labelIndex === covid).length / called.length : null,
+    },
+  };
+}
+
+export async function acquisitionShift(classifier: Classifier, images: LoadedImage[]): Promise<{ untouched: ModelScore; targets: AgeTargets; variants: VariantResult[] }> {
   const labels = images.map((im) => im.entry.labelIndex);
   const base = await classify(classifier, images, 'untouched');
   const untouched = score(classifier, labels, base.probabilities, base.oodFlagged);
+  const targets = ageTargets(classifier, images, base.probabilities);
   const variants: VariantResult[] = [];
   for (const v of ACQUISITION_VARIANTS) {
     const shifted = images.map((im, i) => ({ ...im, gray: v.apply(im.gray, i + 1) }));
@@ -101,7 +133,7 @@ export async function acquisitionShift(classifier: Classifier, images: LoadedIma
     const s = score(classifier, labels, r.probabilities, r.oodFlagged);
     variants.push({ id: v.id, description: v.description, n: images.length, ...s, deltaPoints: 100 * (s.accuracy - untouched.accuracy) });
   }
-  return { untouched, variants };
+  return { untouched, targets, variants };
 }
 
 interface ProbeResult {
@@ -200,6 +232,28 @@ interface LsoResult {
   remainingTest: ModelScore;
 }
 
+/**
+ * A model in `dir` trained by trainShort with exactly these settings (from its metadata) is reused
+ * instead of retrained: the training is seeded, so it would come out bit-identical.
+ */
+function reusable(dir: string, epochs: number, epochSize: number, recipe: string, exclude: string[], seed: number): boolean {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { training?: { seed?: number; hyperparameters?: Record<string, unknown> } };
+    const h = m.training?.hyperparameters ?? {};
+    const same =
+      fs.existsSync(path.join(dir, 'weights.bin')) &&
+      m.training?.seed === seed &&
+      h.maxEpochs === epochs &&
+      h.epochSize === epochSize &&
+      h.recipeName === recipe &&
+      JSON.stringify(h.excludeSources) === JSON.stringify(exclude);
+    if (same) logErr(`reusing ${displayPath(dir)} (same seed, recipe, epochs and held-out sources)`);
+    return same;
+  } catch {
+    return false;
+  }
+}
+
 async function trainShort(outDir: string, seed: number, epochs: number, epochSize: number, recipe: string, exclude: string[], dataDir: string): Promise<number> {
   const { main: trainMain } = await import('./train');
   const t0 = performance.now();
@@ -211,7 +265,7 @@ async function trainShort(outDir: string, seed: number, epochs: number, epochSiz
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['help']);
+  const args = parseArgs(argv, ['help', 'write-model']);
   if (args.options.has('help')) {
     process.stdout.write(EVALUATE_SHIFT_USAGE + '\n');
     return 0;
@@ -264,6 +318,11 @@ export async function main(argv: string[]): Promise<number> {
     for (const v of r.variants) md.push(`| ${v.id} | ${pct(v.accuracy)} | ${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)} | ${pct(v.balancedAccuracy)} | ${pct(v.covidSensitivity)} | ${pct(v.oodRate)} |`);
     const worst = Math.min(...r.variants.map((v) => v.deltaPoints));
     md.push('', `worst change ${worst.toFixed(1)} points; largest OOD rate ${pct(Math.max(...r.variants.map((v) => v.oodRate ?? 0)))}`, '');
+    const t = r.targets;
+    md.push(
+      `untouched test split: adult pneumonia sensitivity ${pct(t.adultPneumonia.sensitivity)} (${t.adultPneumonia.n} films); adult normals not called covid ${pct(t.adultNormal.notCalledCovid)} at the argmax, ${pct(t.adultNormal.notCovidAtOperatingPoint)} at the covid operating point (${t.adultNormal.n} films); covid at the operating point: sensitivity ${pct(t.covidAtOperatingPoint.sensitivity)}, PPV ${pct(t.covidAtOperatingPoint.ppv)}`,
+      '',
+    );
   }
   if (parts.includes('probe')) {
     const r = await sourceProbe(classifier, train, test);
@@ -280,12 +339,13 @@ export async function main(argv: string[]): Promise<number> {
     for (const group of groups) {
       logErr(`leave-source-out: ${group.id} — ${group.description}`);
       const dir = path.join(REPO_ROOT, '.cache/shift', `lso-${recipe}-${group.id}`);
-      const trainSeconds = await trainShort(dir, seed, lsoEpochs, lsoEpochSize, recipe, group.sources, dataDir);
+      const trainSeconds = reusable(dir, lsoEpochs, lsoEpochSize, recipe, group.sources, seed) ? 0 : await trainShort(dir, seed, lsoEpochs, lsoEpochSize, recipe, group.sources, dataDir);
       const m = await loadModel(dir);
       const held = all.images.filter((im) => group.sources.includes(im.entry.sourceRepo ?? ''));
       const perLabel: LsoResult['perLabel'] = [];
       for (const [c, label] of classNames.entries()) {
-        const ims = stratifiedSubset(held.filter((im) => im.entry.labelIndex === c), lsoEval, 1, seed);
+        const ofLabel = held.filter((im) => im.entry.labelIndex === c);
+        const ims = ofLabel.length > lsoEval ? createRng(seed).shuffle(ofLabel).slice(0, lsoEval) : ofLabel;
         if (ims.length < 20) continue;
         const r = await classify(m, ims, `${group.id}: held-out ${label}`);
         const pred = r.probabilities.map((p) => argmax(p));
@@ -337,8 +397,48 @@ export async function main(argv: string[]): Promise<number> {
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, stringifyReport(json) + '\n');
   logErr(`wrote ${displayPath(outFile)}`);
+  if (args.options.has('write-model')) {
+    // The Model card reads <model>/shift.json; metadata.json keeps a summary (training.shift).
+    const prev = fs.existsSync(path.join(modelDir, 'shift.json')) ? (JSON.parse(fs.readFileSync(path.join(modelDir, 'shift.json'), 'utf8')) as Record<string, unknown>) : {};
+    // Each part keeps the run that produced it (parts can be measured by separate invocations).
+    const runs = { ...((prev.runs as Record<string, unknown> | undefined) ?? {}), ...Object.fromEntries(parts.map((p) => [p, json.meta])) };
+    const merged: Record<string, unknown> = { ...prev, ...json, runs };
+    delete merged.markdown;
+    fs.writeFileSync(path.join(modelDir, 'shift.json'), stringifyReport(merged) + '\n');
+    const metaFile = path.join(modelDir, 'metadata.json');
+    const raw = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { training?: Record<string, unknown> };
+    raw.training = { ...(raw.training ?? {}), shift: shiftSummary(merged) };
+    fs.writeFileSync(metaFile, JSON.stringify(raw, null, 2) + '\n');
+    logErr(`wrote ${displayPath(path.join(modelDir, 'shift.json'))} and training.shift in metadata.json`);
+  }
   process.stdout.write(md.join('\n') + '\n');
   return 0;
+}
+
+/** The compact summary kept in metadata.json (training.shift). */
+export function shiftSummary(json: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { tool: 'scripts/evaluate-shift.ts', date: (json.meta as { date?: string } | undefined)?.date };
+  const acq = json.acquisition as { untouched: ModelScore; variants: VariantResult[] } | undefined;
+  if (acq) {
+    out.acquisition = {
+      untouchedAccuracy: acq.untouched.accuracy,
+      worstChangePoints: Math.min(...acq.variants.map((v) => v.deltaPoints)),
+      worstVariant: [...acq.variants].sort((a, b) => a.deltaPoints - b.deltaPoints)[0]?.id,
+      maxOodRate: Math.max(...acq.variants.map((v) => v.oodRate ?? 0)),
+      perVariant: Object.fromEntries(acq.variants.map((v) => [v.id, { deltaPoints: Number(v.deltaPoints.toFixed(2)), oodRate: v.oodRate }])),
+    };
+  }
+  const lso = json.lso as { recipe: string; epochs: number; epochSize: number; results: LsoResult[] } | undefined;
+  if (lso) {
+    out.leaveSourceOut = {
+      recipe: lso.recipe,
+      run: `${lso.epochs} epochs × ${lso.epochSize}`,
+      sensitivity: Object.fromEntries(lso.results.flatMap((r) => r.perLabel.map((l) => [`${r.group.id}/${l.label}`, Number(l.sensitivity.toFixed(4))]))),
+    };
+  }
+  const probe = json.probe as ProbeResult[] | undefined;
+  if (probe) out.sourceProbe = Object.fromEntries(probe.map((p) => [p.label, { balancedAccuracy: Number(p.balancedAccuracy.toFixed(4)), chance: p.chance }]));
+  return out;
 }
 
 function mean(xs: number[]): number {
