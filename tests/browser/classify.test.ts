@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import AxeBuilder from '@axe-core/playwright';
-import { addFiles, dropFiles, hasData, launchBrowser, manifest, openApp, readTable, skipReason, startPreview, testImages, useAppHarness, waitForModel, waitForRows, waitForServiceWorker, workerMemory } from './helpers';
+import { REPO_ROOT, addFiles, dropFiles, hasData, launchBrowser, manifest, openApp, readTable, skipReason, startPreview, testImages, useAppHarness, waitForModel, waitForRows, waitForServiceWorker, workerMemory } from './helpers';
 import { nodeReference } from './reference';
 
 if (!hasData()) console.warn(skipReason());
@@ -459,6 +459,10 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     ]);
     expect(await cells('shift-lso')).toEqual([['covid', '60', '80.0 %', 'covid 48, normal 12']]);
     expect(await cells('shift-probe')).toEqual([['a; b', '70.0 %', '50.0 %']]);
+    // Data release and recipe come from the shipped metadata.json, as written by npm run train.
+    const shipped = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'public/model/metadata.json'), 'utf8'));
+    if (shipped.training?.recipe) expect(await page.getByTestId('model-recipe').innerText()).toBe(shipped.training.recipe);
+    if (shipped.training?.dataRelease) expect(await page.getByTestId('model-data-release').innerText()).toContain(shipped.training.dataRelease);
     const axe = await new AxeBuilder({ page }).analyze();
     expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
   });

@@ -547,6 +547,21 @@ export default function ModelCardPage() {
                 </dd>
               </>
             )}
+            {meta.value.training?.dataRelease && (
+              <>
+                <dt>Data</dt>
+                <dd data-testid="model-data-release">
+                  {meta.value.training.dataRelease}
+                  {meta.value.training.manifestHash ? ` (manifest ${meta.value.training.manifestHash.slice(0, 12)})` : ''}
+                </dd>
+              </>
+            )}
+            {meta.value.training?.recipe && (
+              <>
+                <dt>Recipe</dt>
+                <dd data-testid="model-recipe">{meta.value.training.recipe}</dd>
+              </>
+            )}
             {meta.value.training?.gitCommit && (
               <>
                 <dt>Code</dt>
