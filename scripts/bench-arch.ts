@@ -46,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`${name.padEnd(40)} params ${String(model.countParams()).padStart(8)}  MACs ${(countMacs(model).total / 1e6).toFixed(1).padStart(6)} M  b1 median ${m.toFixed(2)} ms  ratio ${(m / refMedian).toFixed(2)}`);
   }
   inputs.forEach((t) => t.dispose());
+  all.forEach(({ model }) => model.dispose());
   return 0;
 }
 

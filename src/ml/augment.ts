@@ -153,7 +153,7 @@ export function augmentToInput(
     const [lo, hi] = cfg.jpegQualityRange ?? [20, 80];
     img = jpegRoundTrip(img, S, S, u(lo, hi));
   }
-  out.set(img);
+  if (img !== out) out.set(img);
   // Intensity: gamma, then optional blur (film softness) and noise.
   const gamma = u(cfg.gammaRange[0], cfg.gammaRange[1]);
   for (let i = 0; i < out.length; i++) out[i] = 255 * Math.pow(out[i] / 255, gamma);

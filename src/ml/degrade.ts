@@ -6,6 +6,7 @@
 // the evaluation and the OOD fit (acquisition.ts), in Node and in the browser alike.
 import * as jpegNs from 'jpeg-js';
 import type { Rng } from '../core/random';
+import { upsampleHeatmap } from './heatmap';
 
 type JpegModule = typeof import('jpeg-js');
 // jpeg-js is CommonJS: named exports under Node's ESM loader, a default export under some bundlers.
@@ -40,26 +41,8 @@ export function areaDownscale(src: Float32Array, w: number, h: number, ow: numbe
   return out;
 }
 
-/** Bilinear resize (pixel centres aligned) of a w×h float image to ow×oh. */
-export function bilinearResize(src: Float32Array, w: number, h: number, ow: number, oh: number): Float32Array {
-  const out = new Float32Array(ow * oh);
-  for (let oy = 0; oy < oh; oy++) {
-    const fy = Math.min(h - 1, Math.max(0, ((oy + 0.5) * h) / oh - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(h - 1, y0 + 1);
-    const ty = fy - y0;
-    for (let ox = 0; ox < ow; ox++) {
-      const fx = Math.min(w - 1, Math.max(0, ((ox + 0.5) * w) / ow - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(w - 1, x0 + 1);
-      const tx = fx - x0;
-      const a = src[y0 * w + x0] * (1 - tx) + src[y0 * w + x1] * tx;
-      const b = src[y1 * w + x0] * (1 - tx) + src[y1 * w + x1] * tx;
-      out[oy * ow + ox] = a * (1 - ty) + b * ty;
-    }
-  }
-  return out;
-}
+/** Bilinear resize (pixel centres aligned): the same function that enlarges Grad-CAM maps. */
+export const bilinearResize = upsampleHeatmap;
 
 /** Downscale by `factor` (0 < factor < 1) and enlarge back: the softness of a low-resolution export. */
 export function resolutionRoundTrip(img: Float32Array, w: number, h: number, factor: number): Float32Array {

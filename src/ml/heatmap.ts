@@ -26,15 +26,13 @@ export function massByRegion(heatmap: ArrayLike<number>, width: number, height: 
  */
 export function upsampleHeatmap(heatmap: ArrayLike<number>, width: number, height: number, outW: number, outH: number): Float32Array {
   const out = new Float32Array(outW * outH);
-  const sx = width / outW;
-  const sy = height / outH;
   for (let y = 0; y < outH; y++) {
-    const fy = Math.min(height - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const fy = Math.min(height - 1, Math.max(0, ((y + 0.5) * height) / outH - 0.5));
     const y0 = Math.floor(fy);
     const y1 = Math.min(height - 1, y0 + 1);
     const wy = fy - y0;
     for (let x = 0; x < outW; x++) {
-      const fx = Math.min(width - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+      const fx = Math.min(width - 1, Math.max(0, ((x + 0.5) * width) / outW - 0.5));
       const x0 = Math.floor(fx);
       const x1 = Math.min(width - 1, x0 + 1);
       const wx = fx - x0;

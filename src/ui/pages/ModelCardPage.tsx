@@ -355,9 +355,65 @@ function ShortcutAudit({ audit }: { audit: AuditView }) {
   );
 }
 
+interface ShiftRow {
+  key: string;
+  /** Row header (first column). */
+  head: React.ReactNode;
+  title?: string;
+  cells: { value: React.ReactNode; num?: boolean }[];
+}
+
+/** One table of the Source shift section: a row-header column, then plain or numeric cells. */
+function ShiftTable({ testId, columns, rows }: { testId: string; columns: { label: string; num?: boolean }[]; rows: ShiftRow[] }) {
+  return (
+    <div className="table-scroll">
+      <table data-testid={testId}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.label} scope="col" className={c.num ? 'num' : undefined}>
+                {c.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.key}>
+              <th scope="row" title={r.title}>
+                {r.head}
+              </th>
+              {r.cells.map((c, i) => (
+                <td key={i} className={c.num ? 'num' : undefined}>
+                  {c.value}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** Source shift (npm run evaluate:shift): the same films re-acquired, and sources never seen in training. */
 function SourceShift({ shift }: { shift: ShiftView }) {
   const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(1)} %`);
+  const num = (value: React.ReactNode) => ({ value, num: true });
+  const acquisitionRows: ShiftRow[] = [
+    ...(shift.untouched ? [{ key: 'untouched', head: 'untouched', cells: [num(pct(shift.untouched.accuracy)), num(''), num(''), num(pct(shift.untouched.oodRate))] }] : []),
+    ...shift.variants.map((v) => ({
+      key: v.id,
+      title: v.description,
+      head: (
+        <>
+          {v.id}
+          {v.description ? <span className="muted"> — {v.description}</span> : null}
+        </>
+      ),
+      cells: [num(pct(v.accuracy)), num(v.deltaPoints === null ? '—' : `${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)}`), num(pct(v.covidSensitivity)), num(pct(v.oodRate))],
+    })),
+  ];
   return (
     <>
       {shift.variants.length > 0 && (
@@ -368,42 +424,11 @@ function SourceShift({ shift }: { shift: ShiftView }) {
             reads the lungs keeps its accuracy; one that reads the hospital's export style loses it. &ldquo;Refused&rdquo; is the share the &ldquo;Not a chest X-ray?&rdquo;
             check withholds.
           </p>
-          <div className="table-scroll">
-            <table data-testid="shift-acquisition">
-              <thead>
-                <tr>
-                  <th scope="col">Variant</th>
-                  <th scope="col" className="num">accuracy</th>
-                  <th scope="col" className="num">change (points)</th>
-                  <th scope="col" className="num">covid sensitivity</th>
-                  <th scope="col" className="num">refused</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shift.untouched && (
-                  <tr>
-                    <th scope="row">untouched</th>
-                    <td className="num">{pct(shift.untouched.accuracy)}</td>
-                    <td className="num"></td>
-                    <td className="num"></td>
-                    <td className="num">{pct(shift.untouched.oodRate)}</td>
-                  </tr>
-                )}
-                {shift.variants.map((v) => (
-                  <tr key={v.id}>
-                    <th scope="row" title={v.description}>
-                      {v.id}
-                      {v.description ? <span className="muted"> — {v.description}</span> : null}
-                    </th>
-                    <td className="num">{pct(v.accuracy)}</td>
-                    <td className="num">{v.deltaPoints === null ? '—' : `${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)}`}</td>
-                    <td className="num">{pct(v.covidSensitivity)}</td>
-                    <td className="num">{pct(v.oodRate)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ShiftTable
+            testId="shift-acquisition"
+            columns={[{ label: 'Variant' }, { label: 'accuracy', num: true }, { label: 'change (points)', num: true }, { label: 'covid sensitivity', num: true }, { label: 'refused', num: true }]}
+            rows={acquisitionRows}
+          />
         </>
       )}
       {shift.lso && shift.lso.rows.length > 0 && (
@@ -413,30 +438,16 @@ function SourceShift({ shift }: { shift: ShiftView }) {
             The recipe ({shift.lso.recipe}, shortened{shift.lso.epochs !== null ? ` to ${shift.lso.epochs} epochs` : ''}) trained without one source group, then asked about
             that group&rsquo;s films. This is the closest the data allows to &ldquo;a hospital the model has never seen&rdquo;.
           </p>
-          <div className="table-scroll">
-            <table data-testid="shift-lso">
-              <thead>
-                <tr>
-                  <th scope="col">Held-out group</th>
-                  <th scope="col">label</th>
-                  <th scope="col" className="num">films</th>
-                  <th scope="col" className="num">sensitivity</th>
-                  <th scope="col">called as</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shift.lso.rows.map((r) => (
-                  <tr key={`${r.group}-${r.label}`}>
-                    <th scope="row" title={r.description}>{r.group}</th>
-                    <td>{r.label}</td>
-                    <td className="num">{r.n ?? '—'}</td>
-                    <td className="num">{pct(r.sensitivity)}</td>
-                    <td>{r.calledAs}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ShiftTable
+            testId="shift-lso"
+            columns={[{ label: 'Held-out group' }, { label: 'label' }, { label: 'films', num: true }, { label: 'sensitivity', num: true }, { label: 'called as' }]}
+            rows={shift.lso.rows.map((r) => ({
+              key: `${r.group}-${r.label}`,
+              title: r.description,
+              head: r.group,
+              cells: [{ value: r.label }, num(r.n ?? '—'), num(pct(r.sensitivity)), { value: r.calledAs }],
+            }))}
+          />
         </>
       )}
       {shift.probe.length > 0 && (
@@ -446,28 +457,11 @@ function SourceShift({ shift }: { shift: ShiftView }) {
             How well a linear classifier on the model&rsquo;s embedding tells the source repository apart among films of one class and age group (test split). Near chance means
             the embedding carries little hospital information; far above chance means it does.
           </p>
-          <div className="table-scroll">
-            <table data-testid="shift-probe">
-              <thead>
-                <tr>
-                  <th scope="col">Class (age group)</th>
-                  <th scope="col">sources</th>
-                  <th scope="col" className="num">balanced accuracy</th>
-                  <th scope="col" className="num">chance</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shift.probe.map((p) => (
-                  <tr key={p.label}>
-                    <th scope="row">{p.label}</th>
-                    <td>{p.sources}</td>
-                    <td className="num">{pct(p.balancedAccuracy)}</td>
-                    <td className="num">{pct(p.chance)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ShiftTable
+            testId="shift-probe"
+            columns={[{ label: 'Class (age group)' }, { label: 'sources' }, { label: 'balanced accuracy', num: true }, { label: 'chance', num: true }]}
+            rows={shift.probe.map((p) => ({ key: p.label, head: p.label, cells: [{ value: p.sources }, num(pct(p.balancedAccuracy)), num(pct(p.chance))] }))}
+          />
         </>
       )}
     </>
