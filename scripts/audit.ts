@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildMetricsReport, CXR_AGE_GROUP_RULE, type GroupReport } from '../src/core/report';
 import { applyAuditMask } from '../src/ml/augment';
+import { AUDIT_MODES, CENTRE_FRACTION, MODE_DESCRIPTIONS, type AuditMode } from '../src/core/audit';
 import { cropAndResize, normalizeInput } from '../src/ml/preprocess';
 import { initNodeBackend, wasmThreadsCount } from '../src/ml/tf-node';
 import { parseArgs, optNumber, optString } from './lib/args';
@@ -47,16 +48,7 @@ const USAGE = `usage: npm run audit [-- --check] [--split test] [--model <dir>] 
 
 /** The CI gate: above this, the model classifies from the image borders alone. */
 export const BORDER_ONLY_MAX_ACCURACY = 0.6;
-/** Side fraction of the central square that the masks keep or remove. */
-export const CENTRE_FRACTION = 0.6;
-
-export type AuditMode = 'full' | 'border-only' | 'centre-only';
-
-const MODE_DESCRIPTIONS: Record<AuditMode, string> = {
-  full: 'the image as preprocessed for inference',
-  'border-only': `central ${CENTRE_FRACTION * 100}% of width and height set to black after the crop (only edges, text, markers, outline remain)`,
-  'centre-only': `everything outside the central ${CENTRE_FRACTION * 100}% of width and height set to black after the crop`,
-};
+export { CENTRE_FRACTION, type AuditMode };
 
 export interface AuditModeResult {
   mode: AuditMode;
@@ -178,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const modes: AuditModeResult[] = [];
   let seconds = 0;
-  for (const mode of ['full', 'border-only', 'centre-only'] as const) {
+  for (const mode of AUDIT_MODES) {
     const toInput = (im: (typeof images)[number]) => {
       const pixels = cropped[croppedIndex.get(im)!];
       return normalizeInput(mode === 'full' ? pixels : applyAuditMask(pixels, size, mode, 0, CENTRE_FRACTION), spec);

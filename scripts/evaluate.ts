@@ -2,8 +2,11 @@
 //
 // Evaluates a model folder (model.json + weights + metadata.json, loaded through the same IO
 // handler as the browser) on a manifest-described image folder (manifest.csv with file,label[,split]
-// and optional source_repo). Prints a table; writes the full report (src/core/report.ts plus run
-// metadata) as JSON to --out, or to stdout with --json. public/model/metrics.json is written by this
+// and optional source_repo and site columns), or on a folder with one sub-folder per class (any
+// case; folders below a class folder are sites; src/core/evaluation-data.ts, shared with the
+// Evaluate page). Prints a table; writes the full report (src/core/evaluation.ts: the metrics of
+// src/core/report.ts plus run metadata, the same JSON the Evaluate page downloads) to --out, or to
+// stdout with --json. public/model/metrics.json is written by this
 // command on the test split (scripts/train.ts runs it), never by hand.
 //
 // Exit codes: 0 done; 1 model cannot be loaded or nothing could be evaluated; 2 usage error, missing
@@ -12,11 +15,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ManifestError, parseManifest } from '../src/core/manifest';
+import { parseManifest } from '../src/core/manifest';
+import { EvaluationDataError, evaluationGroups, selectManifestRows } from '../src/core/evaluation-data';
+import { buildEvaluationJson, stringifyReport, type EvaluationJson } from '../src/core/evaluation';
 import { UsageError, runIfMain } from './lib/cli';
 import { createRng } from '../src/core/random';
-import { buildMetricsReport, cxrAgeGroup, CXR_AGE_GROUP_RULE, type MetricsReport } from '../src/core/report';
-import type { ModelMetadata } from '../src/core/metadata';
 import type { Classifier } from '../src/ml/classifier';
 import type { ImageFeatures } from '../src/core/ood';
 import { grayAsDecoded, imageFeatures } from '../src/ml/ood';
@@ -25,6 +28,7 @@ import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 // Modules that load tfjs (tf-node, node-io, dataset) are imported lazily, so that usage and
 // manifest errors are reported in a fraction of a second.
 import type { LoadedDataset, LoadedImage } from './lib/dataset';
+import type { EvaluationData } from '../src/core/evaluation-data';
 
 // The same locations as scripts/lib/node-io.ts (importing it would load tfjs).
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -37,7 +41,8 @@ function logErr(...args: unknown[]): void {
 
 export const EVALUATE_USAGE = `usage: npm run evaluate -- [--data <dir>] [--split test|val|train|all] [--out file.json] [--json] [--model <dir>]
                            [--batch 32] [--limit N] [--bootstrap 1000] [--seed 0] [--no-cache]
-  --data       folder holding manifest.csv (file,label[,split][,source_repo,...]); default ../shared/data/cxr
+  --data       folder holding manifest.csv (file,label[,split][,site][,source_repo,...]), or one sub-folder per
+               class (folders below a class folder are sites); default ../shared/data/cxr
   --split      rows of this split (default test; 'all', or a manifest without a split column, uses every row)
   --out        write the JSON report to this file
   --json       print the JSON report on stdout (the table then goes to stderr)
@@ -46,7 +51,8 @@ export const EVALUATE_USAGE = `usage: npm run evaluate -- [--data <dir>] [--spli
   --bootstrap  bootstrap iterations for the 95% intervals (default 1000)
   --no-cache   decode every image again instead of using .cache/`;
 
-export { UsageError };
+export { UsageError, stringifyReport };
+export type { EvaluationJson };
 
 // ---------------------------------------------------------------------------------------------
 // Pieces shared with scripts/audit.ts
@@ -72,27 +78,6 @@ export function commandLine(script: string, argv: string[]): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   const parts = argv.map((a) => (path.isAbsolute(a) ? displayPath(a) : a));
   return ['npx tsx', script, ...parts].map((p, i) => (i < 2 ? p : quote(p))).join(' ');
-}
-
-/**
- * JSON with two-space indentation where it helps reading, but every array or object whose compact
- * form fits in `width` characters on one line (ROC points, per-image score arrays stay dense).
- */
-export function stringifyReport(value: unknown, width = 100): string {
-  const walk = (v: unknown, indent: string): string => {
-    const compact = JSON.stringify(v);
-    if (compact === undefined) return 'null';
-    if (v === null || typeof v !== 'object' || compact.length <= width) return compact;
-    const inner = indent + '  ';
-    if (Array.isArray(v)) {
-      // Arrays of primitives (per-image scores): one line however long.
-      if (v.every((x) => x === null || typeof x !== 'object')) return compact;
-      return `[\n${v.map((x) => inner + walk(x, inner)).join(',\n')}\n${indent}]`;
-    }
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
-    return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${walk(x, inner)}`).join(',\n')}\n${indent}}`;
-  };
-  return walk(value, '');
 }
 
 export function gitCommit(): string | null {
@@ -132,17 +117,15 @@ export function selectSplit(dataDir: string, split: string, labels: readonly str
   const file = path.join(dataDir, 'manifest.csv');
   const text = fs.readFileSync(file, 'utf8');
   const manifest = parseManifest(text, { labels, source: file });
-  const hasSplits = manifest.entries.some((e) => e.split !== undefined);
-  if (split === 'all' || !hasSplits) {
-    if (split !== 'all') logErr(`note: ${path.join(dataDir, 'manifest.csv')} has no split values; evaluating all ${manifest.entries.length} rows`);
-    return { splits: undefined, name: 'all', rows: manifest.entries.length, manifestText: text };
+  try {
+    // The rule the Evaluate page applies too (src/core/evaluation-data.ts).
+    const rows = selectManifestRows(manifest, split, file);
+    if (rows.note) logErr(rows.note);
+    return { splits: rows.name === 'all' ? undefined : [split], name: rows.name, rows: rows.entries.length, manifestText: text };
+  } catch (e) {
+    if (e instanceof EvaluationDataError) throw new UsageError(e.message);
+    throw e;
   }
-  const rows = manifest.entries.filter((e) => e.split === split).length;
-  if (rows === 0) {
-    const present = [...new Set(manifest.entries.map((e) => e.split).filter(Boolean))].join(', ');
-    throw new UsageError(`no rows with split '${split}' in ${path.join(dataDir, 'manifest.csv')} (splits present: ${present}; or pass --split all)`);
-  }
-  return { splits: [split], name: split, rows, manifestText: text };
 }
 
 /** Loads a model folder the way the browser does; a readable message when it is missing or broken. */
@@ -189,13 +172,9 @@ export async function predictImages(
   return { probabilities, logits, oodFlagged, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Groupings derivable from the manifest: source_repo, and age_group (see CXR_AGE_GROUP_RULE). */
+/** Groupings derivable from the manifest: source_repo, age_group (see CXR_AGE_GROUP_RULE) and site. */
 export function manifestGroups(images: LoadedImage[]): Record<string, (string | null)[]> {
-  const groups: Record<string, (string | null)[]> = {};
-  if (images.some((im) => im.entry.sourceRepo)) groups.source_repo = images.map((im) => im.entry.sourceRepo ?? null);
-  const ages = images.map((im) => cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group));
-  if (ages.some((a) => a !== 'unknown')) groups.age_group = ages;
-  return groups;
+  return evaluationGroups(images.map((im) => im.entry));
 }
 
 export function progressLogger(total: number, label: string): (done: number) => void {
@@ -212,48 +191,6 @@ export function progressLogger(total: number, label: string): (done: number) => 
 // ---------------------------------------------------------------------------------------------
 // evaluate
 // ---------------------------------------------------------------------------------------------
-
-export interface EvaluationJson extends MetricsReport {
-  meta: {
-    tool: string;
-    command: string;
-    date: string;
-    gitCommit: string | null;
-    split: string;
-    data: { dir: string; manifestHash: string; rowsInSelection: number; evaluated: number; skipped: number; limit: number | null };
-    model: {
-      dir: string;
-      name: string;
-      version: string;
-      temperature: number;
-      covidThreshold: number | null;
-      trainedOnManifestHash: string | null;
-      trainedAt: string | null;
-      gitCommit: string | null;
-    };
-    backend: string;
-    threads: number;
-    ageGroupRule: string | null;
-  };
-  throughput: { images: number; seconds: number; imagesPerSecond: number | null; batchSize: number; decodeSeconds: number; measures: string };
-  skipped: LoadedDataset['failures'];
-  /** Out-of-distribution flags on this split (prediction.ood, metadata.trust.ood); null when the model has none. */
-  ood: { flagged: number; n: number; rate: number | null } | null;
-}
-
-function operatingPointFrom(metadata: ModelMetadata) {
-  const op = metadata.trust?.covidThreshold;
-  if (!op || !metadata.classNames.includes('covid') || !Number.isFinite(op.threshold)) return null;
-  const finite = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  return {
-    className: 'covid',
-    threshold: op.threshold,
-    source: 'metadata.trust.covidThreshold',
-    targetSensitivity: finite(op.targetSensitivity),
-    valSensitivity: finite(op.valSensitivity),
-    valSpecificity: finite(op.valSpecificity),
-  };
-}
 
 export function formatEvaluation(r: EvaluationJson): string {
   const lines: string[] = [];
@@ -308,7 +245,14 @@ export function formatEvaluation(r: EvaluationJson): string {
   if (r.ood) {
     lines.push('');
     lines.push(`out-of-distribution flag (trust.ood): ${r.ood.flagged} of ${r.ood.n} images flagged (${fmt(r.ood.rate === null ? null : 100 * r.ood.rate, 1)}%); in the app their class is withheld`);
+    const w = r.withoutRefused;
+    if (w) lines.push(`  without the refused images (${w.n}): accuracy ${fmt(w.accuracy)}, balanced accuracy ${fmt(w.balancedAccuracy)}, macro AUC ${fmt(w.macro.auc)}`);
   }
+  if (r.unknownFolders.length > 0) {
+    lines.push('');
+    lines.push(`ignored folders (not a class of this model: ${r.classNames.join(', ')}): ${r.unknownFolders.map((u) => `${u.folder} (${u.files})`).join(', ')}`);
+  }
+  if (r.ignored.length > 0) lines.push(`ignored ${r.ignored.length} file(s) (not an image, or not inside a class folder)`);
   lines.push('');
   const t = r.throughput;
   lines.push(`throughput: ${t.images} images in ${fmt(t.seconds, 1)} s = ${fmt(t.imagesPerSecond, 1)} images/s (${t.measures}; ${r.meta.backend}, ${r.meta.threads} thread(s), batch ${t.batchSize})`);
@@ -339,19 +283,36 @@ export async function main(argv: string[]): Promise<number> {
   const seed = optNumber(args, 'seed', 0);
   if (iterations < 1) throw new UsageError('--bootstrap must be at least 1');
 
-  // The manifest first: a malformed one fails fast (exit 2), before the model is loaded.
-  selectSplit(dataDir, split, undefined);
+  // The manifest first: a malformed one fails fast (exit 2), before the model is loaded. Without
+  // one, the folder must hold class folders (checked against the model's classes below).
+  if (!fs.existsSync(dataDir) || !fs.statSync(dataDir).isDirectory()) throw new UsageError(`--data ${dataDir} is not a folder`);
+  const classFolders = !fs.existsSync(path.join(dataDir, 'manifest.csv'));
+  if (!classFolders) selectSplit(dataDir, split, undefined);
 
   const { initNodeBackend, wasmThreadsCount } = await import('../src/ml/tf-node');
   const { loadDataset } = await import('./lib/dataset');
+  const { loadClassFolders } = await import('./lib/folder-dataset');
   const tf = await initNodeBackend('wasm');
   const classifier = await loadModel(modelDir);
   const { metadata } = classifier;
-  // Again with the model's class names (labels outside them are an error with the line number).
-  const selection = selectSplit(dataDir, split, metadata.classNames);
 
   const tLoad = performance.now();
-  const dataset = await loadDataset(dataDir, { splits: selection.splits, labels: metadata.classNames, cache: !args.options.has('no-cache') });
+  let dataset: LoadedDataset & { layout?: EvaluationData };
+  let selection: Pick<SplitSelection, 'name' | 'rows'>;
+  if (classFolders) {
+    try {
+      dataset = await loadClassFolders(dataDir, metadata.classNames);
+    } catch (e) {
+      if (e instanceof EvaluationDataError) throw new UsageError(`${e.message} in ${dataDir}`);
+      throw e;
+    }
+    selection = { name: 'all', rows: dataset.layout!.entries.length };
+  } else {
+    // Again with the model's class names (labels outside them are an error with the line number).
+    const picked = selectSplit(dataDir, split, metadata.classNames);
+    dataset = await loadDataset(dataDir, { splits: picked.splits, labels: metadata.classNames, cache: !args.options.has('no-cache') });
+    selection = picked;
+  }
   const decodeSeconds = (performance.now() - tLoad) / 1000;
   const images = stratifiedSubset(dataset.images, limit, metadata.classNames.length, seed);
   if (images.length === 0) {
@@ -364,49 +325,31 @@ export async function main(argv: string[]): Promise<number> {
   const result = await predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), batchSize, progressLogger(images.length, 'predicting'), (im) =>
     imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
   );
-  const oodCount = result.oodFlagged.filter((f) => f === true).length;
-  const groups = manifestGroups(images);
-  const report = buildMetricsReport({
-    classNames: metadata.classNames,
-    labels: images.map((im) => im.entry.labelIndex),
+  const json: EvaluationJson = buildEvaluationJson({
+    metadata,
+    temperature: classifier.temperature,
+    hasOod: classifier.ood !== null,
+    entries: images.map((im) => im.entry),
     probabilities: result.probabilities,
     logits: result.logits,
-    temperature: classifier.temperature,
-    groups,
-    operatingPoint: operatingPointFrom(metadata),
+    oodFlagged: result.oodFlagged,
     bootstrap: { iterations, seed },
-  });
-
-  const json: EvaluationJson = {
-    meta: {
+    run: {
       tool: 'scripts/evaluate.ts',
       command: commandLine('scripts/evaluate.ts', argv),
       date: new Date().toISOString(),
       gitCommit: gitCommit(),
       split: selection.name,
-      data: {
-        dir: displayPath(dataDir),
-        manifestHash: dataset.manifestHash,
-        rowsInSelection: selection.rows,
-        evaluated: images.length,
-        skipped: dataset.failures.length,
-        limit: limit > 0 ? limit : null,
-      },
-      model: {
-        dir: displayPath(modelDir),
-        name: metadata.name,
-        version: metadata.version,
-        temperature: classifier.temperature,
-        covidThreshold: metadata.trust?.covidThreshold?.threshold ?? null,
-        trainedOnManifestHash: metadata.training?.manifestHash ?? null,
-        trainedAt: metadata.training?.date ?? null,
-        gitCommit: metadata.training?.gitCommit ?? null,
-      },
+      dir: displayPath(dataDir),
+      manifestHash: dataset.manifestHash,
+      rowsInSelection: selection.rows,
+      limit: limit > 0 ? limit : null,
+      layout: classFolders ? 'class-folders' : 'manifest',
+      partial: false,
+      modelDir: displayPath(modelDir),
       backend: tf.getBackend(),
       threads: tf.getBackend() === 'wasm' ? wasmThreadsCount() : 1,
-      ageGroupRule: groups.age_group ? CXR_AGE_GROUP_RULE : null,
     },
-    ...report,
     throughput: {
       images: images.length,
       seconds: result.seconds,
@@ -416,8 +359,9 @@ export async function main(argv: string[]): Promise<number> {
       measures: 'preprocessing + OOD image statistics + inference, decoding excluded (see decodeSeconds)',
     },
     skipped: dataset.failures,
-    ood: classifier.ood ? { flagged: oodCount, n: images.length, rate: images.length ? oodCount / images.length : null } : null,
-  };
+    ignored: dataset.layout?.ignored ?? [],
+    unknownFolders: dataset.layout?.unknownFolders ?? [],
+  });
   classifier.dispose();
 
   const table = formatEvaluation(json);

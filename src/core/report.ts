@@ -103,6 +103,10 @@ export interface ConfidenceIntervals {
   macroAuc: Interval;
   /** One-vs-rest AUC per class. */
   auc: Record<string, Interval>;
+  /** Mean per-class sensitivity. */
+  balancedAccuracy: Interval;
+  /** Per class, from the same resamples' confusion matrices. */
+  perClass: Record<string, { sensitivity: Interval; specificity: Interval; ppv: Interval; npv: Interval; f1: Interval }>;
 }
 
 export interface CalibrationReport {
@@ -383,7 +387,25 @@ export function buildMetricsReport(input: ReportInput): MetricsReport {
       },
       options,
     );
+    // Confusion-based statistics: each bootstrapCI call draws the same resamples (same seed and
+    // strata), so every interval below is over the same 1000 resampled data sets.
+    const summaryOn = (idx: number[]) =>
+      perClassMetrics(
+        confusionMatrix(
+          idx.map((i) => labels[i]),
+          idx.map((i) => predicted[i]),
+          k,
+        ),
+      );
+    const balancedAccuracy = interval(bootstrapCI(n, (idx) => summaryOn(idx).macro.sensitivity, options));
+    const perClassCi: ConfidenceIntervals['perClass'] = {};
+    classNames.forEach((c, ci) => {
+      const of = (key: 'sensitivity' | 'specificity' | 'ppv' | 'npv' | 'f1') => interval(bootstrapCI(n, (idx) => summaryOn(idx).perClass[ci][key], options));
+      perClassCi[c] = { sensitivity: of('sensitivity'), specificity: of('specificity'), ppv: of('ppv'), npv: of('npv'), f1: of('f1') };
+    });
     confidenceIntervals = {
+      balancedAccuracy,
+      perClass: perClassCi,
       level: 1 - alpha,
       method: 'percentile bootstrap',
       iterations,

@@ -1,0 +1,53 @@
+// `npm run evaluate -- --data <dir>` on a folder without manifest.csv: one sub-folder per class of
+// the model (any case), folders below a class folder naming the site. The layout rules are
+// src/core/evaluation-data.ts (shared with the Evaluate page); this file only walks the disk and
+// decodes, like ./dataset.ts does for manifests (no cache: such folders are small and change).
+import fs from 'node:fs';
+import path from 'node:path';
+import { comparePaths, describeEvaluationData, type EvaluationData } from '../../src/core/evaluation-data';
+import { decodeImageBytes } from '../../src/ml/decode';
+import { toGray8 } from '../../src/ml/preprocess';
+import type { LoadedDataset, LoadedImage } from './dataset';
+import { logErr } from './node-io';
+
+/** Every file below `dir`, as '/'-separated relative paths (symbolic links to folders are not followed). */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const names = fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => comparePaths(a.name, b.name));
+    for (const d of names) {
+      const child = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) walk(child);
+      else if (d.isFile() || d.isSymbolicLink()) out.push(child);
+    }
+  };
+  walk('');
+  return out;
+}
+
+export interface FolderDataset extends LoadedDataset {
+  layout: EvaluationData;
+}
+
+/** Describes and decodes a class-folder data set (EvaluationDataError when nothing fits). */
+export async function loadClassFolders(dir: string, classNames: readonly string[], opts: { quiet?: boolean } = {}): Promise<FolderDataset> {
+  const layout = await describeEvaluationData(listFiles(dir), classNames, { readManifest: (p) => fs.readFileSync(path.join(dir, p), 'utf8') });
+  const images: LoadedImage[] = [];
+  const failures: LoadedDataset['failures'] = [];
+  for (const entry of layout.entries) {
+    const file = path.join(dir, layout.root, entry.file);
+    try {
+      const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(file))));
+      images.push({ entry, path: file, gray });
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
+      failures.push({ file: entry.file, line: entry.line, reason });
+    }
+  }
+  if (!opts.quiet) {
+    for (const f of failures) logErr(`skipped ${f.file}: ${f.reason}`);
+    for (const u of layout.unknownFolders) logErr(`ignored folder '${u.folder}' (${u.files} image(s)): not a class of this model (${classNames.join(', ')})`);
+    for (const f of layout.ignored) logErr(`ignored ${f.file}: ${f.reason}`);
+  }
+  return { dir, manifestText: layout.manifestText, manifestHash: layout.manifestHash, labels: classNames, images, failures, layout };
+}
