@@ -4,17 +4,19 @@ import { routeHref, useHashRoute, type Route } from './hooks/useHashRoute';
 import ClassifyPage from './pages/ClassifyPage';
 
 // The Classify page is the landing page and is bundled eagerly; the others load on demand (the model
-// card pulls in recharts, the Train page the training code).
+// card and the Evaluate page pull in recharts, the Train page the training code).
 const TrainPage = lazy(() => import('./pages/TrainPage'));
 const ModelCardPage = lazy(() => import('./pages/ModelCardPage'));
+const EvaluatePage = lazy(() => import('./pages/EvaluatePage'));
 
 const NAV: { route: Route; text: string }[] = [
   { route: 'classify', text: 'Classify' },
   { route: 'train', text: 'Train' },
+  { route: 'evaluate', text: 'Evaluate' },
   { route: 'model', text: 'Model card' },
 ];
 
-const TITLES: Record<Route, string> = { classify: 'Classify', train: 'Train', model: 'Model card' };
+const TITLES: Record<Route, string> = { classify: 'Classify', train: 'Train', evaluate: 'Evaluate', model: 'Model card' };
 
 export function App() {
   const route = useHashRoute();
@@ -55,6 +57,7 @@ export function App() {
         <Suspense fallback={<p className="muted">Loading…</p>}>
           {route === 'classify' && <ClassifyPage />}
           {route === 'train' && <TrainPage />}
+          {route === 'evaluate' && <EvaluatePage />}
           {route === 'model' && <ModelCardPage />}
         </Suspense>
       </main>

@@ -12,6 +12,8 @@ import { cropAndResize, cropRegion, inputToGray8, normalizeInput, preprocessDeco
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import { imageFeaturesFrom } from '../ml/ood';
 import { covidScreen } from '../core/operating-point';
+import { CENTRE_FRACTION } from '../core/audit';
+import { applyAuditMask } from '../ml/augment';
 import {
   GRADCAM_PREVIEW_SIDE,
   type ClassifyResult,
@@ -188,7 +190,8 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
   const gray = toGray8(image);
   const crop = cropAndResize(gray, spec);
   const features = imageFeaturesFrom(image, crop, spec.inputSize, c.layoutTemplate);
-  const input = normalizeInput(crop, spec);
+  const mask = req.options?.auditMask;
+  const input = normalizeInput(mask ? applyAuditMask(crop, spec.inputSize, mask, 0, CENTRE_FRACTION) : crop, spec);
   const t3 = performance.now();
   const out = await c.predict([input], { features: [features] });
   const t4 = performance.now();

@@ -2,6 +2,7 @@
 // worker answers with exactly one final message for it ('loaded' | 'result' | 'memory' | 'error'),
 // preceded by any number of 'progress' messages.
 import type { ModelMetadata } from '../core/metadata';
+import type { AuditMask } from '../core/audit';
 import type { OperatingPointDecision } from '../core/operating-point';
 import type { Prediction } from '../ml/classifier';
 import type { BackendInfo, BackendName } from '../ml/backend';
@@ -21,6 +22,12 @@ export type ModelSource =
 export interface ClassifyOptions {
   /** Also return the pooled embedding (for OOD scoring / fine-tuning later). */
   embedding?: boolean;
+  /**
+   * The shortcut audit's mask (src/core/audit.ts, `npm run audit`): black out the centre or the
+   * border of the cropped pixels before normalisation, as the audit does. The OOD checks still see
+   * the unmasked image.
+   */
+  auditMask?: AuditMask;
 }
 
 export type WorkerRequest =

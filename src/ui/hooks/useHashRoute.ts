@@ -1,9 +1,9 @@
-// Hash routing (#/classify, #/train, #/model): works from any sub-path and on static hosts without
+// Hash routing (#/classify, #/train, #/evaluate, #/model): works from any sub-path and on static hosts without
 // rewrite rules, and survives the service worker's navigation fallback.
 import { useSyncExternalStore } from 'react';
 
-export type Route = 'classify' | 'train' | 'model';
-export const ROUTES: readonly Route[] = ['classify', 'train', 'model'];
+export type Route = 'classify' | 'train' | 'evaluate' | 'model';
+export const ROUTES: readonly Route[] = ['classify', 'train', 'evaluate', 'model'];
 
 export function parseRoute(hash: string): Route {
   const name = hash.replace(/^#\/?/, '').split(/[/?]/)[0];

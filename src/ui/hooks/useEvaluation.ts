@@ -1,0 +1,397 @@
+// The Evaluate page's run: a labelled folder (class folders, a .zip of them, or a manifest.csv)
+// classified image by image in the inference worker with the model in use, then turned into the
+// report of `npm run evaluate` (src/core/evaluation.ts, built in the report worker). State lives
+// outside React, so a run survives switching pages; files are read only when sent to the worker.
+import { useSyncExternalStore } from 'react';
+import { describeEvaluationData, type EvaluationData } from '../../core/evaluation-data';
+import type { EvaluationJson, SkippedImage } from '../../core/evaluation';
+import type { MetricsReport } from '../../core/report';
+import { AUDIT_MODES, type AuditMask, type AuditMode } from '../../core/audit';
+import { parseManifest } from '../../core/manifest';
+import { expandZips, type IntakeFile, type Rejected } from '../../ml/dataset-browser';
+import type { ClassifyResult, ModelInfo } from '../../worker/protocol';
+import { buildEvaluationInWorker, buildMetricsInWorker } from '../../worker/report-client';
+import { Store } from '../lib/store';
+import { WorkerError, classifyFile, ensureModel } from './useClassifier';
+
+/** Files handed to the worker at once: one computing, one waiting (as the Classify page does). */
+const IN_FLIGHT = 2;
+/** Misclassified images kept with their model input for the gallery (the rest are only counted). */
+export const GALLERY_MAX = 200;
+/** The CLI's defaults (scripts/evaluate.ts), so the page's report equals `npm run evaluate`'s. */
+export const BOOTSTRAP = { iterations: 1000, seed: 0 };
+
+export interface ImageOutcome {
+  probabilities: number[];
+  logits: number[];
+  predicted: number;
+  /** prediction.ood.flagged; null when the model has no OOD detector. */
+  refused: boolean | null;
+  refusedReasons: string[];
+  /** Covid screen at the stored operating point; null when the model has none. */
+  covidPositive: boolean | null;
+  decodeMs: number;
+  computeMs: number;
+}
+
+export interface ShortcutMode {
+  mode: AuditMode;
+  accuracy: number | null;
+  balancedAccuracy: number | null;
+  macroAuc: number | null;
+  recall: Record<string, number | null>;
+}
+
+export interface ShortcutState {
+  status: 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+  done: number;
+  total: number;
+  modes: ShortcutMode[];
+  error: string | null;
+}
+
+export type EvalPhase = 'idle' | 'reading' | 'running' | 'reporting' | 'done' | 'error';
+
+export interface EvaluationState {
+  phase: EvalPhase;
+  /** Folder or zip name. */
+  source: string;
+  data: EvaluationData | null;
+  /** Split values of a manifest (empty without a split column). */
+  splits: string[];
+  /** Files the intake could not use (unreadable zip entries). */
+  rejected: Rejected[];
+  error: string | null;
+  total: number;
+  done: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  etaSeconds: number | null;
+  /** Per entry of data.entries; null until classified (or when skipped). */
+  outcomes: (ImageOutcome | null)[];
+  skipped: SkippedImage[];
+  /** Cancelled before every image was classified. */
+  partial: boolean;
+  report: EvaluationJson | null;
+  /** Model the report is about (name@version) and its class names. */
+  model: ModelInfo | null;
+  /** Misclassified images (index into data.entries) with the worker's result, for the gallery. */
+  misclassified: { index: number; result: ClassifyResult }[];
+  shortcut: ShortcutState;
+  announcement: string;
+}
+
+const idleShortcut: ShortcutState = { status: 'idle', done: 0, total: 0, modes: [], error: null };
+
+const initial: EvaluationState = {
+  phase: 'idle',
+  source: '',
+  data: null,
+  splits: [],
+  rejected: [],
+  error: null,
+  total: 0,
+  done: 0,
+  startedAt: null,
+  finishedAt: null,
+  etaSeconds: null,
+  outcomes: [],
+  skipped: [],
+  partial: false,
+  report: null,
+  model: null,
+  misclassified: [],
+  shortcut: idleShortcut,
+  announcement: '',
+};
+
+export const evaluationStore = new Store<EvaluationState>(initial);
+
+/** The files of the current data set by path relative to the data root. */
+let files = new Map<string, Blob>();
+let intake: { files: IntakeFile[]; source: string } | null = null;
+let runId = 0;
+let cancelRequested = false;
+
+function normalisePath(p: string): string {
+  return p
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((x) => x !== '' && x !== '.')
+    .join('/');
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof WorkerError && e.kind !== 'image') return `${e.kind === 'model' ? 'model not available' : 'error'}: ${e.message}`;
+  return (e as Error)?.message ?? String(e);
+}
+
+/** Takes a folder's or a drop's files (zips expanded), decides the layout and starts the run. */
+export async function evaluateFiles(input: IntakeFile[], source: string, split = 'test'): Promise<void> {
+  const id = ++runId;
+  cancelRequested = false;
+  evaluationStore.set({ ...initial, phase: 'reading', source, announcement: `Reading ${source}` });
+  try {
+    const info = await ensureModel();
+    const expanded = await expandZips(input);
+    if (id !== runId) return;
+    intake = { files: expanded.files, source };
+    const byPath = new Map(expanded.files.map((f) => [normalisePath(f.path), f.file]));
+    const data = await describeEvaluationData([...byPath.keys()], info.metadata.classNames, {
+      split,
+      readManifest: (p) => byPath.get(normalisePath(p))!.text(),
+    });
+    let splits: string[] = [];
+    if (data.layout === 'manifest') {
+      const all = parseManifest(data.manifestText, { labels: null });
+      splits = [...new Set(all.entries.map((e) => e.split).filter((s): s is NonNullable<typeof s> => s !== undefined))].sort();
+    }
+    files = new Map();
+    for (const [p, blob] of byPath) if (p.startsWith(data.root)) files.set(p.slice(data.root.length), blob);
+    if (id !== runId) return;
+    evaluationStore.set((s) => ({ ...s, data, splits, rejected: expanded.rejected }));
+    await classifyAll(id, data, info);
+  } catch (e) {
+    if (id !== runId) return;
+    evaluationStore.set((s) => ({ ...s, phase: 'error', error: messageOf(e), announcement: `Cannot evaluate: ${messageOf(e)}` }));
+  }
+}
+
+/** The same files again (another split, or after a model change). */
+export function rerun(split?: string): Promise<void> {
+  if (!intake) return Promise.resolve();
+  return evaluateFiles(intake.files, intake.source, split ?? evaluationStore.get().data?.split ?? 'test');
+}
+
+async function classifyAll(id: number, data: EvaluationData, info: ModelInfo): Promise<void> {
+  const n = data.entries.length;
+  const startedAt = performance.now();
+  evaluationStore.set((s) => ({
+    ...s,
+    phase: 'running',
+    model: info,
+    total: n,
+    done: 0,
+    startedAt,
+    outcomes: new Array<ImageOutcome | null>(n).fill(null),
+    announcement: `Evaluating ${n} images`,
+  }));
+  const classIndex = new Map(info.metadata.classNames.map((c, i) => [c, i]));
+  let next = 0;
+  const one = async (i: number) => {
+    const entry = data.entries[i];
+    const blob = files.get(normalisePath(entry.file));
+    let outcome: ImageOutcome | null = null;
+    let skip: SkippedImage | null = null;
+    let result: ClassifyResult | null = null;
+    if (!blob) skip = { file: entry.file, line: entry.line, reason: 'file not found' };
+    else {
+      try {
+        result = await classifyFile(entry.file, blob);
+        const p = result.prediction;
+        outcome = {
+          probabilities: p.probabilities,
+          logits: p.logits,
+          predicted: classIndex.get(p.label) ?? p.probabilities.indexOf(Math.max(...p.probabilities)),
+          refused: p.ood ? p.ood.flagged : null,
+          refusedReasons: p.ood?.reasons ?? [],
+          covidPositive: result.covidScreen ? result.covidScreen.positive : null,
+          decodeMs: result.timings.readMs + result.timings.decodeMs,
+          computeMs: result.timings.preprocessMs + result.timings.inferenceMs,
+        };
+      } catch (e) {
+        skip = { file: entry.file, line: entry.line, reason: messageOf(e) };
+      }
+    }
+    if (id !== runId) return;
+    evaluationStore.set((s) => {
+      const outcomes = s.outcomes.slice();
+      outcomes[i] = outcome;
+      const done = s.done + 1;
+      const elapsed = (performance.now() - startedAt) / 1000;
+      const misclassified =
+        outcome && result && outcome.predicted !== entry.labelIndex && s.misclassified.length < GALLERY_MAX ? [...s.misclassified, { index: i, result }] : s.misclassified;
+      return {
+        ...s,
+        outcomes,
+        done,
+        misclassified,
+        skipped: skip ? [...s.skipped, skip] : s.skipped,
+        etaSeconds: done > 0 ? (elapsed / done) * (n - done) : null,
+        announcement: done % Math.max(1, Math.ceil(n / 10)) === 0 ? `${done} of ${n} images evaluated` : s.announcement,
+      };
+    });
+  };
+  const lane = async () => {
+    while (!cancelRequested && id === runId && next < n) await one(next++);
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  if (id !== runId) return;
+  const s = evaluationStore.get();
+  const partial = s.done < n;
+  // Skipped files in data-set order (the lanes finish out of order), as the CLI lists them.
+  const lineOf = new Map(data.entries.map((e) => [e.file, e.line]));
+  const skipped = [...s.skipped].sort((a, b) => (lineOf.get(a.file) ?? 0) - (lineOf.get(b.file) ?? 0));
+  evaluationStore.set((st) => ({ ...st, phase: 'reporting', partial, skipped, finishedAt: performance.now(), etaSeconds: 0, announcement: 'Building the report' }));
+  try {
+    const report = await buildReport(data, info, s.outcomes, skipped, partial);
+    if (id !== runId) return;
+    evaluationStore.set((st) => ({
+      ...st,
+      phase: 'done',
+      report,
+      announcement: `Report ready${partial ? ' (partial: cancelled)' : ''}: ${report.n} images, accuracy ${report.accuracy === null ? '—' : report.accuracy.toFixed(3)}`,
+    }));
+  } catch (e) {
+    if (id !== runId) return;
+    evaluationStore.set((st) => ({ ...st, phase: 'error', error: `the report could not be built: ${messageOf(e)}` }));
+  }
+}
+
+function buildReport(data: EvaluationData, info: ModelInfo, outcomes: (ImageOutcome | null)[], skipped: SkippedImage[], partial: boolean): Promise<EvaluationJson> {
+  const done = data.entries.map((e, i) => ({ e, o: outcomes[i] })).filter((x): x is { e: (typeof data.entries)[number]; o: ImageOutcome } => x.o !== null);
+  const seconds = done.reduce((a, x) => a + x.o.computeMs, 0) / 1000;
+  const decodeSeconds = done.reduce((a, x) => a + x.o.decodeMs, 0) / 1000;
+  const meta = info.metadata;
+  const temperature = meta.trust?.temperature ?? 1;
+  const threadDetail = info.backend.details.map((d) => /(\d+)\s*thread/.exec(d)).find(Boolean);
+  return buildEvaluationInWorker({
+    metadata: meta,
+    temperature,
+    hasOod: done.length > 0 ? done.some((x) => x.o.refused !== null) : !!meta.trust?.ood,
+    entries: done.map((x) => x.e),
+    probabilities: done.map((x) => x.o.probabilities),
+    logits: done.map((x) => x.o.logits),
+    oodFlagged: done.map((x) => x.o.refused),
+    bootstrap: BOOTSTRAP,
+    run: {
+      tool: 'src/ui/pages/EvaluatePage.tsx',
+      command: `CXR Lab Evaluate page (in the browser): ${evaluationStore.get().source}`,
+      date: new Date().toISOString(),
+      gitCommit: null,
+      split: data.split,
+      dir: evaluationStore.get().source,
+      manifestHash: data.manifestHash,
+      rowsInSelection: data.entries.length,
+      limit: null,
+      layout: data.layout,
+      partial,
+      modelDir: info.sourceLabel,
+      backend: info.backend.name,
+      threads: threadDetail ? Number(threadDetail[1]) : 1,
+    },
+    throughput: {
+      images: done.length,
+      seconds,
+      imagesPerSecond: seconds > 0 ? done.length / seconds : null,
+      batchSize: 1,
+      decodeSeconds,
+      measures: 'preprocessing + OOD image statistics + inference, decoding excluded (see decodeSeconds)',
+    },
+    skipped,
+    ignored: data.ignored,
+    unknownFolders: data.unknownFolders,
+  });
+}
+
+/** Stops the run (or the shortcut check) after the images already in the worker; what is done is kept. */
+export function cancelEvaluation(): void {
+  cancelRequested = true;
+  evaluationStore.set((s) => ({ ...s, announcement: 'Cancelling: the report will cover the images evaluated so far' }));
+}
+
+/**
+ * The shortcut check: the evaluated images again with the border only and with the centre only
+ * (the masks of `npm run audit`), each scored like the audit does (no bootstrap).
+ */
+export async function runShortcutCheck(): Promise<void> {
+  const s0 = evaluationStore.get();
+  const data = s0.data;
+  const report = s0.report;
+  if (!data || !report || !s0.model) return;
+  const id = runId;
+  cancelRequested = false;
+  const indices = s0.outcomes.map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
+  const masks: AuditMask[] = ['border-only', 'centre-only'];
+  const total = indices.length * masks.length;
+  const classNames = report.classNames;
+  const full: ShortcutMode = {
+    mode: 'full',
+    accuracy: report.accuracy,
+    balancedAccuracy: report.balancedAccuracy,
+    macroAuc: report.macro.auc,
+    recall: Object.fromEntries(classNames.map((c) => [c, report.perClass[c].sensitivity])),
+  };
+  evaluationStore.set((s) => ({ ...s, shortcut: { status: 'running', done: 0, total, modes: [full], error: null }, announcement: 'Shortcut check running' }));
+  try {
+    for (const mask of masks) {
+      const probabilities: number[][] = new Array(indices.length);
+      let next = 0;
+      const lane = async () => {
+        while (!cancelRequested && id === runId && next < indices.length) {
+          const k = next++;
+          const entry = data.entries[indices[k]];
+          const r = await classifyFile(entry.file, files.get(normalisePath(entry.file))!, { auditMask: mask });
+          probabilities[k] = r.prediction.probabilities;
+          if (id === runId) evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, done: s.shortcut.done + 1 } }));
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+      if (id !== runId) return;
+      if (cancelRequested) {
+        evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, status: 'cancelled' }, announcement: 'Shortcut check cancelled' }));
+        return;
+      }
+      const m: MetricsReport = await buildMetricsInWorker({
+        classNames,
+        labels: indices.map((i) => data.entries[i].labelIndex),
+        probabilities,
+        bootstrap: false,
+        includeSamples: false,
+        rocMaxPoints: 2,
+      });
+      const mode: ShortcutMode = {
+        mode: mask,
+        accuracy: m.accuracy,
+        balancedAccuracy: m.balancedAccuracy,
+        macroAuc: m.macro.auc,
+        recall: Object.fromEntries(classNames.map((c) => [c, m.perClass[c].sensitivity])),
+      };
+      evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, modes: [...s.shortcut.modes, mode] } }));
+    }
+    const order = (m: ShortcutMode) => AUDIT_MODES.indexOf(m.mode);
+    evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, status: 'done', modes: [...s.shortcut.modes].sort((a, b) => order(a) - order(b)) }, announcement: 'Shortcut check done' }));
+  } catch (e) {
+    if (id !== runId) return;
+    evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, status: 'error', error: messageOf(e) } }));
+  }
+}
+
+/** A fresh worker result for an entry (Grad-CAM needs one the worker still keeps). */
+export function reclassify(index: number): Promise<ClassifyResult> {
+  const entry = evaluationStore.get().data?.entries[index];
+  const blob = entry ? files.get(normalisePath(entry.file)) : undefined;
+  if (!entry || !blob) return Promise.reject(new Error('the file is no longer available; choose the folder again'));
+  return classifyFile(entry.file, blob);
+}
+
+export function resetEvaluation(): void {
+  runId++;
+  cancelRequested = true;
+  files = new Map();
+  intake = null;
+  evaluationStore.set(initial);
+}
+
+export function useEvaluation(): EvaluationState {
+  return useSyncExternalStore(evaluationStore.subscribe, evaluationStore.get);
+}
+
+declare global {
+  interface Window {
+    cxrLabEvaluate?: { state: () => EvaluationState };
+  }
+}
+
+if (typeof window !== 'undefined') window.cxrLabEvaluate = { state: evaluationStore.get };
+
