@@ -285,7 +285,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // The manifest first: a malformed one fails fast (exit 2), before the model is loaded. Without
   // one, the folder must hold class folders (checked against the model's classes below).
-  if (!fs.existsSync(dataDir) || !fs.statSync(dataDir).isDirectory()) throw new UsageError(`--data ${dataDir} is not a folder`);
+  if (!fs.existsSync(dataDir) || !fs.statSync(dataDir).isDirectory()) throw new UsageError(`no manifest.csv in ${dataDir}: the folder does not exist (pass --data <folder holding manifest.csv, or one sub-folder per class>)`);
   const classFolders = !fs.existsSync(path.join(dataDir, 'manifest.csv'));
   if (!classFolders) selectSplit(dataDir, split, undefined);
 

@@ -178,6 +178,26 @@ describe('buildMetricsReport: operating point, calibration, bootstrap, ROC, samp
     expect(buildMetricsReport(handCase({ bootstrap: false })).confidenceIntervals).toBeNull();
   });
 
+  it('bootstrap intervals for balanced accuracy and per-class sensitivity, specificity, PPV, NPV, F1 bracket the estimates; a perfect class gets [1, 1]', () => {
+    const r = buildMetricsReport(handCase());
+    const ci = r.confidenceIntervals!;
+    expect(ci.balancedAccuracy.estimate).toBeCloseTo(r.balancedAccuracy!, 12);
+    for (const c of r.classNames) {
+      for (const k of ['sensitivity', 'specificity', 'ppv', 'npv', 'f1'] as const) {
+        const iv = ci.perClass[c][k];
+        expect(iv.estimate).toBeCloseTo(r.perClass[c][k]!, 12);
+        expect(iv.lower!).toBeLessThanOrEqual(iv.estimate!);
+        expect(iv.upper!).toBeGreaterThanOrEqual(iv.estimate!);
+      }
+      // The hand case is not separable: the intervals are wide, not points.
+      expect(ci.perClass[c].sensitivity.upper! - ci.perClass[c].sensitivity.lower!).toBeGreaterThan(0.2);
+    }
+    // Every image right: every resample is perfect.
+    const perfect = buildMetricsReport({ classNames: ['a', 'b'], labels: [0, 0, 1, 1, 1], probabilities: [[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.3, 0.7], [0.4, 0.6]], bootstrap: { iterations: 50, seed: 1 } });
+    expect(perfect.confidenceIntervals!.perClass.a.sensitivity).toEqual({ estimate: 1, lower: 1, upper: 1 });
+    expect(perfect.confidenceIntervals!.balancedAccuracy).toEqual({ estimate: 1, lower: 1, upper: 1 });
+  });
+
   it('ROC per class from (0,0) to (1,1); +Infinity threshold stored as null; JSON round trip is lossless', () => {
     const r = buildMetricsReport(handCase());
     const roc = r.roc.a;
