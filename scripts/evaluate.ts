@@ -29,6 +29,7 @@ import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 // manifest errors are reported in a fraction of a second.
 import type { LoadedDataset, LoadedImage } from './lib/dataset';
 import type { EvaluationData } from '../src/core/evaluation-data';
+import type { FolderImage } from './lib/folder-dataset';
 
 // The same locations as scripts/lib/node-io.ts (importing it would load tfjs).
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -301,7 +302,7 @@ export async function main(argv: string[]): Promise<number> {
   let selection: Pick<SplitSelection, 'name' | 'rows'>;
   if (classFolders) {
     try {
-      dataset = await loadClassFolders(dataDir, metadata.classNames);
+      dataset = await loadClassFolders(dataDir, metadata.classNames, { features: (decoded) => imageFeatures(decoded, metadata.preprocessing, classifier.layoutTemplate) });
     } catch (e) {
       if (e instanceof EvaluationDataError) throw new UsageError(`${e.message} in ${dataDir}`);
       throw e;
@@ -322,8 +323,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const spec = metadata.preprocessing;
-  const result = await predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), batchSize, progressLogger(images.length, 'predicting'), (im) =>
-    imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
+  // Class folders carry the decoded image's statistics (colour included, as in the browser); the
+  // manifest loader's cache keeps grey pixels only.
+  const result = await predictImages(
+    classifier,
+    images,
+    (im) => preprocessGray(im.gray, spec),
+    batchSize,
+    progressLogger(images.length, 'predicting'),
+    (im) => (im as FolderImage).features ?? imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
   );
   const json: EvaluationJson = buildEvaluationJson({
     metadata,

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { comparePaths, describeEvaluationData, type EvaluationData } from '../../src/core/evaluation-data';
 import { decodeImageBytes } from '../../src/ml/decode';
 import { toGray8 } from '../../src/ml/preprocess';
+import type { DecodedImage } from '../../src/ml/preprocess';
+import type { ImageFeatures } from '../../src/core/ood';
 import type { LoadedDataset, LoadedImage } from './dataset';
 import { logErr } from './node-io';
 
@@ -25,20 +27,34 @@ export function listFiles(dir: string): string[] {
   return out;
 }
 
+export interface FolderImage extends LoadedImage {
+  /** OOD image statistics of the decoded image (colour included), when asked for. */
+  features?: ImageFeatures;
+}
+
 export interface FolderDataset extends LoadedDataset {
+  images: FolderImage[];
   layout: EvaluationData;
 }
 
-/** Describes and decodes a class-folder data set (EvaluationDataError when nothing fits). */
-export async function loadClassFolders(dir: string, classNames: readonly string[], opts: { quiet?: boolean } = {}): Promise<FolderDataset> {
+/**
+ * Describes and decodes a class-folder data set (EvaluationDataError when nothing fits). With
+ * `features`, each image's OOD statistics are taken from the decoded image before it is turned
+ * grey, as the browser's worker does (a colour photo is then flagged as such, on both sides).
+ */
+export async function loadClassFolders(
+  dir: string,
+  classNames: readonly string[],
+  opts: { quiet?: boolean; features?: (image: DecodedImage) => ImageFeatures } = {},
+): Promise<FolderDataset> {
   const layout = await describeEvaluationData(listFiles(dir), classNames, { readManifest: (p) => fs.readFileSync(path.join(dir, p), 'utf8') });
-  const images: LoadedImage[] = [];
+  const images: FolderImage[] = [];
   const failures: LoadedDataset['failures'] = [];
   for (const entry of layout.entries) {
     const file = path.join(dir, layout.root, entry.file);
     try {
-      const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(file))));
-      images.push({ entry, path: file, gray });
+      const decoded = await decodeImageBytes(new Uint8Array(fs.readFileSync(file)));
+      images.push({ entry, path: file, gray: toGray8(decoded), features: opts.features?.(decoded) });
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
       failures.push({ file: entry.file, line: entry.line, reason });

@@ -15,11 +15,26 @@ if (!hasData()) console.warn(skipReason());
 
 const temp: string[] = [];
 
+const OOD_DIR = path.resolve(REPO_ROOT, '../shared/data/ood');
+
+/** One image of each kind from ../shared/data/ood (a colour photo, a document, a CT slice). */
+function oodImages(): string[] {
+  const rows = fs.readFileSync(path.join(OOD_DIR, 'manifest.csv'), 'utf8').trim().split(/\r?\n/).slice(1).map((l) => l.split(','));
+  return [
+    rows.find((r) => r[1] === 'photo' && r.includes('RGB')),
+    rows.find((r) => r[1] === 'document'),
+    rows.find((r) => r[1] === 'ct'),
+  ]
+    .filter((r): r is string[] => r !== undefined)
+    .map((r) => path.join(OOD_DIR, r[0]));
+}
+
 /**
- * <tmp>/films: COVID/ (mixed case on purpose), Normal/site-a, Normal/site-b, pneumonia/ with a
- * corrupt file, an unknown folder xrays/, and a stray notes.txt at the root.
+ * <tmp>/films: COVID/ (mixed case on purpose; with `withOod`, also three images that are not chest
+ * X-rays), Normal/site-a, Normal/site-b, pneumonia/ with a corrupt file, an unknown folder xrays/,
+ * and a stray notes.txt at the root.
  */
-function makeFilms(per: number, offset = 0): string {
+function makeFilms(per: number, offset = 0, withOod = false): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-evaluate-test-'));
   temp.push(root);
   const dir = path.join(root, 'films');
@@ -29,6 +44,7 @@ function makeFilms(per: number, offset = 0): string {
     for (const r of rows) fs.copyFileSync(r.path, path.join(dir, folder, path.basename(r.path)));
   };
   put('COVID', test('covid'));
+  if (withOod) put('COVID', oodImages().map((p) => ({ path: p })));
   const normals = test('normal');
   put('Normal/site-a', normals.slice(0, Math.ceil(per / 2)));
   put('Normal/site-b', normals.slice(Math.ceil(per / 2)));
@@ -100,13 +116,13 @@ function counts(r: EvaluationJson) {
   };
 }
 
-describe.skipIf(!hasData())('Evaluate page', () => {
+describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv')))('Evaluate page', () => {
   const h = useAppHarness();
   let films: string;
   let cli: EvaluationJson;
 
   beforeAll(() => {
-    films = makeFilms(6);
+    films = makeFilms(6, 0, true);
     const out = path.join(path.dirname(films), 'cli.json');
     const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', films, '--out', out], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) throw new Error(`npm run evaluate failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
@@ -118,7 +134,10 @@ describe.skipIf(!hasData())('Evaluate page', () => {
   });
 
   it('a class-folder data set: the downloaded report equals `npm run evaluate -- --data` on the same folder; unknown folders, bad and stray files are listed; sites are tabled; the tensor count stays flat over repeated runs', async () => {
-    expect(cli.n).toBe(18);
+    expect(cli.n).toBe(21);
+    // The photo, the document and the CT slice are refused on both sides (at least one of them).
+    expect(cli.ood!.flagged).toBeGreaterThanOrEqual(1);
+    expect(cli.withoutRefused!.n).toBe(21 - cli.ood!.flagged);
     expect(cli.meta.data.layout).toBe('class-folders');
     const session = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/evaluate' });
     const { page } = session;
@@ -166,7 +185,9 @@ describe.skipIf(!hasData())('Evaluate page', () => {
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('evaluate-download-csv').click()]);
     const lines = fs.readFileSync((await csvDownload.path())!, 'utf8').trim().split(/\r\n/);
     expect(lines[0]).toBe('file,site,label,prediction,prob_covid,prob_normal,prob_pneumonia,correct,ood_refused,ood_reasons,covid_screen,status,error');
-    expect(lines).toHaveLength(1 + 19);
+    expect(lines).toHaveLength(1 + 22);
+    expect(await page.getByTestId('evaluate-refused').getAttribute('data-count')).toBe(String(cli.ood!.flagged));
+    expect(await page.getByTestId('evaluate-refused-list').locator('li').allTextContents()).toEqual(cli.ood!.files);
     expect(lines.find((l) => l.startsWith('pneumonia/broken.png'))).toMatch(/,skipped,/);
     expect(lines.find((l) => l.startsWith('Normal/site-a/'))).toMatch(/^Normal\/site-a\/[^,]+,site-a,normal,/);
 
