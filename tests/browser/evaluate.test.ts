@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import { zipSync } from 'fflate';
 import { REPO_ROOT, hasData, manifest, openApp, skipReason, useAppHarness, workerMemory } from './helpers';
 import type { EvaluationJson } from '../../src/core/evaluation';
 
@@ -224,6 +226,28 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     }
     expect(session.problems).toEqual([]);
     expect(session.log.foreign()).toEqual([]);
+  });
+
+  it('a .zip of the same folder gives the same report counts; the page with a report has no serious accessibility violation', async () => {
+    const entries: Record<string, Uint8Array> = {};
+    const walk = (dir: string, rel: string) => {
+      for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (d.isDirectory()) walk(path.join(dir, d.name), `${rel}${d.name}/`);
+        else entries[`${rel}${d.name}`] = new Uint8Array(fs.readFileSync(path.join(dir, d.name)));
+      }
+    };
+    walk(films, 'films/');
+    const zipPath = path.join(path.dirname(films), 'films.zip');
+    fs.writeFileSync(zipPath, zipSync(entries, { level: 1 }));
+    const session = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/evaluate' });
+    const { page } = session;
+    await page.getByTestId('evaluate-zip-input').setInputFiles(zipPath);
+    const report = await waitDone(page);
+    expect(counts(report)).toEqual(counts(cli));
+    const axe = await new AxeBuilder({ page }).analyze();
+    const bad = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    expect(session.problems).toEqual([]);
   });
 
   it('Cancel keeps the images classified so far, labelled partial', async () => {
