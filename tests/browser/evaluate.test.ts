@@ -250,6 +250,17 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     expect(session.problems).toEqual([]);
   });
 
+  it('the Model card links to the page ("check it on your own films")', async () => {
+    const session = await openApp(h.browser, h.server.url, { hash: '#/model', waitForModel: false });
+    const { page } = session;
+    const link = page.getByTestId('mc-evaluate-link');
+    expect(await link.textContent()).toBe('Check it on your own films');
+    await link.click();
+    await page.getByTestId('evaluate-page').waitFor();
+    expect(await page.getByTestId('nav-evaluate').getAttribute('aria-current')).toBe('page');
+    expect(await page.title()).toBe('Evaluate · CXR Lab');
+  });
+
   it('Cancel keeps the images classified so far, labelled partial', async () => {
     const big = makeFilms(20, 10);
     const session = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/evaluate' });

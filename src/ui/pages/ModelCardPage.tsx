@@ -594,6 +594,13 @@ export default function ModelCardPage() {
         <h2 id="mc-metrics" className="panel__title">
           Test-split metrics
         </h2>
+        <p className="mc-evaluate-link">
+          These figures come from the data this model was built on; films from another hospital can score very differently.{' '}
+          <a href="#/evaluate" data-testid="mc-evaluate-link">
+            Check it on your own films
+          </a>{' '}
+          (labelled folders, evaluated in this browser).
+        </p>
         {metrics.state === 'loading' && <p className="muted">Loading metrics.json…</p>}
         {metrics.state === 'missing' && (
           <p data-testid="metrics-missing">
