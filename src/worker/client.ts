@@ -1,6 +1,7 @@
 // Promise-based client for the inference worker (no React here: the hooks in src/ui/hooks wrap it).
 import type { BackendName } from '../ml/backend';
 import type {
+  BatchItemResult,
   ClassifyOptions,
   ClassifyResult,
   ErrorKind,
@@ -82,6 +83,12 @@ export class InferenceClient {
   async classify(name: string, file: Blob | Uint8Array, options?: ClassifyOptions): Promise<ClassifyResult> {
     const msg = await this.request({ type: 'classify', name, file, options });
     return (msg as Extract<WorkerResponse, { type: 'result' }>).result;
+  }
+
+  /** Several files in one model run; one entry per file, in order (errors per file, not thrown). */
+  async classifyBatch(items: { name: string; file: Blob | Uint8Array }[], options?: ClassifyOptions): Promise<BatchItemResult[]> {
+    const msg = await this.request({ type: 'classifyBatch', items, options });
+    return (msg as Extract<WorkerResponse, { type: 'results' }>).results;
   }
 
   async memory(): Promise<MemoryInfo> {

@@ -3,7 +3,8 @@
 // preprocessed and classified here, and only the prediction and the model-input thumbnail go back,
 // so the page never blocks on decoding or on the GPU.
 import * as tf from '../ml/tf';
-import { Classifier } from '../ml/classifier';
+import { Classifier, type Prediction } from '../ml/classifier';
+import type { ImageFeatures } from '../core/ood';
 import { ModelLoadError, loadModelFiles, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
@@ -16,6 +17,8 @@ import { CENTRE_FRACTION } from '../core/audit';
 import { applyAuditMask } from '../ml/augment';
 import {
   GRADCAM_PREVIEW_SIDE,
+  type BatchItemResult,
+  type ClassifyOptions,
   type ClassifyResult,
   type ErrorKind,
   type GradCamPayload,
@@ -175,11 +178,27 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
   };
 }
 
-async function classify(req: WorkerRequest & { type: 'classify' }): Promise<ClassifyResult> {
-  const c = classifier;
-  if (!c || !backend) throw Object.assign(new Error('no model loaded'), { kind: 'not-loaded' as ErrorKind });
+interface Prepared {
+  name: string;
+  format: ClassifyResult['format'];
+  image: { width: number; height: number; bitDepth: 8 | 16 };
+  gray: GrayImage;
+  input: Float32Array;
+  features: ImageFeatures;
+  readMs: number;
+  decodeMs: number;
+  preprocessMs: number;
+}
+
+function loaded(): Classifier {
+  if (!classifier || !backend) throw Object.assign(new Error('no model loaded'), { kind: 'not-loaded' as ErrorKind });
+  return classifier;
+}
+
+/** Read, decode and preprocess one file (everything before the model runs). */
+async function prepare(c: Classifier, name: string, file: Blob | Uint8Array, options: ClassifyOptions | undefined): Promise<Prepared> {
   const t0 = performance.now();
-  const bytes = req.file instanceof Uint8Array ? req.file : new Uint8Array(await req.file.arrayBuffer());
+  const bytes = file instanceof Uint8Array ? file : new Uint8Array(await file.arrayBuffer());
   const t1 = performance.now();
   const { image, format } = await decodeImageFile(bytes);
   const t2 = performance.now();
@@ -190,30 +209,71 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
   const gray = toGray8(image);
   const crop = cropAndResize(gray, spec);
   const features = imageFeaturesFrom(image, crop, spec.inputSize, c.layoutTemplate);
-  const mask = req.options?.auditMask;
+  const mask = options?.auditMask;
   const input = normalizeInput(mask ? applyAuditMask(crop, spec.inputSize, mask, 0, CENTRE_FRACTION) : crop, spec);
   const t3 = performance.now();
-  const out = await c.predict([input], { features: [features] });
-  const t4 = performance.now();
+  return { name, format, image: { width: image.width, height: image.height, bitDepth: image.bitDepth }, gray, input, features, readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2 };
+}
+
+/** The result of a prepared image once the model has run (`inferenceMs`: its share of the run). */
+function finish(c: Classifier, p: Prepared, prediction: Prediction, embedding: Float32Array | undefined, inferenceMs: number): ClassifyResult {
+  const spec = c.metadata.preprocessing;
+  const { gray } = p;
   const resultId = keepResult({
-    input,
+    input: p.input,
     original: { width: gray.width, height: gray.height, crop: cropRegion(gray.width, gray.height, spec.cropFraction), preview: previewOf(gray, GRADCAM_PREVIEW_SIDE) },
   });
-  const prediction = out.predictions[0];
   return {
     resultId,
-    name: req.name,
-    format,
-    width: image.width,
-    height: image.height,
-    bitDepth: image.bitDepth,
+    name: p.name,
+    format: p.format,
+    width: p.image.width,
+    height: p.image.height,
+    bitDepth: p.image.bitDepth,
     prediction,
     covidScreen: covidScreen(prediction.probabilities, c.classNames, c.metadata.trust),
-    thumbnail: { size: spec.inputSize, gray: inputToGray8(input, spec) },
-    embedding: req.options?.embedding ? out.embeddings[0] : undefined,
-    timings: { readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2, inferenceMs: t4 - t3, totalMs: t4 - t0 },
-    backend: backend.name,
+    thumbnail: { size: spec.inputSize, gray: inputToGray8(p.input, spec) },
+    embedding,
+    timings: { readMs: p.readMs, decodeMs: p.decodeMs, preprocessMs: p.preprocessMs, inferenceMs, totalMs: p.readMs + p.decodeMs + p.preprocessMs + inferenceMs },
+    backend: backend!.name,
   };
+}
+
+async function classify(req: WorkerRequest & { type: 'classify' }): Promise<ClassifyResult> {
+  const c = loaded();
+  const p = await prepare(c, req.name, req.file, req.options);
+  const t0 = performance.now();
+  const out = await c.predict([p.input], { features: [p.features] });
+  const inferenceMs = performance.now() - t0;
+  return finish(c, p, out.predictions[0], req.options?.embedding ? out.embeddings[0] : undefined, inferenceMs);
+}
+
+/**
+ * Several files, one model run: each is read, decoded and preprocessed as `classify` does, then
+ * the readable ones are predicted as one batch (a file that cannot be decoded gets its error and
+ * does not stop the others). Each result's inferenceMs is its equal share of the batch's run.
+ */
+async function classifyBatch(req: WorkerRequest & { type: 'classifyBatch' }): Promise<BatchItemResult[]> {
+  const c = loaded();
+  const out: BatchItemResult[] = [];
+  const ready: { at: number; p: Prepared }[] = [];
+  for (const item of req.items) {
+    try {
+      ready.push({ at: out.length, p: await prepare(c, item.name, item.file, req.options) });
+      out.push({ ok: false, error: { kind: 'internal', message: 'not run' } });
+    } catch (e) {
+      out.push({ ok: false, error: errorOf(e) });
+    }
+  }
+  if (ready.length === 0) return out;
+  const t0 = performance.now();
+  const run = await c.predict(
+    ready.map((r) => r.p.input),
+    { features: ready.map((r) => r.p.features) },
+  );
+  const share = (performance.now() - t0) / ready.length;
+  ready.forEach((r, i) => (out[r.at] = { ok: true, result: finish(c, r.p, run.predictions[i], req.options?.embedding ? run.embeddings[i] : undefined, share) }));
+  return out;
 }
 
 /** Grad-CAM of a kept result on the loaded model's metadata.layers.lastConv (tidy: no tensor survives). */
@@ -284,6 +344,13 @@ async function handle(req: WorkerRequest): Promise<void> {
         const transfer: Transferable[] = [result.thumbnail.gray.buffer as ArrayBuffer];
         if (result.embedding) transfer.push(result.embedding.buffer as ArrayBuffer);
         post({ type: 'result', id: req.id, result }, transfer);
+        return;
+      }
+      case 'classifyBatch': {
+        const results = await classifyBatch(req);
+        const transfer: Transferable[] = [];
+        for (const r of results) if (r.ok) transfer.push(r.result.thumbnail.gray.buffer as ArrayBuffer, ...(r.result.embedding ? [r.result.embedding.buffer as ArrayBuffer] : []));
+        post({ type: 'results', id: req.id, results }, transfer);
         return;
       }
       case 'memory': {

@@ -33,6 +33,8 @@ export interface ClassifyOptions {
 export type WorkerRequest =
   | { type: 'load'; id: number; source: ModelSource; backends?: BackendName[]; warmup?: boolean }
   | { type: 'classify'; id: number; name: string; file: Blob | Uint8Array; options?: ClassifyOptions }
+  /** Several files in one model run (see inference.worker.ts classifyBatch); answered by 'results'. */
+  | { type: 'classifyBatch'; id: number; items: { name: string; file: Blob | Uint8Array }[]; options?: ClassifyOptions }
   | { type: 'memory'; id: number }
   /** Decode + preprocess only (no model run): the exact model input, for parity checks and tools. */
   | { type: 'preprocess'; id: number; file: Blob | Uint8Array }
@@ -88,6 +90,9 @@ export interface ClassifyResult {
   backend: BackendName;
 }
 
+/** One file of a 'classifyBatch' request: its result, or why it could not be classified. */
+export type BatchItemResult = { ok: true; result: ClassifyResult } | { ok: false; error: { kind: ErrorKind; message: string } };
+
 export interface PreprocessResult {
   input: Float32Array;
   format: ImageFormat;
@@ -138,6 +143,7 @@ export type WorkerResponse =
   | { type: 'progress'; id: number; phase: LoadPhase; fraction: number | null; loadedBytes?: number; totalBytes?: number }
   | { type: 'loaded'; id: number; info: ModelInfo }
   | { type: 'result'; id: number; result: ClassifyResult }
+  | { type: 'results'; id: number; results: BatchItemResult[] }
   | { type: 'memory'; id: number; memory: MemoryInfo }
   | { type: 'preprocessed'; id: number; result: PreprocessResult }
   | { type: 'gradcam'; id: number; result: GradCamPayload }

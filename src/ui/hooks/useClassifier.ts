@@ -3,7 +3,7 @@
 // does the work, this only tracks state.
 import { useSyncExternalStore } from 'react';
 import { InferenceClient, WorkerError, shippedModelUrl } from '../../worker/client';
-import type { ClassifyOptions, ClassifyResult, GradCamPayload, LoadPhase, MemoryInfo, ModelInfo, ModelSource } from '../../worker/protocol';
+import type { BatchItemResult, ClassifyOptions, ClassifyResult, GradCamPayload, LoadPhase, MemoryInfo, ModelInfo, ModelSource } from '../../worker/protocol';
 import type { BackendName } from '../../ml/backend';
 import { Store } from '../lib/store';
 
@@ -78,6 +78,11 @@ export function ensureModel(): Promise<ModelInfo> {
 
 export function classifyFile(name: string, file: Blob | Uint8Array, options?: ClassifyOptions): Promise<ClassifyResult> {
   return ensureModel().then(() => getClient().classify(name, file, options));
+}
+
+/** Several files in one model run of the worker (the Evaluate page); per-file results or errors. */
+export function classifyFiles(items: { name: string; file: Blob | Uint8Array }[], options?: ClassifyOptions): Promise<BatchItemResult[]> {
+  return ensureModel().then(() => getClient().classifyBatch(items, options));
 }
 
 /** Grad-CAM of a recent result in the worker (no caching here; see useGradCam for the page's cache). */

@@ -9,13 +9,15 @@ import type { MetricsReport } from '../../core/report';
 import { AUDIT_MODES, type AuditMask, type AuditMode } from '../../core/audit';
 import { parseManifest } from '../../core/manifest';
 import { expandZips, type IntakeFile, type Rejected } from '../../ml/dataset-browser';
-import type { ClassifyResult, ModelInfo } from '../../worker/protocol';
+import type { ClassifyOptions, ClassifyResult, ModelInfo } from '../../worker/protocol';
 import { buildEvaluationInWorker, buildMetricsInWorker } from '../../worker/report-client';
 import { Store } from '../lib/store';
-import { WorkerError, classifyFile, ensureModel } from './useClassifier';
+import { WorkerError, classifyFile, classifyFiles, ensureModel } from './useClassifier';
 
-/** Files handed to the worker at once: one computing, one waiting (as the Classify page does). */
+/** Batches handed to the worker at once: one computing, one waiting (as the Classify page does with files). */
 const IN_FLIGHT = 2;
+/** Images per worker request: one model run for the lot (the CLI predicts 32 at a time). */
+const BATCH = 8;
 /** Misclassified images kept with their model input for the gallery (the rest are only counted). */
 export const GALLERY_MAX = 200;
 /** The CLI's defaults (scripts/evaluate.ts), so the page's report equals `npm run evaluate`'s. */
@@ -126,6 +128,42 @@ function messageOf(e: unknown): string {
   return (e as Error)?.message ?? String(e);
 }
 
+type Classified = { index: number; result: ClassifyResult } | { index: number; error: string };
+
+/**
+ * Classifies data.entries[indices] in batches of BATCH, IN_FLIGHT batches at a time, until done,
+ * cancelled or superseded; `onBatch` gets each batch's outcomes (a missing file or one the worker
+ * could not decode comes back with its error).
+ */
+async function classifyEntries(id: number, data: EvaluationData, indices: readonly number[], options: ClassifyOptions | undefined, onBatch: (items: Classified[]) => void): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (!cancelRequested && id === runId && next < indices.length) {
+      const chunk = indices.slice(next, next + BATCH);
+      next += chunk.length;
+      const found: number[] = [];
+      const out: Classified[] = [];
+      for (const index of chunk) {
+        if (files.has(normalisePath(data.entries[index].file))) found.push(index);
+        else out.push({ index, error: 'file not found' });
+      }
+      if (found.length) {
+        try {
+          const results = await classifyFiles(
+            found.map((index) => ({ name: data.entries[index].file, file: files.get(normalisePath(data.entries[index].file))! })),
+            options,
+          );
+          results.forEach((r, k) => out.push(r.ok ? { index: found[k], result: r.result } : { index: found[k], error: r.error.kind === 'image' ? r.error.message : messageOf(new WorkerError(r.error.kind, r.error.message)) }));
+        } catch (e) {
+          for (const index of found) out.push({ index, error: messageOf(e) });
+        }
+      }
+      if (id === runId) onBatch(out);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+}
+
 /** Takes a folder's or a drop's files (zips expanded), decides the layout and starts the run. */
 export async function evaluateFiles(input: IntakeFile[], source: string, split = 'test'): Promise<void> {
   const id = ++runId;
@@ -176,56 +214,54 @@ async function classifyAll(id: number, data: EvaluationData, info: ModelInfo): P
     outcomes: new Array<ImageOutcome | null>(n).fill(null),
     announcement: `Evaluating ${n} images`,
   }));
-  const classIndex = new Map(info.metadata.classNames.map((c, i) => [c, i]));
-  let next = 0;
-  const one = async (i: number) => {
-    const entry = data.entries[i];
-    const blob = files.get(normalisePath(entry.file));
-    let outcome: ImageOutcome | null = null;
-    let skip: SkippedImage | null = null;
-    let result: ClassifyResult | null = null;
-    if (!blob) skip = { file: entry.file, line: entry.line, reason: 'file not found' };
-    else {
-      try {
-        result = await classifyFile(entry.file, blob);
-        const p = result.prediction;
-        outcome = {
-          probabilities: p.probabilities,
-          logits: p.logits,
-          predicted: classIndex.get(p.label) ?? p.probabilities.indexOf(Math.max(...p.probabilities)),
-          refused: p.ood ? p.ood.flagged : null,
-          refusedReasons: p.ood?.reasons ?? [],
-          covidPositive: result.covidScreen ? result.covidScreen.positive : null,
-          decodeMs: result.timings.readMs + result.timings.decodeMs,
-          computeMs: result.timings.preprocessMs + result.timings.inferenceMs,
+  const outcomeOf = (result: ClassifyResult): ImageOutcome => {
+    const p = result.prediction;
+    return {
+      probabilities: p.probabilities,
+      logits: p.logits,
+      // The argmax, as the report counts it (the label shown may be withheld for a refused image).
+      predicted: p.probabilities.indexOf(Math.max(...p.probabilities)),
+      refused: p.ood ? p.ood.flagged : null,
+      refusedReasons: p.ood?.reasons ?? [],
+      covidPositive: result.covidScreen ? result.covidScreen.positive : null,
+      decodeMs: result.timings.readMs + result.timings.decodeMs,
+      computeMs: result.timings.preprocessMs + result.timings.inferenceMs,
+    };
+  };
+  await classifyEntries(
+    id,
+    data,
+    data.entries.map((_, i) => i),
+    undefined,
+    (items) =>
+      evaluationStore.set((s) => {
+        const outcomes = s.outcomes.slice();
+        const skipped = s.skipped.slice();
+        const misclassified = s.misclassified.slice();
+        for (const it of items) {
+          const entry = data.entries[it.index];
+          if ('error' in it) {
+            skipped.push({ file: entry.file, line: entry.line, reason: it.error });
+            continue;
+          }
+          const o = outcomeOf(it.result);
+          outcomes[it.index] = o;
+          if (o.predicted !== entry.labelIndex && misclassified.length < GALLERY_MAX) misclassified.push({ index: it.index, result: it.result });
+        }
+        const done = s.done + items.length;
+        const elapsed = (performance.now() - startedAt) / 1000;
+        const step = Math.max(1, Math.ceil(n / 10));
+        return {
+          ...s,
+          outcomes,
+          done,
+          misclassified,
+          skipped,
+          etaSeconds: done > 0 ? (elapsed / done) * (n - done) : null,
+          announcement: Math.floor(done / step) > Math.floor(s.done / step) ? `${done} of ${n} images evaluated` : s.announcement,
         };
-      } catch (e) {
-        skip = { file: entry.file, line: entry.line, reason: messageOf(e) };
-      }
-    }
-    if (id !== runId) return;
-    evaluationStore.set((s) => {
-      const outcomes = s.outcomes.slice();
-      outcomes[i] = outcome;
-      const done = s.done + 1;
-      const elapsed = (performance.now() - startedAt) / 1000;
-      const misclassified =
-        outcome && result && outcome.predicted !== entry.labelIndex && s.misclassified.length < GALLERY_MAX ? [...s.misclassified, { index: i, result }] : s.misclassified;
-      return {
-        ...s,
-        outcomes,
-        done,
-        misclassified,
-        skipped: skip ? [...s.skipped, skip] : s.skipped,
-        etaSeconds: done > 0 ? (elapsed / done) * (n - done) : null,
-        announcement: done % Math.max(1, Math.ceil(n / 10)) === 0 ? `${done} of ${n} images evaluated` : s.announcement,
-      };
-    });
-  };
-  const lane = async () => {
-    while (!cancelRequested && id === runId && next < n) await one(next++);
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+      }),
+  );
   if (id !== runId) return;
   const s = evaluationStore.get();
   const partial = s.done < n;
@@ -326,17 +362,16 @@ export async function runShortcutCheck(): Promise<void> {
   try {
     for (const mask of masks) {
       const probabilities: number[][] = new Array(indices.length);
-      let next = 0;
-      const lane = async () => {
-        while (!cancelRequested && id === runId && next < indices.length) {
-          const k = next++;
-          const entry = data.entries[indices[k]];
-          const r = await classifyFile(entry.file, files.get(normalisePath(entry.file))!, { auditMask: mask });
-          probabilities[k] = r.prediction.probabilities;
-          if (id === runId) evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, done: s.shortcut.done + 1 } }));
+      const position = new Map(indices.map((index, k) => [index, k]));
+      let failed: string | null = null;
+      await classifyEntries(id, data, indices, { auditMask: mask }, (items) => {
+        for (const it of items) {
+          if ('error' in it) failed ??= `${data.entries[it.index].file}: ${it.error}`;
+          else probabilities[position.get(it.index)!] = it.result.prediction.probabilities;
         }
-      };
-      await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+        evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, done: s.shortcut.done + items.length } }));
+      });
+      if (failed) throw new Error(failed);
       if (id !== runId) return;
       if (cancelRequested) {
         evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, status: 'cancelled' }, announcement: 'Shortcut check cancelled' }));
