@@ -6,8 +6,9 @@
 // and end to end (decoding included: CLI decode + predict; page: files handed over → last image
 // classified), and the page/CLI ratios. Last line:
 //   evaluate-<N>: page <x> images/s, cli <y> images/s, ratio <r> (target >= 0.80)
-// (the report-measure figures). Options: --images 1000 --cli-threads <n> (CXR_WASM_THREADS for the
-// CLI; default: its own choice) --keep (keep the temp folder).
+// (the report-measure figures, best of --rounds alternating CLI and page runs). Options: --images 1000
+// --rounds 2 --cli-threads <n> (CXR_WASM_THREADS for the CLI; default: its own choice) --keep (keep
+// the temp folder).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -40,28 +41,36 @@ async function main(): Promise<void> {
   }
   const dir = makeFolder();
   log(`data: ${N} images in class folders at ${dir}`);
+  const rounds = Math.max(1, Number(arg('rounds', '2')));
+  await ensureBuild();
+  const server = await startPreview();
+  const browser = await launchBrowser();
   try {
-    // CLI.
-    const out = path.join(path.dirname(dir), 'cli.json');
-    const env = { ...process.env };
-    const threads = arg('cli-threads', '');
-    if (threads) env.CXR_WASM_THREADS = threads;
-    const t0 = Date.now();
-    const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', dir, '--out', out], { cwd: REPO_ROOT, env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`npm run evaluate failed:\n${r.stderr}`);
-    const cliWall = (Date.now() - t0) / 1000;
-    const cli = JSON.parse(fs.readFileSync(out, 'utf8')) as EvaluationJson;
-    const cliEnd = cli.throughput.decodeSeconds + cli.throughput.seconds;
-    log(
-      `cli:  ${cli.n} images, ${cli.throughput.imagesPerSecond!.toFixed(1)} images/s (report measure, batch ${cli.throughput.batchSize}, ${cli.meta.backend} ${cli.meta.threads} thread(s)); decode ${cli.throughput.decodeSeconds.toFixed(1)} s + predict ${cli.throughput.seconds.toFixed(1)} s = ${(cli.n / cliEnd).toFixed(1)} images/s end to end; process ${cliWall.toFixed(1)} s in all`,
-    );
+    const { page, problems } = await openApp(browser, `${server.url}?backend=wasm`, { hash: '#/evaluate' });
+    const cliRate: number[] = [];
+    const cliEndRate: number[] = [];
+    const pageRate: number[] = [];
+    const pageEndRate: number[] = [];
+    let cli: EvaluationJson | null = null;
+    let rep: EvaluationJson | null = null;
+    // CLI and page alternate, so that a busy moment on a shared machine hits both; best of the rounds.
+    for (let round = 1; round <= rounds; round++) {
+      const out = path.join(path.dirname(dir), 'cli.json');
+      const env = { ...process.env };
+      const threads = arg('cli-threads', '');
+      if (threads) env.CXR_WASM_THREADS = threads;
+      const t0 = Date.now();
+      const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', dir, '--out', out], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`npm run evaluate failed:\n${r.stderr}`);
+      const cliWall = (Date.now() - t0) / 1000;
+      cli = JSON.parse(fs.readFileSync(out, 'utf8')) as EvaluationJson;
+      const cliEnd = cli.throughput.decodeSeconds + cli.throughput.seconds;
+      cliRate.push(cli.throughput.imagesPerSecond!);
+      cliEndRate.push(cli.n / cliEnd);
+      log(
+        `round ${round} cli:  ${cli.n} images, ${cli.throughput.imagesPerSecond!.toFixed(1)} images/s (report measure, batch ${cli.throughput.batchSize}, ${cli.meta.backend} ${cli.meta.threads} thread(s)); decode ${cli.throughput.decodeSeconds.toFixed(1)} s + predict ${cli.throughput.seconds.toFixed(1)} s = ${(cli.n / cliEnd).toFixed(1)} images/s end to end; process ${cliWall.toFixed(1)} s in all (load average ${os.loadavg()[0].toFixed(1)})`,
+      );
 
-    // Page.
-    await ensureBuild();
-    const server = await startPreview();
-    const browser = await launchBrowser();
-    try {
-      const { page, problems } = await openApp(browser, `${server.url}?backend=wasm`, { hash: '#/evaluate' });
       const t1 = Date.now();
       await page.getByTestId('evaluate-folder-input').setInputFiles(dir);
       await page.waitForFunction(() => ['done', 'error'].includes(window.cxrLabEvaluate!.state().phase), undefined, { timeout: 3_600_000, polling: 250 });
@@ -71,22 +80,22 @@ async function main(): Promise<void> {
         return { phase: st.phase, error: st.error, report: st.report, classifySeconds: st.startedAt !== null && st.finishedAt !== null ? (st.finishedAt - st.startedAt) / 1000 : null };
       });
       if (s.phase !== 'done' || !s.report) throw new Error(`the page failed: ${s.error}`);
-      const rep = s.report;
+      rep = s.report;
       const pageEnd = s.classifySeconds!;
+      pageRate.push(rep.throughput.imagesPerSecond!);
+      pageEndRate.push(rep.n / pageEnd);
       log(
-        `page: ${rep.n} images, ${rep.throughput.imagesPerSecond!.toFixed(1)} images/s (report measure, one image at a time in the worker, ${rep.meta.backend}); ${(rep.n / pageEnd).toFixed(1)} images/s end to end (classifying ${pageEnd.toFixed(1)} s; with intake and the report ${wall.toFixed(1)} s)`,
+        `round ${round} page: ${rep.n} images, ${rep.throughput.imagesPerSecond!.toFixed(1)} images/s (report measure, batch ${rep.throughput.batchSize} in the worker, ${rep.meta.backend}); ${(rep.n / pageEnd).toFixed(1)} images/s end to end (classifying ${pageEnd.toFixed(1)} s; with intake and the report ${wall.toFixed(1)} s)`,
       );
-      const same = rep.n === cli.n && JSON.stringify(rep.confusionMatrix) === JSON.stringify(cli.confusionMatrix);
-      log(`same confusion matrix as the CLI: ${same ? 'yes' : 'NO'}`);
-      if (problems.length) log(`page problems: ${problems.join(' | ')}`);
-      const ratio = rep.throughput.imagesPerSecond! / cli.throughput.imagesPerSecond!;
-      log(`end-to-end ratio page/cli: ${(rep.n / pageEnd / (cli.n / cliEnd)).toFixed(2)}`);
-      log(`evaluate-${rep.n}: page ${rep.throughput.imagesPerSecond!.toFixed(1)} images/s, cli ${cli.throughput.imagesPerSecond!.toFixed(1)} images/s, ratio ${ratio.toFixed(2)} (target >= 0.80)`);
-    } finally {
-      await browser.close();
-      await server.close();
+      log(`  same confusion matrix as the CLI: ${rep.n === cli.n && JSON.stringify(rep.confusionMatrix) === JSON.stringify(cli.confusionMatrix) ? 'yes' : 'NO'}`);
     }
+    if (problems.length) log(`page problems: ${problems.join(' | ')}`);
+    const best = (v: number[]) => Math.max(...v);
+    log(`end to end (best of ${rounds}): page ${best(pageEndRate).toFixed(1)} images/s, cli ${best(cliEndRate).toFixed(1)} images/s, ratio ${(best(pageEndRate) / best(cliEndRate)).toFixed(2)}`);
+    log(`evaluate-${rep!.n}: page ${best(pageRate).toFixed(1)} images/s, cli ${best(cliRate).toFixed(1)} images/s, ratio ${(best(pageRate) / best(cliRate)).toFixed(2)} (target >= 0.80)`);
   } finally {
+    await browser.close();
+    await server.close();
     if (!process.argv.includes('--keep')) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   }
 }

@@ -320,7 +320,7 @@ function buildReport(data: EvaluationData, info: ModelInfo, outcomes: (ImageOutc
       images: done.length,
       seconds,
       imagesPerSecond: seconds > 0 ? done.length / seconds : null,
-      batchSize: 1,
+      batchSize: BATCH,
       decodeSeconds,
       measures: 'preprocessing + OOD image statistics + inference, decoding excluded (see decodeSeconds)',
     },
