@@ -240,20 +240,5 @@ function fillRect(img: Float32Array, S: number, x: number, y: number, w: number,
   for (let yy = Math.max(0, y); yy < y1; yy++) for (let xx = Math.max(0, x); xx < x1; xx++) img[yy * S + xx] = value;
 }
 
-/**
- * The shortcut audit's masks on the cropped, resized 0..255 pixels (before contrast normalisation):
- * 'border-only' blacks out the central `centre` fraction of width and height, 'centre-only' blacks
- * out everything outside it.
- */
-export function applyAuditMask(input: Float32Array, size: number, mode: 'border-only' | 'centre-only', fillValue = 0, centre = 0.6): Float32Array {
-  const out = input.slice();
-  const lo = Math.round((size * (1 - centre)) / 2);
-  const hi = size - lo;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const inCentre = x >= lo && x < hi && y >= lo && y < hi;
-      if ((mode === 'border-only' && inCentre) || (mode === 'centre-only' && !inCentre)) out[y * size + x] = fillValue;
-    }
-  }
-  return out;
-}
+// The shortcut audit's masks live in src/core/audit.ts (shared with the Evaluate page's worker).
+export { applyAuditMask } from '../core/audit';

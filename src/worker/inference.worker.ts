@@ -13,8 +13,7 @@ import { cropAndResize, cropRegion, inputToGray8, normalizeInput, preprocessDeco
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import { imageFeaturesFrom } from '../ml/ood';
 import { covidScreen } from '../core/operating-point';
-import { CENTRE_FRACTION } from '../core/audit';
-import { applyAuditMask } from '../ml/augment';
+import { CENTRE_FRACTION, applyAuditMask } from '../core/audit';
 import {
   GRADCAM_PREVIEW_SIDE,
   type BatchItemResult,

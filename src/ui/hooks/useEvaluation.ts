@@ -12,7 +12,7 @@ import { expandZips, type IntakeFile, type Rejected } from '../../ml/dataset-bro
 import type { ClassifyOptions, ClassifyResult, ModelInfo } from '../../worker/protocol';
 import { buildEvaluationInWorker, buildMetricsInWorker } from '../../worker/report-client';
 import { Store } from '../lib/store';
-import { WorkerError, classifyFile, classifyFiles, ensureModel } from './useClassifier';
+import { WorkerError, classifyFile, classifyFiles, ensureModel, modelStore } from './useClassifier';
 
 /** Batches handed to the worker at once: one computing, one waiting (as the Classify page does with files). */
 const IN_FLIGHT = 2;
@@ -263,6 +263,12 @@ async function classifyAll(id: number, data: EvaluationData, info: ModelInfo): P
       }),
   );
   if (id !== runId) return;
+  // Another model loaded mid-run (the picker) would mix two models' answers in one report.
+  const now = modelStore.get().info;
+  if (now !== info) {
+    evaluationStore.set((st) => ({ ...st, phase: 'error', error: 'the model was changed during the evaluation, so its results mix two models; choose the folder again (or Evaluate again)' }));
+    return;
+  }
   const s = evaluationStore.get();
   const partial = s.done < n;
   // Skipped files in data-set order (the lanes finish out of order), as the CLI lists them.

@@ -232,9 +232,16 @@ export default function EvaluatePage() {
         </section>
         {state.phase === 'reading' && <p className="muted">Reading {state.source}…</p>}
         {state.phase === 'error' && (
-          <p role="alert" className="error-text" data-testid="evaluate-error">
-            {state.error}
-          </p>
+          <div>
+            <p role="alert" className="error-text" data-testid="evaluate-error">
+              {state.error}
+            </p>
+            {state.data && (
+              <button type="button" onClick={() => void rerun()} data-testid="evaluate-retry">
+                Evaluate again with the model in use
+              </button>
+            )}
+          </div>
         )}
         <DataSummary state={state} />
         <Progress state={state} />
