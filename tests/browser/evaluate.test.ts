@@ -261,6 +261,72 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     expect(await page.title()).toBe('Evaluate · CXR Lab');
   });
 
+  it('a model imported on the Train page (2 classes, no trust statistics) is the model in use: picked on the page, its classes name the folders, and the report equals the CLI with --model', async () => {
+    // The model: small random weights saved the way the Train page exports one (model.json,
+    // weights.bin, metadata.json), classes 'healthy' and 'sick', no OOD detector, no operating point.
+    const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-evaluate-model-'));
+    temp.push(modelDir);
+    const { initNodeBackend } = await import('../../src/ml/tf-node');
+    const { buildClassifier, LAYER_NAMES } = await import('../../src/ml/model');
+    const { serializeModel } = await import('../../src/ml/io');
+    const { DEFAULT_PREPROCESSING } = await import('../../src/ml/preprocess');
+    await initNodeBackend('cpu');
+    const model = buildClassifier({ inputSize: DEFAULT_PREPROCESSING.inputSize, stages: [{ filters: 4, convs: 1 }, { filters: 8, convs: 1 }], numClasses: 2, dropout: 0, l2: 0, seed: 5 });
+    const { modelJson, weights } = await serializeModel(model);
+    model.dispose();
+    const metadata = {
+      name: 'ward-model',
+      version: 'ft-1',
+      task: 'test',
+      classNames: ['healthy', 'sick'],
+      input: { shape: [1, DEFAULT_PREPROCESSING.inputSize, DEFAULT_PREPROCESSING.inputSize, 1], dtype: 'float32', layout: 'NHWC' },
+      preprocessing: { ...DEFAULT_PREPROCESSING },
+      layers: { embedding: LAYER_NAMES.embedding, lastConv: LAYER_NAMES.lastConv, logits: LAYER_NAMES.logits },
+      uncertainBelow: 0.6,
+    };
+    fs.writeFileSync(path.join(modelDir, 'model.json'), modelJson);
+    fs.writeFileSync(path.join(modelDir, 'weights.bin'), weights);
+    fs.writeFileSync(path.join(modelDir, 'metadata.json'), JSON.stringify(metadata));
+    // The films: Healthy/ (normals) and SICK/ (covid + pneumonia), and a covid/ folder this model does not know.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-evaluate-ward-'));
+    temp.push(root);
+    const pick = (label: string, n: number) => manifest().filter((r) => r.split === 'test' && r.label === label).slice(50, 50 + n);
+    const put = (folder: string, rows: { path: string }[]) => {
+      fs.mkdirSync(path.join(root, folder), { recursive: true });
+      for (const r of rows) fs.copyFileSync(r.path, path.join(root, folder, path.basename(r.path)));
+    };
+    put('Healthy', pick('normal', 4));
+    put('SICK', [...pick('covid', 2), ...pick('pneumonia', 2)]);
+    put('covid', pick('covid', 1));
+    const out = path.join(root, '..', `${path.basename(root)}.json`);
+    temp.push(out);
+    const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', root, '--model', modelDir, '--out', out], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const cliWard = JSON.parse(fs.readFileSync(out, 'utf8')) as EvaluationJson;
+
+    const session = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/train', waitForModel: false });
+    const { page } = session;
+    await page.getByTestId('import-name').fill('ward model');
+    await page.getByTestId('import-input').setInputFiles(['model.json', 'weights.bin', 'metadata.json'].map((f) => path.join(modelDir, f)));
+    await page.getByTestId('saved-model').and(page.locator('[data-name="ward model"]')).waitFor({ timeout: 60_000 });
+    await page.getByTestId('nav-evaluate').click();
+    await page.getByTestId('model-picker-select').selectOption('ward model');
+    await page.waitForFunction(() => window.cxrLab?.model().status === 'ready' && window.cxrLab.model().info?.metadata.classNames.join() === 'healthy,sick', undefined, { timeout: 60_000 });
+    await page.getByTestId('evaluate-folder-input').setInputFiles(root);
+    const report = await waitDone(page);
+    expect(report.classNames).toEqual(['healthy', 'sick']);
+    expect(report.meta.model).toMatchObject({ name: 'ward-model', version: 'ft-1' });
+    expect(report.ood).toBeNull();
+    expect(report.operatingPoint).toBeNull();
+    expect(counts(report)).toEqual(counts(cliWard));
+    const problems: string[] = [];
+    compareReports(cliWard, report, '', 1e-3, problems);
+    expect(problems).toEqual([]);
+    expect(await page.getByTestId('evaluate-unknown-folder').evaluateAll((els) => els.map((e) => e.getAttribute('data-folder')))).toEqual(['covid']);
+    expect(await page.getByTestId('op-explorer').count()).toBe(0);
+    expect(session.problems).toEqual([]);
+  });
+
   it('Cancel keeps the images classified so far, labelled partial', async () => {
     const big = makeFilms(20, 10);
     const session = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/evaluate' });
