@@ -569,17 +569,38 @@ export function bootstrapCI(
   statistic: (indices: number[]) => number | null,
   options: BootstrapOptions = {},
 ): BootstrapResult {
+  return bootstrapCIs(n, { statistic }, options).statistic;
+}
+
+/**
+ * bootstrapCI for several statistics over the same resamples, drawn once: each result is exactly
+ * what bootstrapCI gives for that statistic alone with the same options (same seed, same draws).
+ * The statistics receive the same index array for a resample, in key order, and must not modify it.
+ */
+export function bootstrapCIs<K extends string>(
+  n: number,
+  statistics: Record<K, (indices: number[]) => number | null>,
+  options: BootstrapOptions = {},
+): Record<K, BootstrapResult> {
   const { iterations = 1000, seed = 0, alpha = 0.05, strata } = options;
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`bootstrapCI: bad n ${n}`);
   if (!Number.isInteger(iterations) || iterations <= 0) throw new RangeError(`bootstrapCI: bad iterations ${iterations}`);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`bootstrapCI: alpha must be in (0, 1), got ${alpha}`);
   if (strata && strata.length !== n) throw new RangeError(`bootstrapCI: strata has ${strata.length} entries, expected ${n}`);
 
+  const keys = Object.keys(statistics) as K[];
   const isDefined = (v: number | null): v is number => v !== null && !Number.isNaN(v);
   const identity = Array.from({ length: n }, (_, i) => i);
-  const original = statistic(identity.slice());
-  const estimate = isDefined(original) ? original : null;
-  if (n === 0) return { estimate, lower: null, upper: null, alpha, iterations, validReplicates: 0 };
+  const estimates = new Map<K, number | null>();
+  for (const key of keys) {
+    const original = statistics[key](identity.slice());
+    estimates.set(key, isDefined(original) ? original : null);
+  }
+  const out = {} as Record<K, BootstrapResult>;
+  if (n === 0) {
+    for (const key of keys) out[key] = { estimate: estimates.get(key)!, lower: null, upper: null, alpha, iterations, validReplicates: 0 };
+    return out;
+  }
 
   // Groups of indices to resample from: one group per stratum, or everything.
   const groups: number[][] = [];
@@ -596,23 +617,33 @@ export function bootstrapCI(
   }
 
   const rng = createRng(seed);
-  const replicates: number[] = [];
+  const replicates = new Map<K, number[]>(keys.map((key) => [key, []]));
   for (let it = 0; it < iterations; it++) {
     const indices: number[] = [];
     for (const group of groups) {
       for (let j = 0; j < group.length; j++) indices.push(group[rng.int(group.length)]);
     }
-    const value = statistic(indices);
-    if (isDefined(value)) replicates.push(value);
+    for (const key of keys) {
+      const value = statistics[key](indices);
+      if (isDefined(value)) replicates.get(key)!.push(value);
+    }
   }
-  if (replicates.length === 0) return { estimate, lower: null, upper: null, alpha, iterations, validReplicates: 0 };
-  replicates.sort((a, b) => a - b);
-  return {
-    estimate,
-    lower: quantileSorted(replicates, alpha / 2),
-    upper: quantileSorted(replicates, 1 - alpha / 2),
-    alpha,
-    iterations,
-    validReplicates: replicates.length,
-  };
+  for (const key of keys) {
+    const estimate = estimates.get(key)!;
+    const values = replicates.get(key)!;
+    if (values.length === 0) {
+      out[key] = { estimate, lower: null, upper: null, alpha, iterations, validReplicates: 0 };
+      continue;
+    }
+    values.sort((a, b) => a - b);
+    out[key] = {
+      estimate,
+      lower: quantileSorted(values, alpha / 2),
+      upper: quantileSorted(values, 1 - alpha / 2),
+      alpha,
+      iterations,
+      validReplicates: values.length,
+    };
+  }
+  return out;
 }

@@ -12,6 +12,7 @@ import {
   argmax,
   auc,
   bootstrapCI,
+  bootstrapCIs,
   confusionMatrix,
   oneVsRestAuc,
   perClassMetrics,
@@ -376,33 +377,52 @@ export function buildMetricsReport(input: ReportInput): MetricsReport {
         idx.map((i) => labels[i] === c),
       );
     const interval = (r: ReturnType<typeof bootstrapCI>): Interval => ({ estimate: r.estimate, lower: r.lower, upper: r.upper });
-    const accuracy = bootstrapCI(n, (idx) => ratio(idx.filter((i) => predicted[i] === labels[i]).length, idx.length), options);
-    const aucCi: Record<string, Interval> = {};
-    classNames.forEach((c, ci) => (aucCi[c] = interval(bootstrapCI(n, (idx) => aucOn(ci, idx), options))));
-    const macro = bootstrapCI(
-      n,
-      (idx) => {
-        const values = classNames.map((_, ci) => aucOn(ci, idx)).filter((v): v is number => v !== null);
+    // Every statistic over the same resamples, drawn once (bootstrapCIs gives each exactly what
+    // bootstrapCI alone would). A resample's index array is shared by its statistics, so its
+    // per-class AUCs and its confusion matrix are computed once and read by all of them.
+    let aucsFor: number[] | null = null;
+    let aucsOf: (number | null)[] = [];
+    const aucsOn = (idx: number[]) => {
+      if (idx !== aucsFor) {
+        aucsFor = idx;
+        aucsOf = classNames.map((_, ci) => aucOn(ci, idx));
+      }
+      return aucsOf;
+    };
+    let summaryFor: number[] | null = null;
+    let summary: ReturnType<typeof perClassMetrics> | null = null;
+    const summaryOn = (idx: number[]) => {
+      if (idx !== summaryFor) {
+        summaryFor = idx;
+        const counts = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+        for (const i of idx) counts[labels[i]][predicted[i]]++;
+        summary = perClassMetrics(counts);
+      }
+      return summary!;
+    };
+    const metricKeys = ['sensitivity', 'specificity', 'ppv', 'npv', 'f1'] as const;
+    const statistics: Record<string, (idx: number[]) => number | null> = {
+      accuracy: (idx) => summaryOn(idx).accuracy,
+      macroAuc: (idx) => {
+        const values = aucsOn(idx).filter((v): v is number => v !== null);
         return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
       },
-      options,
-    );
-    // Confusion-based statistics: each bootstrapCI call draws the same resamples (same seed and
-    // strata), so every interval below is over the same 1000 resampled data sets.
-    const summaryOn = (idx: number[]) =>
-      perClassMetrics(
-        confusionMatrix(
-          idx.map((i) => labels[i]),
-          idx.map((i) => predicted[i]),
-          k,
-        ),
-      );
-    const balancedAccuracy = interval(bootstrapCI(n, (idx) => summaryOn(idx).macro.sensitivity, options));
+      balancedAccuracy: (idx) => summaryOn(idx).macro.sensitivity,
+    };
+    classNames.forEach((c, ci) => {
+      statistics[`auc:${ci}`] = (idx) => aucsOn(idx)[ci];
+      for (const key of metricKeys) statistics[`${key}:${ci}`] = (idx) => summaryOn(idx).perClass[ci][key];
+    });
+    const r = bootstrapCIs(n, statistics, options);
+    const aucCi: Record<string, Interval> = {};
     const perClassCi: ConfidenceIntervals['perClass'] = {};
     classNames.forEach((c, ci) => {
-      const of = (key: 'sensitivity' | 'specificity' | 'ppv' | 'npv' | 'f1') => interval(bootstrapCI(n, (idx) => summaryOn(idx).perClass[ci][key], options));
-      perClassCi[c] = { sensitivity: of('sensitivity'), specificity: of('specificity'), ppv: of('ppv'), npv: of('npv'), f1: of('f1') };
+      aucCi[c] = interval(r[`auc:${ci}`]);
+      perClassCi[c] = { sensitivity: interval(r[`sensitivity:${ci}`]), specificity: interval(r[`specificity:${ci}`]), ppv: interval(r[`ppv:${ci}`]), npv: interval(r[`npv:${ci}`]), f1: interval(r[`f1:${ci}`]) };
     });
+    const accuracy = r.accuracy;
+    const macro = r.macroAuc;
+    const balancedAccuracy = interval(r.balancedAccuracy);
     confidenceIntervals = {
       balancedAccuracy,
       perClass: perClassCi,

@@ -5,6 +5,7 @@ import {
   auc,
   aucFromRoc,
   bootstrapCI,
+  bootstrapCIs,
   confusionMatrix,
   expectedCalibrationError,
   fitTemperature,
@@ -443,3 +444,22 @@ describe('bootstrapCI', () => {
     expect(bootstrapCI(0, () => null)).toMatchObject({ lower: null, upper: null });
   });
 });
+
+describe('bootstrapCIs', () => {
+  it('several statistics over resamples drawn once give exactly what bootstrapCI gives for each alone (strata too), and share one index array per resample', () => {
+    const values = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8];
+    const strata = values.map((v) => v % 2);
+    const mean = (idx: number[]) => idx.reduce((a, i) => a + values[i], 0) / idx.length;
+    const max = (idx: number[]) => Math.max(...idx.map((i) => values[i]));
+    const undefinedStat = () => null;
+    const seen = new Set<number[]>();
+    const both = bootstrapCIs(values.length, { mean, max, none: undefinedStat, spy: (idx) => (seen.add(idx), 0) }, { iterations: 200, seed: 9, strata });
+    expect(both.mean).toEqual(bootstrapCI(values.length, mean, { iterations: 200, seed: 9, strata }));
+    expect(both.max).toEqual(bootstrapCI(values.length, max, { iterations: 200, seed: 9, strata }));
+    expect(both.none).toMatchObject({ estimate: null, lower: null, upper: null, validReplicates: 0 });
+    // The original sample and 200 resamples: one array each.
+    expect(seen.size).toBe(201);
+    expect(both.mean.lower!).toBeLessThan(both.mean.upper!);
+  });
+});
+
