@@ -409,7 +409,7 @@ export function buildMetricsReport(input: ReportInput): MetricsReport {
       },
       balancedAccuracy: (idx) => summaryOn(idx).macro.sensitivity,
     };
-    classNames.forEach((c, ci) => {
+    classNames.forEach((_, ci) => {
       statistics[`auc:${ci}`] = (idx) => aucsOn(idx)[ci];
       for (const key of metricKeys) statistics[`${key}:${ci}`] = (idx) => summaryOn(idx).perClass[ci][key];
     });
