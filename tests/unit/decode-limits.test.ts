@@ -1,0 +1,186 @@
+// Decoder hardening: declared sizes are checked before any pixel memory is allocated (in the shared
+// decoders, src/ml/decode.ts, and the browser path, src/ml/decode-browser.ts, which runs here for every
+// format it decodes without a canvas), GIF decodes the same way in Node and in the page, and corrupt
+// files get a message that says what is wrong.
+import { describe, expect, it } from 'vitest';
+import { encode } from 'fast-png';
+import {
+  ImageSizeError,
+  MAX_IMAGE_PIXELS,
+  checkDeclaredImage,
+  decodeGif,
+  decodeImageBytes,
+  decodePng,
+  sniffFormat,
+} from '../../src/ml/decode';
+import { decodeImageFile } from '../../src/ml/decode-browser';
+import { toGray8 } from '../../src/ml/preprocess';
+import { makeGif } from './helpers/gif-writer';
+
+/** A 333-byte baseline JPEG header declaring width × height (SOI, DQT, SOF0, DHT, SOS, a few bytes of scan, EOI). */
+function craftedJpeg(width: number, height: number, totalBytes = 333): Uint8Array {
+  const b: number[] = [0xff, 0xd8];
+  b.push(0xff, 0xdb, 0, 67, 0, ...new Array(64).fill(1)); // DQT
+  b.push(0xff, 0xc0, 0, 11, 8, height >> 8, height & 255, width >> 8, width & 255, 1, 1, 0x11, 0); // SOF0, 1 component
+  // DHT: DC table 0 with one 1-bit code (category 0), AC table 0 with one 1-bit code (EOB).
+  b.push(0xff, 0xc4, 0, 20, 0x00, 1, ...new Array(15).fill(0), 0);
+  b.push(0xff, 0xc4, 0, 20, 0x10, 1, ...new Array(15).fill(0), 0);
+  b.push(0xff, 0xda, 0, 8, 1, 1, 0x00, 0, 63, 0); // SOS
+  while (b.length < totalBytes - 2) b.push(0);
+  b.push(0xff, 0xd9);
+  return Uint8Array.from(b);
+}
+
+/** A tiny PNG whose IHDR declares width × height but whose IDAT holds almost nothing. */
+function craftedPng(width: number, height: number): Uint8Array {
+  const real = encode({ width: 2, height: 2, data: new Uint8Array(4), channels: 1, depth: 8 });
+  const out = Uint8Array.from(real);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(16, width);
+  dv.setUint32(20, height);
+  return out;
+}
+
+function craftedGif(width: number, height: number): Uint8Array {
+  return makeGif({ width, height }, [[0, 0, 0], [255, 255, 255]], [{ width: 1, height: 1, indices: Uint8Array.of(1) }]);
+}
+
+function craftedBmp(width: number, height: number): Uint8Array {
+  const b = new Uint8Array(64);
+  const dv = new DataView(b.buffer);
+  b[0] = 0x42;
+  b[1] = 0x4d;
+  dv.setUint32(2, b.length, true);
+  dv.setUint32(10, 54, true);
+  dv.setUint32(14, 40, true);
+  dv.setInt32(18, width, true);
+  dv.setInt32(22, height, true);
+  dv.setUint16(26, 1, true);
+  dv.setUint16(28, 24, true);
+  dv.setUint32(30, 0, true);
+  return b;
+}
+
+describe('declared image size is checked before decoding', () => {
+  it('a 333-byte JPEG declaring 8000×7000 is refused at once, in Node and in the browser path', async () => {
+    const jpeg = craftedJpeg(8000, 7000);
+    expect(jpeg.length).toBe(333);
+    expect(sniffFormat(jpeg)).toBe('jpeg');
+    const before = process.memoryUsage().arrayBuffers;
+    const t0 = performance.now();
+    await expect(decodeImageBytes(jpeg)).rejects.toThrow(ImageSizeError);
+    await expect(decodeImageFile(jpeg)).rejects.toThrow(ImageSizeError);
+    // Refused from the header: no 224 MB RGBA buffer, no seconds of decoding zeros.
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(20e6);
+    await expect(decodeImageBytes(jpeg)).rejects.toThrow(/8000×7000/);
+  });
+
+  it('the same holds for a small declared size that the file is far too short for (not only above the limit)', async () => {
+    // 4000×4000 is within the limits, but 333 bytes cannot hold 16 MP of Huffman-coded blocks.
+    expect(4000 * 4000).toBeLessThan(MAX_IMAGE_PIXELS);
+    await expect(decodeImageBytes(craftedJpeg(4000, 4000))).rejects.toThrow(/more than a 333-byte JPEG file can hold/);
+  });
+
+  it('PNG, GIF and BMP headers declaring huge images are refused the same way (browser path too)', async () => {
+    for (const [name, bytes] of [
+      ['png', craftedPng(8000, 7000)],
+      ['gif', craftedGif(8000, 7000)],
+      ['bmp', craftedBmp(8000, 7000)],
+    ] as const) {
+      await expect(decodeImageFile(bytes), name).rejects.toThrow(ImageSizeError);
+      expect(() => checkDeclaredImage(bytes, name), name).toThrow(/8000×7000/);
+    }
+    await expect(decodeImageBytes(craftedPng(8000, 7000))).rejects.toThrow(ImageSizeError);
+    await expect(decodeImageBytes(craftedGif(8000, 7000))).rejects.toThrow(ImageSizeError);
+    // Above the shared pixel limit whatever the file size.
+    await expect(decodeImageFile(craftedGif(9000, 9000))).rejects.toThrow(/image too large: 9000×9000/);
+  });
+
+  it('real images of ordinary size still decode', async () => {
+    const w = 300;
+    const h = 200;
+    const gray = Uint8Array.from({ length: w * h }, (_, i) => (i * 13) & 255);
+    const png = encode({ width: w, height: h, data: gray, channels: 1, depth: 8 });
+    const img = await decodeImageBytes(png);
+    expect([img.width, img.height]).toEqual([w, h]);
+  });
+});
+
+describe('GIF (first frame), the same decoder for the CLIs and the page', () => {
+  const palette = Array.from({ length: 256 }, (_, i) => [i, i, i]);
+
+  it('decodes LZW with growing code widths and table resets exactly', async () => {
+    const w = 173;
+    const h = 131;
+    // Smooth areas (long strings, full tables) and noise (short strings).
+    const indices = Uint8Array.from({ length: w * h }, (_, i) => ((i % w) < 90 ? ((i / w) | 0) & 0xf0 : (i * 2654435761) >>> 24));
+    const gif = makeGif({ width: w, height: h }, palette, [{ width: w, height: h, indices }]);
+    const img = await decodeImageBytes(gif);
+    expect([img.width, img.height, img.channels]).toEqual([w, h, 4]);
+    for (let i = 0; i < w * h; i++) {
+      if (img.data[i * 4] !== indices[i] || img.data[i * 4 + 3] !== 255) throw new Error(`pixel ${i}: ${img.data[i * 4]} vs ${indices[i]}`);
+    }
+  });
+
+  it('interlaced rows, a frame offset on a larger screen and a transparent index are placed as browsers show them', async () => {
+    const indices = Uint8Array.from({ length: 10 * 12 }, (_, i) => 10 + ((i / 10) | 0));
+    indices[0] = 7; // transparent
+    const gif = makeGif({ width: 16, height: 20 }, palette, [{ width: 10, height: 12, left: 3, top: 5, interlaced: true, transparentIndex: 7, indices }]);
+    const img = await decodeGif(gif);
+    const at = (x: number, y: number) => [img.data[(y * 16 + x) * 4], img.data[(y * 16 + x) * 4 + 3]];
+    expect(at(0, 0)).toEqual([0, 0]); // outside the frame: transparent
+    expect(at(3, 5)).toEqual([0, 0]); // the transparent index
+    expect(at(4, 5)).toEqual([10, 255]);
+    expect(at(3, 6)).toEqual([11, 255]);
+    expect(at(12, 16)).toEqual([21, 255]);
+  });
+
+  it('a GIF and a PNG of the same pixels give the same gray image; two frames: the first is used', async () => {
+    const w = 64;
+    const h = 48;
+    const gray = Uint8Array.from({ length: w * h }, (_, i) => (i * 7) & 255);
+    const inverted = gray.map((v) => 255 - v);
+    const gif = makeGif({ width: w, height: h }, palette, [
+      { width: w, height: h, indices: gray },
+      { width: w, height: h, indices: inverted },
+    ]);
+    const fromGif = toGray8(await decodeImageBytes(gif));
+    const fromPng = toGray8(await decodePng(encode({ width: w, height: h, data: gray, channels: 1, depth: 8 })));
+    expect(Array.from(fromGif.data)).toEqual(Array.from(fromPng.data));
+    // The browser path uses the same decoder.
+    const browser = await decodeImageFile(gif);
+    expect(browser.format).toBe('gif');
+    expect(Array.from(toGray8(browser.image).data)).toEqual(Array.from(fromPng.data));
+  });
+});
+
+describe('corrupt files say what is wrong', () => {
+  it('a PNG with damaged compressed data names the cause instead of ending in a bare colon', async () => {
+    const w = 64;
+    const png = Uint8Array.from(encode({ width: w, height: w, data: Uint8Array.from({ length: w * w }, (_, i) => i & 255), channels: 1, depth: 8 }));
+    // Damage the zlib stream inside IDAT and fix the chunk CRC, so only the inflater can notice.
+    const dv = new DataView(png.buffer);
+    let p = 8;
+    while (String.fromCharCode(...png.subarray(p + 4, p + 8)) !== 'IDAT') p += 12 + dv.getUint32(p);
+    const len = dv.getUint32(p);
+    png[p + 8] = 0x78;
+    png[p + 9] = 0x9c;
+    png[p + 10] = 0xff; // invalid deflate block type (3)
+    png[p + 11] = 0xff;
+    let crc = ~0;
+    for (let i = p + 4; i < p + 8 + len; i++) {
+      crc ^= png[i];
+      for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+    }
+    dv.setUint32(p + 8 + len, ~crc >>> 0);
+    const err = await decodePng(png).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err).not.toBeNull();
+    expect(err!.message).toMatch(/^corrupt PNG: /);
+    expect(err!.message.trim()).not.toMatch(/:$/);
+    expect(err!.message).toMatch(/decompressing the data: \S/);
+  });
+});
