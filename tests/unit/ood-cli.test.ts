@@ -55,11 +55,13 @@ describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data se
     oodDir = path.join(tmp, 'ood');
     fs.mkdirSync(dataDir);
     fs.mkdirSync(path.join(oodDir, 'images'), { recursive: true });
-    // 12 train, 4 val, 3 test images per class (first in manifest order: deterministic).
+    // 12 train, 4 val, 3 test images per class (first in manifest order: deterministic), reached through
+    // a link inside the folder (manifest paths must not leave it).
+    fs.symlinkSync(CXR_DIR, path.join(dataDir, 'cxr'));
     const rows = [['file', 'label', 'split']];
     for (const [split, n] of [['train', 12], ['val', 4], ['test', 3]] as const) {
       for (const label of CLASSES) {
-        for (const e of cxrEntries(split).filter((x) => x.label === label).slice(0, n)) rows.push([path.relative(dataDir, path.join(CXR_DIR, e.file)), label, split]);
+        for (const e of cxrEntries(split).filter((x) => x.label === label).slice(0, n)) rows.push([`cxr/${e.file}`, label, split]);
       }
     }
     fs.writeFileSync(path.join(dataDir, 'manifest.csv'), rows.map((r) => r.join(',')).join('\n') + '\n');
