@@ -310,7 +310,7 @@ describe.skipIf(!hasData)('predict CLI', () => {
     for (const e of parsed) for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>)) expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
   });
 
-  it('a FIFO or /dev/zero does not hang predict: the other files are classified, those get error entries', async () => {
+  it('a FIFO, /dev/zero or a 300 MB file does not hang predict: the other files are classified, those get error entries', async () => {
     const fifo = path.join(tmp, 'pipe.png');
     spawnSync('mkfifo', [fifo]);
     expect(fs.statSync(fifo).isFIFO()).toBe(true);
@@ -318,17 +318,22 @@ describe.skipIf(!hasData)('predict CLI', () => {
     fs.mkdirSync(folder, { recursive: true });
     fs.copyFileSync(picked[0].file, path.join(folder, 'a.jpg'));
     spawnSync('mkfifo', [path.join(folder, 'b.png')]);
-    const given = [fifo, '/dev/zero', picked[1].file, folder];
+    // A 300 MB file (sparse: no disk used) is refused from its size, not read.
+    const huge = path.join(tmp, 'huge.png');
+    fs.writeFileSync(huge, '');
+    fs.truncateSync(huge, 300 * 1024 * 1024);
+    const given = [fifo, '/dev/zero', huge, picked[1].file, folder];
     const t0 = Date.now();
     const r = await tsx('predict.ts', [...given, '--json', '--model', modelDir], 60_000);
     expect(r.code, r.stderr).toBe(0);
     expect(Date.now() - t0).toBeLessThan(60_000);
-    const parsed = checkContract(r.stdout, [fifo, '/dev/zero', picked[1].file, path.join(folder, 'a.jpg'), path.join(folder, 'b.png')]);
+    const parsed = checkContract(r.stdout, [fifo, '/dev/zero', huge, picked[1].file, path.join(folder, 'a.jpg'), path.join(folder, 'b.png')]);
     expect(parsed[0].error).toMatch(/not a regular file \(a FIFO/);
     expect(parsed[1].error).toMatch(/not a regular file \(a device\)/);
-    expect(parsed[2]).toHaveProperty('label');
+    expect(parsed[2].error).toMatch(/file too large: 315 MB, limit 256 MB/);
     expect(parsed[3]).toHaveProperty('label');
-    expect(parsed[4].error).toMatch(/not a regular file \(a FIFO/);
+    expect(parsed[4]).toHaveProperty('label');
+    expect(parsed[5].error).toMatch(/not a regular file \(a FIFO/);
   }, 120_000);
 
   it('a symbolic link to a folder is not followed silently: predict says so', async () => {
