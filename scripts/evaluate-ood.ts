@@ -218,6 +218,7 @@ async function main(argv: string[]): Promise<number> {
   const { initNodeBackend } = await import('../src/ml/tf-node');
   const { loadDataset } = await import('./lib/dataset');
   const { decodeImageBytes } = await import('../src/ml/decode');
+  const { readImageFileSync } = await import('./lib/node-io');
   const { grayAsDecoded } = await import('../src/ml/ood');
   const tf = await initNodeBackend('wasm');
   const classifier = await loadModel(modelDir);
@@ -234,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
   const failures: { file: string; reason: string }[] = dataset.failures.map((f) => ({ file: f.file, reason: f.reason }));
   const ood = await scoreAll(
     classifier,
-    oodPicked.map((e) => ({ file: e.file, group: e.kind, load: async () => decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(oodDir, e.file)))) })),
+    oodPicked.map((e) => ({ file: e.file, group: e.kind, load: async () => decodeImageBytes(readImageFileSync(path.join(oodDir, e.file))) })),
     batchSize,
     'OOD images',
     failures,

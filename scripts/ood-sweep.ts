@@ -45,6 +45,7 @@ const dumpFile = optString(args, 'dump', '');
 const { initNodeBackend } = await import('../src/ml/tf-node');
 const { loadDataset } = await import('./lib/dataset');
 const { decodeImageBytes } = await import('../src/ml/decode');
+const { readImageFileSync } = await import('./lib/node-io');
 const { imageFeaturesFrom, layoutVector, grayAsDecoded } = await import('../src/ml/ood');
 const tf = await initNodeBackend('wasm');
 const classifier = await loadModel(modelDir);
@@ -59,7 +60,7 @@ for (const split of ['train', 'val', 'test'] as const) {
 }
 const oodDir = path.join(SHARED, 'ood');
 readOodManifest(oodDir).forEach((e, i) =>
-  items.push({ split: 'ood', label: -1, kind: e.kind, half: i % 2, load: async () => decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(oodDir, e.file)))) }),
+  items.push({ split: 'ood', label: -1, kind: e.kind, half: i % 2, load: async () => decodeImageBytes(readImageFileSync(path.join(oodDir, e.file))) }),
 );
 
 // Layout template from train (as fit-ood).

@@ -42,6 +42,21 @@ const lastLine = (s: string) => s.trimEnd().split('\n').at(-1) ?? '';
 
 if (!hasCxr()) console.warn(`ood-cli.test.ts: ${skipMessage('the cxr data set', CXR_DIR)}`);
 
+describe('the OOD manifest reader', () => {
+  it('refuses paths outside the OOD folder with the line number, as the shared manifest parser does', async () => {
+    const { readOodManifest } = await import('../../scripts/evaluate-ood');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-ood-manifest-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'manifest.csv'), 'file,kind,note\nimages/a.png,photo,ok\n../../../../etc/passwd,photo,escape\n');
+      expect(() => readOodManifest(dir)).toThrow(/manifest\.csv line 3: path '\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd' is outside the data folder/);
+      fs.writeFileSync(path.join(dir, 'manifest.csv'), 'file,kind,note\nimages/a.png,photo,ok\n');
+      expect(readOodManifest(dir)).toEqual([{ file: 'images/a.png', kind: 'photo', note: 'ok' }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data set', () => {
   let tmp: string;
   let modelDir: string;
