@@ -75,7 +75,9 @@ export function parseArgs(argv: readonly string[], spec: CliSpec): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
-      positional.push(...argv.slice(i + 1));
+      const rest = argv.slice(i + 1);
+      if (rest.length > 0 && !spec.positionals) throw usageError(`unexpected argument '${rest[0]}'`);
+      positional.push(...rest);
       break;
     }
     if (arg === '--help' || arg === '-h') throw new HelpRequested(spec.usage);

@@ -145,6 +145,8 @@ export function headerSize(bytes: Uint8Array, format: ImageFormat): { width: num
  *     ceiling (it also covers a logical screen larger than its frames).
  *   BMP (uncompressed or bit fields): the rows are stored as they are; half of them must be there.
  */
+const GIF_MAX_PIXELS_PER_BYTE = 4096;
+
 function maxPixelsPerByte(bytes: Uint8Array, format: ImageFormat, width: number): number | null {
   switch (format) {
     case 'jpeg': {
@@ -160,7 +162,7 @@ function maxPixelsPerByte(bytes: Uint8Array, format: ImageFormat, width: number)
       return (1032 * width) / rowBytes;
     }
     case 'gif':
-      return 4096;
+      return GIF_MAX_PIXELS_PER_BYTE;
     case 'bmp': {
       if (bytes.length < 34 || i32le(bytes, 14) === 12) return null;
       const bitsPerPixel = u16le(bytes, 28);
@@ -385,7 +387,11 @@ export async function decodeGif(bytes: Uint8Array): Promise<DecodedImage> {
       p += n;
     }
     if (!palette) fail('no colour table');
-    if (fw * fh > width * height * 4 + 1_000_000) fail(`frame ${fw}×${fh} far larger than the ${width}×${height} image`);
+    // The frame's own index buffer is allocated too: the same limits as the screen.
+    checkImageSize(fw, fh);
+    if (fw * fh > GIF_MAX_PIXELS_PER_BYTE * b.length) {
+      throw new ImageSizeError(`GIF frame declares ${fw}×${fh} pixels, more than a ${b.length}-byte GIF file can hold (truncated, or made to exhaust memory)`);
+    }
     const minCodeSize = b[p++];
     if (!(minCodeSize >= 1 && minCodeSize <= 11)) fail(`LZW code size ${minCodeSize}`);
     // Gather the sub-blocks of LZW data.

@@ -53,6 +53,7 @@ describe('parseArgs', () => {
     expect(usageError(['--json=yes']).message).toMatch(/--json takes no value/);
     const noPositionals = { ...spec, positionals: false };
     expect(usageError(['stray'], noPositionals).message).toBe("unexpected argument 'stray'");
+    expect(usageError(['--', 'stray'], noPositionals).message).toBe("unexpected argument 'stray'");
   });
 
   it('--help and -h ask for the usage', () => {

@@ -50,6 +50,12 @@ describe('declared image size is checked before decoding', () => {
     }
     await expect(decodeImageBytes(craftedPng(8000, 7000))).rejects.toThrow(ImageSizeError);
     await expect(decodeImageBytes(craftedGif(8000, 7000))).rejects.toThrow(ImageSizeError);
+    // A small screen whose frame declares a huge size: the frame is checked too.
+    const frameBomb = craftedGif(10, 10);
+    expect(frameBomb[19]).toBe(0x2c); // image descriptor after the 13-byte header and a 2-colour table
+    new DataView(frameBomb.buffer).setUint16(24, 7000, true);
+    new DataView(frameBomb.buffer).setUint16(26, 7000, true);
+    await expect(decodeImageBytes(frameBomb)).rejects.toThrow(/GIF frame declares 7000×7000 pixels/);
     // Above the shared pixel limit whatever the file size.
     await expect(decodeImageFile(craftedGif(9000, 9000))).rejects.toThrow(/image too large: 9000×9000/);
   });
