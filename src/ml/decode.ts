@@ -461,7 +461,7 @@ function lzwDecode(data: Uint8Array, minCodeSize: number, pixels: number): { dat
       acc |= data[pos++] << bits;
       bits += 8;
     }
-    if (bits < codeSize) break; // data ran out: the rest stays index 0 (as browsers leave it blank)
+    if (bits < codeSize) break; // data ran out: the rest of the frame stays unfilled (drawn transparent, as browsers leave it)
     const code = acc & ((1 << codeSize) - 1);
     acc >>>= codeSize;
     bits -= codeSize;
