@@ -194,6 +194,25 @@ export function checkDeclaredImage(bytes: Uint8Array, format: ImageFormat): { wi
   return size;
 }
 
+/**
+ * Where a PNG that failed to decode was cut off, or null when its chunks are complete: a cut inside a
+ * chunk is what a partial download or copy leaves, and fast-png reports it only as a decompression or
+ * DataView error.
+ */
+function pngTruncation(bytes: Uint8Array): string | null {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let p = 8;
+  while (p + 8 <= bytes.length) {
+    const length = dv.getUint32(p);
+    const type = String.fromCharCode(bytes[p + 4], bytes[p + 5], bytes[p + 6], bytes[p + 7]);
+    const end = p + 12 + length;
+    if (end > bytes.length) return `truncated PNG: the file ends inside its ${type} chunk (${bytes.length} bytes; that chunk needs ${end})`;
+    if (type === 'IEND') return null;
+    p = end;
+  }
+  return p < bytes.length ? `truncated PNG: the file ends inside a chunk header (${bytes.length} bytes)` : `truncated PNG: the file ends after ${bytes.length} bytes, before its IEND chunk`;
+}
+
 /** An error's message with its causes ("Error while decompressing the data:" alone says nothing). */
 function messageWithCauses(e: unknown): string {
   const parts: string[] = [];
@@ -272,7 +291,7 @@ export async function decodePng(bytes: Uint8Array): Promise<DecodedImage> {
   try {
     png = decode(bytes);
   } catch (e) {
-    throw new ImageDecodeError(`corrupt PNG: ${messageWithCauses(e)}`);
+    throw new ImageDecodeError(pngTruncation(bytes) ?? `corrupt PNG: ${messageWithCauses(e)}`);
   }
   let channels = png.channels as 1 | 2 | 3 | 4;
   let data = png.data as Uint8Array | Uint16Array;

@@ -119,6 +119,21 @@ describe('GIF (first frame), the same decoder for the CLIs and the page', () => 
 });
 
 describe('corrupt files say what is wrong', () => {
+  it('a PNG cut off inside its image data says it is truncated and where (was "…decompressing the data:")', async () => {
+    const w = 96;
+    const noise = Uint8Array.from({ length: w * w }, (_, i) => (i * 2654435761) >>> 24);
+    const png = encode({ width: w, height: w, data: noise, channels: 1, depth: 8 });
+    // A copy (own buffer), as a file read from disk would be: cut in the middle of the IDAT chunk.
+    const cut = png.slice(0, Math.floor(png.length / 2));
+    const err = await decodePng(cut).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(new RegExp(`^truncated PNG: the file ends inside its IDAT chunk \\(${cut.length} bytes; that chunk needs ${png.length - 12}\\)$`));
+    // The same message through the browser path.
+    await expect(decodeImageFile(cut)).rejects.toThrow(/^truncated PNG: the file ends inside its IDAT chunk/);
+  });
+
   it('a PNG with damaged compressed data names the cause instead of ending in a bare colon', async () => {
     const w = 64;
     const png = Uint8Array.from(encode({ width: w, height: w, data: Uint8Array.from({ length: w * w }, (_, i) => i & 255), channels: 1, depth: 8 }));
