@@ -9,8 +9,8 @@ import { decodeImageBytes } from '../../src/ml/decode';
 import { toGray8 } from '../../src/ml/preprocess';
 import type { DecodedImage } from '../../src/ml/preprocess';
 import type { ImageFeatures } from '../../src/core/ood';
-import type { LoadedDataset, LoadedImage } from './dataset';
-import { logErr } from './node-io';
+import { datasetContentKey, type LoadedDataset, type LoadedImage } from './dataset';
+import { logErr, readImageFileSync } from './node-io';
 
 /** Every file below `dir`, as '/'-separated relative paths (symbolic links to folders are not followed). */
 export function listFiles(dir: string): string[] {
@@ -20,7 +20,17 @@ export function listFiles(dir: string): string[] {
     for (const d of names) {
       const child = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) walk(child);
-      else if (d.isFile() || d.isSymbolicLink()) out.push(child);
+      else if (d.isFile()) out.push(child);
+      else if (d.isSymbolicLink()) {
+        // A link to a file is read like the file; links to folders are not followed (loops).
+        let target: fs.Stats | null = null;
+        try {
+          target = fs.statSync(path.join(dir, child));
+        } catch {
+          /* dangling: listed so that it is reported as not found */
+        }
+        if (!target || target.isFile()) out.push(child);
+      }
     }
   };
   walk('');
@@ -53,7 +63,7 @@ export async function loadClassFolders(
   for (const entry of layout.entries) {
     const file = path.join(dir, layout.root, entry.file);
     try {
-      const decoded = await decodeImageBytes(new Uint8Array(fs.readFileSync(file)));
+      const decoded = await decodeImageBytes(readImageFileSync(file));
       images.push({ entry, path: file, gray: toGray8(decoded), features: opts.features?.(decoded) });
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
@@ -65,5 +75,6 @@ export async function loadClassFolders(
     for (const u of layout.unknownFolders) logErr(`ignored folder '${u.folder}' (${u.files} image(s)): not a class of this model (${classNames.join(', ')})`);
     for (const f of layout.ignored) logErr(`ignored ${f.file}: ${f.reason}`);
   }
-  return { dir, manifestText: layout.manifestText, manifestHash: layout.manifestHash, labels: classNames, images, failures, layout };
+  const contentKey = datasetContentKey(path.join(dir, layout.root), layout.manifestText, undefined, layout.entries);
+  return { dir, manifestText: layout.manifestText, manifestHash: layout.manifestHash, labels: classNames, images, failures, layout, contentKey };
 }
