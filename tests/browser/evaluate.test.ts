@@ -343,7 +343,7 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     expect(session.problems).toEqual([]);
   });
 
-  it('a manifest.csv with a site column: same parser errors as the CLI, sites from the column', async () => {
+  it("a manifest.csv with site and split columns: sites from the column, the test split by default and all on request, the CLI parser's error for a bad label", async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-evaluate-manifest-'));
     temp.push(root);
     const rows = ['covid', 'normal', 'pneumonia'].flatMap((l) => manifest().filter((r) => r.split === 'test' && r.label === l).slice(30, 32));
@@ -361,6 +361,16 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
       ['north', 3],
       ['south', 3],
     ]);
+    // A split column: the test split by default (as the CLI), every row on request.
+    const withSplit = ['file,label,split,site', ...rows.map((r, i) => `img/${path.basename(r.path)},${r.label},${i < 4 ? 'test' : 'val'},${i % 2 ? 'north' : 'south'}`)].join('\n') + '\n';
+    fs.writeFileSync(path.join(root, 'manifest.csv'), withSplit);
+    await page.getByTestId('evaluate-folder-input').setInputFiles(root);
+    const testOnly = await waitDone(page, report.meta.date);
+    expect([testOnly.meta.split, testOnly.n]).toEqual(['test', 4]);
+    expect(await page.getByTestId('evaluate-split').locator('option').allTextContents()).toEqual(['test', 'val', 'all']);
+    await page.getByTestId('evaluate-split').selectOption('all');
+    const all = await waitDone(page, testOnly.meta.date);
+    expect([all.meta.split, all.n]).toEqual(['all', 6]);
     // A bad label: the CLI's message, naming the line.
     fs.writeFileSync(path.join(root, 'manifest.csv'), text.replace(',normal,', ',nromal,'));
     await page.getByTestId('evaluate-folder-input').setInputFiles(root);
