@@ -2,13 +2,16 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { modelDirPlugin, staticHeadersPlugin } from './scripts/lib/vite-plugins.ts';
+import { modelDirPlugin, sharedWorkerChunksPlugin, staticHeadersPlugin, tfjsThreadedWasmPlugin, workerSafePreloadPlugin } from './scripts/lib/vite-plugins.ts';
 
 // base './' so the built site works from any sub-path (and from `vite preview`).
 export default defineConfig({
   base: './',
   plugins: [
     react(),
+    sharedWorkerChunksPlugin(),
+    workerSafePreloadPlugin(),
+    tfjsThreadedWasmPlugin(),
     modelDirPlugin(),
     staticHeadersPlugin(),
     // Offline + installable: workbox precaches the app shell, the wasm binaries and the model.
@@ -43,6 +46,8 @@ export default defineConfig({
       },
     }),
   ],
+  // The dev server isolates the page like public/_headers does in production (wasm threads).
+  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: false },
   test: {
