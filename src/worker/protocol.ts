@@ -4,7 +4,7 @@
 import type { ModelMetadata } from '../core/metadata';
 import type { OperatingPointDecision } from '../core/operating-point';
 import type { Prediction } from '../ml/classifier';
-import type { BackendInfo, BackendName } from '../ml/backend';
+import type { BackendInfo, BackendName, BackendOptions } from '../ml/backend';
 import type { ImageFormat } from '../ml/decode';
 
 /**
@@ -24,7 +24,7 @@ export interface ClassifyOptions {
 }
 
 export type WorkerRequest =
-  | { type: 'load'; id: number; source: ModelSource; backends?: BackendName[]; warmup?: boolean }
+  | { type: 'load'; id: number; source: ModelSource; backends?: BackendName[]; warmup?: boolean; threads?: BackendOptions['threads'] }
   | { type: 'classify'; id: number; name: string; file: Blob | Uint8Array; options?: ClassifyOptions }
   | { type: 'memory'; id: number }
   /** Decode + preprocess only (no model run): the exact model input, for parity checks and tools. */

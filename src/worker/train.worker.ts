@@ -234,8 +234,10 @@ let helperSeq = 1;
 let baseFiles: Record<string, Uint8Array> | null = null;
 
 /** Number of helper workers: other cores, on CPU backends only (one GPU gains nothing from more contexts). */
-function helperCount(backendName: string): number {
-  if (backendName !== 'wasm' && backendName !== 'cpu') return 0;
+function helperCount(backend: BackendInfo): number {
+  if (backend.name !== 'wasm' && backend.name !== 'cpu') return 0;
+  // Threaded wasm already spreads each image over the cores; helpers would only compete with it.
+  if (backend.details.some((d) => / threads$/.test(d))) return 0;
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
   return Math.max(0, Math.min(3, cores - 1));
 }
@@ -243,7 +245,7 @@ function helperCount(backendName: string): number {
 function startHelpers(b: Base): Helper[] {
   if (helpers) return helpers;
   helpers = [];
-  const n = baseFiles ? helperCount(b.info.backend.name) : 0;
+  const n = baseFiles ? helperCount(b.info.backend) : 0;
   for (let i = 0; i < n; i++) {
     let worker: Worker;
     try {
