@@ -18,7 +18,7 @@ export default defineConfig({
     VitePWA({
       injectRegister: false, // registered by src/ui/lib/sw.ts
       registerType: 'autoUpdate',
-      includeAssets: ['icons/*.svg', 'icons/*.png'],
+      includeManifestIcons: false, // the glob below already takes them from public/icons
       manifest: {
         name: 'CXR Lab',
         short_name: 'CXR Lab',
@@ -36,7 +36,9 @@ export default defineConfig({
         ],
       },
       workbox: {
-        globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest,json,bin}'],
+        // Everything in dist/ the app can need offline, each file once (the web manifest is added by
+        // the plugin itself; icons come from public/ through the glob).
+        globPatterns: ['**/*.{js,css,html,wasm,svg,png,json,bin}'],
         // The model weights and the wasm binaries are bigger than workbox's 2 MiB default.
         maximumFileSizeToCacheInBytes: 100 * 1024 * 1024,
         navigateFallback: 'index.html',
