@@ -47,3 +47,27 @@ export interface BenchResult {
 }
 
 export type BenchResponse = { type: 'progress'; message: string } | { type: 'done'; result: BenchResult } | { type: 'error'; message: string };
+
+// ?mode=threads: two workers (bench/page/threads.worker.ts), one threaded, one single-threaded.
+export type ThreadsRequest =
+  | { type: 'init'; modelUrl: string; threads: 'always' | false }
+  | { type: 'run'; batch: number };
+export type ThreadsReply = { type: 'ready'; details: string[]; crossOriginIsolated: boolean } | { type: 'ms'; ms: number } | { type: 'error'; message: string };
+
+export interface ThreadsSide {
+  details: string[];
+  latency: TimingStats;
+  /** Per-image time at batch `batch` (ms/image), statistics over the timed batches. */
+  batchPerImage: TimingStats;
+}
+
+export interface ThreadsResult {
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number;
+  runs: number;
+  batch: number;
+  threaded: ThreadsSide;
+  single: ThreadsSide;
+  /** single / threaded: batch-1 median latency, and per-image median time at batch `batch`. */
+  speedup: { latencyMedian: number; batchPerImage: number };
+}
