@@ -52,7 +52,7 @@ const num = (name: string, full: number, quick: number) => {
 };
 const BACKENDS = opt('backends', 'webgl,wasm,cpu')
   .split(',')
-  .filter((b): b is AppBackend => b === 'webgl' || b === 'wasm' || b === 'cpu');
+  .filter((b): b is AppBackend => b === 'webgl' || b === 'webgpu' || b === 'wasm' || b === 'cpu');
 const RUNS = num('runs', 50, 12);
 const WARMUP = num('warmup', 5, 2);
 const BATCH = num('batch', 16, 16);
@@ -295,7 +295,7 @@ function printReport(res: Results): void {
       ['MobileNetV2-0.35', m.reference],
     ] as const) {
       rows.push([
-        which === 'ours' ? `${b}${b === 'webgl' ? ' (SwiftShader)' : ''}` : '',
+        which === 'ours' ? `${b}${m.renderer ? ` (${m.renderer})` : ''}` : '',
         which,
         t.inputShape.slice(1).join('x'),
         String(t.params),
@@ -407,7 +407,8 @@ async function main(): Promise<void> {
   if (!fs.existsSync(path.join(REPO_ROOT, 'public/model/model.json')))
     results.meta.notes.push(`public/model is absent: this run used ${build.modelDir} (generated dev model), not the shipped model.`);
 
-  const browser = await launchBrowser();
+  // WebGPU is behind a flag in headless Chromium (and uses SwiftShader without a GPU, like WebGL).
+  const browser = await launchBrowser(BACKENDS.includes('webgpu') ? ['--enable-unsafe-webgpu'] : []);
   results.meta.host.chromium = browser.version();
   try {
     if (!SKIP.has('models')) await benchModels(browser, build.modelDir, results);

@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { addFiles, recordNetwork, waitForRows, workerMemory, type NetworkLog } from '../../tests/browser/helpers';
 import { median } from './stats';
 
-export type AppBackend = 'wasm' | 'webgl' | 'cpu';
+export type AppBackend = 'wasm' | 'webgl' | 'webgpu' | 'cpu';
 
 interface Session {
   context: BrowserContext;

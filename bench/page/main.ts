@@ -1,8 +1,7 @@
 // Bench-only page: reads the parameters from the query string, runs the timing in a worker (as the
 // app runs its model in a worker) and leaves the result on window.cxrBench for bench/bench.ts.
-import type { BackendName } from '../../src/ml/backend';
 import { stats } from '../lib/stats';
-import type { BenchRequest, BenchResponse, BenchResult, ThreadsReply, ThreadsRequest, ThreadsResult } from './protocol';
+import type { BenchBackend, BenchRequest, BenchResponse, BenchResult, ThreadsReply, ThreadsRequest, ThreadsResult } from './protocol';
 
 declare global {
   interface Window {
@@ -24,7 +23,7 @@ const num = (k: string, d: number) => {
   return Number.isFinite(v) && v > 0 ? Math.floor(v) : d;
 };
 const req: BenchRequest = {
-  backend: (q.get('backend') ?? 'wasm') as BackendName,
+  backend: (q.get('backend') ?? 'wasm') as BenchBackend,
   modelUrl: new URL(q.get('model') ?? 'model/', document.baseURI).href,
   warmup: num('warmup', 5),
   runs: num('runs', 50),

@@ -1,8 +1,11 @@
 // Messages between bench/page/main.ts and bench/page/bench.worker.ts (bench-only page; not part of the app).
 import type { BackendName } from '../../src/ml/backend';
 
+/** The app's backends, and WebGPU, which only the bench measures. */
+export type BenchBackend = BackendName | 'webgpu';
+
 export interface BenchRequest {
-  backend: BackendName;
+  backend: BenchBackend;
   /** Folder URL of the shipped model (model.json, weights, metadata.json), ending in '/'. */
   modelUrl: string;
   /** Untimed batch-1 runs of each model before timing (WebGL compiles its shaders here). */
@@ -30,9 +33,9 @@ export interface ModelTiming {
 }
 
 export interface BenchResult {
-  backend: BackendName;
+  backend: BenchBackend;
   backendDetails: string[];
-  /** WebGL: the unmasked renderer (e.g. SwiftShader), when the browser tells it. */
+  /** WebGL: the unmasked renderer; WebGPU: the adapter (e.g. SwiftShader), when the browser tells it. */
   renderer: string | null;
   hardwareConcurrency: number;
   userAgent: string;
