@@ -333,6 +333,12 @@ function printReport(res: Results): void {
         `Cold start (${kind === 'wasm' ? '?backend=wasm' : 'default order'}, ${c.runs[0]?.backend}, median of ${c.runs.length}): model ready ${f1(c.median.modelReadyMs)} ms, ` +
           `first prediction shown ${f1(c.median.firstPredictionShownMs)} ms (file given at ${f1(c.median.fileGivenMs)} ms; worker load ${f1(c.median.workerLoadMs)} ms + warm-up ${f1(c.median.workerWarmupMs)} ms)`,
       );
+    const w = c && !isError(c) ? c.medianWorkerPhasesMs : null;
+    if (w)
+      log(
+        `  phases (median ms after navigation): worker created ${f1(w.created)}, scripts evaluated ${f1(w.scriptsReady)}, backend ready ${f1(w.backendReady)}, ` +
+          `model files downloaded ${f1(w.filesReady)}, model built ${f1(w.modelBuilt)}, warm-up done ${f1(w.warmedUp)}`,
+      );
   }
   const mem = res.memory;
   if (mem) {

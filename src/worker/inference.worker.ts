@@ -27,6 +27,10 @@ import {
 
 declare const self: DedicatedWorkerGlobalScope;
 
+// Wall-clock time (ms since the epoch) for ModelInfo.phases; this line runs once the worker's scripts are evaluated.
+const wallClock = () => performance.timeOrigin + performance.now();
+const scriptsReadyAt = wallClock();
+
 let classifier: Classifier | null = null;
 let backend: BackendInfo | null = null;
 
@@ -141,6 +145,9 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
       : artifactsReader(source.files),
   );
   if (!backend) backend = await initBrowserBackend(order.backends, { threads: order.threads });
+  const backendReadyAt = wallClock();
+  // (Downloads went on meanwhile; this waits for the rest, so the phases say which step was last.)
+  const filesReadyAt = await Promise.all([read('model.json'), read('metadata.json')]).then(wallClock, wallClock);
   progress(id, 'metadata', null);
   const counting: FileReader = async (rel) => {
     const bytes = await read(rel);
@@ -156,6 +163,7 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
   classifier = next;
   forgetResults();
   const loadMs = performance.now() - t0;
+  const modelBuiltAt = wallClock();
   let warmupMs = 0;
   if (order.warmup !== false && imagesWaiting === 0) {
     // First run compiles the WebGL shaders / wasm kernels; do it now, not on the user's image.
@@ -173,6 +181,7 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
     weightBytes,
     loadMs,
     warmupMs,
+    phases: { workerCreatedAt: performance.timeOrigin, scriptsReadyAt, backendReadyAt, filesReadyAt, modelBuiltAt, warmedUpAt: wallClock() },
   };
 }
 

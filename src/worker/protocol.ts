@@ -52,6 +52,13 @@ export interface ModelInfo {
   weightBytes: number;
   loadMs: number;
   warmupMs: number;
+  /**
+   * When each start-up step of the worker finished, as wall-clock times (performance.timeOrigin +
+   * performance.now(), ms since the epoch) so the page can place them on its own timeline: the
+   * worker created, its scripts evaluated, the backend ready, the model files downloaded, the model
+   * built, and the warm-up done (equal to modelBuiltAt when an image was waiting and no warm-up ran).
+   */
+  phases?: { workerCreatedAt: number; scriptsReadyAt: number; backendReadyAt: number; filesReadyAt: number; modelBuiltAt: number; warmedUpAt: number };
 }
 
 export interface ClassifyResult {
