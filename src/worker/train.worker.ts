@@ -26,6 +26,8 @@ import {
   type LastBlock,
 } from '../ml/finetune';
 import { saveStoredModel, checkModelFiles } from '../ml/model-store';
+import { analyseDecoded } from '../ml/ood';
+import { fitFinetuneTrust, type TrustImage } from '../ml/finetune-trust';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import type { ModelMetadata } from '../core/metadata';
 import type { Rng } from '../core/random';
@@ -54,7 +56,7 @@ interface Base {
 
 let base: Promise<Base> | null = null;
 let backend: BackendInfo | null = null;
-let trained: { model: tf.LayersModel; metadata: ModelMetadata; result: TrainResult } | null = null;
+let trained: { model: tf.LayersModel; metadata: ModelMetadata; result: TrainResult; metrics: Record<string, unknown> | null } | null = null;
 let training = false;
 let stopRequested = false;
 let peakNumBytes = 0;
@@ -455,6 +457,39 @@ async function train(run: TrainRun): Promise<TrainResult> {
         history: history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, trainAcc: h.trainAcc, valLoss: h.valLoss ?? NaN, valAcc: h.valAcc ?? NaN, seconds: h.seconds })),
       },
     });
+    // The trust numbers, fitted on the composed model as the Classify page will run it: the gate on
+    // train + val, temperature and operating point on val (decoded again with the exact decoder).
+    const tCompose = performance.now();
+    const nTrust = run.train.ids.length + run.val.ids.length;
+    post({ type: 'stage', stage: 'calibrate', detail: `${nTrust} images` });
+    const spec = composed.metadata.preprocessing;
+    const baseOod = b.metadata.trust?.ood;
+    const trustImage = (ids: number[], labels: number[]) => async (i: number): Promise<TrustImage> => {
+      const item = images.get(ids[i]);
+      if (!item) throw new Error(`image ${ids[i]} was removed during training`);
+      const { image } = await decodeImageFile(item.file);
+      const { input, features } = analyseDecoded(image, spec, baseOod?.layoutTemplate);
+      return { input, features, label: labels[i] };
+    };
+    const fit = await fitFinetuneTrust({
+      model: composed.model,
+      metadata: composed.metadata,
+      baseOod,
+      trainCount: run.train.ids.length,
+      valCount: run.val.ids.length,
+      trainImage: trustImage(run.train.ids, run.train.labels),
+      valImage: trustImage(run.val.ids, run.val.labels),
+      date: new Date().toISOString(),
+    });
+    const count = (labels: number[]) => run.classNames.map((_, c) => labels.filter((l) => l === c).length);
+    composed.metadata.trust = fit.trust;
+    composed.metadata.training = {
+      ...composed.metadata.training,
+      split: { classNames: [...run.classNames], train: count(run.train.labels), val: count(run.val.labels) },
+      ...(fit.report
+        ? { validation: { images: fit.report.n, accuracy: fit.report.accuracy, balancedAccuracy: fit.report.balancedAccuracy, macroAuc: fit.report.macro.auc } }
+        : {}),
+    };
     const tEnd = performance.now();
     const result: TrainResult = {
       history,
@@ -464,14 +499,14 @@ async function train(run: TrainRun): Promise<TrainResult> {
       valIds: run.val.ids,
       metadata: composed.metadata,
       blockTuned: blockWeights !== null,
-      timings: { headMs: tHead - t0, blockPrepareMs: tPrep - tHead, blockMs: tBlock - tPrep, composeMs: tEnd - tBlock, totalMs: tEnd - t0 },
+      timings: { headMs: tHead - t0, blockPrepareMs: tPrep - tHead, blockMs: tBlock - tPrep, composeMs: tCompose - tBlock, calibrateMs: tEnd - tCompose, totalMs: tEnd - t0 },
       memory: memorySample(),
     };
     if (trained) {
       forgetGradCamModel(trained.model);
       trained.model.dispose();
     }
-    trained = { model: composed.model, metadata: composed.metadata, result };
+    trained = { model: composed.model, metadata: composed.metadata, result, metrics: fit.metrics };
     return result;
   } finally {
     training = false;
@@ -521,7 +556,7 @@ async function gradCamOf(imageId: number, classIndex: number | undefined): Promi
 
 async function modelFiles(): Promise<Record<string, Uint8Array>> {
   if (!trained) throw new Error('train a model first');
-  return exportModelFiles(trained.model, trained.metadata);
+  return exportModelFiles(trained.model, trained.metadata, trained.metrics);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { useSyncExternalStore } from 'react';
 import { zipSync } from 'fflate';
 import { TrainClient } from '../../worker/train-client';
 import { shippedModelUrl } from '../../worker/client';
-import type { BaseInfo, EmbedStats, GradCamReply, MemorySample, TrainEvent, TrainResult, TrainRun } from '../../worker/train-protocol';
+import type { BaseInfo, EmbedStats, GradCamReply, MemorySample, TrainEvent, TrainResult, TrainRun, TrainStage } from '../../worker/train-protocol';
 import { DEFAULT_BLOCK_CONFIG, DEFAULT_HEAD_CONFIG, type BlockConfig, type EpochLog, type HeadConfig } from '../../ml/finetune-config';
 import {
   checkDataset,
@@ -56,7 +56,7 @@ export type RunStatus = 'idle' | 'training' | 'stopping' | 'done' | 'error';
 export interface RunState {
   runId: number;
   status: RunStatus;
-  stage: 'head' | 'block-prepare' | 'block' | 'compose' | null;
+  stage: TrainStage | null;
   stageDetail: string | null;
   history: EpochLog[];
   classNames: string[];
@@ -576,7 +576,7 @@ function triggerDownload(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Downloads the trained model: one .zip (model.json, weights.bin, metadata.json) or the three files. */
+/** Downloads the trained model: one .zip (model.json, weights.bin, metadata.json, metrics.json, model-card.md) or the files one by one. */
 export async function downloadModel(kind: 'zip' | 'files' = 'zip'): Promise<void> {
   try {
     const files = await getClient().exportFiles();
@@ -588,7 +588,7 @@ export async function downloadModel(kind: 'zip' | 'files' = 'zip'): Promise<void
         triggerDownload(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: path.endsWith('.json') ? 'application/json' : 'application/octet-stream' }), path);
       }
     }
-    set((s) => ({ ...s, message: { kind: 'ok', text: 'Model downloaded (model.json, weights.bin, metadata.json).' } }));
+    set((s) => ({ ...s, message: { kind: 'ok', text: `Model downloaded (${Object.keys(files).join(', ')}).` } }));
   } catch (e) {
     set((s) => ({ ...s, message: { kind: 'error', text: `Download failed: ${(e as Error).message}` } }));
   }

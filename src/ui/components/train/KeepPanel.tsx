@@ -1,4 +1,4 @@
-// Keep the result: try the model on new images, download it (one .zip or the three files), save it in
+// Keep the result: try the model on new images, download it (one .zip or the files one by one), save it in
 // this browser under a name (it then shows up in the Classify page's model picker), and manage saved
 // and imported models.
 import { useEffect, useId, useRef, useState } from 'react';
@@ -154,7 +154,7 @@ function SavedModels({ state }: { state: TrainerState }) {
           ref={input}
           type="file"
           multiple
-          accept=".zip,.json,.bin,application/zip,application/json"
+          accept=".zip,.json,.bin,.md,application/zip,application/json,text/markdown"
           hidden
           data-testid="import-input"
           onChange={(e) => {
@@ -186,10 +186,10 @@ export function KeepPanel({ state }: { state: TrainerState }) {
               Download model (.zip)
             </button>
             <button type="button" onClick={() => void downloadModel('files')} disabled={!ready} data-testid="download-files">
-              Download the 3 files
+              Download the files
             </button>
           </div>
-          <p className="muted tr-hint">model.json + weights.bin (TensorFlow.js) + metadata.json (class names, preprocessing, training record).</p>
+          <p className="muted tr-hint">model.json + weights.bin (TensorFlow.js), metadata.json (class names, preprocessing, calibration, operating point, "Not a chest X-ray?" check, training record), metrics.json (validation results) and model-card.md (the Model card).</p>
           <SaveForm state={state} />
           <SavedModels state={state} />
         </div>

@@ -269,6 +269,8 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
                     ? `Preparing the last-block stage: ${run.stageDetail ?? ''}`
                     : run.stage === 'compose'
                       ? 'Assembling the model…'
+                      : run.stage === 'calibrate'
+                        ? `Fitting the calibration, the covid operating point and the "Not a chest X-ray?" check on ${run.stageDetail ?? 'the images'}…`
                       : `Epoch ${last ? last.epoch + 1 : 1} of up to ${run.plannedEpochs}${run.stage === 'block' ? ' (last block)' : ''}`}
               </p>
               <ProgressBar value={run.plannedEpochs ? run.history.length / run.plannedEpochs : null} label="Training progress" />
