@@ -571,17 +571,21 @@ function TrustFacts({ meta, finetuned }: { meta: ModelMetadata; finetuned: boole
   const f = ood?.fit ?? {};
   const widened = Array.isArray(f.widened) ? (f.widened as string[]) : [];
   const n = (v: unknown) => (typeof v === 'number' ? v : '—');
+  // The shipped model's record predates the per-fit sizes: its validation split size is in the hyperparameters.
+  const hpVal = meta.training?.hyperparameters?.valImages;
+  const valImages = t?.temperatureFit?.valImages ?? (typeof hpVal === 'number' ? hpVal : undefined);
+  const opImages = op?.valImages ?? valImages;
   return (
     <>
       <dt>Calibration</dt>
       <dd data-testid="mc-temperature">
         {t ? `softmax temperature ${fmt(t.temperature, 2)}` : 'none (temperature 1)'}
-        {t?.temperatureFit ? `, fitted on ${t.temperatureFit.valImages} validation images` : ''}
+        {t && valImages !== undefined ? `, fitted on ${valImages} validation images` : ''}
       </dd>
       <dt>Covid operating point</dt>
       <dd data-testid="mc-operating-point" data-threshold={op?.threshold}>
         {op
-          ? `threshold ${fmt(op.threshold, 4)} on the calibrated covid probability, chosen for sensitivity ${fmt(op.targetSensitivity, 2)} on the validation split${op.valImages !== undefined ? ` (${op.valImages} images, ${op.valPositives ?? '—'} covid)` : ''}: there sensitivity ${fmt(op.valSensitivity)}, specificity ${fmt(op.valSpecificity)}`
+          ? `threshold ${fmt(op.threshold, 4)} on the calibrated covid probability, chosen for sensitivity ${fmt(op.targetSensitivity, 2)} on the validation split${opImages !== undefined ? ` (${opImages} images${op.valPositives !== undefined ? `, ${op.valPositives} covid` : ''})` : ''}: there sensitivity ${fmt(op.valSensitivity)}, specificity ${fmt(op.valSpecificity)}`
           : meta.classNames.includes(OPERATING_POINT_CLASS)
             ? 'none (the validation split had no covid image)'
             : 'none (this model has no covid class)'}
