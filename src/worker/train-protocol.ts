@@ -134,7 +134,8 @@ export type TrainReply =
   | { type: 'ready'; id: number; info: BaseInfo }
   | { type: 'ok'; id: number }
   | { type: 'trained'; id: number; result: TrainResult }
-  | { type: 'prediction'; id: number; probabilities: number[]; thumb: Uint8Array }
+  /** Calibrated probabilities (as on the Classify page); `withheld`: the "Not a chest X-ray?" reasons when the gate withholds the image. */
+  | { type: 'prediction'; id: number; probabilities: number[]; thumb: Uint8Array; withheld: string[] | null }
   | { type: 'files'; id: number; files: Record<string, Uint8Array> }
   | { type: 'image'; id: number; gray: Uint8Array; size: number }
   | { type: 'gradcam'; id: number; result: GradCamReply }

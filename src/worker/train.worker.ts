@@ -28,6 +28,7 @@ import {
 import { saveStoredModel, checkModelFiles } from '../ml/model-store';
 import { analyseDecoded } from '../ml/ood';
 import { fitFinetuneTrust, type TrustImage } from '../ml/finetune-trust';
+import { Classifier } from '../ml/classifier';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import type { ModelMetadata } from '../core/metadata';
 import type { Rng } from '../core/random';
@@ -56,7 +57,7 @@ interface Base {
 
 let base: Promise<Base> | null = null;
 let backend: BackendInfo | null = null;
-let trained: { model: tf.LayersModel; metadata: ModelMetadata; result: TrainResult; metrics: Record<string, unknown> | null } | null = null;
+let trained: { model: tf.LayersModel; metadata: ModelMetadata; result: TrainResult; metrics: Record<string, unknown> | null; classifier: Classifier } | null = null;
 let training = false;
 let stopRequested = false;
 let peakNumBytes = 0;
@@ -506,7 +507,8 @@ async function train(run: TrainRun): Promise<TrainResult> {
       forgetGradCamModel(trained.model);
       trained.model.dispose();
     }
-    trained = { model: composed.model, metadata: composed.metadata, result, metrics: fit.metrics };
+    // The preview classifies as the Classify page will: calibrated, behind the gate.
+    trained = { model: composed.model, metadata: composed.metadata, result, metrics: fit.metrics, classifier: new Classifier(composed.model, composed.metadata) };
     return result;
   } finally {
     training = false;
@@ -514,15 +516,14 @@ async function train(run: TrainRun): Promise<TrainResult> {
   }
 }
 
-async function predict(file: Blob): Promise<{ probabilities: number[]; thumb: Uint8Array }> {
+async function predict(file: Blob): Promise<{ probabilities: number[]; thumb: Uint8Array; withheld: string[] | null }> {
   if (!trained) throw new Error('train a model first');
-  const { model, metadata } = trained;
-  const input = await inputOf(file, metadata);
-  const s = metadata.preprocessing.inputSize;
-  const out = tf.tidy(() => model.predict(tf.tensor4d(input, [1, s, s, 1])) as tf.Tensor);
-  const probabilities = Array.from((await out.data()) as Float32Array);
-  out.dispose();
-  return { probabilities, thumb: thumbnailOf(input, metadata) };
+  const { classifier, metadata } = trained;
+  const { image } = await decodeImageFile(file);
+  const { input, features } = analyseDecoded(image, metadata.preprocessing, classifier.layoutTemplate);
+  const { predictions } = await classifier.predict([input], { features: [features] });
+  const p = predictions[0];
+  return { probabilities: p.probabilities, thumb: thumbnailOf(input, metadata), withheld: p.ood?.flagged ? p.ood.reasons : null };
 }
 
 /** Grad-CAM of the trained model for an added image (decoded again with the exact decoder). */
@@ -611,8 +612,8 @@ async function handle(req: TrainRequest): Promise<void> {
         return;
       }
       case 'predict': {
-        const { probabilities, thumb } = await predict(req.file);
-        post({ type: 'prediction', id: req.id, probabilities, thumb }, [thumb.buffer as ArrayBuffer]);
+        const { probabilities, thumb, withheld } = await predict(req.file);
+        post({ type: 'prediction', id: req.id, probabilities, thumb, withheld }, [thumb.buffer as ArrayBuffer]);
         return;
       }
       case 'image': {

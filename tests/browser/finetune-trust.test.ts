@@ -67,6 +67,13 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
       expect(trust.ood?.embedding.means).toHaveLength(2);
       expect(trust.ood?.fit).toMatchObject({ trainImages: 24 - nVal, valImages: nVal, flaggedAfterRefit: 0 });
 
+      expect(await page.getByTestId('run-trust').innerText()).toContain(`Calibrated on the ${nVal} validation images`);
+      // The Train page's "Try it" classifies as the Classify page will: the photo is withheld there too.
+      await page.getByTestId('preview-input').setInputFiles(generatedImages().slice(0, 1));
+      await page.locator('[data-testid="preview-result"][data-status="done"]').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('preview-result').getAttribute('data-withheld')).toBe('true');
+      await page.getByTestId('preview-withheld').waitFor();
+
       await page.getByTestId('save-name').fill('covid vs normal (trust)');
       await page.getByTestId('save-button').click();
       await page.getByTestId('saved-model').and(page.locator('[data-name="covid vs normal (trust)"]')).waitFor();

@@ -80,6 +80,8 @@ export interface PreviewEntry {
   name: string;
   status: 'running' | 'done' | 'error';
   probabilities?: number[];
+  /** "Not a chest X-ray?" reasons when the model's gate withholds the image (no class is shown then). */
+  withheld?: string[] | null;
   classNames?: string[];
   thumb?: Uint8Array;
   error?: string;
@@ -547,8 +549,8 @@ export async function previewFiles(files: { name: string; file: Blob }[]): Promi
     const key = nextPreviewKey++;
     set((s) => ({ ...s, previews: [{ key, name: f.name, status: 'running' as const }, ...s.previews].slice(0, 12) }));
     try {
-      const { probabilities, thumb } = await getClient().predict(f.file);
-      set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'done' as const, probabilities, thumb, classNames } : p)) }));
+      const { probabilities, thumb, withheld } = await getClient().predict(f.file);
+      set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'done' as const, probabilities, thumb, classNames, withheld } : p)) }));
     } catch (e) {
       set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'error' as const, error: (e as Error).message } : p)) }));
     }

@@ -56,13 +56,18 @@ function Preview({ state }: { state: TrainerState }) {
       />
       <ul className="tr-previews">
         {state.previews.map((p) => (
-          <li key={p.key} className="tr-previews__item" data-testid="preview-result" data-file={p.name} data-status={p.status}>
+          <li key={p.key} className="tr-previews__item" data-testid="preview-result" data-file={p.name} data-status={p.status} data-withheld={p.withheld ? "true" : "false"}>
             {p.thumb && <GrayThumb gray={p.thumb} size={THUMB_SIZE} display={72} label={`Model input of ${p.name}`} />}
             <div className="tr-previews__main">
               <p className="tr-previews__name">{p.name}</p>
               {p.status === 'running' && <p className="muted">Classifying…</p>}
               {p.status === 'error' && <p className="error-text">{p.error}</p>}
-              {p.status === 'done' && p.probabilities && p.classNames && <ProbabilityList classNames={p.classNames} probabilities={p.probabilities} />}
+              {p.status === 'done' && p.withheld && (
+                <p className="error-text" data-testid="preview-withheld">
+                  Not a chest X-ray? {p.withheld.join('; ')}. No class is shown.
+                </p>
+              )}
+              {p.status === 'done' && !p.withheld && p.probabilities && p.classNames && <ProbabilityList classNames={p.classNames} probabilities={p.probabilities} />}
             </div>
           </li>
         ))}
