@@ -706,13 +706,20 @@ export interface OodRefitOptions {
  *     with the base's shared precision matrices (a few dozen images cannot estimate a 48×48 or
  *     64×64 covariance; the base's is kept);
  *   - each distance threshold stays the base's unless a fine-tuning image (train or val) lies
- *     beyond it, in which case it moves out to the farthest such image;
+ *     beyond it, in which case it moves out to the farthest such image (+ WIDEN_MARGIN);
  *   - each fitted image check keeps the base's limit unless a fine-tuning image fails it, in which
  *     case the limit is refitted on the fine-tuning images (fitImageChecks, same rule as the shipped
  *     fit); the fixed colour checks and the layout template stay as they are.
  * Every fine-tuning image therefore passes, except where a fixed colour check fires (counted in
  * fit.flaggedAfterRefit). fit records what the base gate made of the images and what was widened.
  */
+/**
+ * A widened distance threshold sits this factor beyond the farthest fine-tuning image, so that the
+ * same film decoded by another decoder (±1 grey level: the Train page embeds with the browser's JPEG
+ * decoder, the Classify page with jpeg-js) still passes.
+ */
+export const WIDEN_MARGIN = 1.02;
+
 export function refitOodStats(base: OodStats, train: OodSamples, val: OodSamples, nClasses: number, options: OodRefitOptions = {}): OodStats {
   const problem = oodStatsProblem(base);
   if (problem) throw new RangeError(`refitOodStats: base gate: ${problem}`);
@@ -746,13 +753,13 @@ export function refitOodStats(base: OodStats, train: OodSamples, val: OodSamples
   const withMeans = new OodScorer(stats);
   const farthest = Math.max(...all.embeddings.map((e) => withMeans.distance(e)));
   if (farthest > stats.embedding.threshold) {
-    stats.embedding.threshold = farthest;
+    stats.embedding.threshold = farthest * WIDEN_MARGIN;
     widened.push('embedding');
   }
   if (stats.pixels && all.pixels) {
     const far = Math.max(...all.pixels.map((v) => withMeans.pixelDistance(v) ?? 0));
     if (far > stats.pixels.threshold) {
-      stats.pixels.threshold = far;
+      stats.pixels.threshold = far * WIDEN_MARGIN;
       widened.push('pixels');
     }
   }

@@ -9,7 +9,7 @@ import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
 import { loadModelFiles, type FileReader } from '../ml/io';
 import { inputToGray8, toGray8 } from '../ml/preprocess';
-import { errorReason, fastInputOf, inputOf, thumbnailOf, type HelperReply, type HelperRequest } from './embed-common';
+import { errorReason, fastDecodedOf, fastInputOf, inputOf, thumbnailOf, type HelperReply, type HelperRequest } from './embed-common';
 import { BASE_MARGIN, DEFAULT_AUGMENT, augmentToInput, makeAugmentBase } from '../ml/augment';
 import {
   composeModel,
@@ -459,7 +459,8 @@ async function train(run: TrainRun): Promise<TrainResult> {
       },
     });
     // The trust numbers, fitted on the composed model as the Classify page will run it: the gate on
-    // train + val, temperature and operating point on val (decoded again with the exact decoder).
+    // train + val, temperature and operating point on val (decoded again, by the fast decoder the
+    // embeddings came from: nothing per image is kept between stages).
     const tCompose = performance.now();
     const nTrust = run.train.ids.length + run.val.ids.length;
     post({ type: 'stage', stage: 'calibrate', detail: `${nTrust} images` });
@@ -468,8 +469,7 @@ async function train(run: TrainRun): Promise<TrainResult> {
     const trustImage = (ids: number[], labels: number[]) => async (i: number): Promise<TrustImage> => {
       const item = images.get(ids[i]);
       if (!item) throw new Error(`image ${ids[i]} was removed during training`);
-      const { image } = await decodeImageFile(item.file);
-      const { input, features } = analyseDecoded(image, spec, baseOod?.layoutTemplate);
+      const { input, features } = analyseDecoded(await fastDecodedOf(item.file), spec, baseOod?.layoutTemplate);
       return { input, features, label: labels[i] };
     };
     const fit = await fitFinetuneTrust({

@@ -62,6 +62,8 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
       const s = await trainState(page);
       expect(s.run.status, s.run.error ?? '').toBe('done');
       const trust = s.run.result!.metadata.trust!;
+      // The extra stage's cost, for the record (decode again + one forward pass per image).
+      console.log(`calibrate stage (gate, temperature, operating point): ${Math.round(s.run.result!.timings.calibrateMs)} ms for 24 images; whole run ${Math.round(s.run.result!.timings.totalMs)} ms`);
       expect(trust.temperatureFit?.valImages).toBe(nVal);
       expect(trust.covidThreshold).toMatchObject({ targetSensitivity: 0.95, valImages: nVal, valPositives: nVal / 2 });
       expect(trust.ood?.embedding.means).toHaveLength(2);

@@ -30,7 +30,7 @@ import { DEFAULT_PREPROCESSING } from '../../src/ml/preprocess';
 import type { ModelMetadata } from '../../src/core/metadata';
 import { fitTemperature, sensitivitySpecificityAt } from '../../src/core/metrics';
 import { DEFAULT_TARGET_SENSITIVITY, fitCalibration } from '../../src/core/operating-point';
-import { OodScorer, oodStatsProblem, packSymmetric, refitOodStats, type ImageFeatures, type OodSamples, type OodStats } from '../../src/core/ood';
+import { OodScorer, WIDEN_MARGIN, oodStatsProblem, packSymmetric, refitOodStats, type ImageFeatures, type OodSamples, type OodStats } from '../../src/core/ood';
 
 let tf: typeof tfTypes;
 
@@ -458,7 +458,7 @@ describe('refitOodStats (the base gate, refitted on the fine-tuning images)', ()
     expect(s.fit).toMatchObject({ flaggedBeforeRefit: 4, flaggedAfterRefit: 0 });
     expect(s.fit!.widened).toEqual(['embedding', 'contrast:low']);
     expect(s.embedding.means).toEqual([[0, 0.5], [30, 32]]);
-    expect(s.embedding.threshold).toBeCloseTo(4, 10); // the farthest image: (30, 36) from (30, 32)
+    expect(s.embedding.threshold).toBeCloseTo(4 * WIDEN_MARGIN, 10); // the farthest image: (30, 36) from (30, 32)
     expect(s.imageChecks[0].limit).toBeLessThanOrEqual(6);
     const after = new OodScorer(s);
     for (const set of [train, val]) for (const [i, e] of set.embeddings.entries()) expect(after.score(e, set.features[i]).flagged).toBe(false);
