@@ -51,7 +51,11 @@ interface Collected {
   logits: number[][];
 }
 
-async function collect(input: TrustFitInput, view: tf.LayersModel, hasOod: boolean, count: number, get: (i: number) => Promise<TrustImage>, offset: number): Promise<Collected> {
+/**
+ * Runs `view` (outputs: [logits?, gate layer?]) on `count` images in batches and collects what the
+ * fits need. `withLogits`: the view's first output is the logits.
+ */
+async function collect(input: TrustFitInput, view: tf.LayersModel, withLogits: boolean, hasOod: boolean, count: number, get: (i: number) => Promise<TrustImage>, offset: number): Promise<Collected> {
   const size = input.metadata.preprocessing.inputSize;
   const pixelSize = input.baseOod?.pixels?.size ?? 0;
   const k = input.metadata.classNames.length;
@@ -71,11 +75,11 @@ async function collect(input: TrustFitInput, view: tf.LayersModel, hasOod: boole
     });
     const data = (await Promise.all(outs.map((t) => t.data()))) as Float32Array[];
     tf.dispose(outs);
-    const logitData = data[0];
-    const oodData = hasOod ? data[1] : null;
+    const logitData = withLogits ? data[0] : null;
+    const oodData = hasOod ? data[withLogits ? 1 : 0] : null;
     const d = oodData ? oodData.length / batch.length : 0;
     batch.forEach((b, j) => {
-      out.logits.push(Array.from(logitData.subarray(j * k, (j + 1) * k)));
+      if (logitData) out.logits.push(Array.from(logitData.subarray(j * k, (j + 1) * k)));
       out.samples.labels.push(b.label);
       out.samples.features.push(b.features);
       if (oodData) out.samples.embeddings.push(oodData.slice(j * d, (j + 1) * d));
@@ -95,15 +99,17 @@ export async function fitFinetuneTrust(input: TrustFitInput): Promise<TrustFit> 
   const { model, metadata } = input;
   const oodLayer = input.baseOod?.embedding.layer;
   const hasOod = !!oodLayer && model.layers.some((l) => l.name === oodLayer);
-  const outputs = [model.getLayer(metadata.layers.logits).output as tf.SymbolicTensor];
-  if (hasOod) outputs.push(model.getLayer(oodLayer!).output as tf.SymbolicTensor);
-  // A view sharing the model's layers (never disposed: that would free the model's weights).
-  const view = tf.model({ inputs: model.inputs, outputs, name: 'trust_view' });
-  const train = await collect(input, view, hasOod, input.trainCount, input.trainImage, 0);
-  const val = await collect(input, view, hasOod, input.valCount, input.valImage, input.trainCount);
+  // Views sharing the model's layers (never disposed: that would free the model's weights). The
+  // training images only feed the gate, whose layer comes early: they need not run the whole network.
+  const logits = model.getLayer(metadata.layers.logits).output as tf.SymbolicTensor;
+  const gate = hasOod ? (model.getLayer(oodLayer!).output as tf.SymbolicTensor) : null;
+  const valView = tf.model({ inputs: model.inputs, outputs: gate ? [logits, gate] : [logits], name: 'trust_val_view' });
+  const trainView = gate ? tf.model({ inputs: model.inputs, outputs: gate, name: 'trust_gate_view' }) : null;
+  const train = trainView ? await collect(input, trainView, false, true, input.trainCount, input.trainImage, 0) : null;
+  const val = await collect(input, valView, true, hasOod, input.valCount, input.valImage, input.trainCount);
 
   const classNames = metadata.classNames;
-  const ood = hasOod ? refitOodStats(input.baseOod!, train.samples, val.samples, classNames.length, { date: input.date }) : undefined;
+  const ood = hasOod && train ? refitOodStats(input.baseOod!, train.samples, val.samples, classNames.length, { date: input.date }) : undefined;
   const scorer = ood ? new OodScorer(ood) : null;
   const v = val.samples;
   const valWithheld = scorer ? v.embeddings.filter((e, i) => scorer.scoreWith(e, v.features[i], v.pixels?.[i]).flagged).length : 0;

@@ -480,6 +480,7 @@ async function train(run: TrainRun): Promise<TrainResult> {
       valCount: run.val.ids.length,
       trainImage: trustImage(run.train.ids, run.train.labels),
       valImage: trustImage(run.val.ids, run.val.labels),
+      onProgress: (done) => post({ type: 'stage', stage: 'calibrate', detail: `${done} of ${nTrust} images` }),
       date: new Date().toISOString(),
     });
     const count = (labels: number[]) => run.classNames.map((_, c) => labels.filter((l) => l === c).length);

@@ -271,7 +271,7 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
                     : run.stage === 'compose'
                       ? 'Assembling the model…'
                       : run.stage === 'calibrate'
-                        ? `Fitting the calibration, the covid operating point and the "Not a chest X-ray?" check on ${run.stageDetail ?? 'the images'}…`
+                        ? `Fitting the calibration, the covid operating point and the "Not a chest X-ray?" check: ${run.stageDetail ?? ''}…`
                       : `Epoch ${last ? last.epoch + 1 : 1} of up to ${run.plannedEpochs}${run.stage === 'block' ? ' (last block)' : ''}`}
               </p>
               <ProgressBar value={run.plannedEpochs ? run.history.length / run.plannedEpochs : null} label="Training progress" />
