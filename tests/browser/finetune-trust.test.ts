@@ -119,6 +119,8 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
       await page.getByTestId('mc-chart-loss').waitFor();
       expect(await page.getByTestId('mc-caveats').innerText()).toContain(`validation split (${nVal} images)`);
       expect(await page.getByTestId('audit-missing').innerText()).toContain('not run for models fine-tuned in the browser');
+      const cardText = await card.innerText();
+      expect(cardText).not.toMatch(/`|trainAcc|valLoss|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
       expect(session.problems).toEqual([]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

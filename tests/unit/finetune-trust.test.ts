@@ -131,6 +131,28 @@ describe.skipIf(!ready)('a fine-tuned model keeps the trust features', () => {
     }
     const own = await classifier.predict(trainSet.map((a) => a.input), { features: trainSet.map((a) => a.features) });
     expect(own.predictions.filter((p) => p.ood?.flagged)).toEqual([]);
+    // The OOD set (never used for fitting): 8 images of each kind, through the fine-tuned gate and the shipped one.
+    const oodDir = path.resolve(DATA, '../ood');
+    if (fs.existsSync(path.join(oodDir, 'manifest.csv'))) {
+      const rows = fs.readFileSync(path.join(oodDir, 'manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      const kinds = [...new Set(rows.map((r) => r[1]))].sort();
+      const sample = kinds.flatMap((k) => rows.filter((r) => r[1] === k).slice(0, 8));
+      const shipped = new Classifier(base.model, base.metadata);
+      const flagged = { finetuned: 0, shipped: 0 };
+      const perKind: Record<string, number> = {};
+      for (const r of sample) {
+        const img = await decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(oodDir, r[0]))));
+        for (const [name, c] of [['finetuned', classifier], ['shipped', shipped]] as const) {
+          const a = analyseDecoded(img, spec, c.layoutTemplate);
+          const hit = (await c.predict([a.input], { features: [a.features] })).predictions[0].ood?.flagged === true;
+          if (hit) flagged[name]++;
+          if (hit && name === 'finetuned') perKind[r[1]] = (perKind[r[1]] ?? 0) + 1;
+        }
+      }
+      console.log(`OOD sample (${sample.length} images, 8 per kind) withheld: fine-tuned gate ${flagged.finetuned}, shipped gate ${flagged.shipped}; fine-tuned per kind ${JSON.stringify(perKind)}`);
+      // The refitted gate stays about as strict as the shipped one on images it was never fitted on.
+      expect(flagged.finetuned).toBeGreaterThanOrEqual(Math.floor(0.9 * flagged.shipped));
+    }
     // The covid screen exists for this model.
     expect(covidScreen(own.predictions[0].probabilities, reloaded.metadata.classNames, reloaded.metadata.trust)).not.toBeNull();
     classifier.dispose();
