@@ -482,6 +482,10 @@ async function train(run: TrainRun): Promise<TrainResult> {
       valImage: trustImage(run.val.ids, run.val.labels),
       onProgress: (done) => post({ type: 'stage', stage: 'calibrate', detail: `${done} of ${nTrust} images` }),
       date: new Date().toISOString(),
+    }).catch((e: unknown) => {
+      // No half-finished model stays behind: the previous one (if any) remains the kept model.
+      composed.model.dispose();
+      throw e;
     });
     const count = (labels: number[]) => run.classNames.map((_, c) => labels.filter((l) => l === c).length);
     composed.metadata.trust = fit.trust;
