@@ -58,7 +58,12 @@ export function modelCardMarkdown(metadata: ModelMetadata, report: MetricsReport
     lines.push('No validation split: no figures, no calibration, no operating point.', '');
   }
   lines.push('## Trust', '');
-  if (trust?.temperatureFit) lines.push(`- Softmax temperature ${num(trust.temperature, 3)}, fitted on ${trust.temperatureFit.valImages} validation images (mean NLL ${num(trust.temperatureFit.nllBefore)} → ${num(trust.temperatureFit.nllAfter)}).`);
+  if (trust?.temperatureFit) {
+    const bound = trust.temperatureFit.minTemperature;
+    lines.push(
+      `- Softmax temperature ${num(trust.temperature, 3)}, fitted on ${trust.temperatureFit.valImages} validation images (mean NLL ${num(trust.temperatureFit.nllBefore)} → ${num(trust.temperatureFit.nllAfter)})${bound !== undefined ? `, not below ${bound} (a fine-tuned model is never made more confident than its head)` : ''}.`,
+    );
+  }
   const op = trust?.covidThreshold;
   if (op) {
     lines.push(

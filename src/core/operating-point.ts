@@ -99,19 +99,25 @@ export interface CalibrationFit {
  * model has a covid class and the split has covid images, the covid operating point: the highest
  * threshold on the calibrated covid probability that reaches `targetSensitivity` (thresholdForSensitivity),
  * with the sensitivity and specificity it has there and the number of images it was chosen on.
+ * `minTemperature` bounds the temperature from below (fitTemperature's bracket otherwise).
  */
 export function fitCalibration(
   logits: readonly (readonly number[])[],
   labels: readonly number[],
   classNames: readonly string[],
-  targetSensitivity = DEFAULT_TARGET_SENSITIVITY,
+  options: { targetSensitivity?: number; minTemperature?: number } = {},
 ): CalibrationFit {
   if (logits.length === 0) throw new RangeError('fitCalibration: no validation images');
   if (logits.length !== labels.length) throw new RangeError('fitCalibration: logits and labels differ in length');
-  const fit = fitTemperature(logits, labels);
+  const targetSensitivity = options.targetSensitivity ?? DEFAULT_TARGET_SENSITIVITY;
+  const fit = fitTemperature(logits, labels, options.minTemperature !== undefined ? { minTemperature: options.minTemperature } : {});
   const temperature = fit.temperature;
   const calibrated = logits.map((l) => softmax(l.map((v) => v / temperature)));
-  const out: CalibrationFit = { temperature, temperatureFit: { valImages: labels.length, nllBefore: fit.nllBefore, nllAfter: fit.nll }, calibrated };
+  const out: CalibrationFit = {
+    temperature,
+    temperatureFit: { valImages: labels.length, nllBefore: fit.nllBefore, nllAfter: fit.nll, ...(options.minTemperature !== undefined ? { minTemperature: options.minTemperature } : {}) },
+    calibrated,
+  };
   const c = classNames.indexOf(OPERATING_POINT_CLASS);
   if (c < 0) return out;
   const scores = calibrated.map((p) => p[c]);

@@ -9,6 +9,9 @@ import { OodScorer, pixelVector, refitOodStats, type ImageFeatures, type OodSamp
 import { fitCalibration, OPERATING_POINT_CLASS } from '../core/operating-point';
 import { buildMetricsReport, type MetricsReport } from '../core/report';
 
+/** Lower bound of a fine-tuned model's softmax temperature (see fitFinetuneTrust). */
+export const FINETUNE_MIN_TEMPERATURE = 1;
+
 /** One fine-tuning image as the gate sees it: the model input and the decoded image's features. */
 export interface TrustImage {
   input: Float32Array;
@@ -115,7 +118,11 @@ export async function fitFinetuneTrust(input: TrustFitInput): Promise<TrustFit> 
   const valWithheld = scorer ? v.embeddings.filter((e, i) => scorer.scoreWith(e, v.features[i], v.pixels?.[i]).flagged).length : 0;
   if (input.valCount === 0) return { trust: { temperature: 1, ...(ood ? { ood } : {}) }, report: null, metrics: null, valWithheld };
 
-  const calibration = fitCalibration(val.logits, v.labels, classNames);
+  // Never sharper than the head itself: a small validation split that happens to be perfectly
+  // separated drives temperature scaling to its lower bound (every answer near 100 %), and a few
+  // dozen images cannot show that a model is under-confident. So a fine-tuned model's temperature
+  // only softens (T ≥ 1); the shipped model's, fitted on 1,000+ validation films, may sharpen.
+  const calibration = fitCalibration(val.logits, v.labels, classNames, { minTemperature: FINETUNE_MIN_TEMPERATURE });
   const op = calibration.covidThreshold;
   const trust: TrustSpec = {
     temperature: calibration.temperature,

@@ -399,6 +399,15 @@ describe('fitCalibration (temperature + covid operating point on the validation 
     expect(sensitivitySpecificityAt(scores, positives, above).sensitivity!).toBeLessThan(0.95);
   });
 
+  it('a perfectly separated validation split drives the temperature to its lower bound; minTemperature (fine-tuned models: 1) stops the sharpening', () => {
+    const logits = [[2, -2], [1.5, -1], [-1, 1], [-2, 2]];
+    const labels = [0, 0, 1, 1];
+    expect(fitCalibration(logits, labels, ['covid', 'normal']).temperature).toBeCloseTo(0.05, 6);
+    const bounded = fitCalibration(logits, labels, ['covid', 'normal'], { minTemperature: 1 });
+    expect(bounded.temperature).toBeCloseTo(1, 6);
+    expect(bounded.temperatureFit.minTemperature).toBe(1);
+  });
+
   it('finds the covid class by name wherever it is, and gives no operating point without a covid class', () => {
     const { logits, labels } = valLogits(20, 2);
     const swapped = fitCalibration(logits.map(([a, b]) => [b, a]), labels.map((y) => 1 - y), ['normal', 'covid']);

@@ -581,6 +581,7 @@ function TrustFacts({ meta, finetuned }: { meta: ModelMetadata; finetuned: boole
       <dd data-testid="mc-temperature">
         {t ? `softmax temperature ${fmt(t.temperature, 2)}` : 'none (temperature 1)'}
         {t && valImages !== undefined ? `, fitted on ${valImages} validation images` : ''}
+        {t?.temperatureFit?.minTemperature !== undefined ? ` (not below ${t.temperatureFit.minTemperature}: a fine-tuned model is never made more confident than its head)` : ''}
       </dd>
       <dt>Covid operating point</dt>
       <dd data-testid="mc-operating-point" data-threshold={op?.threshold}>
