@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { encode as encodePng } from 'fast-png';
-import { addFiles, hasData, manifest, openApp, skipReason, testImages, useAppHarness, waitForModel, waitForRows } from './helpers';
+import { addFiles, DATA_DIR, hasData, manifest, openApp, skipReason, testImages, useAppHarness, waitForModel, waitForRows } from './helpers';
 import type { TrainerState } from '../../src/ui/hooks/useTrainer';
 
 if (!hasData()) console.warn(skipReason());
@@ -37,7 +37,7 @@ function generatedImages(): { name: string; buffer: Buffer; mimeType: string }[]
 describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card', () => {
   const h = useAppHarness();
 
-  it('a model fine-tuned on 12 covid + 12 normal films withholds a photo and a blank square on Classify, has a covid operating point and its own Model card', async () => {
+  it('a model fine-tuned on 12 covid + 12 normal films withholds a photo, a blank square and a lateral film on Classify, has a covid operating point and its own Model card', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-trust-test-'));
     try {
       for (const label of ['covid', 'normal']) {
@@ -87,8 +87,14 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
       await page.waitForFunction(() => window.cxrLab?.model().info?.metadata.classNames.join() === 'covid,normal', undefined, { timeout: 60_000 });
       await waitForModel(page);
       const film = testImages('covid', 1)[0];
-      await addFiles(page, [...generatedImages(), film]);
-      await waitForRows(page, 3);
+      // A real lateral film from the OOD set (never used for fitting), when it is here.
+      const oodDir = path.resolve(DATA_DIR, '../ood');
+      const lateral = fs.existsSync(path.join(oodDir, 'manifest.csv'))
+        ? fs.readFileSync(path.join(oodDir, 'manifest.csv'), 'utf8').split('\n').map((l) => l.split(',')[0]).find((f) => f.startsWith('images/lateral/'))
+        : undefined;
+      const extra = lateral ? [path.join(oodDir, lateral)] : [];
+      await addFiles(page, [...generatedImages(), film, ...extra]);
+      await waitForRows(page, 3 + extra.length);
       const rows = await page.getByTestId('result-row').evaluateAll((trs) =>
         trs.map((tr) => ({
           file: tr.getAttribute('data-file'),
@@ -100,6 +106,7 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
       expect(byFile['photo-gradient.png'].withheld).toBe('true');
       expect(byFile['blank-square.png'].withheld).toBe('true');
       expect(byFile[path.basename(film)].withheld).toBe('false');
+      if (lateral) expect(byFile[path.basename(lateral)].withheld).toBe('true');
       expect(['positive', 'negative']).toContain(byFile[path.basename(film)].screen);
 
       // The Model card describes the model in use: its split, its validation metrics, its trust numbers, its caveats.
