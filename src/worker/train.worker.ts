@@ -2,8 +2,11 @@
 // The training worker: owns tfjs for the Train page, so the page never blocks. It loads the shipped
 // model as the frozen backbone, decodes → preprocesses → embeds each dropped image one at a time as
 // soon as it arrives (keeping only the embedding and a 64 px thumbnail, so thousands of images fit),
-// trains the new head (and optionally the last block) with per-epoch events, and keeps the composed
-// model for preview, download and saving in IndexedDB.
+// trains the new head (and optionally the last block) with per-epoch events, fits the composed
+// model's trust numbers (the base's "Not a chest X-ray?" gate refitted on the images, temperature and
+// covid operating point on the validation split: src/ml/finetune-trust.ts), and keeps the model for
+// preview (calibrated, behind the gate), download (with metrics.json and model-card.md) and saving
+// in IndexedDB.
 import * as tf from '../ml/tf';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
