@@ -616,7 +616,7 @@ function subscribeSaved(): void {
 export async function saveModel(name: string, overwrite = false): Promise<boolean> {
   try {
     const summary = await getClient().save(name, overwrite);
-    set((s) => ({ ...s, message: { kind: 'ok', text: `Saved in this browser as "${summary.name}". Pick it on the Classify page.` } }));
+    set((s) => ({ ...s, message: { kind: 'ok', text: `Saved in this browser as "${summary.name}". Pick it on the Classify page; the Model card page then shows its card.` } }));
     await refreshSaved();
     return true;
   } catch (e) {
