@@ -471,8 +471,8 @@ export function oodStatsProblem(json: unknown, classCount?: number): string | nu
 // ---------------------------------------------------------------------------------------------
 
 export interface OodCheckResult {
-  /** 'embedding', 'pixels' or an image feature name. */
-  id: 'embedding' | 'pixels' | ImageFeatureName;
+  /** 'embedding', 'pixels', an image feature name, or 'header' (the DICOM header says so; value and limit are NaN). */
+  id: 'embedding' | 'pixels' | 'header' | ImageFeatureName;
   side: CheckSide;
   value: number;
   limit: number;
@@ -664,4 +664,20 @@ export function layoutTemplateFrom(vectors: ArrayLike<number>[]): number[] {
   for (const v of sum) s += (v - m) * (v - m);
   s = Math.sqrt(s / n) || 1;
   return Array.from(sum, (v) => (v - m) / s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header evidence (DICOM): a lateral view or a non-chest body part is withheld whatever the pixels say
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Adds header reasons (src/core/dicom-meta.ts headerReasons) to a verdict as fired 'header' checks.
+ * With no verdict (a model without trust.ood) and some reasons, the verdict is made from them alone
+ * (score and threshold NaN); with no reasons the verdict is returned unchanged.
+ */
+export function withHeaderReasons(ood: OodResult | undefined, reasons: string[]): OodResult | undefined {
+  if (reasons.length === 0) return ood;
+  const checks: OodCheckResult[] = reasons.map((reason) => ({ id: 'header', side: 'high', value: NaN, limit: NaN, fired: true, reason }));
+  if (!ood) return { flagged: true, score: NaN, threshold: NaN, reasons: [...reasons], checks };
+  return { ...ood, flagged: true, reasons: [...reasons, ...ood.reasons], checks: [...checks, ...ood.checks] };
 }
