@@ -160,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
     const batch = targets.slice(i, i + batchSize);
     const inputs: Float32Array[] = [];
     const features: import('../src/core/ood').ImageFeatures[] = [];
+    const dicom: (import('../src/core/dicom-meta').DicomMeta | undefined)[] = [];
     const slots: PredictEntry[] = [];
     for (const t of batch) {
       if (t.error !== undefined) {
@@ -171,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
         const analysed = analyseDecoded(await decodeImageBytes(new Uint8Array(fs.readFileSync(t.file))), spec, classifier.layoutTemplate);
         inputs.push(analysed.input);
         features.push(analysed.features);
+        dicom.push(analysed.dicom);
         const entry: PredictEntry = { file: t.file };
         slots.push(entry);
         entries.push(entry);
@@ -179,7 +181,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     if (inputs.length > 0) {
-      const { predictions } = await classifier.predict(inputs, { features });
+      const { predictions } = await classifier.predict(inputs, { features, dicom });
       predictions.forEach((p, j) => {
         slots[j].label = p.label;
         slots[j].probabilities = Object.fromEntries(classNames.map((c, k) => [c, p.probabilities[k]]));
