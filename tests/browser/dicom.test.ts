@@ -1,0 +1,111 @@
+// Compressed DICOM in the browser: the worker decodes every transfer syntax Node decodes, with the
+// same code and the same result (bit-identical model input); the codecs are fetched from the app's
+// own origin only when a file needs them (a JPEG loads none), under the CSP; the header is used on
+// the page (lateral view withheld with its reason, pediatric warning, header facts) and identifying
+// fields appear nowhere on it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { decodeImageBytes } from '../../src/ml/decode';
+import { preprocessDecoded, toGray8 } from '../../src/ml/preprocess';
+import { parseModelMetadata } from '../../src/core/metadata';
+import { makeDicom, TS } from '../unit/helpers/dicom-writer';
+import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from '../unit/helpers/dicom-encoders';
+import { addFiles, hasData, openApp, skipReason, testImages, useAppHarness, waitForRows } from './helpers';
+
+const CODEC_FILES = /openjpeg|openjph|charls|libjpegturbo|lossless-/;
+
+async function browserInput(page: Page, bytes: Uint8Array): Promise<{ input: number[]; format: string }> {
+  return page.evaluate(async (b64) => {
+    const bin = atob(b64);
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    const r = await window.cxrLab!.preprocess(u8);
+    return { input: Array.from(r.input), format: r.format };
+  }, Buffer.from(bytes).toString('base64'));
+}
+
+if (!hasData()) console.warn(skipReason());
+
+describe.skipIf(!hasData())('DICOM in the browser', () => {
+  const app = useAppHarness();
+
+  /** A dataset image as 12-bit stored values, and as the compressed DICOMs of every syntax. */
+  async function fixtures(): Promise<{ name: string; bytes: Uint8Array }[]> {
+    const jpeg = new Uint8Array(fs.readFileSync(testImages('normal', 1)[0]));
+    const gray = toGray8(await decodeImageBytes(jpeg));
+    const { width: W, height: H } = gray;
+    const s12 = Array.from(gray.data, (v) => v * 16);
+    const f12: GrayFrame = { width: W, height: H, bitsPerSample: 12, pixels: s12 };
+    const win = { rows: H, columns: W, bitsAllocated: 16 as const, bitsStored: 12, windowCenter: 2040.5, windowWidth: 4081 };
+    return [
+      { name: 'j2k.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.jpeg2000, frames: [await encodeJ2k(f12)] }) },
+      { name: 'htj2k.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.htj2k, frames: [await encodeHtj2k(f12)] }) },
+      { name: 'jls.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.jpegLsNear, frames: [await encodeJpegLs(f12, 3)] }) },
+      { name: 'lossless.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.jpegLossless, frames: [encodeJpegLossless(f12, 1)] }) },
+      { name: 'extended.dcm', bytes: makeDicom({ rows: H, columns: W, transferSyntax: TS.jpegExtended, frames: [asExtendedJpeg(jpeg)] }) },
+      { name: 'rle.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.rle, frames: [encodeRle(s12, W, H, 16)] }) },
+      { name: 'bigendian.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.bigEndian, pixels: s12, photometric: 'MONOCHROME1', windowCenter: 2040.5 }) },
+    ];
+  }
+
+  it('every compressed syntax gives the same model input in the worker as in Node (bit-identical); codecs only from this origin', async () => {
+    const { page, log, problems } = await openApp(app.browser, app.server.url);
+    const spec = parseModelMetadata(JSON.parse(fs.readFileSync(path.join(app.build.modelDir, 'metadata.json'), 'utf8'))).preprocessing;
+    for (const f of await fixtures()) {
+      const node = preprocessDecoded(await decodeImageBytes(f.bytes), spec);
+      const web = await browserInput(page, f.bytes);
+      expect(web.format, f.name).toBe('dicom');
+      let diff = 0;
+      for (let i = 0; i < node.length; i++) diff = Math.max(diff, Math.abs(node[i] - web.input[i]));
+      expect(diff, f.name).toBe(0);
+    }
+    const codecRequests = log.entries.filter((e) => CODEC_FILES.test(e.url) && !e.fromServiceWorker).map((e) => new URL(e.url).pathname.replace(/-[\w-]{8}\./, '.'));
+    for (const file of ['openjpegwasm_decode.wasm', 'openjphjs.wasm', 'charlswasm_decode.wasm', 'libjpegturbowasm_decode.wasm']) expect(codecRequests.some((p) => p.endsWith(file)), file).toBe(true);
+    expect(log.foreign()).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('a JPEG loads no codec; a lateral pediatric DICOM is withheld with its reason, its header facts shown, nothing identifying on the page', async () => {
+    const { page, log, problems } = await openApp(app.browser, app.server.url);
+    await addFiles(page, testImages('covid', 1));
+    await waitForRows(page, 1);
+    // The page and its worker load no codec for a JPEG (the service worker may precache them for offline use).
+    expect(log.entries.filter((e) => CODEC_FILES.test(e.url) && !e.fromServiceWorker)).toEqual([]);
+
+    const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(testImages('normal', 1)[0]))));
+    const s12 = Array.from(gray.data, (v) => v * 16);
+    const identifying = { patientName: 'DOE^JANE', patientId: 'MRN-0042-77', birthDate: '19610503', accession: 'ACC-99881' };
+    const dcm = makeDicom({
+      rows: gray.height,
+      columns: gray.width,
+      bitsAllocated: 16,
+      bitsStored: 12,
+      transferSyntax: TS.jpeg2000,
+      frames: [await encodeJ2k({ width: gray.width, height: gray.height, bitsPerSample: 12, pixels: s12 })],
+      windowCenter: '2040.5\\600',
+      windowWidth: '4081\\400',
+      viewPosition: 'LL',
+      bodyPart: 'CHEST',
+      patientAge: '005Y',
+      patientSex: 'F',
+      modality: 'DX',
+      manufacturer: 'Acme Imaging',
+      ...identifying,
+    });
+    await addFiles(page, [{ name: 'IM000002', buffer: Buffer.from(dcm), mimeType: 'application/dicom' }]);
+    await waitForRows(page, 2);
+    const card = page.locator('[data-testid="result-card"][data-file="IM000002"]');
+    await card.waitFor();
+    expect(await card.getAttribute('data-withheld')).toBe('true');
+    expect(await card.getByTestId('ood-alert').innerText()).toMatch(/Not a chest X-ray\? \(lateral view \(DICOM View Position LL\)/);
+    expect(await card.getByTestId('dicom-notes').innerText()).toMatch(/pediatric patient \(age 5 years/);
+    expect(await card.getByTestId('dicom-notes').innerText()).toMatch(/the header offers 2 windows; the first was used/);
+    expect(await card.getByTestId('dicom-grey-levels').innerText()).toBe('window C 2040.5 W 4081 from the header, first of 2');
+    expect(await card.getByTestId('dicom-manufacturer').innerText()).toBe('Acme Imaging');
+    const body = await page.locator('body').innerText();
+    for (const value of Object.values(identifying)) expect(body).not.toContain(value);
+    expect(problems).toEqual([]);
+  });
+});
