@@ -5,6 +5,7 @@
 // fields appear nowhere on it.
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { decodeImageBytes } from '../../src/ml/decode';
@@ -27,6 +28,24 @@ async function browserInput(page: Page, bytes: Uint8Array): Promise<{ input: num
 }
 
 if (!hasData()) console.warn(skipReason());
+
+/** Bytes of each codec as built (its JS chunk and its wasm, raw and gzip), for the README figures. */
+function codecSizes(distDir: string): { codec: string; js: number; jsGzip: number; wasm: number; wasmGzip: number }[] {
+  const files = fs.readdirSync(path.join(distDir, 'assets'));
+  const size = (f: string | undefined) => (f ? fs.readFileSync(path.join(distDir, 'assets', f)) : Buffer.alloc(0));
+  const codecs: [string, RegExp, RegExp | null][] = [
+    ['@cornerstonejs/codec-openjpeg (JPEG 2000)', /^openjpegwasm_decode-.*\.js$/, /^openjpegwasm_decode-.*\.wasm$/],
+    ['@cornerstonejs/codec-openjph (HTJ2K)', /^openjphjs-.*\.js$/, /^openjphjs-.*\.wasm$/],
+    ['@cornerstonejs/codec-charls (JPEG-LS)', /^charlswasm_decode-.*\.js$/, /^charlswasm_decode-.*\.wasm$/],
+    ['@cornerstonejs/codec-libjpeg-turbo-8bit (JPEG Extended)', /^libjpegturbowasm_decode-.*\.js$/, /^libjpegturbowasm_decode-.*\.wasm$/],
+    ['jpeg-lossless-decoder-js (JPEG Lossless)', /^lossless-.*\.js$/, null],
+  ];
+  return codecs.map(([codec, js, wasm]) => {
+    const j = size(files.find((f) => js.test(f)));
+    const w = size(wasm ? files.find((f) => wasm.test(f)) : undefined);
+    return { codec, js: j.length, jsGzip: zlib.gzipSync(j).length, wasm: w.length, wasmGzip: w.length ? zlib.gzipSync(w).length : 0 };
+  });
+}
 
 describe.skipIf(!hasData())('DICOM in the browser', () => {
   const app = useAppHarness();
@@ -65,6 +84,9 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
     for (const file of ['openjpegwasm_decode.wasm', 'openjphjs.wasm', 'charlswasm_decode.wasm', 'libjpegturbowasm_decode.wasm']) expect(codecRequests.some((p) => p.endsWith(file)), file).toBe(true);
     expect(log.foreign()).toEqual([]);
     expect(problems).toEqual([]);
+    const sizes = codecSizes(app.build.distDir);
+    console.log(`codec sizes as built (bytes, raw / gzip; each JS chunk is loaded only by a file that needs it):\n${sizes.map((c) => `  ${c.codec}: JS ${c.js} / ${c.jsGzip}${c.wasm ? `, wasm ${c.wasm} / ${c.wasmGzip}` : ''}`).join('\n')}`);
+    for (const c of sizes) expect(c.js, c.codec).toBeGreaterThan(0);
   });
 
   it('a JPEG loads no codec; a lateral pediatric DICOM is withheld with its reason, its header facts shown, nothing identifying on the page', async () => {
