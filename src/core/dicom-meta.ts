@@ -1,6 +1,7 @@
 // What CXR Lab takes from a DICOM header besides the pixels, and what it does with it. Pure TS: the
-// decoder (src/ml/dicom.ts) fills DicomMeta, the worker and `npm run predict` attach it to results,
-// the CSV exports it and the Evaluate page can group by it.
+// decoder (src/ml/dicom.ts, a chunk loaded only for DICOM input) fills DicomMeta and applies the rules
+// below; the Classifier adds its headerReasons to the "Not a chest X-ray?" verdict; the worker and
+// `npm run predict` attach it to results; the CSV exports it and the Evaluate page can group by it.
 //
 // Identifying fields — Patient's Name (0010,0010), Patient ID (0010,0020), Birth Date (0010,0030),
 // Accession Number (0008,0050), and anything else not listed here — are never read, so they cannot
@@ -34,8 +35,13 @@ export interface DicomMeta {
   numberOfFrames: number;
   /** How grey levels were chosen, in words (e.g. "window C 40 W 400 from the header, first of 2"). */
   windowDescription?: string;
-  /** Things the reader should know about this file (first frame of several, window choice…). */
+  /** Things the reader should know about this file (pediatric film, first frame of several, window choice…). */
   notes: string[];
+  /**
+   * Reasons, from the header, that this is not a frontal chest radiograph (headerReasons): they join
+   * the "Not a chest X-ray?" verdict (Classifier.predict's `dicom` option). Empty when none.
+   */
+  headerReasons: string[];
 }
 
 /** Patient's Age (AS, "nnnD/W/M/Y") in years, or undefined when malformed. */
@@ -86,7 +92,7 @@ export function isLateral(meta: Pick<DicomMeta, 'viewPosition' | 'patientOrienta
  * Reasons, from the header alone, that a file is not the frontal chest radiograph the model was made
  * for (empty when the header is silent or agrees). They join the "Not a chest X-ray?" verdict.
  */
-export function headerReasons(meta: DicomMeta | undefined): string[] {
+export function headerReasons(meta: Omit<DicomMeta, 'headerReasons'> | undefined): string[] {
   if (!meta) return [];
   const reasons: string[] = [];
   if (isLateral(meta)) {
@@ -101,19 +107,13 @@ export function headerReasons(meta: DicomMeta | undefined): string[] {
 }
 
 /** The warning for a pediatric film, or null (adult, or age unknown). */
-export function pediatricWarning(meta: DicomMeta | undefined): string | null {
+export function pediatricWarning(meta: Pick<DicomMeta, 'ageYears'> | undefined): string | null {
   const age = meta?.ageYears;
   if (age === undefined || !(age < PEDIATRIC_BELOW_YEARS)) return null;
   const shown = age >= 2 ? `${Math.floor(age)} years` : age >= 1 / 12 ? `${Math.floor(age * 12)} months` : `${Math.max(0, Math.floor(age * 365.25))} days`;
   return `pediatric patient (age ${shown}, DICOM header): the model was trained mostly on adult films, so its output on children is less reliable`;
 }
 
-/** Notes of a file plus the pediatric warning: what a result card or a CSV row shows. */
-export function dicomNotes(meta: DicomMeta | undefined): string[] {
-  if (!meta) return [];
-  const warning = pediatricWarning(meta);
-  return warning ? [warning, ...meta.notes] : [...meta.notes];
-}
 
 /** A grouping key for per-site analyses: manufacturer and model as written ("unknown" when absent). */
 export function siteKey(meta: DicomMeta | undefined): string {

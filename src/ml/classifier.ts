@@ -4,7 +4,7 @@
 import * as tf from './tf';
 import type { ModelMetadata } from '../core/metadata';
 import { OodScorer, withHeaderReasons, type ImageFeatures, type OodResult } from '../core/ood';
-import { headerReasons, type DicomMeta } from '../core/dicom-meta';
+import type { DicomMeta } from '../core/dicom-meta';
 
 export interface Prediction {
   /** Calibrated probabilities (softmax(logits / temperature)), in metadata.classNames order. */
@@ -110,7 +110,7 @@ export class Classifier {
       const logits = Array.from(logitData.subarray(i * k, (i + 1) * k));
       const prediction = this.describe(logits);
       if (this.ood) prediction.ood = this.ood.score(oodData.subarray(i * od, (i + 1) * od), options.features?.[i], inputs[i]);
-      const headerOod = withHeaderReasons(prediction.ood, headerReasons(options.dicom?.[i]));
+      const headerOod = withHeaderReasons(prediction.ood, options.dicom?.[i]?.headerReasons ?? []);
       if (headerOod) prediction.ood = headerOod;
       predictions.push(prediction);
       embeddings.push(embData.slice(i * d, (i + 1) * d));

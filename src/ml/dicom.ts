@@ -28,7 +28,7 @@ const dicomParser: DicomParserModule = (
 import { inflateSync } from 'fflate';
 import { ImageDecodeError, checkImageSize, decodeJpeg } from './decode';
 import { CODEC_OF, decodeCompressedFrame, hasCodec, type CodecFrame } from './dicom-codecs';
-import { ageInYears, type DicomMeta } from '../core/dicom-meta';
+import { ageInYears, headerReasons, pediatricWarning, type DicomMeta } from '../core/dicom-meta';
 import type { DecodedImage } from './preprocess';
 
 export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
@@ -189,8 +189,12 @@ function headerMeta(ds: dicomParserNs.DataSet, info: Omit<DicomInfo, 'meta'>): D
     bitsStored: info.bitsStored,
     numberOfFrames: info.numberOfFrames,
     notes: [],
+    headerReasons: [],
   };
   for (const k of Object.keys(meta) as (keyof DicomMeta)[]) if (meta[k] === undefined) delete meta[k];
+  meta.headerReasons = headerReasons(meta);
+  const pediatric = pediatricWarning(meta);
+  if (pediatric) meta.notes.push(pediatric);
   return meta;
 }
 

@@ -12,7 +12,6 @@ import { cropAndResize, cropRegion, inputToGray8, normalizeInput, preprocessDeco
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import { imageFeaturesFrom } from '../ml/ood';
 import { covidScreen } from '../core/operating-point';
-import { dicomNotes } from '../core/dicom-meta';
 import {
   GRADCAM_PREVIEW_SIDE,
   type ClassifyResult,
@@ -211,7 +210,7 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
     embedding: req.options?.embedding ? out.embeddings[0] : undefined,
     timings: { readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2, inferenceMs: t4 - t3, totalMs: t4 - t0 },
     backend: backend.name,
-    ...(image.dicom ? { dicom: image.dicom, notes: dicomNotes(image.dicom) } : {}),
+    ...(image.dicom ? { dicom: image.dicom } : {}),
   };
 }
 

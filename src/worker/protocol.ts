@@ -82,11 +82,10 @@ export interface ClassifyResult {
   backend: BackendName;
   /**
    * DICOM input only: the header facts used (view, age, sex, modality, manufacturer…; never name,
-   * ID, birth date or accession), for display, the CSV and per-site grouping (siteKey).
+   * ID, birth date or accession), its notes (pediatric film, first of several frames, window
+   * choice), for display, the CSV and per-site grouping (siteKey).
    */
   dicom?: DicomMeta;
-  /** Things to know about this result beside the verdict (pediatric film, first of several frames, window choice). */
-  notes?: string[];
 }
 
 export interface PreprocessResult {

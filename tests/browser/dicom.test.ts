@@ -87,6 +87,13 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
     const sizes = codecSizes(app.build.distDir);
     console.log(`codec sizes as built (bytes, raw / gzip; each JS chunk is loaded only by a file that needs it):\n${sizes.map((c) => `  ${c.codec}: JS ${c.js} / ${c.jsGzip}${c.wasm ? `, wasm ${c.wasm} / ${c.wasmGzip}` : ''}`).join('\n')}`);
     for (const c of sizes) expect(c.js, c.codec).toBeGreaterThan(0);
+    // Precached for offline use: the service worker's manifest lists every codec file.
+    const sw = fs.readFileSync(path.join(app.build.distDir, 'sw.js'), 'utf8');
+    for (const stem of ['openjpegwasm_decode', 'openjphjs', 'charlswasm_decode', 'libjpegturbowasm_decode']) {
+      expect(sw, stem).toMatch(new RegExp(`assets/${stem}-[\\w-]+\\.wasm`));
+      expect(sw, stem).toMatch(new RegExp(`assets/${stem}-[\\w-]+\\.js`));
+    }
+    expect(sw).toMatch(/assets\/lossless-[\w-]+\.js/);
   });
 
   it('a JPEG loads no codec; a lateral pediatric DICOM is withheld with its reason, its header facts shown, nothing identifying on the page', async () => {

@@ -3,7 +3,7 @@
 // modality and manufacturer reach the CSV; name, patient ID, birth date and accession never reach
 // anything (the decoded image, the prediction, the CSV).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ageInYears, dicomNotes, headerReasons, isLateral, pediatricWarning, siteKey, type DicomMeta } from '../../src/core/dicom-meta';
+import { ageInYears, headerReasons, isLateral, pediatricWarning, siteKey, type DicomMeta } from '../../src/core/dicom-meta';
 import { withHeaderReasons, type OodResult } from '../../src/core/ood';
 import { decodeImageBytes } from '../../src/ml/decode';
 import { analyseDecoded } from '../../src/ml/ood';
@@ -23,7 +23,7 @@ const H = 64;
 const pixels = Array.from({ length: W * H }, (_, i) => ((i % W) * 3 + Math.floor(i / W) * 2) % 256);
 const identifying = { patientName: 'DOE^JANE', patientId: 'MRN-0042-77', birthDate: '19610503', accession: 'ACC-99881' };
 const file = (extra: Partial<DicomImageSpec>) => makeDicom({ rows: H, columns: W, pixels, ...identifying, ...extra });
-const meta = (m: Partial<DicomMeta>): DicomMeta => ({ transferSyntax: '1.2.840.10008.1.2.1', transferSyntaxName: 'Explicit VR Little Endian', photometric: 'MONOCHROME2', bitsStored: 8, numberOfFrames: 1, notes: [], ...m });
+const meta = (m: Partial<DicomMeta>): DicomMeta => ({ transferSyntax: '1.2.840.10008.1.2.1', transferSyntaxName: 'Explicit VR Little Endian', photometric: 'MONOCHROME2', bitsStored: 8, numberOfFrames: 1, notes: [], headerReasons: [], ...m });
 
 describe('header rules', () => {
   it('lateral from View Position, or from Patient Orientation when View Position is absent', () => {
@@ -53,7 +53,6 @@ describe('header rules', () => {
     expect(pediatricWarning(meta({ ageYears: 0.5 }))).toMatch(/age 6 months/);
     expect(pediatricWarning(meta({ ageYears: 18 }))).toBeNull();
     expect(pediatricWarning(meta({}))).toBeNull();
-    expect(dicomNotes(meta({ ageYears: 7, notes: ['multi-frame file (2 frames): only the first frame was read'] }))).toHaveLength(2);
     expect(siteKey(meta({ manufacturer: 'Acme', manufacturerModel: 'DR-9000' }))).toBe('Acme DR-9000');
     expect(siteKey(undefined)).toBe('unknown');
   });
@@ -103,7 +102,6 @@ describe('header → prediction → CSV', () => {
       timings: { readMs: 0, decodeMs: 0, preprocessMs: 0, inferenceMs: 1, totalMs: 1 },
       backend: 'wasm',
       dicom: image.dicom,
-      notes: dicomNotes(image.dicom),
     };
   }
 
@@ -121,7 +119,8 @@ describe('header → prediction → CSV', () => {
 
   it('CSV: view, age, sex, modality, manufacturer and notes (pediatric warning); name, ID, birth date and accession nowhere', async () => {
     const r = await classify(file({ viewPosition: 'AP', bodyPart: 'CHEST', patientAge: '006Y', patientSex: 'M', modality: 'CR', manufacturer: 'Acme Imaging', manufacturerModel: 'CR-1' }));
-    expect(r.notes?.[0]).toMatch(/pediatric patient \(age 6 years/);
+    expect(r.dicom?.notes[0]).toMatch(/pediatric patient \(age 6 years/);
+    expect(r.dicom?.headerReasons).toEqual([]);
     const rows: Row[] = [{ key: 1, name: 'IM0001', size: 1, status: 'done', result: r }];
     const csv = rowsToCsv(rows, { classNames: [...CXR_CLASSES], backend: 'wasm', modelVersion: 'test@0' });
     const [headerLine, line] = csv.trim().split('\r\n');

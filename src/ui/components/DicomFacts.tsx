@@ -7,7 +7,7 @@ import type { ClassifyResult } from '../../worker/protocol';
 export function DicomFacts({ result }: { result: ClassifyResult }) {
   const d = result.dicom;
   if (!d) return null;
-  const notes = result.notes ?? [];
+  const notes = d.notes;
   const view = d.viewPosition ?? (d.patientOrientation ? `orientation ${d.patientOrientation.join('\\')}` : undefined);
   const facts: [string, string | undefined][] = [
     ['View', view],

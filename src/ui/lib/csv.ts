@@ -49,9 +49,9 @@ export function csvHeader(classNames: string[]): string[] {
   ];
 }
 
-function dicomCells(d: DicomMeta | undefined, notes: string[] | undefined): string[] {
+function dicomCells(d: DicomMeta | undefined): string[] {
   const view = d?.viewPosition ?? (d?.patientOrientation ? `orientation ${d.patientOrientation.join('\\')}` : '');
-  return [view, d?.patientAge ?? '', d?.patientSex ?? '', d?.modality ?? '', d?.manufacturer ?? '', d?.manufacturerModel ?? '', (notes ?? []).join('; ')];
+  return [view, d?.patientAge ?? '', d?.patientSex ?? '', d?.modality ?? '', d?.manufacturer ?? '', d?.manufacturerModel ?? '', (d?.notes ?? []).join('; ')];
 }
 
 export function rowsToCsv(rows: Row[], ctx: CsvContext): string {
@@ -75,7 +75,7 @@ export function rowsToCsv(rows: Row[], ctx: CsvContext): string {
       r.result ? r.result.timings.inferenceMs.toFixed(1) : '',
       r.status,
       r.error ?? '',
-      ...dicomCells(r.result?.dicom, r.result?.notes),
+      ...dicomCells(r.result?.dicom),
     ];
     lines.push(cells.map(csvField).join(','));
   }
