@@ -13,7 +13,7 @@ import { preprocessDecoded, toGray8 } from '../../src/ml/preprocess';
 import { parseModelMetadata } from '../../src/core/metadata';
 import { makeDicom, TS } from '../unit/helpers/dicom-writer';
 import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from '../unit/helpers/dicom-encoders';
-import { addFiles, hasData, openApp, skipReason, testImages, useAppHarness, waitForRows } from './helpers';
+import { addFiles, hasData, openApp, readTable, skipReason, startPreview, testImages, useAppHarness, waitForModel, waitForRows, waitForServiceWorker } from './helpers';
 
 const CODEC_FILES = /openjpeg|openjph|charls|libjpegturbo|lossless-/;
 
@@ -135,6 +135,24 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
     expect(await card.getByTestId('dicom-manufacturer').innerText()).toBe('Acme Imaging');
     const body = await page.locator('body').innerText();
     for (const value of Object.values(identifying)) expect(body).not.toContain(value);
+    expect(problems).toEqual([]);
+  });
+
+  it('offline after one visit: a JPEG 2000 and a JPEG-LS DICOM still decode (codecs precached), with the server gone', async () => {
+    const own = await startPreview();
+    const { page, context, problems } = await openApp(app.browser, own.url);
+    await waitForServiceWorker(page);
+    await own.close();
+    await context.setOffline(true);
+    await page.reload();
+    await waitForModel(page);
+    const all = await fixtures();
+    const files = all.filter((f) => f.name === 'j2k.dcm' || f.name === 'jls.dcm').map((f) => ({ name: f.name, buffer: Buffer.from(f.bytes), mimeType: 'application/dicom' }));
+    await addFiles(page, files);
+    await waitForRows(page, 2);
+    const rows = await readTable(page);
+    expect(rows.map((r) => r.status)).toEqual(['done', 'done']);
+    await context.setOffline(false);
     expect(problems).toEqual([]);
   });
 });
