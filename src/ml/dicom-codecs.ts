@@ -140,6 +140,18 @@ export function jpegFamilySize(b: Uint8Array): { width: number; height: number; 
   return null;
 }
 
+/**
+ * The J2K code stream inside a frame: DICOM wants the bare stream (SOC FF4F, SIZ FF51), but some
+ * exporters wrap it in a JP2 file (boxes before the stream), which the decoders do not read.
+ */
+export function j2kCodestream(b: Uint8Array): Uint8Array {
+  if (b[0] === 0xff && b[1] === 0x4f) return b;
+  for (let i = 0; i + 3 < b.length && i < 1 << 16; i++) {
+    if (b[i] === 0xff && b[i + 1] === 0x4f && b[i + 2] === 0xff && b[i + 3] === 0x51) return b.subarray(i);
+  }
+  return b;
+}
+
 function checkStreamSize(size: { width: number; height: number } | null, expect: { rows: number; columns: number }, what: string): void {
   if (!size) throw new ImageDecodeError(`corrupt DICOM ${what} pixel data: no frame header in the first fragment`);
   // A code stream larger than the header promises would make the codec allocate for it: refuse first.
@@ -266,16 +278,18 @@ export async function decodeCompressedFrame(transferSyntax: string, frame: Uint8
       return decodeRle(frame, expect.rows, expect.columns, expect.samplesPerPixel, expect.bitsAllocated);
     case '1.2.840.10008.1.2.4.90':
     case '1.2.840.10008.1.2.4.91': {
-      checkStreamSize(j2kSize(frame), expect, 'JPEG 2000');
+      const stream = j2kCodestream(frame);
+      checkStreamSize(j2kSize(stream), expect, 'JPEG 2000');
       const m = await openjpeg();
-      return runEmbind(new m.J2KDecoder(), frame, 'JPEG 2000');
+      return runEmbind(new m.J2KDecoder(), stream, 'JPEG 2000');
     }
     case '1.2.840.10008.1.2.4.201':
     case '1.2.840.10008.1.2.4.202':
     case '1.2.840.10008.1.2.4.203': {
-      checkStreamSize(j2kSize(frame), expect, 'HTJ2K');
+      const stream = j2kCodestream(frame);
+      checkStreamSize(j2kSize(stream), expect, 'HTJ2K');
       const m = await openjph();
-      return runEmbind(new m.HTJ2KDecoder(), frame, 'HTJ2K');
+      return runEmbind(new m.HTJ2KDecoder(), stream, 'HTJ2K');
     }
     case '1.2.840.10008.1.2.4.80':
     case '1.2.840.10008.1.2.4.81': {

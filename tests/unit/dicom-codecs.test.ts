@@ -87,6 +87,21 @@ describe('compressed transfer syntaxes: known answers', () => {
     await expectPicture(compressed(TS.htj2k, await encodeHtj2k(frame12())));
   });
 
+  it('a J2K code stream wrapped in a JP2 file (as some exporters write it) is unwrapped', async () => {
+    const stream = await encodeJ2k(frame12());
+    const box = (type: string, body: Uint8Array) => {
+      const b = new Uint8Array(8 + body.length);
+      new DataView(b.buffer).setUint32(0, b.length);
+      for (let i = 0; i < 4; i++) b[4 + i] = type.charCodeAt(i);
+      b.set(body, 8);
+      return b;
+    };
+    const parts = [box('jP  ', Uint8Array.from([0x0d, 0x0a, 0x87, 0x0a])), box('ftyp', new TextEncoder().encode('jp2 \0\0\0\0jp2 ')), box('jp2c', stream)];
+    const jp2 = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((o, p) => (jp2.set(p, o), o + p.length), 0);
+    await expectPicture(compressed(TS.jpeg2000, jp2));
+  });
+
   it('JPEG-LS lossless (.80) and near-lossless (.81, NEAR = 2 in 12-bit units: ≤ 1 grey level after the window)', async () => {
     await expectPicture(compressed(TS.jpegLs, await encodeJpegLs(frame12())));
     await expectPicture(compressed(TS.jpegLsNear, await encodeJpegLs(frame12(), 2)), 1);
