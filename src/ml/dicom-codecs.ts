@@ -64,15 +64,16 @@ async function wasmBytes(url: URL): Promise<ArrayBuffer> {
   return res.arrayBuffer();
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type EmscriptenFactory = (opts: Record<string, unknown>) => Promise<any>;
+type EmscriptenFactory = (opts: Record<string, unknown>) => Promise<unknown>;
+/** An instantiated codec module: its embind decoder classes by name. */
+type CodecModule = Record<string, new () => EmbindDecoder>;
 
-async function instantiate(mod: unknown, wasm: URL, name: string): Promise<any> {
+async function instantiate(mod: unknown, wasm: URL, name: string): Promise<CodecModule> {
   const factory = ((mod as { default?: unknown }).default ?? mod) as EmscriptenFactory;
   try {
     const wasmBinary = await wasmBytes(wasm);
     // print/printErr: OpenJPEG logs every header it reads.
-    return await factory({ wasmBinary, locateFile: () => wasm.href, print: () => {}, printErr: () => {} });
+    return (await factory({ wasmBinary, locateFile: () => wasm.href, print: () => {}, printErr: () => {} })) as CodecModule;
   } catch (e) {
     throw new ImageDecodeError(`the ${name} decoder could not be loaded (${e instanceof Error ? e.message : String(e)}); are you offline before the first visit finished caching?`);
   }

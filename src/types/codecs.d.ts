@@ -1,32 +1,20 @@
 // The codec packages ship no type declarations: each entry point is an emscripten factory (or, for
-// jpeg-lossless-decoder-js, a class). src/ml/dicom-codecs.ts is their only user and types what it reads.
+// jpeg-lossless-decoder-js, a class). src/ml/dicom-codecs.ts types the modules it instantiates; the
+// encoder builds are loaded only by tests/unit/helpers/dicom-encoders.ts, through require.
 declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
-  const factory: (opts: Record<string, unknown>) => Promise<any>;
+  const factory: (opts: Record<string, unknown>) => Promise<unknown>;
   export default factory;
 }
 declare module '@cornerstonejs/codec-openjph/wasmjs' {
-  const factory: (opts: Record<string, unknown>) => Promise<any>;
+  const factory: (opts: Record<string, unknown>) => Promise<unknown>;
   export default factory;
 }
 declare module '@cornerstonejs/codec-charls/decodewasmjs' {
-  const factory: (opts: Record<string, unknown>) => Promise<any>;
+  const factory: (opts: Record<string, unknown>) => Promise<unknown>;
   export default factory;
 }
 declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs' {
-  const factory: (opts: Record<string, unknown>) => Promise<any>;
-  export default factory;
-}
-// Encoder builds, used only by the tests to write compressed fixtures.
-declare module '@cornerstonejs/codec-openjpeg/wasmjs' {
-  const factory: (opts?: Record<string, unknown>) => Promise<any>;
-  export default factory;
-}
-declare module '@cornerstonejs/codec-charls/wasmjs' {
-  const factory: (opts?: Record<string, unknown>) => Promise<any>;
-  export default factory;
-}
-declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs' {
-  const factory: (opts?: Record<string, unknown>) => Promise<any>;
+  const factory: (opts: Record<string, unknown>) => Promise<unknown>;
   export default factory;
 }
 declare module 'jpeg-lossless-decoder-js' {

@@ -180,6 +180,28 @@ describe('grey levels as DICOM defines them', () => {
     expect((await decodeDicom(dcm)).info.meta.windowDescription).toMatch(/MONOCHROME1 inverted after it/);
   });
 
+  it('MONOCHROME1 through a compressed syntax (JPEG-LS), and YBR_FULL colour (native and RLE) converted to RGB', async () => {
+    const inv: GrayFrame = { width: W, height: H, bitsPerSample: 12, pixels: map((v) => (255 - v) * 16) };
+    await expectPicture(compressed(TS.jpegLs, await encodeJpegLs(inv), { photometric: 'MONOCHROME1' }));
+    // Y = v with a fixed tint (Cb 100, Cr 150): RGB by the YCbCr (full range) equations of PS3.3 C.7.6.3.1.2.
+    const ybr = new Uint8Array(W * H * 3);
+    for (let i = 0; i < W * H; i++) ybr.set([picture[i], 100, 150], i * 3);
+    const clamp = (x: number) => Math.max(0, Math.min(255, Math.round(x)));
+    const expected = new Uint8Array(W * H * 3);
+    for (let i = 0; i < W * H; i++) {
+      const y = picture[i];
+      expected.set([clamp(y + 1.402 * 22), clamp(y - 0.344136 * -28 - 0.714136 * 22), clamp(y + 1.772 * -28)], i * 3);
+    }
+    for (const dcm of [
+      makeDicom({ ...base, samplesPerPixel: 3, photometric: 'YBR_FULL', pixels: ybr }),
+      makeDicom({ ...base, samplesPerPixel: 3, photometric: 'YBR_FULL', transferSyntax: TS.rle, frames: [encodeRle(ybr, W, H, 8, 3)] }),
+    ]) {
+      const { image } = await decodeDicom(dcm);
+      expect(image.channels).toBe(3);
+      expect(Buffer.compare(Buffer.from(image.data as Uint8Array), Buffer.from(expected))).toBe(0);
+    }
+  });
+
   it('VOI LUT Sequence (no window in the header) maps stored values through the table', async () => {
     // LUT over 12-bit inputs 0..4095, 16 bits out: entry k = 65535 · ⌊k / 16⌋ / 255, so stored 16 v shows as v.
     const data = Array.from({ length: 4096 }, (_, k) => Math.round(((k >> 4) / 255) * 65535));
