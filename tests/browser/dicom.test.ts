@@ -96,7 +96,7 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
     expect(sw).toMatch(/assets\/lossless-[\w-]+\.js/);
   });
 
-  it('a JPEG loads no codec; a lateral pediatric DICOM is withheld with its reason, its header facts shown, nothing identifying on the page', async () => {
+  it('a JPEG loads no codec; a truncated DICOM gets its reason and the batch goes on; a lateral pediatric DICOM is withheld with its reason, its header facts shown, nothing identifying on the page', async () => {
     const { page, log, problems } = await openApp(app.browser, app.server.url);
     await addFiles(page, testImages('covid', 1));
     await waitForRows(page, 1);
@@ -123,8 +123,16 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
       manufacturer: 'Acme Imaging',
       ...identifying,
     });
-    await addFiles(page, [{ name: 'IM000002', buffer: Buffer.from(dcm), mimeType: 'application/dicom' }]);
-    await waitForRows(page, 2);
+    // A truncated file first: its row gets the specific reason, and the batch goes on.
+    const truncated = Buffer.from(dcm.subarray(0, dcm.length - 2000));
+    await addFiles(page, [
+      { name: 'IM000001', buffer: truncated, mimeType: 'application/dicom' },
+      { name: 'IM000002', buffer: Buffer.from(dcm), mimeType: 'application/dicom' },
+    ]);
+    await waitForRows(page, 3);
+    const rows = await readTable(page);
+    expect(rows.map((r) => r.status)).toEqual(['done', 'error', 'done']);
+    expect(rows[1].error).toMatch(/DICOM pixel data is truncated/);
     const card = page.locator('[data-testid="result-card"][data-file="IM000002"]');
     await card.waitFor();
     expect(await card.getAttribute('data-withheld')).toBe('true');
