@@ -4,7 +4,7 @@
 //   JPEG 2000 (.90/.91)            @cornerstonejs/codec-openjpeg (OpenJPEG, wasm, decode-only build)
 //   HTJ2K (.201/.202/.203)         @cornerstonejs/codec-openjph (OpenJPH, wasm)
 //   JPEG-LS (.80/.81)              @cornerstonejs/codec-charls (CharLS, wasm, decode-only build)
-//   JPEG Lossless (.57/.70)        jpeg-lossless-decoder-js (pure JS)
+//   JPEG Lossless (.57/.70)        @cornerstonejs/jpeg-lossless-decoder-js (pure JS)
 //   JPEG Extended 8-bit (.51)      @cornerstonejs/codec-libjpeg-turbo-8bit (libjpeg-turbo, wasm)
 //   RLE Lossless (.5)              our own PackBits reader (PS3.5 Annex G; a page of code)
 //
@@ -36,8 +36,8 @@ export const CODEC_OF: Record<string, string> = {
   '1.2.840.10008.1.2.4.203': '@cornerstonejs/codec-openjph',
   '1.2.840.10008.1.2.4.80': '@cornerstonejs/codec-charls',
   '1.2.840.10008.1.2.4.81': '@cornerstonejs/codec-charls',
-  '1.2.840.10008.1.2.4.57': 'jpeg-lossless-decoder-js',
-  '1.2.840.10008.1.2.4.70': 'jpeg-lossless-decoder-js',
+  '1.2.840.10008.1.2.4.57': '@cornerstonejs/jpeg-lossless-decoder-js',
+  '1.2.840.10008.1.2.4.70': '@cornerstonejs/jpeg-lossless-decoder-js',
   '1.2.840.10008.1.2.4.51': '@cornerstonejs/codec-libjpeg-turbo-8bit',
   '1.2.840.10008.1.2.5': 'built-in RLE decoder',
 };
@@ -313,12 +313,12 @@ export async function decodeCompressedFrame(transferSyntax: string, frame: Uint8
     case '1.2.840.10008.1.2.4.70': {
       const sof = jpegFamilySize(frame);
       checkStreamSize(sof, expect, 'JPEG Lossless');
-      const { Decoder } = await import('jpeg-lossless-decoder-js');
+      const { Decoder } = await import('@cornerstonejs/jpeg-lossless-decoder-js');
       const bytesOut = sof!.precision > 8 ? 2 : 1;
       let out: Uint8Array;
       try {
         const copy = frame.slice();
-        const r = new Decoder().decode(copy.buffer, 0, copy.length, bytesOut) as ArrayBufferView;
+        const r = new Decoder().decode(copy.buffer, 0, copy.length, bytesOut);
         out = new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
       } catch (e) {
         throw new ImageDecodeError(`corrupt DICOM JPEG Lossless pixel data (${e instanceof Error ? e.message : String(e)})`);

@@ -1,6 +1,6 @@
-// The codec packages ship no type declarations: each entry point is an emscripten factory (or, for
-// jpeg-lossless-decoder-js, a class). src/ml/dicom-codecs.ts types the modules it instantiates; the
-// encoder builds are loaded only by tests/unit/helpers/dicom-encoders.ts, through require.
+// The emscripten codec packages ship no type declarations: each entry point is a factory.
+// src/ml/dicom-codecs.ts types the modules it instantiates; the encoder builds are loaded only by
+// tests/unit/helpers/dicom-encoders.ts, through require.
 declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
   const factory: (opts: Record<string, unknown>) => Promise<unknown>;
   export default factory;
@@ -16,9 +16,4 @@ declare module '@cornerstonejs/codec-charls/decodewasmjs' {
 declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs' {
   const factory: (opts: Record<string, unknown>) => Promise<unknown>;
   export default factory;
-}
-declare module 'jpeg-lossless-decoder-js' {
-  export class Decoder {
-    decode(buffer: ArrayBufferLike, offset: number, length: number, numBytes?: number): ArrayBufferView;
-  }
 }

@@ -38,7 +38,7 @@ function codecSizes(distDir: string): { codec: string; js: number; jsGzip: numbe
     ['@cornerstonejs/codec-openjph (HTJ2K)', /^openjphjs-.*\.js$/, /^openjphjs-.*\.wasm$/],
     ['@cornerstonejs/codec-charls (JPEG-LS)', /^charlswasm_decode-.*\.js$/, /^charlswasm_decode-.*\.wasm$/],
     ['@cornerstonejs/codec-libjpeg-turbo-8bit (JPEG Extended)', /^libjpegturbowasm_decode-.*\.js$/, /^libjpegturbowasm_decode-.*\.wasm$/],
-    ['jpeg-lossless-decoder-js (JPEG Lossless)', /^lossless-.*\.js$/, null],
+    ['@cornerstonejs/jpeg-lossless-decoder-js (JPEG Lossless)', /^lossless-.*\.js$/, null],
   ];
   return codecs.map(([codec, js, wasm]) => {
     const j = size(files.find((f) => js.test(f)));
