@@ -6,7 +6,8 @@
 // Identifying fields — Patient's Name (0010,0010), Patient ID (0010,0020), Birth Date (0010,0030),
 // Accession Number (0008,0050), and anything else not listed here — are never read, so they cannot
 // be shown, stored or exported. Patient age and sex are kept: they are what a reader needs to judge
-// whether the model applies (tests/unit/dicom.test.ts checks that the others never appear).
+// whether the model applies (tests/unit/dicom-codecs.test.ts, dicom-header.test.ts and
+// tests/browser/dicom.test.ts check that the others never appear).
 
 export interface DicomMeta {
   /** Modality (0008,0060), e.g. DX, CR. */

@@ -27,7 +27,7 @@ export interface CodecFrame {
   data: Uint8Array | Int8Array | Uint16Array | Int16Array;
 }
 
-/** Name of the codec package a transfer syntax needs (for messages and the byte report). */
+/** The codec each decodable compressed transfer syntax uses. */
 export const CODEC_OF: Record<string, string> = {
   '1.2.840.10008.1.2.4.90': '@cornerstonejs/codec-openjpeg',
   '1.2.840.10008.1.2.4.91': '@cornerstonejs/codec-openjpeg',

@@ -27,7 +27,7 @@ const dicomParser: DicomParserModule = (
 ) as DicomParserModule;
 import { inflateSync } from 'fflate';
 import { ImageDecodeError, checkImageSize, decodeJpeg } from './decode';
-import { CODEC_OF, decodeCompressedFrame, hasCodec, type CodecFrame } from './dicom-codecs';
+import { decodeCompressedFrame, hasCodec, type CodecFrame } from './dicom-codecs';
 import { ageInYears, headerReasons, pediatricWarning, type DicomMeta } from '../core/dicom-meta';
 import type { DecodedImage } from './preprocess';
 
@@ -552,4 +552,3 @@ export function applyWindow(values: ArrayLike<number>, window: { center: number;
   }
 }
 
-export { CODEC_OF };
