@@ -5,7 +5,8 @@
 //   HTJ2K (.201/.202/.203)         @cornerstonejs/codec-openjph (OpenJPH, wasm)
 //   JPEG-LS (.80/.81)              @cornerstonejs/codec-charls (CharLS, wasm, decode-only build)
 //   JPEG Lossless (.57/.70)        @cornerstonejs/jpeg-lossless-decoder-js (pure JS)
-//   JPEG Extended 8-bit (.51)      @cornerstonejs/codec-libjpeg-turbo-8bit (libjpeg-turbo, wasm)
+//   JPEG Extended (.51), 8-bit     @cornerstonejs/codec-libjpeg-turbo-8bit (libjpeg-turbo, wasm)
+//   JPEG Extended (.51), 12-bit    src/ml/jpeg-extended.ts (ours: no npm codec decodes 12-bit JPEG)
 //   RLE Lossless (.5)              our own PackBits reader (PS3.5 Annex G; a page of code)
 //
 // Each codec is a dynamic import, so its JavaScript is a separate chunk that a PNG or JPEG never
@@ -302,9 +303,10 @@ export async function decodeCompressedFrame(transferSyntax: string, frame: Uint8
       const sof = jpegFamilySize(frame);
       checkStreamSize(sof, expect, 'JPEG Extended');
       if (sof!.precision !== 8) {
-        throw new ImageDecodeError(
-          `DICOM JPEG Extended with ${sof!.precision}-bit samples (transfer syntax 1.2.840.10008.1.2.4.51) cannot be decoded here: no maintained 12-bit JPEG decoder is bundled; export it uncompressed or as JPEG 2000/JPEG-LS`,
-        );
+        // 12-bit data: our own sequential-DCT decoder (src/ml/jpeg-extended.ts); no npm codec has one.
+        const { decodeJpegExtended } = await import('./jpeg-extended');
+        const f = decodeJpegExtended(frame);
+        return { width: f.width, height: f.height, components: 1, bitsPerSample: f.precision, signed: false, data: f.data };
       }
       const m = await libjpegTurbo();
       return runEmbind(new m.JPEGDecoder(), frame, 'JPEG Extended');

@@ -12,10 +12,10 @@ import { decodeImageBytes } from '../../src/ml/decode';
 import { preprocessDecoded, toGray8 } from '../../src/ml/preprocess';
 import { parseModelMetadata } from '../../src/core/metadata';
 import { makeDicom, TS } from '../unit/helpers/dicom-writer';
-import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from '../unit/helpers/dicom-encoders';
+import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegExtended, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from '../unit/helpers/dicom-encoders';
 import { addFiles, hasData, openApp, readTable, skipReason, startPreview, testImages, useAppHarness, waitForModel, waitForRows, waitForServiceWorker } from './helpers';
 
-const CODEC_FILES = /openjpeg|openjph|charls|libjpegturbo|lossless-/;
+const CODEC_FILES = /openjpeg|openjph|charls|libjpegturbo|lossless-|jpeg-extended-/;
 
 async function browserInput(page: Page, bytes: Uint8Array): Promise<{ input: number[]; format: string }> {
   return page.evaluate(async (b64) => {
@@ -39,6 +39,7 @@ function codecSizes(distDir: string): { codec: string; js: number; jsGzip: numbe
     ['@cornerstonejs/codec-charls (JPEG-LS)', /^charlswasm_decode-.*\.js$/, /^charlswasm_decode-.*\.wasm$/],
     ['@cornerstonejs/codec-libjpeg-turbo-8bit (JPEG Extended)', /^libjpegturbowasm_decode-.*\.js$/, /^libjpegturbowasm_decode-.*\.wasm$/],
     ['@cornerstonejs/jpeg-lossless-decoder-js (JPEG Lossless)', /^lossless-.*\.js$/, null],
+    ['src/ml/jpeg-extended.ts (12-bit JPEG Extended)', /^jpeg-extended-.*\.js$/, null],
   ];
   return codecs.map(([codec, js, wasm]) => {
     const j = size(files.find((f) => js.test(f)));
@@ -64,6 +65,7 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
       { name: 'jls.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.jpegLsNear, frames: [await encodeJpegLs(f12, 3)] }) },
       { name: 'lossless.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.jpegLossless, frames: [encodeJpegLossless(f12, 1)] }) },
       { name: 'extended.dcm', bytes: makeDicom({ rows: H, columns: W, transferSyntax: TS.jpegExtended, frames: [asExtendedJpeg(jpeg)] }) },
+      { name: 'extended12.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.jpegExtended, frames: [encodeJpegExtended(f12, 2, 16)] }) },
       { name: 'rle.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.rle, frames: [encodeRle(s12, W, H, 16)] }) },
       { name: 'bigendian.dcm', bytes: makeDicom({ ...win, transferSyntax: TS.bigEndian, pixels: s12, photometric: 'MONOCHROME1', windowCenter: 2040.5 }) },
     ];

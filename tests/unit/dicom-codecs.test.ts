@@ -9,7 +9,7 @@ import { decodeImageBytes, ImageDecodeError, MAX_IMAGE_SIDE } from '../../src/ml
 import { decodeDicom } from '../../src/ml/dicom';
 import { toGray8, type GrayImage } from '../../src/ml/preprocess';
 import { makeDicom, TS, type DicomImageSpec } from './helpers/dicom-writer';
-import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from './helpers/dicom-encoders';
+import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegExtended, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from './helpers/dicom-encoders';
 import { encode as encodeJpegJs } from 'jpeg-js';
 
 const W = 96;
@@ -132,10 +132,38 @@ describe('compressed transfer syntaxes: known answers', () => {
     expect(diffs(g, baseline.data).max).toBeLessThanOrEqual(2);
   });
 
-  it('JPEG Extended with 12-bit samples is refused with a message naming it (no maintained 12-bit decoder)', async () => {
-    // A 12-bit SOF1 header is enough: the precision is read before any codec runs.
-    const sof1 = Uint8Array.from([0xff, 0xd8, 0xff, 0xc1, 0, 11, 12, 0, H, 0, W, 1, 1, 0x11, 0, 0xff, 0xd9]);
-    expect(await reason(makeDicom({ ...base, transferSyntax: TS.jpegExtended, frames: [sof1], bitsAllocated: 16, bitsStored: 12 }))).toMatch(/JPEG Extended with 12-bit samples.*cannot be decoded here/);
+  it('JPEG Extended (.51) with 12-bit samples: within the quantisation error, with and without restart markers, odd sizes', async () => {
+    // q = 2 on every coefficient: after the window (÷ 16) the picture comes back within one grey level.
+    for (const restart of [0, 7]) {
+      await expectPicture(compressed(TS.jpegExtended, encodeJpegExtended(frame12(), 2, restart)), 1);
+    }
+    // 90 × 75: partial blocks at the right and bottom edges.
+    const w = 90;
+    const h = 75;
+    const crop = Array.from({ length: w * h }, (_, i) => picture[Math.floor(i / w) * W + (i % w)]);
+    const dcm = makeDicom({ rows: h, columns: w, bitsAllocated: 16, bitsStored: 12, ...WIN12, transferSyntax: TS.jpegExtended, frames: [encodeJpegExtended({ width: w, height: h, bitsPerSample: 12, pixels: crop.map((v) => v * 16) }, 2)] });
+    const g = await gray(dcm);
+    expect([g.width, g.height]).toEqual([w, h]);
+    expect(diffs(g, crop).max).toBeLessThanOrEqual(1);
+  });
+
+  it('the sequential-DCT decoder matches libjpeg-turbo (an independent decoder) on the same 8-bit stream', async () => {
+    // Our 12-bit path and libjpeg-turbo read one 8-bit stream (with restart markers): Huffman,
+    // dequantisation and inverse DCT must agree to rounding, and both must give the picture back.
+    const stream = encodeJpegExtended({ width: W, height: H, bitsPerSample: 8, pixels: picture }, 3, 5);
+    const viaLibjpeg = await gray(makeDicom({ ...base, transferSyntax: TS.jpegExtended, frames: [stream] }));
+    const { decodeJpegExtended } = await import('../../src/ml/jpeg-extended');
+    const viaOurs = decodeJpegExtended(stream);
+    expect(viaOurs.precision).toBe(8);
+    expect(diffs(viaLibjpeg, viaOurs.data).max).toBeLessThanOrEqual(1);
+    expect(diffs(viaLibjpeg, picture).max).toBeLessThanOrEqual(3);
+  });
+
+  it('12-bit JPEG Extended that is corrupt or colour gets a specific message', async () => {
+    const good = encodeJpegExtended(frame12(), 2);
+    expect(await reason(compressed(TS.jpegExtended, good.subarray(0, good.length - 400)))).toMatch(/corrupt DICOM JPEG Extended pixel data/);
+    const sof1 = Uint8Array.from([0xff, 0xd8, 0xff, 0xc1, 0, 17, 12, 0, H, 0, W, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 0xff, 0xd9]);
+    expect(await reason(compressed(TS.jpegExtended, sof1, { samplesPerPixel: 3, photometric: 'RGB' }))).toMatch(/JPEG Extended with 3 components of 12 bits is not supported/);
   });
 
   it('RLE Lossless (.5): 8-bit, 16-bit, and RGB (three segments)', async () => {

@@ -188,6 +188,102 @@ export function encodeRle(pixels: ArrayLike<number>, width: number, height: numb
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// JPEG Extended (process 4: sequential DCT, Huffman, 8 or 12 bits), one component
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A sequential-DCT JPEG (SOF1) of a grey frame: exact floating-point forward DCT, every coefficient
+ * quantised by `q` (so the round trip errs by a fraction of `q`), flat Huffman tables (all DC codes
+ * 5 bits, all AC codes 8 bits), optional restart markers every `restartInterval` blocks.
+ */
+export function encodeJpegExtended(f: GrayFrame, q = 2, restartInterval = 0): Uint8Array {
+  const { width: w, height: h, bitsPerSample: p } = f;
+  const T = new Float64Array(64);
+  for (let x = 0; x < 8; x++) for (let u = 0; u < 8; u++) T[x * 8 + u] = ((u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / 16)) / 2;
+  const zigzag = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63];
+  // Flat canonical tables: symbol i of a table gets code i.
+  const dcSymbols = Array.from({ length: 16 }, (_, i) => i);
+  const acSymbols = [0x00, 0xf0];
+  for (let r = 0; r < 16; r++) for (let sz = 1; sz <= 14; sz++) acSymbols.push((r << 4) | sz);
+  const acCode = new Map(acSymbols.map((sym, i) => [sym, i]));
+  let bitsOut = new BitWriter();
+  const size = (v: number) => (v === 0 ? 0 : Math.floor(Math.log2(Math.abs(v))) + 1);
+  const put = (v: number, n: number) => n > 0 && bitsOut.write(v < 0 ? v + (1 << n) - 1 : v, n);
+  const block = new Float64Array(64);
+  const tmp = new Float64Array(64);
+  const px = (x: number, y: number) => f.pixels[Math.min(h - 1, y) * w + Math.min(w - 1, x)] - (1 << (p - 1));
+  let pred = 0;
+  let count = 0;
+  const rst: number[] = [];
+  const chunks: number[][] = [];
+  for (let by = 0; by < Math.ceil(h / 8); by++) {
+    for (let bx = 0; bx < Math.ceil(w / 8); bx++) {
+      if (restartInterval && count > 0 && count % restartInterval === 0) {
+        chunks.push(bitsOut.finish());
+        rst.push(0xd0 + ((count / restartInterval - 1) % 8));
+        bitsOut = new BitWriter();
+        pred = 0;
+      }
+      count++;
+      for (let v = 0; v < 8; v++) for (let x = 0; x < 8; x++) {
+        let sum = 0;
+        for (let y = 0; y < 8; y++) sum += T[y * 8 + v] * px(bx * 8 + x, by * 8 + y);
+        tmp[v * 8 + x] = sum;
+      }
+      for (let v = 0; v < 8; v++) for (let u = 0; u < 8; u++) {
+        let sum = 0;
+        for (let x = 0; x < 8; x++) sum += T[x * 8 + u] * tmp[v * 8 + x];
+        block[v * 8 + u] = Math.round(sum / q);
+      }
+      const diff = block[0] - pred;
+      pred = block[0];
+      bitsOut.write(size(diff), 5);
+      put(diff, size(diff));
+      let run = 0;
+      for (let k = 1; k < 64; k++) {
+        const c = block[zigzag[k]];
+        if (c === 0) {
+          run++;
+          continue;
+        }
+        while (run > 15) {
+          bitsOut.write(acCode.get(0xf0)!, 8);
+          run -= 16;
+        }
+        const s = size(c);
+        if (s > 14) throw new Error(`AC coefficient ${c} needs ${s} bits; use a larger q`);
+        bitsOut.write(acCode.get((run << 4) | s)!, 8);
+        put(c, s);
+        run = 0;
+      }
+      if (run > 0) bitsOut.write(acCode.get(0x00)!, 8);
+    }
+  }
+  chunks.push(bitsOut.finish());
+  const dcCounts = new Array(16).fill(0);
+  dcCounts[4] = dcSymbols.length;
+  const acCounts = new Array(16).fill(0);
+  acCounts[7] = acSymbols.length;
+  const out: number[] = [0xff, 0xd8];
+  out.push(0xff, 0xdb, 0, 67, 0x00, ...new Array(64).fill(q));
+  out.push(0xff, 0xc1, 0, 11, p, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0);
+  const dht = (tc: number, counts: number[], symbols: number[]) => {
+    const len = 2 + 1 + 16 + symbols.length;
+    out.push(0xff, 0xc4, len >> 8, len & 255, tc << 4, ...counts, ...symbols);
+  };
+  dht(0, dcCounts, dcSymbols);
+  dht(1, acCounts, acSymbols);
+  if (restartInterval) out.push(0xff, 0xdd, 0, 4, restartInterval >> 8, restartInterval & 255);
+  out.push(0xff, 0xda, 0, 8, 1, 1, 0x00, 0, 63, 0);
+  chunks.forEach((c, i) => {
+    out.push(...c);
+    if (i < rst.length) out.push(0xff, rst[i]);
+  });
+  out.push(0xff, 0xd9);
+  return Uint8Array.from(out);
+}
+
 /** A baseline JPEG re-labelled as extended sequential (SOF0 → SOF1, 8-bit): what .51 files with 8-bit data hold. */
 export function asExtendedJpeg(jpeg: Uint8Array): Uint8Array {
   const out = jpeg.slice();
