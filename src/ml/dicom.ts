@@ -14,7 +14,7 @@
 //
 // RGB and YBR colour images pass through as 8-bit RGB. Transfer syntaxes: implicit/explicit little
 // endian, explicit big endian, deflated, JPEG baseline (jpeg-js, as JPEG files), and through
-// dicom-codecs JPEG Extended (8-bit), JPEG Lossless, JPEG-LS, JPEG 2000, HTJ2K and RLE. Anything
+// dicom-codecs JPEG Extended (8 and 12 bit), JPEG Lossless, JPEG-LS, JPEG 2000, HTJ2K and RLE. Anything
 // else gets an ImageDecodeError naming the syntax. Multi-frame files give their first frame (noted).
 // Identifying header fields are never read (src/core/dicom-meta.ts).
 import * as dicomParserNs from 'dicom-parser';
