@@ -189,9 +189,9 @@ function runEmbind(decoder: EmbindDecoder, frame: Uint8Array, what: string): Cod
     const fi = decoder.getFrameInfo();
     const signed = fi.isSigned === true;
     let data = typed(decoder.getDecodedBuffer(), fi.bitsPerSample, signed);
-    // CharLS returns planar samples for interleave mode 0 (ILV_NONE) and row-interleaved for 1.
-    const ilv = decoder.getInterleaveMode?.();
-    if (fi.componentCount > 1 && ilv !== undefined && ilv !== 2) data = interleave(data, fi.width, fi.height, fi.componentCount, ilv === 0 ? 'planar' : 'line');
+    // CharLS returns planar samples for interleave mode 0 (ILV_NONE); for line (1) and sample (2)
+    // interleaving it has already arranged them by pixel.
+    if (fi.componentCount > 1 && decoder.getInterleaveMode?.() === 0) data = interleave(data, fi.width, fi.height, fi.componentCount);
     return { width: fi.width, height: fi.height, components: fi.componentCount, bitsPerSample: fi.bitsPerSample, signed, data };
   } catch (e) {
     if (e instanceof ImageDecodeError) throw e;
@@ -202,15 +202,11 @@ function runEmbind(decoder: EmbindDecoder, frame: Uint8Array, what: string): Cod
   }
 }
 
-function interleave<T extends CodecFrame['data']>(src: T, width: number, height: number, comps: number, layout: 'planar' | 'line'): T {
+/** Planar samples (all of component 0, then 1, …) → interleaved by pixel. */
+function interleave<T extends CodecFrame['data']>(src: T, width: number, height: number, comps: number): T {
   const out = new (src.constructor as new (n: number) => T)(src.length);
   const n = width * height;
-  for (let y = 0; y < height; y++) {
-    for (let c = 0; c < comps; c++) {
-      const rowStart = layout === 'planar' ? c * n + y * width : (y * comps + c) * width;
-      for (let x = 0; x < width; x++) out[(y * width + x) * comps + c] = src[rowStart + x];
-    }
-  }
+  for (let c = 0; c < comps; c++) for (let i = 0; i < n; i++) out[i * comps + c] = src[c * n + i];
   return out;
 }
 
@@ -250,7 +246,7 @@ export function decodeRle(frame: Uint8Array, rows: number, columns: number, samp
   }
   // Segments: for each sample, most significant byte first.
   if (bytesPer === 1) {
-    const data = samplesPerPixel === 1 ? planes : interleave(planes, columns, rows, samplesPerPixel, 'planar');
+    const data = samplesPerPixel === 1 ? planes : interleave(planes, columns, rows, samplesPerPixel);
     return { width: columns, height: rows, components: samplesPerPixel, bitsPerSample: 8, signed: false, data };
   }
   const data = new Uint16Array(n * samplesPerPixel);

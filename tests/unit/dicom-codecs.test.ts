@@ -9,7 +9,7 @@ import { decodeImageBytes, ImageDecodeError, MAX_IMAGE_SIDE } from '../../src/ml
 import { decodeDicom } from '../../src/ml/dicom';
 import { toGray8, type GrayImage } from '../../src/ml/preprocess';
 import { makeDicom, TS, type DicomImageSpec } from './helpers/dicom-writer';
-import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegExtended, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from './helpers/dicom-encoders';
+import { asExtendedJpeg, encodeHtj2k, encodeHtj2kRgb, encodeJ2k, encodeJpegExtended, encodeJpegLossless, encodeJpegLs, encodeJpegLsRgb, encodeRle, type GrayFrame } from './helpers/dicom-encoders';
 import { encode as encodeJpegJs } from 'jpeg-js';
 
 const W = 96;
@@ -174,6 +174,24 @@ describe('compressed transfer syntaxes: known answers', () => {
     const colour = await decodeDicom(makeDicom({ ...base, transferSyntax: TS.rle, samplesPerPixel: 3, frames: [encodeRle(rgb, W, H, 8, 3)] }));
     expect(colour.image.channels).toBe(3);
     expect(Buffer.compare(Buffer.from(colour.image.data as Uint8Array), Buffer.from(rgb))).toBe(0);
+  });
+
+  it('RGB through JPEG-LS (each CharLS interleave mode) and HTJ2K comes back as the same interleaved RGB', async () => {
+    const rgb = new Uint8Array(W * H * 3);
+    for (let i = 0; i < W * H; i++) rgb.set([picture[i], 255 - picture[i], (picture[i] * 7) & 255], i * 3);
+    const planar = new Uint8Array(W * H * 3);
+    for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) planar[c * W * H + i] = rgb[i * 3 + c];
+    const frames = [
+      [TS.jpegLs, await encodeJpegLsRgb(W, H, planar, 0)],
+      [TS.jpegLs, await encodeJpegLsRgb(W, H, rgb, 1)],
+      [TS.jpegLs, await encodeJpegLsRgb(W, H, rgb, 2)],
+      [TS.htj2k, await encodeHtj2kRgb(W, H, rgb)],
+    ] as const;
+    for (const [transferSyntax, frame] of frames) {
+      const { image } = await decodeDicom(makeDicom({ ...base, samplesPerPixel: 3, transferSyntax, frames: [frame] }));
+      expect(image.channels).toBe(3);
+      expect(Buffer.compare(Buffer.from(image.data as Uint8Array), Buffer.from(rgb))).toBe(0);
+    }
   });
 
   it('explicit VR big endian, implicit and explicit little endian, deflated: the same picture', async () => {

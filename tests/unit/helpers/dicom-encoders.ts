@@ -40,11 +40,11 @@ function samplesAsBytes(f: GrayFrame): Uint8Array {
   return new Uint8Array(w.buffer);
 }
 
-async function encodeWith(entry: string, cls: string, f: GrayFrame, configure?: (e: Encoder) => void): Promise<Uint8Array> {
+async function encodeWith(entry: string, cls: string, f: GrayFrame, configure?: (e: Encoder) => void, componentCount = 1): Promise<Uint8Array> {
   const m = await codec(entry);
   const enc = new m[cls]();
   try {
-    const info = { width: f.width, height: f.height, bitsPerSample: f.bitsPerSample, componentCount: 1, isSigned: f.signed === true, isUsingColorTransform: false };
+    const info = { width: f.width, height: f.height, bitsPerSample: f.bitsPerSample, componentCount, isSigned: f.signed === true, isUsingColorTransform: false };
     enc.getDecodedBuffer(info).set(samplesAsBytes(f));
     configure?.(enc);
     enc.encode();
@@ -67,6 +67,19 @@ export function encodeHtj2k(f: GrayFrame): Promise<Uint8Array> {
 /** JPEG-LS (CharLS encoder); `near` > 0 for near-lossless. */
 export function encodeJpegLs(f: GrayFrame, near = 0): Promise<Uint8Array> {
   return encodeWith('@cornerstonejs/codec-charls/wasmjs', 'JpegLSEncoder', f, (e) => e.setNearLossless?.(near));
+}
+
+/**
+ * 8-bit RGB as JPEG-LS with CharLS interleave mode 0 (none: `samples` planar, as CharLS takes them),
+ * 1 (line) or 2 (sample; `samples` interleaved for both).
+ */
+export function encodeJpegLsRgb(width: number, height: number, samples: ArrayLike<number>, interleave: 0 | 1 | 2): Promise<Uint8Array> {
+  return encodeWith('@cornerstonejs/codec-charls/wasmjs', 'JpegLSEncoder', { width, height, bitsPerSample: 8, pixels: samples }, (e) => (e as unknown as { setInterleaveMode(m: number): void }).setInterleaveMode(interleave), 3);
+}
+
+/** 8-bit interleaved RGB as HTJ2K (no colour transform). */
+export function encodeHtj2kRgb(width: number, height: number, rgb: ArrayLike<number>): Promise<Uint8Array> {
+  return encodeWith('@cornerstonejs/codec-openjph/wasmjs', 'HTJ2KEncoder', { width, height, bitsPerSample: 8, pixels: rgb }, undefined, 3);
 }
 
 // ---------------------------------------------------------------------------------------------
