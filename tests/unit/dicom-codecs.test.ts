@@ -130,6 +130,15 @@ describe('compressed transfer syntaxes: known answers', () => {
     // Same frame as baseline (.50, jpeg-js): the two decoders agree to within IDCT rounding.
     const baseline = await gray(makeDicom({ ...base, transferSyntax: TS.jpegBaseline, frames: [jpeg] }));
     expect(diffs(g, baseline.data).max).toBeLessThanOrEqual(2);
+    // Colour (YBR_FULL_422 as exporters label it): libjpeg-turbo returns RGB, as jpeg-js does for .50.
+    const tinted = new Uint8Array(encodeJpegJs({ width: W, height: H, data: Uint8Array.from({ length: W * H * 4 }, (_, i) => (i % 4 === 3 ? 255 : i % 4 === 0 ? picture[i >> 2] : 255 - picture[i >> 2])) }, 95).data);
+    const colour = { ...base, samplesPerPixel: 3 as const, photometric: 'YBR_FULL_422' };
+    const ext = await decodeDicom(makeDicom({ ...colour, transferSyntax: TS.jpegExtended, frames: [asExtendedJpeg(tinted)] }));
+    const ref = await decodeDicom(makeDicom({ ...colour, transferSyntax: TS.jpegBaseline, frames: [tinted] }));
+    expect(ext.image.channels).toBe(3);
+    let max = 0;
+    for (let i = 0; i < W * H * 3; i++) max = Math.max(max, Math.abs(ext.image.data[i] - ref.image.data[i]));
+    expect(max).toBeLessThanOrEqual(3);
   });
 
   it('JPEG Extended (.51) with 12-bit samples: within the quantisation error, with and without restart markers, odd sizes', async () => {
