@@ -28,21 +28,33 @@ import { coldStarts, memoryRun, modelBytes, type AppBackend, type ColdStartSumma
 import { benchEvaluate, benchTrain, type EvaluateBench, type TrainBench } from './lib/node';
 import { buildBenchPage, serveBenchPage } from './lib/page-build';
 import type { BenchResult } from './page/protocol';
+import { optNumber, optString, parseArgsOrExit } from '../scripts/lib/args';
 
 // ---------------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------------
 
 const argv = process.argv.slice(2);
-const has = (f: string) => argv.includes(`--${f}`);
-function opt(name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[i + 1] : fallback;
-}
+const ARGS = parseArgsOrExit(argv, {
+  usage: `usage: npm run bench [-- --quick] [--backends webgl,wasm,cpu] [--runs 50] [--warmup 5] [--batch 16] [--batches 3]
+                   [--cold 5] [--predictions 500] [--eval-limit 0] [--skip models,cold,memory,node] [--out file.json] [--no-build]
+  --quick       fewer repetitions (a few minutes); results marked quick
+  --eval-limit  images of the test split for the evaluate speed (0 = all)
+  --no-build    use dist/ as it is`,
+  options: {
+    quick: 'flag', backends: 'string', runs: 'number', warmup: 'number', batch: 'number', batches: 'number', cold: 'number',
+    predictions: 'number', 'eval-limit': 'number', skip: 'string', out: 'string', 'no-build': 'flag',
+  },
+});
+const has = (f: string) => ARGS.options.has(f);
+const opt = (name: string, fallback: string) => optString(ARGS, name, fallback);
 const QUICK = has('quick');
 const num = (name: string, full: number, quick: number) => {
-  const v = Number(opt(name, String(QUICK ? quick : full)));
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} expects a number`);
+  const v = optNumber(ARGS, name, QUICK ? quick : full);
+  if (v < 0) {
+    process.stderr.write(`error: --${name} must not be negative\n`);
+    process.exit(2);
+  }
   return Math.floor(v);
 };
 const BACKENDS = opt('backends', 'webgl,wasm,cpu')

@@ -17,12 +17,16 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { DATA_DIR, REPO_ROOT, freePort, hasData, launchBrowser, manifest, skipReason } from '../tests/browser/helpers';
 import type { TrainerState } from '../src/ui/hooks/useTrainer';
+import { optString, parseArgsOrExit } from '../scripts/lib/args';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
+const ARGS = parseArgsOrExit(process.argv.slice(2), {
+  usage: `usage: npm run bench:finetune [-- --images 500] [--classes covid,normal] [--splits train] [--epochs 30] [--backend wasm]
+                            [--model <dir>] [--no-build] [--json file.json]
+  the Train page end to end in headless Chromium: embedding and training times, throughput, peak memory`,
+  options: { images: 'number', classes: 'string', splits: 'string', epochs: 'number', backend: 'string', model: 'string', 'no-build': 'flag', json: 'string' },
+});
+const arg = (name: string, fallback: string) => optString(ARGS, name, fallback);
+const flag = (name: string) => ARGS.options.has(name);
 
 const N_IMAGES = Number(arg('images', '500'));
 const CLASSES = arg('classes', 'covid,normal').split(',');

@@ -19,12 +19,37 @@ import { createRng } from '../src/core/random';
 import { CXR_CLASSES } from '../src/core/labels';
 import { fitTemperature, oneVsRestAuc, softmax, thresholdForSensitivity, sensitivitySpecificityAt, argmax } from '../src/core/metrics';
 import type { ModelMetadata, PreprocessingSpec } from '../src/core/metadata';
-import { loadDataset } from './lib/dataset';
+import { loadDataset, trainingDataKey } from './lib/dataset';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { REPO_ROOT, SHARED_DATA } from './lib/node-io';
 
+export const TRAIN_USAGE = `usage: npm run train [-- --data <dir>] [--out <dir>] [--seed 20261123] [--recipe v2|v1] [--epochs 24] [--epoch-size 1600]
+                     [--batch 16] [--lr 2e-3] [--patience 6] [--max-minutes 58] [--label-smoothing 0.05] [--limit N]
+                     [--size 112] [--crop F] [--equalize histogram|none] [--stages JSON] [--dropout F] [--augment JSON]
+                     [--source-power 0.5] [--exclude-sources a,b] [--quantize float16|uint8|none] [--backend wasm|cpu]
+                     [--threads N] [--no-ood] [--no-evaluate] [--no-audit] [--no-cache]
+  --data       folder holding manifest.csv with train and val splits (default ../shared/data/cxr)
+  --out        model folder to write (default public/model)
+  --recipe     v2 (default) or v1, the previous shipped recipe (for comparisons)
+  --limit      a seeded subset of N training images (development only)
+  --no-ood / --no-evaluate / --no-audit   skip the OOD fit / the test-split evaluation / the shortcut audit`;
+
+function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${option} must be ${allowed.join(', ')}, not '${value}'`, TRAIN_USAGE);
+  return value as T;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['no-evaluate', 'no-cache', 'no-ood', 'no-audit']);
+  const args = parseArgs(argv, {
+    usage: TRAIN_USAGE,
+    options: {
+      data: 'string', out: 'string', seed: 'number', epochs: 'number', batch: 'number', lr: 'number', patience: 'number',
+      'max-minutes': 'number', limit: 'number', 'label-smoothing': 'number', quantize: 'string', backend: 'string', recipe: 'string',
+      size: 'number', crop: 'number', equalize: 'string', stages: 'string', dropout: 'number', augment: 'string', 'epoch-size': 'number',
+      'source-power': 'number', threads: 'number', 'exclude-sources': 'string', 'no-evaluate': 'flag', 'no-cache': 'flag', 'no-ood': 'flag',
+      'no-audit': 'flag',
+    },
+  });
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
   const outDir = path.resolve(optString(args, 'out', path.join(REPO_ROOT, 'public/model')));
   const seed = optNumber(args, 'seed', 20261123);
@@ -35,18 +60,18 @@ export async function main(argv: string[]): Promise<number> {
   const maxMinutes = optNumber(args, 'max-minutes', 58);
   const limit = optNumber(args, 'limit', 0);
   const labelSmoothing = optNumber(args, 'label-smoothing', 0.05);
-  const quantize = optString(args, 'quantize', 'float16') as 'none' | 'float16' | 'uint8';
-  const backend = optString(args, 'backend', 'wasm') as 'wasm' | 'cpu';
+  const quantize = oneOf('quantize', optString(args, 'quantize', 'float16'), ['none', 'float16', 'uint8'] as const);
+  const backend = oneOf('backend', optString(args, 'backend', 'wasm'), ['wasm', 'cpu'] as const);
   // --recipe v1 reproduces the previous shipped recipe (128 px v1 network, DEFAULT_AUGMENT, source-damped
   // sampling without age strata) for recipe comparisons in scripts/evaluate-shift.ts.
   const recipeName = optString(args, 'recipe', 'v2');
-  if (recipeName !== 'v1' && recipeName !== 'v2') throw new UsageError(`--recipe must be v1 or v2, not '${recipeName}'`);
+  oneOf('recipe', recipeName, ['v1', 'v2'] as const);
   const baseModel = recipeName === 'v1' ? V1_MODEL_CONFIG : DEFAULT_MODEL_CONFIG;
   const spec: PreprocessingSpec = {
     ...DEFAULT_PREPROCESSING,
     inputSize: optNumber(args, 'size', baseModel.inputSize),
     cropFraction: optNumber(args, 'crop', DEFAULT_PREPROCESSING.cropFraction),
-    equalize: optString(args, 'equalize', DEFAULT_PREPROCESSING.equalize) as PreprocessingSpec['equalize'],
+    equalize: oneOf('equalize', optString(args, 'equalize', DEFAULT_PREPROCESSING.equalize), ['histogram', 'none'] as const),
   };
   const modelConfig: ModelConfig = {
     ...baseModel,
@@ -223,6 +248,7 @@ export async function main(argv: string[]): Promise<number> {
       data: path.relative(REPO_ROOT, dataDir),
       dataRelease: dataRelease(dataDir),
       manifestHash: trainSet.manifestHash,
+      dataContentKey: trainingDataKey(trainSet.contentKey, valSet.contentKey),
       recipe: recipeName === 'v1' ? 'v1 (previous recipe, for comparisons)' : RECIPE,
       gitCommit,
       date: new Date().toISOString(),

@@ -49,6 +49,8 @@ export interface ModelMetadata {
   trust?: TrustSpec;
   training?: {
     manifestHash?: string;
+    /** Content key of the train and val images (scripts/lib/dataset.ts), so cached runs notice changed images. */
+    dataContentKey?: string;
     gitCommit?: string;
     date?: string;
     seed?: number;
