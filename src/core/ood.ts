@@ -477,8 +477,8 @@ export function oodStatsProblem(json: unknown, classCount?: number): string | nu
 // ---------------------------------------------------------------------------------------------
 
 export interface OodCheckResult {
-  /** 'embedding', 'pixels' or an image feature name. */
-  id: 'embedding' | 'pixels' | ImageFeatureName;
+  /** 'embedding', 'pixels', an image feature name, or 'header' (the DICOM header says so; value and limit are NaN). */
+  id: 'embedding' | 'pixels' | 'header' | ImageFeatureName;
   side: CheckSide;
   value: number;
   limit: number;
@@ -790,4 +790,20 @@ export function refitOodStats(base: OodStats, train: OodSamples, val: OodSamples
   const after = oodStatsProblem(stats, nClasses);
   if (after) throw new Error(`refitOodStats: refitted gate is invalid: ${after}`);
   return stats;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header evidence (DICOM): a lateral view or a non-chest body part is withheld whatever the pixels say
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Adds header reasons (src/core/dicom-meta.ts headerReasons) to a verdict as fired 'header' checks.
+ * With no verdict (a model without trust.ood) and some reasons, the verdict is made from them alone
+ * (score and threshold NaN); with no reasons the verdict is returned unchanged.
+ */
+export function withHeaderReasons(ood: OodResult | undefined, reasons: string[]): OodResult | undefined {
+  if (reasons.length === 0) return ood;
+  const checks: OodCheckResult[] = reasons.map((reason) => ({ id: 'header', side: 'high', value: NaN, limit: NaN, fired: true, reason }));
+  if (!ood) return { flagged: true, score: NaN, threshold: NaN, reasons: [...reasons], checks };
+  return { ...ood, flagged: true, reasons: [...reasons, ...ood.reasons], checks: [...checks, ...ood.checks] };
 }
