@@ -4,6 +4,14 @@ import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { modelDirPlugin, sharedWorkerChunksPlugin, staticHeadersPlugin, tfjsThreadedWasmPlugin, workerSafePreloadPlugin } from './scripts/lib/vite-plugins.ts';
 
+// The DICOM codecs' emscripten glue (src/ml/dicom-codecs.ts) requires Node's fs/path on a branch
+// that only runs under Node; Vite stubs them in the browser build. Say so once here instead of
+// printing the warning for every codec in every worker bundle.
+function quietCodecGlue(warning: { message: string }, warn: (w: { message: string }) => void): void {
+  if (/externalized for browser compatibility/.test(warning.message) && /@cornerstonejs\/codec-/.test(warning.message)) return;
+  warn(warning);
+}
+
 // base './' so the built site works from any sub-path (and from `vite preview`).
 export default defineConfig({
   base: './',
@@ -51,7 +59,7 @@ export default defineConfig({
   // The dev server isolates the page like public/_headers does in production (wasm threads).
   server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
   worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: false },
+  build: { target: 'es2022', sourcemap: false, rollupOptions: { onwarn: quietCodecGlue } },
   test: {
     projects: [
       {

@@ -202,7 +202,7 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
   const features = imageFeaturesFrom(image, crop, spec.inputSize, c.layoutTemplate);
   const input = normalizeInput(crop, spec);
   const t3 = performance.now();
-  const out = await c.predict([input], { features: [features] });
+  const out = await c.predict([input], { features: [features], dicom: [image.dicom] });
   const t4 = performance.now();
   const resultId = keepResult({
     input,
@@ -222,6 +222,7 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
     embedding: req.options?.embedding ? out.embeddings[0] : undefined,
     timings: { readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2, inferenceMs: t4 - t3, totalMs: t4 - t0 },
     backend: backend.name,
+    ...(image.dicom ? { dicom: image.dicom } : {}),
   };
 }
 

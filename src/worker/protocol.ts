@@ -6,6 +6,7 @@ import type { OperatingPointDecision } from '../core/operating-point';
 import type { Prediction } from '../ml/classifier';
 import type { BackendInfo, BackendName, BackendOptions } from '../ml/backend';
 import type { ImageFormat } from '../ml/decode';
+import type { DicomMeta } from '../core/dicom-meta';
 
 /**
  * Where the model comes from:
@@ -86,6 +87,12 @@ export interface ClassifyResult {
   covidScreen?: OperatingPointDecision | null;
   timings: { readMs: number; decodeMs: number; preprocessMs: number; inferenceMs: number; totalMs: number };
   backend: BackendName;
+  /**
+   * DICOM input only: the header facts used (view, age, sex, modality, manufacturer…; never name,
+   * ID, birth date or accession), its notes (pediatric film, first of several frames, window
+   * choice), for display, the CSV and per-site grouping (siteKey).
+   */
+  dicom?: DicomMeta;
 }
 
 export interface PreprocessResult {
