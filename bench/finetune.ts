@@ -276,7 +276,7 @@ async function main(): Promise<void> {
     log(`embedding: ${count} images (${failed} skipped) in ${embedS.toFixed(2)} s = ${(count / embedS).toFixed(1)} img/s`);
     log(`  workers busy (summed over lanes): decode+preprocess ${(st.decodeMs / 1000).toFixed(2)} s, embed ${(st.embedMs / 1000).toFixed(2)} s (${(st.embedMs / Math.max(1, st.processed)).toFixed(1)} ms/img); ${st.helpers} embedding helper worker(s) did ${st.byHelpers} of ${st.processed} images`);
     log(`training: ${r.history.length} head epochs on ${s2.run.trainCount} train / ${s2.run.valIds.length} val embeddings in ${trainS.toFixed(2)} s`);
-    log(`  worker: head ${(r.timings.headMs / 1000).toFixed(2)} s (${(r.timings.headMs / r.history.length).toFixed(0)} ms/epoch), compose ${(r.timings.composeMs / 1000).toFixed(2)} s; final train acc ${(last.trainAcc * 100).toFixed(1)}%, val acc ${((last.valAcc ?? NaN) * 100).toFixed(1)}%, kept epoch ${r.keptEpoch}`);
+    log(`  worker: head ${(r.timings.headMs / 1000).toFixed(2)} s (${(r.timings.headMs / r.history.length).toFixed(0)} ms/epoch), compose ${(r.timings.composeMs / 1000).toFixed(2)} s, calibrate ${(r.timings.calibrateMs / 1000).toFixed(2)} s; final train acc ${(last.trainAcc * 100).toFixed(1)}%, val acc ${((last.valAcc ?? NaN) * 100).toFixed(1)}%, kept epoch ${r.keptEpoch}`);
     log(`memory: peak Chromium RSS ${mb(peakRss)}, peak page JS heap ${mb(peakPageHeap)}, worker tf peak ${mb(Math.max(peakWorkerBytes, mem.peakNumBytes))}, wasm heap ${mem.wasmHeapBytes ? mb(Math.max(peakWasmHeap, mem.wasmHeapBytes)) : 'n/a'}, tensors after ${mem.numTensors}`);
     // Other processes compete for the cores on a shared machine: the browser's own CPU time tells how
     // much work the run needed, whatever the wall clock says.

@@ -164,6 +164,7 @@ async function main(argv: string[]): Promise<number> {
     const batch = targets.slice(i, i + batchSize);
     const inputs: Float32Array[] = [];
     const features: import('../src/core/ood').ImageFeatures[] = [];
+    const dicom: (import('../src/core/dicom-meta').DicomMeta | undefined)[] = [];
     const slots: PredictEntry[] = [];
     for (const t of batch) {
       if (t.error !== undefined) {
@@ -175,6 +176,7 @@ async function main(argv: string[]): Promise<number> {
         const analysed = analyseDecoded(await decodeImageBytes(readImageFileSync(t.file)), spec, classifier.layoutTemplate);
         inputs.push(analysed.input);
         features.push(analysed.features);
+        dicom.push(analysed.dicom);
         const entry: PredictEntry = { file: t.file };
         slots.push(entry);
         entries.push(entry);
@@ -183,7 +185,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     if (inputs.length > 0) {
-      const { predictions } = await classifier.predict(inputs, { features });
+      const { predictions } = await classifier.predict(inputs, { features, dicom });
       predictions.forEach((p, j) => {
         slots[j].label = p.label;
         slots[j].probabilities = Object.fromEntries(classNames.map((c, k) => [c, p.probabilities[k]]));

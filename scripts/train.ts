@@ -17,7 +17,8 @@ import { balancedWeights, stratifiedSourceWeights, learningRateAt, oneHotSmoothe
 import { serializeModel } from '../src/ml/io';
 import { createRng } from '../src/core/random';
 import { CXR_CLASSES } from '../src/core/labels';
-import { fitTemperature, oneVsRestAuc, softmax, thresholdForSensitivity, sensitivitySpecificityAt, argmax } from '../src/core/metrics';
+import { oneVsRestAuc, softmax, argmax } from '../src/core/metrics';
+import { fitCalibration } from '../src/core/operating-point';
 import type { ModelMetadata, PreprocessingSpec } from '../src/core/metadata';
 import { loadDataset, trainingDataKey } from './lib/dataset';
 import { parseArgs, optNumber, optString } from './lib/args';
@@ -211,19 +212,12 @@ export async function main(argv: string[]): Promise<number> {
   best!.weights.forEach((w) => w.dispose());
   const trainingSeconds = (Date.now() - started) / 1000;
 
-  // Calibration on val: temperature scaling, then a covid operating point for a stated sensitivity.
-  const logits = valLogits();
-  const tempFit = fitTemperature(logits, valLabels);
-  const temperature = tempFit.temperature;
-  const calibrated = logits.map((l) => softmax(l.map((v) => v / temperature)));
-  const covid = classNames.indexOf('covid');
-  const targetSensitivity = 0.95;
-  const covidScores = calibrated.map((p) => p[covid]);
-  const covidPositive = valLabels.map((l) => l === covid);
-  const op = thresholdForSensitivity(covidScores, covidPositive, targetSensitivity);
-  const opThreshold = op?.threshold ?? 0.5;
-  const opStats = sensitivitySpecificityAt(covidScores, covidPositive, opThreshold);
-  log(`temperature ${temperature.toFixed(3)}; covid threshold ${opThreshold.toFixed(4)} → val sensitivity ${opStats.sensitivity?.toFixed(3)} specificity ${opStats.specificity?.toFixed(3)}`);
+  // Calibration on val: temperature scaling, then a covid operating point for a stated sensitivity
+  // (the same fitCalibration the Train page uses for fine-tuned models).
+  const calibration = fitCalibration(valLogits(), valLabels, classNames);
+  const temperature = calibration.temperature;
+  const op = calibration.covidThreshold;
+  log(`temperature ${temperature.toFixed(3)}; covid threshold ${op ? `${op.threshold.toFixed(4)} → val sensitivity ${op.valSensitivity.toFixed(3)} specificity ${op.valSpecificity.toFixed(3)}` : 'none (no covid images in val)'}`);
 
   let gitCommit = 'unknown';
   try {
@@ -242,7 +236,8 @@ export async function main(argv: string[]): Promise<number> {
     uncertainBelow: 0.6,
     trust: {
       temperature,
-      covidThreshold: { threshold: opThreshold, targetSensitivity, valSensitivity: opStats.sensitivity ?? NaN, valSpecificity: opStats.specificity ?? NaN },
+      temperatureFit: calibration.temperatureFit,
+      ...(op ? { covidThreshold: op } : {}),
     },
     training: {
       data: path.relative(REPO_ROOT, dataDir),

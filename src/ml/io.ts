@@ -246,3 +246,37 @@ function float32ToFloat16(values: Float32Array): Uint16Array {
   }
   return out;
 }
+
+/**
+ * A reader that starts fetching every file of a model at once — model.json and metadata.json now,
+ * the weight shards as soon as model.json names them — and hands each file out when asked.
+ * The inference worker uses it to download the model while the backend initialises (the wasm
+ * binary compiles in the meantime) instead of after. Failures surface when the file is asked for,
+ * with loadModelFiles' usual messages; nothing is fetched twice.
+ */
+export function prefetchingReader(read: FileReader, modelJsonPath = 'model.json', extra: string[] = ['metadata.json']): FileReader {
+  const started = new Map<string, Promise<Uint8Array>>();
+  const get = (p: string): Promise<Uint8Array> => {
+    let f = started.get(p);
+    if (!f) {
+      f = read(p);
+      f.catch(() => {}); // reported to whoever asks for the file
+      started.set(p, f);
+    }
+    return f;
+  };
+  for (const p of extra) get(p);
+  const dir = modelJsonPath.includes('/') ? modelJsonPath.slice(0, modelJsonPath.lastIndexOf('/') + 1) : '';
+  get(modelJsonPath).then(
+    (bytes) => {
+      try {
+        const json = JSON.parse(new TextDecoder().decode(bytes)) as tf.io.ModelJSON;
+        for (const group of json.weightsManifest ?? []) for (const p of group.paths ?? []) get(dir + p);
+      } catch {
+        /* not JSON: loadModelFiles explains it when it reads model.json */
+      }
+    },
+    () => {},
+  );
+  return get;
+}

@@ -5,7 +5,8 @@
 import * as tf from '../ml/tf';
 import { Classifier, type Prediction } from '../ml/classifier';
 import type { ImageFeatures } from '../core/ood';
-import { ModelLoadError, loadModelFiles, type FileReader } from '../ml/io';
+import type { DicomMeta } from '../core/dicom-meta';
+import { ModelLoadError, loadModelFiles, prefetchingReader, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
 import { ImageDecodeError } from '../ml/decode';
@@ -30,6 +31,10 @@ import {
 } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
+
+// Wall-clock time (ms since the epoch) for ModelInfo.phases; this line runs once the worker's scripts are evaluated.
+const wallClock = () => performance.timeOrigin + performance.now();
+const scriptsReadyAt = wallClock();
 
 let classifier: Classifier | null = null;
 let backend: BackendInfo | null = null;
@@ -133,16 +138,22 @@ function artifactsReader(files: Record<string, Uint8Array>): FileReader {
 async function load(id: number, source: ModelSource, order: WorkerRequest & { type: 'load' }): Promise<ModelInfo> {
   const t0 = performance.now();
   progress(id, 'backend', null);
-  if (!backend) backend = await initBrowserBackend(order.backends);
-  progress(id, 'metadata', null);
   let weightBytes = 0;
-  const read =
+  // The model files download while the backend initialises (compiling the wasm binary or the
+  // WebGL context takes as long as the download); nothing waits for the other.
+  const read = prefetchingReader(
     source.kind === 'url'
       ? urlReader(source.baseUrl, (path, loaded, total) => {
           if (path.endsWith('.json')) return;
           progress(id, 'weights', total ? loaded / total : null, { loadedBytes: loaded, totalBytes: total ?? undefined });
         })
-      : artifactsReader(source.files);
+      : artifactsReader(source.files),
+  );
+  if (!backend) backend = await initBrowserBackend(order.backends, { threads: order.threads });
+  const backendReadyAt = wallClock();
+  // (Downloads went on meanwhile; this waits for the rest, so the phases say which step was last.)
+  const filesReadyAt = await Promise.all([read('model.json'), read('metadata.json')]).then(wallClock, wallClock);
+  progress(id, 'metadata', null);
   const counting: FileReader = async (rel) => {
     const bytes = await read(rel);
     if (!rel.endsWith('.json')) weightBytes += bytes.byteLength;
@@ -157,8 +168,9 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
   classifier = next;
   forgetResults();
   const loadMs = performance.now() - t0;
+  const modelBuiltAt = wallClock();
   let warmupMs = 0;
-  if (order.warmup !== false) {
+  if (order.warmup !== false && imagesWaiting === 0) {
     // First run compiles the WebGL shaders / wasm kernels; do it now, not on the user's image.
     progress(id, 'warmup', null);
     const t1 = performance.now();
@@ -174,6 +186,7 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
     weightBytes,
     loadMs,
     warmupMs,
+    phases: { workerCreatedAt: performance.timeOrigin, scriptsReadyAt, backendReadyAt, filesReadyAt, modelBuiltAt, warmedUpAt: wallClock() },
   };
 }
 
@@ -184,6 +197,8 @@ interface Prepared {
   gray: GrayImage;
   input: Float32Array;
   features: ImageFeatures;
+  /** DICOM header facts (DecodedImage.dicom), for the header checks of the OOD verdict. */
+  dicom: DicomMeta | undefined;
   readMs: number;
   decodeMs: number;
   preprocessMs: number;
@@ -211,7 +226,7 @@ async function prepare(c: Classifier, name: string, file: Blob | Uint8Array, opt
   const mask = options?.auditMask;
   const input = normalizeInput(mask ? applyAuditMask(crop, spec.inputSize, mask, 0, CENTRE_FRACTION) : crop, spec);
   const t3 = performance.now();
-  return { name, format, image: { width: image.width, height: image.height, bitDepth: image.bitDepth }, gray, input, features, readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2 };
+  return { name, format, image: { width: image.width, height: image.height, bitDepth: image.bitDepth }, gray, input, features, dicom: image.dicom, readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2 };
 }
 
 /** The result of a prepared image once the model has run (`inferenceMs`: its share of the run). */
@@ -235,6 +250,7 @@ function finish(c: Classifier, p: Prepared, prediction: Prediction, embedding: F
     embedding,
     timings: { readMs: p.readMs, decodeMs: p.decodeMs, preprocessMs: p.preprocessMs, inferenceMs, totalMs: p.readMs + p.decodeMs + p.preprocessMs + inferenceMs },
     backend: backend!.name,
+    ...(p.dicom ? { dicom: p.dicom } : {}),
   };
 }
 
@@ -242,7 +258,7 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
   const c = loaded();
   const p = await prepare(c, req.name, req.file, req.options);
   const t0 = performance.now();
-  const out = await c.predict([p.input], { features: [p.features] });
+  const out = await c.predict([p.input], { features: [p.features], dicom: [p.dicom] });
   const inferenceMs = performance.now() - t0;
   return finish(c, p, out.predictions[0], req.options?.embedding ? out.embeddings[0] : undefined, inferenceMs);
 }
@@ -268,7 +284,7 @@ async function classifyBatch(req: WorkerRequest & { type: 'classifyBatch' }): Pr
   const t0 = performance.now();
   const run = await c.predict(
     ready.map((r) => r.p.input),
-    { features: ready.map((r) => r.p.features) },
+    { features: ready.map((r) => r.p.features), dicom: ready.map((r) => r.p.dicom) },
   );
   const share = (performance.now() - t0) / ready.length;
   ready.forEach((r, i) => (out[r.at] = { ok: true, result: finish(c, r.p, run.predictions[i], req.options?.embedding ? run.embeddings[i] : undefined, share) }));
@@ -319,10 +335,16 @@ function errorOf(e: unknown): { kind: ErrorKind; message: string } {
 // Requests are handled one at a time, in order: the GPU is one resource, and the page decides the
 // pace (it sends the next file when a result comes back, which is also how a batch is cancelled).
 let queue: Promise<void> = Promise.resolve();
+// Images queued behind a model load: when there is one, the load skips its warm-up run and the
+// first real image warms the kernels instead of waiting behind a dummy input.
+let imagesWaiting = 0;
 
 self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   const req = ev.data;
-  queue = queue.then(() => handle(req));
+  if (req.type === 'classify') imagesWaiting++;
+  queue = queue.then(() => handle(req)).finally(() => {
+    if (req.type === 'classify') imagesWaiting--;
+  });
 };
 
 async function handle(req: WorkerRequest): Promise<void> {

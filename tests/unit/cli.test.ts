@@ -310,6 +310,38 @@ describe.skipIf(!hasData)('predict CLI', () => {
     for (const e of parsed) for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>)) expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
   });
 
+  it('--json decodes compressed DICOM (JPEG 2000, JPEG-LS, RLE) with the codecs under tsx, and withholds a lateral film with its reason', async () => {
+    const { makeDicom, TS } = await import('./helpers/dicom-writer');
+    const { encodeJ2k, encodeJpegLs, encodeRle } = await import('./helpers/dicom-encoders');
+    const { decodeImageBytes } = await import('../../src/ml/decode');
+    const { toGray8 } = await import('../../src/ml/preprocess');
+    const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(picked[0].file))));
+    const s12 = Array.from(gray.data, (v) => v * 16);
+    const frame = { width: gray.width, height: gray.height, bitsPerSample: 12, pixels: s12 };
+    const common = { rows: gray.height, columns: gray.width, bitsAllocated: 16 as const, bitsStored: 12, windowCenter: 2040.5, windowWidth: 4081 };
+    const specs = [
+      { ...common, transferSyntax: TS.jpeg2000, frames: [await encodeJ2k(frame)] },
+      { ...common, transferSyntax: TS.jpegLs, frames: [await encodeJpegLs(frame)] },
+      { ...common, transferSyntax: TS.rle, frames: [encodeRle(s12, gray.width, gray.height, 16)] },
+      { ...common, transferSyntax: TS.jpeg2000, frames: [await encodeJ2k(frame)], viewPosition: 'LL' },
+    ];
+    const files = specs.map((spec, i) => {
+      const f = path.join(tmp, `compressed${i}.dcm`);
+      fs.writeFileSync(f, makeDicom(spec));
+      return f;
+    });
+    const r = await tsx('predict.ts', [...files, '--json', '--model', modelDir]);
+    expect(r.code, r.stderr).toBe(0);
+    const parsed = checkContract(r.stdout, files);
+    expect(parsed.map((e: { error?: string }) => e.error)).toEqual([undefined, undefined, undefined, undefined]);
+    // Lossless: the same prediction as the JPEG the pixels came from.
+    const jpeg = checkContract((await tsx('predict.ts', [picked[0].file, '--json', '--model', modelDir])).stdout, [picked[0].file]);
+    for (const e of parsed) for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>)) expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
+    const lateral = parsed[3] as { ood?: { flagged: boolean; reasons: string[] } };
+    expect(lateral.ood?.flagged).toBe(true);
+    expect(lateral.ood?.reasons[0]).toMatch(/^lateral view \(DICOM View Position LL\)/);
+  });
+
   it('a FIFO, /dev/zero or a 300 MB file does not hang predict: the other files are classified, those get error entries', async () => {
     const fifo = path.join(tmp, 'pipe.png');
     spawnSync('mkfifo', [fifo]);

@@ -1,6 +1,7 @@
 import { memo, type ReactNode } from 'react';
 import type { Row } from '../hooks/useBatch';
 import { oodHeadline, oodOf } from '../lib/ood';
+import { DicomFacts } from './DicomFacts';
 import { CovidScreenLine } from './CovidScreen';
 import { GradCamOverlay } from './GradCamOverlay';
 import { LabelBadge } from './LabelBadge';
@@ -75,6 +76,7 @@ export const ResultCard = memo(function ResultCard({
                 {Number.isFinite(ood.score) && Number.isFinite(ood.threshold) ? ` (out-of-distribution score ${ood.score.toFixed(3)}, threshold ${ood.threshold.toFixed(3)})` : ''}.
               </p>
             )}
+            <DicomFacts result={r} />
             <ProbabilityBars prediction={r.prediction} classNames={classNames} muted={withheld} />
             <dl className="facts facts--small">
               <dt>Inference</dt>
