@@ -30,6 +30,7 @@ import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 import type { LoadedDataset, LoadedImage } from './lib/dataset';
 import type { EvaluationData } from '../src/core/evaluation-data';
 import type { FolderImage } from './lib/folder-dataset';
+import type { DicomMeta } from '../src/core/dicom-meta';
 
 // The same locations as scripts/lib/node-io.ts (importing it would load tfjs).
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -155,6 +156,8 @@ export async function predictImages(
   onProgress?: (done: number) => void,
   /** Image statistics for the OOD checks (src/ml/ood.ts); without them only the distances are checked. */
   toFeatures?: (image: LoadedImage) => ImageFeatures,
+  /** DICOM header facts for the OOD verdict's header checks (as the browser worker passes them). */
+  toDicom?: (image: LoadedImage) => DicomMeta | undefined,
 ): Promise<BatchResult> {
   const probabilities: number[][] = [];
   const logits: number[][] = [];
@@ -162,7 +165,10 @@ export async function predictImages(
   const t0 = performance.now();
   for (let i = 0; i < images.length; i += batchSize) {
     const batch = images.slice(i, i + batchSize);
-    const { predictions } = await classifier.predict(batch.map(toInput), toFeatures ? { features: batch.map(toFeatures) } : {});
+    const { predictions } = await classifier.predict(batch.map(toInput), {
+      ...(toFeatures ? { features: batch.map(toFeatures) } : {}),
+      ...(toDicom ? { dicom: batch.map(toDicom) } : {}),
+    });
     for (const p of predictions) {
       probabilities.push(p.probabilities);
       logits.push(p.logits);
@@ -323,8 +329,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const spec = metadata.preprocessing;
-  // Class folders carry the decoded image's statistics (colour included, as in the browser); the
-  // manifest loader's cache keeps grey pixels only.
+  // Class folders carry the decoded image's statistics (colour included) and DICOM header facts, as
+  // the browser worker uses them; the manifest loader's cache keeps grey pixels only.
   const result = await predictImages(
     classifier,
     images,
@@ -332,6 +338,7 @@ export async function main(argv: string[]): Promise<number> {
     batchSize,
     progressLogger(images.length, 'predicting'),
     (im) => (im as FolderImage).features ?? imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
+    (im) => (im as FolderImage).dicom,
   );
   const json: EvaluationJson = buildEvaluationJson({
     metadata,

@@ -9,6 +9,7 @@ import { decodeImageBytes } from '../../src/ml/decode';
 import { toGray8 } from '../../src/ml/preprocess';
 import type { DecodedImage } from '../../src/ml/preprocess';
 import type { ImageFeatures } from '../../src/core/ood';
+import type { DicomMeta } from '../../src/core/dicom-meta';
 import { datasetContentKey, type LoadedDataset, type LoadedImage } from './dataset';
 import { logErr, readImageFileSync } from './node-io';
 
@@ -40,6 +41,8 @@ export function listFiles(dir: string): string[] {
 export interface FolderImage extends LoadedImage {
   /** OOD image statistics of the decoded image (colour included), when asked for. */
   features?: ImageFeatures;
+  /** DICOM header facts of a DICOM file (view, body part, …) for the OOD header checks. */
+  dicom?: DicomMeta;
 }
 
 export interface FolderDataset extends LoadedDataset {
@@ -64,7 +67,7 @@ export async function loadClassFolders(
     const file = path.join(dir, layout.root, entry.file);
     try {
       const decoded = await decodeImageBytes(readImageFileSync(file));
-      images.push({ entry, path: file, gray: toGray8(decoded), features: opts.features?.(decoded) });
+      images.push({ entry, path: file, gray: toGray8(decoded), features: opts.features?.(decoded), dicom: decoded.dicom });
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
       failures.push({ file: entry.file, line: entry.line, reason });

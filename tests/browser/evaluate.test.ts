@@ -123,8 +123,15 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
   let films: string;
   let cli: EvaluationJson;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     films = makeFilms(6, 0, true);
+    // A DICOM whose header says lateral view: both sides add the header's reason to the OOD verdict.
+    const { decodeImageBytes } = await import('../../src/ml/decode');
+    const { toGray8 } = await import('../../src/ml/preprocess');
+    const { makeDicom } = await import('../unit/helpers/dicom-writer');
+    const source = manifest().filter((r) => r.split === 'test' && r.label === 'covid')[40];
+    const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(source.path))));
+    fs.writeFileSync(path.join(films, 'COVID', 'lateral.dcm'), makeDicom({ rows: gray.height, columns: gray.width, pixels: gray.data, bitsAllocated: 8, viewPosition: 'LL' }));
     const out = path.join(path.dirname(films), 'cli.json');
     const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', films, '--out', out], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) throw new Error(`npm run evaluate failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
@@ -136,10 +143,12 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
   });
 
   it('a class-folder data set: the downloaded report equals `npm run evaluate -- --data` on the same folder; unknown folders, bad and stray files are listed; sites are tabled; the tensor count stays flat over repeated runs', async () => {
-    expect(cli.n).toBe(21);
-    // The photo, the document and the CT slice are refused on both sides (at least one of them).
-    expect(cli.ood!.flagged).toBeGreaterThanOrEqual(1);
-    expect(cli.withoutRefused!.n).toBe(21 - cli.ood!.flagged);
+    expect(cli.n).toBe(22);
+    // The photo, the document and the CT slice are refused on both sides (at least one of them),
+    // and the lateral DICOM by its header.
+    expect(cli.ood!.flagged).toBeGreaterThanOrEqual(2);
+    expect(cli.ood!.files).toContain('COVID/lateral.dcm');
+    expect(cli.withoutRefused!.n).toBe(22 - cli.ood!.flagged);
     expect(cli.meta.data.layout).toBe('class-folders');
     const session = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/evaluate' });
     const { page } = session;
@@ -187,7 +196,8 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('evaluate-download-csv').click()]);
     const lines = fs.readFileSync((await csvDownload.path())!, 'utf8').trim().split(/\r\n/);
     expect(lines[0]).toBe('file,site,label,prediction,prob_covid,prob_normal,prob_pneumonia,correct,ood_refused,ood_reasons,covid_screen,status,error');
-    expect(lines).toHaveLength(1 + 22);
+    expect(lines).toHaveLength(1 + 23);
+    expect(lines.find((l) => l.startsWith('COVID/lateral.dcm'))).toMatch(/,true,[^,]*lateral view/);
     expect(await page.getByTestId('evaluate-refused').getAttribute('data-count')).toBe(String(cli.ood!.flagged));
     expect(await page.getByTestId('evaluate-refused-list').locator('li').allTextContents()).toEqual(cli.ood!.files);
     expect(lines.find((l) => l.startsWith('pneumonia/broken.png'))).toMatch(/,skipped,/);
