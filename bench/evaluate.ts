@@ -15,11 +15,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, ensureBuild, hasData, launchBrowser, manifest, openApp, skipReason, startPreview } from '../tests/browser/helpers';
 import type { EvaluationJson } from '../src/core/evaluation';
+import { optString, parseArgsOrExit } from '../scripts/lib/args';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const ARGS = parseArgsOrExit(process.argv.slice(2), {
+  usage: `usage: npm run bench:evaluate [-- --images 1000] [--rounds 2] [--cli-threads <n>] [--keep]
+  the Evaluate page vs npm run evaluate on the same class folders: images/s of both and their ratio`,
+  options: { images: 'number', rounds: 'number', 'cli-threads': 'number', keep: 'flag' },
+});
+const arg = (name: string, fallback: string) => optString(ARGS, name, fallback);
 const N = Number(arg('images', '1000'));
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await server.close();
-    if (!process.argv.includes('--keep')) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    if (!ARGS.options.has('keep')) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   }
 }
 
