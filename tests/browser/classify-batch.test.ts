@@ -1,0 +1,153 @@
+// The Classify page with big batches, small screens and reloads, against the production build in
+// headless Chromium. Images are generated here (small gray PNGs), so no data set is needed.
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import { encode } from 'fast-png';
+import { addFiles, openApp, useAppHarness, waitForRows } from './helpers';
+
+/** A small gray PNG that differs per index (a gradient, a bright disc and index-dependent noise). */
+function generatedPng(i: number, side = 40): Buffer {
+  const data = new Uint8Array(side * side);
+  let seed = (i + 1) * 2654435761;
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      const disc = (x - side / 2) ** 2 + (y - side / 2) ** 2 < (side / 3) ** 2 ? 60 : 0;
+      data[y * side + x] = Math.min(255, 40 + ((x * 3 + y * 2 + i) % 120) + disc + (seed >>> 28));
+    }
+  }
+  return Buffer.from(encode({ width: side, height: side, channels: 1, depth: 8, data }));
+}
+
+function generatedFiles(n: number, name = (i: number) => `batch/img-${String(i).padStart(4, '0')}.png`): { name: string; buffer: Buffer; mimeType: string }[] {
+  return Array.from({ length: n }, (_, i) => ({ name: name(i), buffer: generatedPng(i), mimeType: 'image/png' }));
+}
+
+/** Starts recording main-thread long tasks (PerformanceObserver 'longtask') in the page. */
+function recordLongTasks(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const w = window as unknown as { longTasks: { start: number; duration: number }[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push({ start: e.startTime, duration: e.duration }))).observe({ type: 'longtask' });
+  });
+}
+
+function longTasks(page: Page): Promise<{ start: number; duration: number }[]> {
+  return page.evaluate(() => (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks);
+}
+
+/**
+ * Types `text` into the file-name search as an input event and returns the milliseconds until the
+ * row count on screen shows the new result.
+ */
+function timedFilter(page: Page, text: string): Promise<{ ms: number; count: string }> {
+  return page.evaluate(
+    (value) =>
+      new Promise<{ ms: number; count: string }>((resolve, reject) => {
+        const input = document.querySelector<HTMLInputElement>('[data-testid="filter-text"]')!;
+        const count = document.querySelector('[data-testid="visible-count"]')!;
+        const before = count.textContent;
+        const t0 = performance.now();
+        const done = () => resolve({ ms: performance.now() - t0, count: count.textContent ?? '' });
+        const observer = new MutationObserver(() => {
+          if (count.textContent !== before) {
+            observer.disconnect();
+            done();
+          }
+        });
+        observer.observe(count, { childList: true, characterData: true, subtree: true });
+        Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, value);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        if (count.textContent !== before) {
+          observer.disconnect();
+          done();
+        }
+        setTimeout(() => reject(new Error(`the row count did not change within 5 s after typing "${value}"`)), 5000);
+      }),
+    text,
+  );
+}
+
+/** Drops files on the drop zone; the DataTransfer is built before `beforeDrop` runs, so building it is not measured. */
+async function dropGenerated(page: Page, files: { name: string; buffer: Buffer; mimeType: string }[], beforeDrop: () => Promise<void>): Promise<void> {
+  const payload = files.map((f) => ({ name: f.name, type: f.mimeType, b64: f.buffer.toString('base64') }));
+  const dt = await page.evaluateHandle((items) => {
+    const d = new DataTransfer();
+    for (const it of items) {
+      const bin = atob(it.b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      d.items.add(new File([bytes], it.name.split('/').pop()!, { type: it.type }));
+    }
+    return d;
+  }, payload);
+  await beforeDrop();
+  const zone = page.getByTestId('dropzone');
+  await zone.dispatchEvent('dragenter', { dataTransfer: dt });
+  await zone.dispatchEvent('dragover', { dataTransfer: dt });
+  await zone.dispatchEvent('drop', { dataTransfer: dt });
+}
+
+describe('Classify page: big batches, small screens, reloads', () => {
+  const app = useAppHarness();
+
+  it('2,000 dropped images: no main-thread stall over 200 ms, filter updates under 150 ms, cancel counts and announces the cancelled ones, Resume finishes them', async () => {
+    const N = 2000;
+    const files = generatedFiles(N);
+    const { page, context, problems } = await openApp(app.browser, app.server.url);
+    await dropGenerated(page, files, () => recordLongTasks(page));
+    const progress = page.getByTestId('batch-progress');
+    await expect.poll(() => progress.getAttribute('data-total'), { timeout: 60_000 }).toBe(String(N));
+    await page.waitForFunction(() => (window.cxrLab?.batch().runDone ?? 0) >= 150, undefined, { timeout: 240_000, polling: 250 });
+
+    // Search while the batch runs: "img-01" matches img-0100…img-0199 (100 of 2000 rows).
+    const filterTimes: number[] = [];
+    for (const text of ['img-01', 'img-019', '', 'img-1', '']) {
+      const { ms, count } = await timedFilter(page, text);
+      filterTimes.push(ms);
+      if (text === 'img-01') expect(count).toMatch(new RegExp(`^100 of ${N} rows`));
+    }
+    // The table renders a window of rows, not all 2,000.
+    expect(await page.getByTestId('result-row').count()).toBeLessThan(200);
+
+    // Cancel: the rows not yet handed to the worker are cancelled and counted as such.
+    await page.getByTestId('cancel').click();
+    await page.waitForFunction(() => !window.cxrLab!.batch().running, undefined, { timeout: 60_000 });
+    const afterCancel = await page.evaluate(() => {
+      const rows = window.cxrLab!.batch().rows;
+      return { done: rows.filter((r) => r.status === 'done').length, cancelled: rows.filter((r) => r.status === 'cancelled').length };
+    });
+    expect(afterCancel.cancelled).toBeGreaterThan(0);
+    expect(afterCancel.done + afterCancel.cancelled).toBe(N);
+    const progressText = await progress.innerText();
+    expect(progressText).toContain(`${afterCancel.done} of ${N} processed`);
+    expect(progressText).toContain(`${afterCancel.cancelled} cancelled`);
+    expect(progressText).not.toMatch(/finished/);
+    expect(await progress.getAttribute('data-cancelled')).toBe(String(afterCancel.cancelled));
+    await expect.poll(() => page.getByTestId('announcer').innerText()).toMatch(new RegExp(`cancelled.*${afterCancel.cancelled}|${afterCancel.cancelled}.*cancelled`, 'i'));
+    expect(await page.getByTestId('announcer').innerText()).not.toMatch(/finished/i);
+
+    // Resume: the cancelled rows are classified; nothing is classified twice.
+    await page.getByTestId('resume').click();
+    await waitForRows(page, N, 600_000);
+    const final = await page.evaluate(() => {
+      const rows = window.cxrLab!.batch().rows;
+      return { done: rows.filter((r) => r.status === 'done').length, ids: new Set(rows.map((r) => r.result?.resultId)).size };
+    });
+    expect(final.done).toBe(N);
+    expect(final.ids).toBe(N);
+    await expect.poll(() => progress.innerText()).toMatch(new RegExp(`${N} of ${N} processed`));
+    expect(await page.getByTestId('resume').count()).toBe(0);
+
+    const tasks = await longTasks(page);
+    const longest = Math.max(0, ...tasks.map((t) => t.duration));
+    console.log(
+      `${N}-image batch: long tasks ${tasks.length}, longest ${longest.toFixed(0)} ms; filter updates ${filterTimes.map((t) => t.toFixed(0)).join(', ')} ms; ${afterCancel.done} done before cancel`,
+    );
+    expect(longest).toBeLessThanOrEqual(200);
+    expect(Math.max(...filterTimes)).toBeLessThan(150);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
