@@ -1,4 +1,4 @@
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Row, RowStatus } from '../hooks/useBatch';
 import { oodHeadline, oodOf } from '../lib/ood';
 import { filterRows, sortRows, type SortKey, type SortState, type TableFilter } from '../lib/table';
@@ -6,11 +6,11 @@ import { verdictOf } from '../lib/verdict';
 import { CovidScreenCell } from './CovidScreen';
 import { LabelBadge } from './LabelBadge';
 import { formatPct } from './ProbabilityBars';
-import { Thumbnail } from './Thumbnail';
+import { thumbnailUrl } from '../lib/thumbs';
 
 export { filterRows, type TableFilter } from '../lib/table';
 
-/** Above this many rows only the rows in view (plus OVERSCAN each side) are in the DOM. */
+/** In a batch of more rows than this only the rows in view (plus OVERSCAN each side) are in the DOM. */
 export const VIRTUALISE_ABOVE = 150;
 const OVERSCAN = 10;
 /** Row height the CSS gives every result row (one line, 40 px thumbnail); measured once rendered. */
@@ -45,7 +45,9 @@ const TableRow = memo(function TableRow({
       aria-rowindex={index + 2}
     >
       <td className="num">{row.key}</td>
-      <td className="thumb-cell">{r ? <Thumbnail gray={r.thumbnail.gray} size={r.thumbnail.size} display={40} label={`Model input for ${row.name}`} /> : null}</td>
+      <td className="thumb-cell">
+        {r ? <img className="thumb" src={thumbnailUrl(r.thumbnail.gray, r.thumbnail.size)} width={40} height={40} alt={`Model input for ${row.name}`} data-testid="model-input" decoding="async" /> : null}
+      </td>
       <th scope="row" className="file-cell">
         <button type="button" className="linklike file-name" onClick={() => onSelect(row.key)} aria-label={`Show details for ${row.name}`} title={row.name} data-testid="row-file">
           {row.name}
@@ -141,11 +143,15 @@ export function BatchTable({
   onSort: (s: SortState) => void;
 }) {
   const visible = useMemo(() => sortRows(filterRows(rows, filter), sort), [rows, filter, sort]);
-  const virtual = visible.length > VIRTUALISE_ABOVE;
+  // By the batch's size, not the filtered count: a filter that leaves 100 of 2,000 rows must not
+  // mount 100 rows at once.
+  const virtual = rows.length > VIRTUALISE_ABOVE;
   const scroller = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ scrollTop: 0, viewport: 800, rowHeight: DEFAULT_ROW_HEIGHT, headerHeight: 40 });
   const frame = useRef<number | null>(null);
 
+  // Measured in animation frames and on resize, never in a layout effect: a forced synchronous
+  // layout in the middle of a commit is what made big batches stall.
   const measure = useCallback(() => {
     frame.current = null;
     const el = scroller.current;
@@ -155,17 +161,22 @@ export function BatchTable({
     const next = {
       scrollTop: el.scrollTop,
       viewport: el.clientHeight || 800,
-      rowHeight: row?.getBoundingClientRect().height || DEFAULT_ROW_HEIGHT,
-      headerHeight: head?.getBoundingClientRect().height || 40,
+      rowHeight: row?.offsetHeight || DEFAULT_ROW_HEIGHT,
+      headerHeight: head?.offsetHeight || 40,
     };
     setView((v) => (v.scrollTop === next.scrollTop && v.viewport === next.viewport && v.rowHeight === next.rowHeight && v.headerHeight === next.headerHeight ? v : next));
   }, []);
   const onScroll = useCallback(() => {
     if (frame.current === null) frame.current = requestAnimationFrame(measure);
   }, [measure]);
-  useLayoutEffect(() => {
-    if (virtual) measure();
-  }, [virtual, measure]);
+  useEffect(() => {
+    const el = scroller.current;
+    if (!virtual || !el) return;
+    onScroll();
+    const observer = new ResizeObserver(onScroll);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [virtual, onScroll]);
   useEffect(() => () => void (frame.current !== null && cancelAnimationFrame(frame.current)), []);
 
   const { start, end } = virtual ? windowOf(visible.length, view.scrollTop, view.viewport, view.rowHeight, view.headerHeight) : { start: 0, end: visible.length };

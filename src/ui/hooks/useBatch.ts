@@ -1,10 +1,13 @@
 // The Classify page's batch: one row per input file, processed through the worker a few at a time so
 // that a batch of thousands never floods the worker, can be cancelled between files and resumed, and
 // keeps the page responsive: results land in the store at once but React hears about them at most
-// every THROTTLE_MS (one render per interval, not one per image). State lives outside React so
+// every THROTTLE_MS (one render per interval, not one per image), and renders them as a transition
+// (time-sliced, so no render blocks the main thread); what the user just did (add, cancel, resume,
+// clear) and the end of a run render at once. State lives outside React so
 // results survive switching pages; finished rows are also kept in IndexedDB (lib/session) so they
 // survive a reload.
-import { useSyncExternalStore } from 'react';
+import { startTransition, useEffect, useState } from 'react';
+import { flushSync } from 'react-dom';
 import type { ClassifyResult } from '../../worker/protocol';
 import { Store } from '../lib/store';
 import { oodHeadline, oodOf } from '../lib/ood';
@@ -51,7 +54,7 @@ export interface InputFile {
 /** Files handed to the worker at once: one computing, one waiting, so the GPU never idles. */
 const IN_FLIGHT = 2;
 /** Longest time between two renders caused by results arriving. */
-const THROTTLE_MS = 120;
+const THROTTLE_MS = 200;
 
 export const batchStore = new Store<BatchState>({ rows: [], runTotal: 0, runDone: 0, runCancelled: 0, running: false, announcement: '' }, { throttleMs: THROTTLE_MS });
 
@@ -300,7 +303,23 @@ export function restoreSession(): Promise<number> {
 
 const actions = { addFiles, cancel: cancelBatch, resume: resumeBatch, clear: clearBatch };
 
+/** The batch state for React: urgent notifications render synchronously, throttled ones as transitions. */
+function useBatchState(): BatchState {
+  const [state, setState] = useState(batchStore.get);
+  useEffect(() => {
+    const update = (urgent: boolean) => {
+      if (urgent) flushSync(() => setState(batchStore.get()));
+      else startTransition(() => setState(batchStore.get()));
+    };
+    // Changes between the first render and this subscription.
+    if (batchStore.get() !== state) startTransition(() => setState(batchStore.get()));
+    return batchStore.subscribe(update);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  return state;
+}
+
 export function useBatch() {
-  const state = useSyncExternalStore(batchStore.subscribe, batchStore.get);
+  const state = useBatchState();
   return { ...state, resumable: resumableCount(state.rows), ...actions };
 }

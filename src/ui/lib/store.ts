@@ -5,8 +5,10 @@
 // so a stream of small updates — a batch of thousands of results arriving one by one — costs one
 // React render per interval instead of one per update. get() always returns the newest state;
 // set(next, { urgent: true }) notifies at once (for what the user just did: add, cancel, clear).
+// Listeners get `urgent`: true for those and for flush(), false for throttled notifications, so a
+// React binding can render the first at once and the others as interruptible transitions.
 export class Store<S> {
-  private listeners = new Set<() => void>();
+  private listeners = new Set<(urgent: boolean) => void>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lastNotify = 0;
   private readonly throttleMs: number;
@@ -22,25 +24,25 @@ export class Store<S> {
 
   set(next: S | ((prev: S) => S), options: { urgent?: boolean } = {}): void {
     this.state = typeof next === 'function' ? (next as (prev: S) => S)(this.state) : next;
-    if (this.throttleMs <= 0 || options.urgent) return this.notify();
+    if (this.throttleMs <= 0 || options.urgent) return this.notify(true);
     if (this.timer !== null) return;
     const wait = Math.max(0, this.lastNotify + this.throttleMs - Date.now());
-    this.timer = setTimeout(() => this.notify(), wait);
+    this.timer = setTimeout(() => this.notify(false), wait);
   }
 
   /** Tells listeners now about any change not yet notified (no-op when none is pending). */
   flush(): void {
-    if (this.timer !== null) this.notify();
+    if (this.timer !== null) this.notify(true);
   }
 
-  private notify(): void {
+  private notify(urgent: boolean): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.lastNotify = Date.now();
-    for (const l of this.listeners) l();
+    for (const l of this.listeners) l(urgent);
   }
 
-  subscribe = (listener: () => void): (() => void) => {
+  subscribe = (listener: (urgent: boolean) => void): (() => void) => {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   };

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { DropZone } from '../components/DropZone';
 import { ModelStatus } from '../components/ModelStatus';
 import { ModelPicker } from '../components/ModelPicker';
@@ -12,6 +12,27 @@ import { downloadText, rowsToCsv, timestampedName } from '../lib/csv';
 import { markFirstResultShown } from '../lib/debug';
 import { sessionStore } from '../lib/session';
 import { NO_FILTER, filterRows, isFiltering, sortRows, type SortState, type TableFilter } from '../lib/table';
+
+const CARD_FOLLOW_MS = 1000;
+
+/** `value`, updated at most every `ms` (at once when ms is 0); the newest value always arrives. */
+function useEvery<T>(value: T, ms: number): T {
+  const [held, setHeld] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    if (ms <= 0 || Date.now() - last.current >= ms) {
+      last.current = Date.now();
+      setHeld(value);
+      return;
+    }
+    const t = setTimeout(() => {
+      last.current = Date.now();
+      setHeld(value);
+    }, ms - (Date.now() - last.current));
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return ms <= 0 ? value : held;
+}
 
 export default function ClassifyPage() {
   const model = useClassifier();
@@ -60,7 +81,9 @@ export default function ClassifyPage() {
     for (let i = batch.rows.length - 1; i >= 0; i--) if (batch.rows[i].status === 'done' || batch.rows[i].status === 'error') return batch.rows[i];
     return null;
   }, [batch.rows]);
-  const shown = (selected !== null ? batch.rows.find((r) => r.key === selected) : undefined) ?? latest;
+  // While a big batch runs the card follows the newest result once a second, not at every update.
+  const following = useEvery(latest, batch.running && batch.runTotal > 5 ? CARD_FOLLOW_MS : 0);
+  const shown = (selected !== null ? batch.rows.find((r) => r.key === selected) : undefined) ?? following;
 
   useEffect(() => {
     if (latest?.status === 'done') markFirstResultShown();
