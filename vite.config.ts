@@ -2,20 +2,31 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { modelDirPlugin, staticHeadersPlugin } from './scripts/lib/vite-plugins.ts';
+import { modelDirPlugin, sharedWorkerChunksPlugin, staticHeadersPlugin, tfjsThreadedWasmPlugin, workerSafePreloadPlugin } from './scripts/lib/vite-plugins.ts';
+
+// The DICOM codecs' emscripten glue (src/ml/dicom-codecs.ts) requires Node's fs/path on a branch
+// that only runs under Node; Vite stubs them in the browser build. Say so once here instead of
+// printing the warning for every codec in every worker bundle.
+function quietCodecGlue(warning: { message: string }, warn: (w: { message: string }) => void): void {
+  if (/externalized for browser compatibility/.test(warning.message) && /@cornerstonejs\/codec-/.test(warning.message)) return;
+  warn(warning);
+}
 
 // base './' so the built site works from any sub-path (and from `vite preview`).
 export default defineConfig({
   base: './',
   plugins: [
     react(),
+    sharedWorkerChunksPlugin(),
+    workerSafePreloadPlugin(),
+    tfjsThreadedWasmPlugin(),
     modelDirPlugin(),
     staticHeadersPlugin(),
     // Offline + installable: workbox precaches the app shell, the wasm binaries and the model.
     VitePWA({
       injectRegister: false, // registered by src/ui/lib/sw.ts
       registerType: 'autoUpdate',
-      includeAssets: ['icons/*.svg', 'icons/*.png'],
+      includeManifestIcons: false, // the glob below already takes them from public/icons
       manifest: {
         name: 'CXR Lab',
         short_name: 'CXR Lab',
@@ -33,7 +44,9 @@ export default defineConfig({
         ],
       },
       workbox: {
-        globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest,json,bin}'],
+        // Everything in dist/ the app can need offline, each file once (the web manifest is added by
+        // the plugin itself; icons come from public/ through the glob).
+        globPatterns: ['**/*.{js,css,html,wasm,svg,png,json,bin}'],
         // The model weights and the wasm binaries are bigger than workbox's 2 MiB default.
         maximumFileSizeToCacheInBytes: 100 * 1024 * 1024,
         navigateFallback: 'index.html',
@@ -43,8 +56,10 @@ export default defineConfig({
       },
     }),
   ],
+  // The dev server isolates the page like public/_headers does in production (wasm threads).
+  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
   worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: false },
+  build: { target: 'es2022', sourcemap: false, rollupOptions: { onwarn: quietCodecGlue } },
   test: {
     projects: [
       {

@@ -9,15 +9,19 @@
 //              the shipped model vs. MobileNetV2 alpha 0.35 at 224×224×3 (Teachable Machine's
 //              backbone, random weights): batch-1 latency (median, p90) and batch-16 throughput
 //   cold start navigation → model ready → first prediction shown, fresh browser contexts
+//   threads    the shipped model on wasm, threaded vs single-threaded binary, interleaved in one page
 //   memory     worker tf.memory() and JS heaps after 1 and after N predictions (app, wasm)
-//   bytes      model files; gzip size of the JavaScript loaded before the first prediction
+//   bytes      model files; gzip size of the JavaScript loaded before the first prediction; the
+//              service worker's precache (files, bytes, JavaScript bytes, duplicates)
 //   node       training images/s (npm run bench:train) and evaluate images/s (npm run evaluate)
 //
 // Options: --backends webgl,wasm,cpu  --runs 50  --warmup 5  --batch 16  --batches 4
 //          --cold 5  --predictions 500  --eval-limit 0 (0 = whole test split)
-//          --skip models,cold,memory,node  --out <file.json>  --no-build (use dist/ as it is)
+//          --skip models,threads,cold,memory,node  --out <file.json>  --no-build (use dist/ as it is)
 // Writes bench/results/<date>-<host-kind>[-quick].json (or --out) and prints a table. The last line is
 //   ratio wasm: <r> webgl: <r> model-bytes: <n> first-prediction-ms: <n>
+// after `threads-speedup: <x>` (wasm batch-1 median, single-threaded / threaded, interleaved) and
+// `js-precache-bytes: <n>` (JavaScript in the service worker's precache).
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,27 +31,40 @@ import { REPO_ROOT, ensureBuild, hasData, launchBrowser, manifest, skipReason, s
 import { coldStarts, memoryRun, modelBytes, type AppBackend, type ColdStartSummary, type MemoryResult } from './lib/app';
 import { benchEvaluate, benchTrain, type EvaluateBench, type TrainBench } from './lib/node';
 import { buildBenchPage, serveBenchPage } from './lib/page-build';
-import type { BenchResult } from './page/protocol';
+import type { BenchResult, ThreadsResult } from './page/protocol';
+import { precacheSummary, type PrecacheSummary } from '../scripts/lib/build-report';
+import { optNumber, optString, parseArgsOrExit } from '../scripts/lib/args';
 
 // ---------------------------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------------------------
 
 const argv = process.argv.slice(2);
-const has = (f: string) => argv.includes(`--${f}`);
-function opt(name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[i + 1] : fallback;
-}
+const ARGS = parseArgsOrExit(argv, {
+  usage: `usage: npm run bench [-- --quick] [--backends webgl,wasm,cpu,webgpu] [--runs 50] [--warmup 5] [--batch 16] [--batches 3]
+                   [--cold 5] [--predictions 500] [--eval-limit 0] [--skip models,threads,cold,memory,node] [--out file.json] [--no-build]
+  --quick       fewer repetitions (a few minutes); results marked quick
+  --eval-limit  images of the test split for the evaluate speed (0 = all)
+  --no-build    use dist/ as it is`,
+  options: {
+    quick: 'flag', backends: 'string', runs: 'number', warmup: 'number', batch: 'number', batches: 'number', cold: 'number',
+    predictions: 'number', 'eval-limit': 'number', skip: 'string', out: 'string', 'no-build': 'flag',
+  },
+});
+const has = (f: string) => ARGS.options.has(f);
+const opt = (name: string, fallback: string) => optString(ARGS, name, fallback);
 const QUICK = has('quick');
 const num = (name: string, full: number, quick: number) => {
-  const v = Number(opt(name, String(QUICK ? quick : full)));
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} expects a number`);
+  const v = optNumber(ARGS, name, QUICK ? quick : full);
+  if (v < 0) {
+    process.stderr.write(`error: --${name} must not be negative\n`);
+    process.exit(2);
+  }
   return Math.floor(v);
 };
 const BACKENDS = opt('backends', 'webgl,wasm,cpu')
   .split(',')
-  .filter((b): b is AppBackend => b === 'webgl' || b === 'wasm' || b === 'cpu');
+  .filter((b): b is AppBackend => b === 'webgl' || b === 'webgpu' || b === 'wasm' || b === 'cpu');
 const RUNS = num('runs', 50, 12);
 const WARMUP = num('warmup', 5, 2);
 const BATCH = num('batch', 16, 16);
@@ -97,8 +114,12 @@ interface Results {
   models: Partial<Record<AppBackend, BenchResult | { error: string }>>;
   coldStart: Partial<Record<'wasm' | 'default', ColdStartSummary | { error: string }>>;
   memory: MemoryResult | { error: string } | null;
+  /** wasm threaded vs single-threaded, interleaved in one page (bench/page, ?mode=threads). */
+  threads: ThreadsResult | { error: string } | null;
   bytes: {
     model: ReturnType<typeof modelBytes>;
+    /** The app's service-worker precache (dist/sw.js): files, bytes, JavaScript bytes, duplicates. */
+    precache: PrecacheSummary;
     /** Largest over the cold starts of each kind (same build, same files each time). */
     jsBeforeFirstPredictionGzip: Partial<Record<'wasm' | 'default', { gzip: number; bytes: number; files: { file: string; bytes: number; gzip: number }[] }>>;
   };
@@ -155,6 +176,31 @@ async function benchModels(browser: Browser, modelDir: string, results: Results)
       }
     }
   } finally {
+    await server.close();
+  }
+}
+
+async function benchThreads(browser: Browser, modelDir: string, results: Results): Promise<void> {
+  await buildBenchPage();
+  const server = await serveBenchPage(modelDir);
+  log(`threads: the shipped model on wasm, threaded vs single-threaded, ${RUNS} batch-1 runs and ${BATCHES} batches of ${BATCH} each, interleaved [${elapsed()}]`);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}?mode=threads&runs=${RUNS}&warmup=${WARMUP}&batch=${BATCH}&batches=${BATCHES}`);
+    await page.waitForFunction(() => window.cxrBench?.done === true, undefined, { timeout: 900_000, polling: 500 });
+    const { threads, error } = await page.evaluate(() => ({ threads: window.cxrBench!.threads, error: window.cxrBench!.error }));
+    if (error || !threads) throw new Error(error ?? 'no result');
+    results.threads = threads;
+    log(
+      `  threaded (${threads.threaded.details.join(', ')}): ${threads.threaded.latency.medianMs.toFixed(1)} ms; single (${threads.single.details.join(', ')}): ${threads.single.latency.medianMs.toFixed(1)} ms; ` +
+        `speedup ${threads.speedup.latencyMedian.toFixed(2)} at batch 1, ${threads.speedup.batchPerImage.toFixed(2)} at batch ${BATCH} (${threads.hardwareConcurrency} logical cores)`,
+    );
+  } catch (e) {
+    results.threads = { error: (e as Error).message };
+    log(`  failed: ${(e as Error).message}`);
+  } finally {
+    await context.close();
     await server.close();
   }
 }
@@ -261,7 +307,7 @@ function printReport(res: Results): void {
       ['MobileNetV2-0.35', m.reference],
     ] as const) {
       rows.push([
-        which === 'ours' ? `${b}${b === 'webgl' ? ' (SwiftShader)' : ''}` : '',
+        which === 'ours' ? `${b}${m.renderer ? ` (${m.renderer})` : ''}` : '',
         which,
         t.inputShape.slice(1).join('x'),
         String(t.params),
@@ -286,6 +332,12 @@ function printReport(res: Results): void {
       log(
         `Cold start (${kind === 'wasm' ? '?backend=wasm' : 'default order'}, ${c.runs[0]?.backend}, median of ${c.runs.length}): model ready ${f1(c.median.modelReadyMs)} ms, ` +
           `first prediction shown ${f1(c.median.firstPredictionShownMs)} ms (file given at ${f1(c.median.fileGivenMs)} ms; worker load ${f1(c.median.workerLoadMs)} ms + warm-up ${f1(c.median.workerWarmupMs)} ms)`,
+      );
+    const w = c && !isError(c) ? c.medianWorkerPhasesMs : null;
+    if (w)
+      log(
+        `  phases (median ms after navigation): worker created ${f1(w.created)}, scripts evaluated ${f1(w.scriptsReady)}, backend ready ${f1(w.backendReady)}, ` +
+          `model files downloaded ${f1(w.filesReady)}, model built ${f1(w.modelBuilt)}, warm-up done ${f1(w.warmedUp)}`,
       );
   }
   const mem = res.memory;
@@ -364,7 +416,8 @@ async function main(): Promise<void> {
     models: {},
     coldStart: {},
     memory: null,
-    bytes: { model: modelBytes(build.modelDir), jsBeforeFirstPredictionGzip: {} },
+    threads: null,
+    bytes: { model: modelBytes(build.modelDir), precache: precacheSummary(build.distDir), jsBeforeFirstPredictionGzip: {} },
     node: { train: null, evaluate: null },
     targets: [],
     lastLine: '',
@@ -372,10 +425,12 @@ async function main(): Promise<void> {
   if (!fs.existsSync(path.join(REPO_ROOT, 'public/model/model.json')))
     results.meta.notes.push(`public/model is absent: this run used ${build.modelDir} (generated dev model), not the shipped model.`);
 
-  const browser = await launchBrowser();
+  // WebGPU is behind a flag in headless Chromium (and uses SwiftShader without a GPU, like WebGL).
+  const browser = await launchBrowser(BACKENDS.includes('webgpu') ? ['--enable-unsafe-webgpu'] : []);
   results.meta.host.chromium = browser.version();
   try {
     if (!SKIP.has('models')) await benchModels(browser, build.modelDir, results);
+    if (!SKIP.has('threads') && BACKENDS.includes('wasm')) await benchThreads(browser, build.modelDir, results);
     if (!SKIP.has('cold') || !SKIP.has('memory')) await benchApp(browser, build.distDir, results);
   } finally {
     await browser.close();
@@ -404,6 +459,9 @@ async function main(): Promise<void> {
   fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   printReport(results);
   log(`wrote ${path.relative(REPO_ROOT, out)} (${results.meta.durationSeconds} s)`);
+  const th = results.threads;
+  log(`threads-speedup: ${th && !isError(th) ? th.speedup.latencyMedian.toFixed(2) : 'n/a'}`);
+  log(`js-precache-bytes: ${results.bytes.precache.jsBytes}`);
   log(results.lastLine);
 }
 

@@ -17,12 +17,16 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { DATA_DIR, REPO_ROOT, freePort, hasData, launchBrowser, manifest, skipReason } from '../tests/browser/helpers';
 import type { TrainerState } from '../src/ui/hooks/useTrainer';
+import { optString, parseArgsOrExit } from '../scripts/lib/args';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
+const ARGS = parseArgsOrExit(process.argv.slice(2), {
+  usage: `usage: npm run bench:finetune [-- --images 500] [--classes covid,normal] [--splits train] [--epochs 30] [--backend wasm]
+                            [--model <dir>] [--no-build] [--json file.json]
+  the Train page end to end in headless Chromium: embedding and training times, throughput, peak memory`,
+  options: { images: 'number', classes: 'string', splits: 'string', epochs: 'number', backend: 'string', model: 'string', 'no-build': 'flag', json: 'string' },
+});
+const arg = (name: string, fallback: string) => optString(ARGS, name, fallback);
+const flag = (name: string) => ARGS.options.has(name);
 
 const N_IMAGES = Number(arg('images', '500'));
 const CLASSES = arg('classes', 'covid,normal').split(',');
@@ -272,7 +276,7 @@ async function main(): Promise<void> {
     log(`embedding: ${count} images (${failed} skipped) in ${embedS.toFixed(2)} s = ${(count / embedS).toFixed(1)} img/s`);
     log(`  workers busy (summed over lanes): decode+preprocess ${(st.decodeMs / 1000).toFixed(2)} s, embed ${(st.embedMs / 1000).toFixed(2)} s (${(st.embedMs / Math.max(1, st.processed)).toFixed(1)} ms/img); ${st.helpers} embedding helper worker(s) did ${st.byHelpers} of ${st.processed} images`);
     log(`training: ${r.history.length} head epochs on ${s2.run.trainCount} train / ${s2.run.valIds.length} val embeddings in ${trainS.toFixed(2)} s`);
-    log(`  worker: head ${(r.timings.headMs / 1000).toFixed(2)} s (${(r.timings.headMs / r.history.length).toFixed(0)} ms/epoch), compose ${(r.timings.composeMs / 1000).toFixed(2)} s; final train acc ${(last.trainAcc * 100).toFixed(1)}%, val acc ${((last.valAcc ?? NaN) * 100).toFixed(1)}%, kept epoch ${r.keptEpoch}`);
+    log(`  worker: head ${(r.timings.headMs / 1000).toFixed(2)} s (${(r.timings.headMs / r.history.length).toFixed(0)} ms/epoch), compose ${(r.timings.composeMs / 1000).toFixed(2)} s, calibrate ${(r.timings.calibrateMs / 1000).toFixed(2)} s; final train acc ${(last.trainAcc * 100).toFixed(1)}%, val acc ${((last.valAcc ?? NaN) * 100).toFixed(1)}%, kept epoch ${r.keptEpoch}`);
     log(`memory: peak Chromium RSS ${mb(peakRss)}, peak page JS heap ${mb(peakPageHeap)}, worker tf peak ${mb(Math.max(peakWorkerBytes, mem.peakNumBytes))}, wasm heap ${mem.wasmHeapBytes ? mb(Math.max(peakWasmHeap, mem.wasmHeapBytes)) : 'n/a'}, tensors after ${mem.numTensors}`);
     // Other processes compete for the cores on a shared machine: the browser's own CPU time tells how
     // much work the run needed, whatever the wall clock says.

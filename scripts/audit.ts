@@ -25,7 +25,6 @@ import { parseArgs, optNumber, optString } from './lib/args';
 import { loadDataset, type LoadedDataset } from './lib/dataset';
 import { DEFAULT_MODEL_DIR, SHARED_DATA, logErr } from './lib/node-io';
 import {
-  UsageError,
   commandLine,
   displayPath,
   fmt,
@@ -133,11 +132,10 @@ function formatAudit(a: AuditJson): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['check', 'no-cache', 'help']);
-  if (args.options.has('help')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
+  const args = parseArgs(argv, {
+    usage: USAGE,
+    options: { check: 'flag', 'no-cache': 'flag', data: 'string', model: 'string', split: 'string', limit: 'number', batch: 'number', out: 'string' },
+  });
   const check = args.options.has('check');
   const dataGiven = args.options.has('data');
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
@@ -146,7 +144,6 @@ export async function main(argv: string[]): Promise<number> {
   const limit = Math.max(0, Math.floor(optNumber(args, 'limit', 0)));
   const batchSize = Math.max(1, Math.floor(optNumber(args, 'batch', 32)));
   const outFile = args.options.has('out') ? path.resolve(optString(args, 'out', '')) : limit > 0 ? null : path.join(modelDir, 'audit.json');
-  if (args.options.get('out') === true) throw new UsageError('--out needs a file name');
 
   if (!dataGiven && !fs.existsSync(path.join(dataDir, 'manifest.csv'))) {
     logErr(`shortcut audit skipped: no data set at ${dataDir} (manifest.csv missing). It runs wherever ../shared/data/cxr exists (CI has it).`);

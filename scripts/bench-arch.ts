@@ -21,7 +21,10 @@ export const CANDIDATES: Record<string, Partial<ModelConfig>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, []);
+  const args = parseArgs(argv, {
+    usage: 'usage: npx tsx scripts/bench-arch.ts [--runs 40] [--threads 1]\n  batch-1 forward latency, parameters and MACs of the candidate architectures (wasm)',
+    options: { runs: 'number', threads: 'number' },
+  });
   const runs = optNumber(args, 'runs', 40);
   const tf = await initNodeBackend('wasm', { threads: optNumber(args, 'threads', 1) });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -16,22 +16,31 @@ import { fileURLToPath } from 'node:url';
 import { setFusedGradientsEnabled } from '../src/ml/kernels/fused-grads';
 import { setSimdEnabled } from '../src/ml/kernels/simd';
 import { initNodeBackend, wasmThreadsCount } from '../src/ml/tf-node';
+import { optNumber, parseArgsOrExit } from './lib/args';
 
 type TF = Awaited<ReturnType<typeof initNodeBackend>>;
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 
+const ARGS = parseArgsOrExit(process.argv.slice(2), {
+  usage: `usage: npm run bench:train [-- --profile] [--compare] [--steps 7] [--warmup 3] [--batch 16] [--threads N]
+  --profile   add a per-kernel profile of one training step
+  --compare   add an interleaved A/B of the reference CNN: SIMD kernels and fused gradients off vs on
+  --steps     timed steps (at least 7); --warmup untimed steps first; --batch images per step
+  --threads   XNNPACK threads (default CXR_WASM_THREADS or min(4, CPUs))`,
+  options: { profile: 'flag', compare: 'flag', steps: 'number', warmup: 'number', batch: 'number', threads: 'number' },
+});
+
+/** A positive whole-number option (rounded down), or the default. */
 function argValue(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0 || i + 1 >= process.argv.length) return def;
-  const v = Number(process.argv[i + 1]);
-  return Number.isFinite(v) && v > 0 ? Math.floor(v) : def;
+  const v = optNumber(ARGS, name, def);
+  return v > 0 ? Math.floor(v) : def;
 }
 
-const PROFILE = process.argv.includes('--profile');
-const COMPARE = process.argv.includes('--compare');
-const BATCH = argValue('--batch', 16);
-const STEPS = Math.max(7, argValue('--steps', 7));
-const WARMUP = argValue('--warmup', 3);
+const PROFILE = ARGS.options.has('profile');
+const COMPARE = ARGS.options.has('compare');
+const BATCH = argValue('batch', 16);
+const STEPS = Math.max(7, argValue('steps', 7));
+const WARMUP = argValue('warmup', 3);
 const INPUT = 128;
 const CLASSES = 3;
 
@@ -173,7 +182,7 @@ async function compare(tf: TF, model: LayersModel): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const threads = argValue('--threads', 0);
+  const threads = argValue('threads', 0);
   const tf = await initNodeBackend('wasm', threads > 0 ? { threads } : {});
   console.log(
     `backend ${tf.getBackend()} (${wasmThreadsCount()} thread(s)), batch ${BATCH}, ${WARMUP} warm-up + ${STEPS} timed steps (median); ` +

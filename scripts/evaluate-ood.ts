@@ -20,7 +20,7 @@ import { runIfMain } from './lib/cli';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManifestError, parseCsvRecords } from '../src/core/manifest';
+import { ManifestError, manifestPathProblem, parseCsvRecords } from '../src/core/manifest';
 import { createRng } from '../src/core/random';
 import type { OodResult } from '../src/core/ood';
 import type { Classifier } from '../src/ml/classifier';
@@ -63,6 +63,8 @@ export function readOodManifest(dir: string): OodEntry[] {
   if (fi < 0 || ki < 0) throw new ManifestError(`${file}: header needs 'file' and 'kind' columns`);
   return records.slice(1).map((r) => {
     if (!r.fields[fi]?.trim() || !r.fields[ki]?.trim()) throw new ManifestError(`${file} line ${r.line}: empty file or kind`, r.line);
+    const pathProblem = manifestPathProblem(r.fields[fi].trim());
+    if (pathProblem) throw new ManifestError(`${file} line ${r.line}: ${pathProblem}`, r.line);
     return { file: r.fields[fi].trim(), kind: r.fields[ki].trim(), note: ni >= 0 ? (r.fields[ni] ?? '') : '' };
   });
 }
@@ -192,14 +194,13 @@ async function scoreAll(
 const pct = (v: number | null, d = 1) => (v === null ? '—' : `${(100 * v).toFixed(d)}%`);
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['check', 'no-cache', 'help']);
-  if (args.options.has('help')) {
-    process.stdout.write(EVALUATE_OOD_USAGE + '\n');
-    return 0;
-  }
-  const known = new Set(['model', 'ood', 'data', 'split', 'sample', 'seed', 'check', 'min-ood', 'max-test', 'out', 'batch', 'no-cache', 'help']);
-  for (const key of args.options.keys()) if (!known.has(key)) throw new UsageError(`unknown option --${key}\n${EVALUATE_OOD_USAGE}`);
-  if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}'\n${EVALUATE_OOD_USAGE}`);
+  const args = parseArgs(argv, {
+    usage: EVALUATE_OOD_USAGE,
+    options: {
+      model: 'string', ood: 'string', data: 'string', split: 'string', sample: 'number', seed: 'number', check: 'flag',
+      'min-ood': 'number', 'max-test': 'number', out: 'string', batch: 'number', 'no-cache': 'flag',
+    },
+  });
   const modelDir = path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR));
   const oodDir = path.resolve(optString(args, 'ood', path.join(SHARED_DATA, 'ood')));
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
@@ -209,7 +210,6 @@ async function main(argv: string[]): Promise<number> {
   const minOod = optNumber(args, 'min-ood', 95);
   const maxTest = optNumber(args, 'max-test', 2);
   const batchSize = Math.max(1, Math.floor(optNumber(args, 'batch', 32)));
-  if (args.options.get('out') === true) throw new UsageError('--out needs a file name');
   const outFile = args.options.has('out') ? path.resolve(optString(args, 'out', '')) : null;
 
   const oodEntries = readOodManifest(oodDir);
@@ -218,6 +218,7 @@ async function main(argv: string[]): Promise<number> {
   const { initNodeBackend } = await import('../src/ml/tf-node');
   const { loadDataset } = await import('./lib/dataset');
   const { decodeImageBytes } = await import('../src/ml/decode');
+  const { readImageFileSync } = await import('./lib/node-io');
   const { grayAsDecoded } = await import('../src/ml/ood');
   const tf = await initNodeBackend('wasm');
   const classifier = await loadModel(modelDir);
@@ -234,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
   const failures: { file: string; reason: string }[] = dataset.failures.map((f) => ({ file: f.file, reason: f.reason }));
   const ood = await scoreAll(
     classifier,
-    oodPicked.map((e) => ({ file: e.file, group: e.kind, load: async () => decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(oodDir, e.file)))) })),
+    oodPicked.map((e) => ({ file: e.file, group: e.kind, load: async () => decodeImageBytes(readImageFileSync(path.join(oodDir, e.file))) })),
     batchSize,
     'OOD images',
     failures,

@@ -236,18 +236,20 @@ interface LsoResult {
  * A model in `dir` trained by trainShort with exactly these settings (from its metadata) is reused
  * instead of retrained: the training is seeded, so it would come out bit-identical.
  */
-function reusable(dir: string, epochs: number, epochSize: number, recipe: string, exclude: string[], seed: number): boolean {
+function reusable(dir: string, epochs: number, epochSize: number, recipe: string, exclude: string[], seed: number, dataKey: string): boolean {
   try {
-    const m = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { training?: { seed?: number; hyperparameters?: Record<string, unknown> } };
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { training?: { seed?: number; dataContentKey?: string; hyperparameters?: Record<string, unknown> } };
     const h = m.training?.hyperparameters ?? {};
     const same =
       fs.existsSync(path.join(dir, 'weights.bin')) &&
+      // Trained on these very images (folder, manifest, and each file's size and time), not just the same settings.
+      m.training?.dataContentKey === dataKey &&
       m.training?.seed === seed &&
       h.maxEpochs === epochs &&
       h.epochSize === epochSize &&
       h.recipeName === recipe &&
       JSON.stringify(h.excludeSources) === JSON.stringify(exclude);
-    if (same) logErr(`reusing ${displayPath(dir)} (same seed, recipe, epochs and held-out sources)`);
+    if (same) logErr(`reusing ${displayPath(dir)} (same data, seed, recipe, epochs and held-out sources)`);
     return same;
   } catch {
     return false;
@@ -265,13 +267,15 @@ async function trainShort(outDir: string, seed: number, epochs: number, epochSiz
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['help', 'write-model']);
-  if (args.options.has('help')) {
-    process.stdout.write(EVALUATE_SHIFT_USAGE + '\n');
-    return 0;
-  }
+  const args = parseArgs(argv, {
+    usage: EVALUATE_SHIFT_USAGE,
+    options: {
+      parts: 'string', model: 'string', data: 'string', out: 'string', limit: 'number', seed: 'number', 'lso-epochs': 'number',
+      'lso-epoch-size': 'number', 'lso-eval': 'number', 'lso-groups': 'string', recipe: 'string', 'write-model': 'flag',
+    },
+  });
   const parts = optString(args, 'parts', 'acquisition,probe').split(',').map((p) => p.trim()) as Part[];
-  for (const p of parts) if (!PARTS.includes(p)) throw new UsageError(`unknown part '${p}' (parts: ${PARTS.join(', ')})\n${EVALUATE_SHIFT_USAGE}`);
+  for (const p of parts) if (!PARTS.includes(p)) throw new UsageError(`unknown part '${p}' (parts: ${PARTS.join(', ')})`, EVALUATE_SHIFT_USAGE);
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
   if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) {
     logErr(`evaluate:shift skipped: no data at ${dataDir} (expected manifest.csv; pass --data <dir>)`);
@@ -335,11 +339,13 @@ export async function main(argv: string[]): Promise<number> {
 
   if (parts.includes('lso')) {
     const groups = lsoGroups(all.images).filter((g) => onlyGroups.length === 0 || onlyGroups.includes(g.id));
+    const { selectionContentKey, trainingDataKey } = await import('./lib/dataset');
+    const trainingKey = trainingDataKey(selectionContentKey(dataDir, ['train'], classNames), selectionContentKey(dataDir, ['val'], classNames));
     const results: LsoResult[] = [];
     for (const group of groups) {
       logErr(`leave-source-out: ${group.id} — ${group.description}`);
       const dir = path.join(REPO_ROOT, '.cache/shift', `lso-${recipe}-${group.id}`);
-      const trainSeconds = reusable(dir, lsoEpochs, lsoEpochSize, recipe, group.sources, seed) ? 0 : await trainShort(dir, seed, lsoEpochs, lsoEpochSize, recipe, group.sources, dataDir);
+      const trainSeconds = reusable(dir, lsoEpochs, lsoEpochSize, recipe, group.sources, seed, trainingKey) ? 0 : await trainShort(dir, seed, lsoEpochs, lsoEpochSize, recipe, group.sources, dataDir);
       const m = await loadModel(dir);
       const held = all.images.filter((im) => group.sources.includes(im.entry.sourceRepo ?? ''));
       const perLabel: LsoResult['perLabel'] = [];

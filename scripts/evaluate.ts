@@ -321,17 +321,17 @@ export function formatEvaluation(r: EvaluationJson): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const args: ParsedArgs = parseArgs(argv, ['json', 'no-cache', 'help']);
-  if (args.options.has('help')) {
-    process.stdout.write(EVALUATE_USAGE + '\n');
-    return 0;
-  }
-  if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}'\n${EVALUATE_USAGE}`);
+  const args: ParsedArgs = parseArgs(argv, {
+    usage: EVALUATE_USAGE,
+    options: {
+      data: 'string', split: 'string', out: 'string', json: 'flag', model: 'string', batch: 'number', limit: 'number',
+      bootstrap: 'number', seed: 'number', 'no-cache': 'flag',
+    },
+  });
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
   const modelDir = path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR));
   const split = optString(args, 'split', 'test');
   const outFile = args.options.has('out') ? path.resolve(optString(args, 'out', '')) : null;
-  if (args.options.get('out') === true) throw new UsageError('--out needs a file name');
   const asJson = args.options.has('json');
   const batchSize = Math.max(1, Math.floor(optNumber(args, 'batch', 32)));
   const limit = Math.max(0, Math.floor(optNumber(args, 'limit', 0)));

@@ -334,14 +334,13 @@ export function formatFit(r: FitOodResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['dry-run', 'no-cache', 'help']);
-  if (args.options.has('help')) {
-    process.stdout.write(FIT_OOD_USAGE + '\n');
-    return 0;
-  }
-  const known = new Set(['model', 'data', 'layer', 'percentile', 'target-val', 'pixels', 'quantile', 'margin', 'shrinkage', 'limit', 'reacquire', 'dry-run', 'no-cache', 'help']);
-  for (const key of args.options.keys()) if (!known.has(key)) throw new UsageError(`unknown option --${key}\n${FIT_OOD_USAGE}`);
-  if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}'\n${FIT_OOD_USAGE}`);
+  const args = parseArgs(argv, {
+    usage: FIT_OOD_USAGE,
+    options: {
+      model: 'string', data: 'string', layer: 'string', percentile: 'string', 'target-val': 'number', pixels: 'number', quantile: 'number',
+      margin: 'number', shrinkage: 'string', limit: 'number', reacquire: 'number', 'dry-run': 'flag', 'no-cache': 'flag',
+    },
+  });
   const shrink = optString(args, 'shrinkage', 'auto');
   const shrinkage = shrink === 'auto' ? undefined : Number(shrink);
   if (shrinkage !== undefined && !(shrinkage >= 0 && shrinkage <= 1)) throw new UsageError('--shrinkage must be auto or a number in [0, 1]');

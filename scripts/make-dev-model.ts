@@ -13,6 +13,7 @@ import { serializeModel } from '../src/ml/io';
 import { DEFAULT_PREPROCESSING } from '../src/ml/preprocess';
 import type { ModelMetadata } from '../src/core/metadata';
 import { REPO_ROOT } from './lib/node-io';
+import { parseArgsOrExit } from './lib/args';
 
 export const DEV_MODEL_DIR = path.join(REPO_ROOT, '.cache/dev-model');
 
@@ -53,7 +54,16 @@ export async function makeDevModel(outDir = DEV_MODEL_DIR): Promise<string> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  const out = path.resolve(process.argv[2] ?? DEV_MODEL_DIR);
+  const args = parseArgsOrExit(process.argv.slice(2), {
+    usage: 'usage: npx tsx scripts/make-dev-model.ts [outDir]\n  writes a small random-weight model for developing the page (default .cache/dev-model)',
+    options: {},
+    positionals: true,
+  });
+  if (args.positional.length > 1) {
+    console.error(`error: one output folder at most, got ${args.positional.length}`);
+    process.exit(2);
+  }
+  const out = path.resolve(args.positional[0] ?? DEV_MODEL_DIR);
   if (path.resolve(out) === path.join(REPO_ROOT, 'public/model')) {
     console.error('Refusing to write a random model into public/model (it must never be committed there).');
     process.exit(1);

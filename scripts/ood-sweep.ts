@@ -16,7 +16,7 @@ import * as tfTypes from '@tensorflow/tfjs';
 import { fitImageChecks, fitTiedGaussians, layoutTemplateFrom, nearestMahalanobis, OodScorer, packSymmetric, percentile, pixelVector, type ImageFeatures } from '../src/core/ood';
 import type { DecodedImage } from '../src/ml/preprocess';
 import { cropAndResize, normalizeInput, toGray8 } from '../src/ml/preprocess';
-import { parseArgs, optString } from './lib/args';
+import { parseArgsOrExit, optString } from './lib/args';
 import { displayPath, loadModel } from './evaluate';
 import { readOodManifest } from './evaluate-ood';
 import { autoPercentile } from './fit-ood';
@@ -32,7 +32,12 @@ interface Item {
   load: () => Promise<DecodedImage>;
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseArgsOrExit(process.argv.slice(2), {
+  usage: `usage: npx tsx scripts/ood-sweep.ts [--model public/model] [--out sweep.json] [--dump features.v8]
+  measures which features make the best out-of-distribution detector (writes no model)
+  --dump    also write the collected features (v8-serialised) for re-analysis`,
+  options: { model: 'string', out: 'string', dump: 'string' },
+});
 const modelDir = path.resolve(optString(args, 'model', path.join(REPO_ROOT, 'public/model')));
 const outFile = optString(args, 'out', '');
 /** --dump file: the collected features (v8-serialised) for re-analysis. */
@@ -40,6 +45,7 @@ const dumpFile = optString(args, 'dump', '');
 const { initNodeBackend } = await import('../src/ml/tf-node');
 const { loadDataset } = await import('./lib/dataset');
 const { decodeImageBytes } = await import('../src/ml/decode');
+const { readImageFileSync } = await import('./lib/node-io');
 const { imageFeaturesFrom, layoutVector, grayAsDecoded } = await import('../src/ml/ood');
 const tf = await initNodeBackend('wasm');
 const classifier = await loadModel(modelDir);
@@ -54,7 +60,7 @@ for (const split of ['train', 'val', 'test'] as const) {
 }
 const oodDir = path.join(SHARED, 'ood');
 readOodManifest(oodDir).forEach((e, i) =>
-  items.push({ split: 'ood', label: -1, kind: e.kind, half: i % 2, load: async () => decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(oodDir, e.file)))) }),
+  items.push({ split: 'ood', label: -1, kind: e.kind, half: i % 2, load: async () => decodeImageBytes(readImageFileSync(path.join(oodDir, e.file))) }),
 );
 
 // Layout template from train (as fit-ood).

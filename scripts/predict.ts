@@ -2,8 +2,10 @@
 //
 // Classifies images with the shipped model (public/model by default), loaded as the browser loads
 // it, and prints calibrated probabilities (Classifier.predict: softmax(logits / temperature)).
-// Folders are walked recursively for .png/.jpg/.jpeg files (other files there are skipped silently);
-// files named explicitly are always tried, and an unreadable one gets an `error` entry.
+// Folders are walked recursively for .png/.jpg/.jpeg/.gif/.dcm files (other files there are skipped
+// silently; symbolic links to folders are not followed, and a warning names each); files named
+// explicitly are always tried. Only regular files are read (a FIFO or a device such as /dev/zero would
+// block or never end): anything else, or anything unreadable, gets an `error` entry.
 //
 // --json: stdout holds exactly one JSON array and nothing else (every log line goes to stderr):
 //   [{"file": "<path as given>", "label": "covid", "probabilities": {"covid": 0.91, "normal": 0.04, "pneumonia": 0.05},
@@ -11,8 +13,8 @@
 //    {"file": "notes.txt", "error": "not an image"}]
 // "ood" (present when the model's metadata has trust.ood, see scripts/fit-ood.ts) says whether the image
 // looks unlike the training chest X-rays; a flagged image's label should not be trusted.
-// The project .npmrc sets json=true so that `npm run predict -- … --json` prints npm's
-// "> cxr-lab@0.1.0 predict" banner on stderr, not stdout.
+// The project .npmrc sets loglevel=silent so that `npm run predict -- … --json` puts neither npm's
+// "> cxr-lab@0.1.0 predict" banner nor, on failure, npm's own JSON error object on stdout.
 //
 // Exit codes: 0 done (per-file errors are entries, not failures); 1 the model cannot be loaded;
 // 2 usage error.
@@ -27,17 +29,18 @@ console.debug = console.error;
 
 const fs = await import('node:fs');
 const path = await import('node:path');
-const { parseArgs, optNumber, optString } = await import('./lib/args');
-const { DEFAULT_MODEL_DIR, loadClassifierFromDir, logErr } = await import('./lib/node-io');
+const { parseArgs, optNumber, optString, UsageError } = await import('./lib/args');
+const { runMain } = await import('./lib/cli');
+const { DEFAULT_MODEL_DIR, loadClassifierFromDir, logErr, readImageFileSync } = await import('./lib/node-io');
 const { decodeImageBytes } = await import('../src/ml/decode');
 const { analyseDecoded } = await import('../src/ml/ood');
 
 const USAGE = `usage: npm run predict -- <files or folders...> [--json] [--model <dir>] [--batch 16]
-  folders are searched recursively for .png, .jpg and .jpeg files
+  folders are searched recursively for .png, .jpg, .jpeg, .gif and .dcm files (links to folders are not followed)
   --json    print one JSON array on stdout: [{"file", "label", "probabilities": {class: p}, "ood"?} | {"file", "error"}]
   --model   model folder (model.json, weights, metadata.json); default public/model`;
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.gif', '.dcm']);
 
 export interface PredictEntry {
   file: string;
@@ -46,6 +49,14 @@ export interface PredictEntry {
   /** Out-of-distribution verdict (only when the model has trust.ood). */
   ood?: { flagged: boolean; score: number; threshold: number; reasons: string[] };
   error?: string;
+}
+
+function isFolder(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Files to classify, in argument order; folders expand to their images (sorted, recursive). */
@@ -65,7 +76,14 @@ function collectTargets(paths: string[]): { file: string; error?: string }[] {
       const full = path.join(dir, entry.name);
       const display = path.join(shown, entry.name);
       if (entry.isDirectory()) found.push(...walk(full, display));
-      else if ((entry.isFile() || entry.isSymbolicLink()) && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) found.push(display);
+      else if (entry.isSymbolicLink() && isFolder(full)) {
+        // Not followed (a link can point back up the tree); said, so that no folder vanishes silently.
+        logErr(`warning: skipped ${display}: a symbolic link to a folder (not followed; pass it by name to include it)`);
+      } else if (IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
+        // Regular files, links to files, and anything else named like an image (a FIFO, a device):
+        // reading refuses the non-regular ones with an error entry rather than skipping them unseen.
+        found.push(display);
+      }
     }
     return found;
   };
@@ -79,7 +97,7 @@ function collectTargets(paths: string[]): { file: string; error?: string }[] {
     }
     if (stat.isDirectory()) {
       const files = walk(given, given);
-      if (files.length === 0) logErr(`warning: no .png/.jpg/.jpeg images in folder ${given}`);
+      if (files.length === 0) logErr(`warning: no .png/.jpg/.jpeg/.gif/.dcm images in folder ${given}`);
       targets.push(...files.map((file) => ({ file })));
     } else {
       targets.push({ file: given });
@@ -118,23 +136,9 @@ function formatTable(entries: PredictEntry[], classNames: string[], withOod: boo
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'help']);
-  if (args.options.has('help')) {
-    logErr(USAGE);
-    return 0;
-  }
+  const args = parseArgs(argv, { usage: USAGE, options: { json: 'flag', model: 'string', batch: 'number' }, positionals: true });
   const asJson = args.options.has('json');
-  if (args.positional.length === 0) {
-    logErr(`error: no files or folders given\n${USAGE}`);
-    return 2;
-  }
-  const known = new Set(['json', 'help', 'model', 'batch']);
-  for (const key of args.options.keys()) {
-    if (!known.has(key)) {
-      logErr(`error: unknown option --${key}\n${USAGE}`);
-      return 2;
-    }
-  }
+  if (args.positional.length === 0) throw new UsageError('no files or folders given', USAGE);
   const modelDir = path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR));
   const batchSize = Math.max(1, Math.floor(optNumber(args, 'batch', 16)));
   const targets = collectTargets(args.positional);
@@ -160,6 +164,7 @@ async function main(argv: string[]): Promise<number> {
     const batch = targets.slice(i, i + batchSize);
     const inputs: Float32Array[] = [];
     const features: import('../src/core/ood').ImageFeatures[] = [];
+    const dicom: (import('../src/core/dicom-meta').DicomMeta | undefined)[] = [];
     const slots: PredictEntry[] = [];
     for (const t of batch) {
       if (t.error !== undefined) {
@@ -168,9 +173,10 @@ async function main(argv: string[]): Promise<number> {
       }
       try {
         // Decode once: the model input, and the image statistics the OOD checks need (colour etc.).
-        const analysed = analyseDecoded(await decodeImageBytes(new Uint8Array(fs.readFileSync(t.file))), spec, classifier.layoutTemplate);
+        const analysed = analyseDecoded(await decodeImageBytes(readImageFileSync(t.file)), spec, classifier.layoutTemplate);
         inputs.push(analysed.input);
         features.push(analysed.features);
+        dicom.push(analysed.dicom);
         const entry: PredictEntry = { file: t.file };
         slots.push(entry);
         entries.push(entry);
@@ -179,7 +185,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     if (inputs.length > 0) {
-      const { predictions } = await classifier.predict(inputs, { features });
+      const { predictions } = await classifier.predict(inputs, { features, dicom });
       predictions.forEach((p, j) => {
         slots[j].label = p.label;
         slots[j].probabilities = Object.fromEntries(classNames.map((c, k) => [c, p.probabilities[k]]));
@@ -206,10 +212,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    logErr(`error: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  },
-);
+runMain(main);

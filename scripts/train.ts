@@ -17,14 +17,40 @@ import { balancedWeights, stratifiedSourceWeights, learningRateAt, oneHotSmoothe
 import { serializeModel } from '../src/ml/io';
 import { createRng } from '../src/core/random';
 import { CXR_CLASSES } from '../src/core/labels';
-import { fitTemperature, oneVsRestAuc, softmax, thresholdForSensitivity, sensitivitySpecificityAt, argmax } from '../src/core/metrics';
+import { oneVsRestAuc, softmax, argmax } from '../src/core/metrics';
+import { fitCalibration } from '../src/core/operating-point';
 import type { ModelMetadata, PreprocessingSpec } from '../src/core/metadata';
-import { loadDataset } from './lib/dataset';
+import { loadDataset, trainingDataKey } from './lib/dataset';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { REPO_ROOT, SHARED_DATA } from './lib/node-io';
 
+export const TRAIN_USAGE = `usage: npm run train [-- --data <dir>] [--out <dir>] [--seed 20261123] [--recipe v2|v1] [--epochs 24] [--epoch-size 1600]
+                     [--batch 16] [--lr 2e-3] [--patience 6] [--max-minutes 58] [--label-smoothing 0.05] [--limit N]
+                     [--size 112] [--crop F] [--equalize histogram|none] [--stages JSON] [--dropout F] [--augment JSON]
+                     [--source-power 0.5] [--exclude-sources a,b] [--quantize float16|uint8|none] [--backend wasm|cpu]
+                     [--threads N] [--no-ood] [--no-evaluate] [--no-audit] [--no-cache]
+  --data       folder holding manifest.csv with train and val splits (default ../shared/data/cxr)
+  --out        model folder to write (default public/model)
+  --recipe     v2 (default) or v1, the previous shipped recipe (for comparisons)
+  --limit      a seeded subset of N training images (development only)
+  --no-ood / --no-evaluate / --no-audit   skip the OOD fit / the test-split evaluation / the shortcut audit`;
+
+function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${option} must be ${allowed.join(', ')}, not '${value}'`, TRAIN_USAGE);
+  return value as T;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['no-evaluate', 'no-cache', 'no-ood', 'no-audit']);
+  const args = parseArgs(argv, {
+    usage: TRAIN_USAGE,
+    options: {
+      data: 'string', out: 'string', seed: 'number', epochs: 'number', batch: 'number', lr: 'number', patience: 'number',
+      'max-minutes': 'number', limit: 'number', 'label-smoothing': 'number', quantize: 'string', backend: 'string', recipe: 'string',
+      size: 'number', crop: 'number', equalize: 'string', stages: 'string', dropout: 'number', augment: 'string', 'epoch-size': 'number',
+      'source-power': 'number', threads: 'number', 'exclude-sources': 'string', 'no-evaluate': 'flag', 'no-cache': 'flag', 'no-ood': 'flag',
+      'no-audit': 'flag',
+    },
+  });
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
   const outDir = path.resolve(optString(args, 'out', path.join(REPO_ROOT, 'public/model')));
   const seed = optNumber(args, 'seed', 20261123);
@@ -35,18 +61,18 @@ export async function main(argv: string[]): Promise<number> {
   const maxMinutes = optNumber(args, 'max-minutes', 58);
   const limit = optNumber(args, 'limit', 0);
   const labelSmoothing = optNumber(args, 'label-smoothing', 0.05);
-  const quantize = optString(args, 'quantize', 'float16') as 'none' | 'float16' | 'uint8';
-  const backend = optString(args, 'backend', 'wasm') as 'wasm' | 'cpu';
+  const quantize = oneOf('quantize', optString(args, 'quantize', 'float16'), ['none', 'float16', 'uint8'] as const);
+  const backend = oneOf('backend', optString(args, 'backend', 'wasm'), ['wasm', 'cpu'] as const);
   // --recipe v1 reproduces the previous shipped recipe (128 px v1 network, DEFAULT_AUGMENT, source-damped
   // sampling without age strata) for recipe comparisons in scripts/evaluate-shift.ts.
   const recipeName = optString(args, 'recipe', 'v2');
-  if (recipeName !== 'v1' && recipeName !== 'v2') throw new UsageError(`--recipe must be v1 or v2, not '${recipeName}'`);
+  oneOf('recipe', recipeName, ['v1', 'v2'] as const);
   const baseModel = recipeName === 'v1' ? V1_MODEL_CONFIG : DEFAULT_MODEL_CONFIG;
   const spec: PreprocessingSpec = {
     ...DEFAULT_PREPROCESSING,
     inputSize: optNumber(args, 'size', baseModel.inputSize),
     cropFraction: optNumber(args, 'crop', DEFAULT_PREPROCESSING.cropFraction),
-    equalize: optString(args, 'equalize', DEFAULT_PREPROCESSING.equalize) as PreprocessingSpec['equalize'],
+    equalize: oneOf('equalize', optString(args, 'equalize', DEFAULT_PREPROCESSING.equalize), ['histogram', 'none'] as const),
   };
   const modelConfig: ModelConfig = {
     ...baseModel,
@@ -186,19 +212,12 @@ export async function main(argv: string[]): Promise<number> {
   best!.weights.forEach((w) => w.dispose());
   const trainingSeconds = (Date.now() - started) / 1000;
 
-  // Calibration on val: temperature scaling, then a covid operating point for a stated sensitivity.
-  const logits = valLogits();
-  const tempFit = fitTemperature(logits, valLabels);
-  const temperature = tempFit.temperature;
-  const calibrated = logits.map((l) => softmax(l.map((v) => v / temperature)));
-  const covid = classNames.indexOf('covid');
-  const targetSensitivity = 0.95;
-  const covidScores = calibrated.map((p) => p[covid]);
-  const covidPositive = valLabels.map((l) => l === covid);
-  const op = thresholdForSensitivity(covidScores, covidPositive, targetSensitivity);
-  const opThreshold = op?.threshold ?? 0.5;
-  const opStats = sensitivitySpecificityAt(covidScores, covidPositive, opThreshold);
-  log(`temperature ${temperature.toFixed(3)}; covid threshold ${opThreshold.toFixed(4)} → val sensitivity ${opStats.sensitivity?.toFixed(3)} specificity ${opStats.specificity?.toFixed(3)}`);
+  // Calibration on val: temperature scaling, then a covid operating point for a stated sensitivity
+  // (the same fitCalibration the Train page uses for fine-tuned models).
+  const calibration = fitCalibration(valLogits(), valLabels, classNames);
+  const temperature = calibration.temperature;
+  const op = calibration.covidThreshold;
+  log(`temperature ${temperature.toFixed(3)}; covid threshold ${op ? `${op.threshold.toFixed(4)} → val sensitivity ${op.valSensitivity.toFixed(3)} specificity ${op.valSpecificity.toFixed(3)}` : 'none (no covid images in val)'}`);
 
   let gitCommit = 'unknown';
   try {
@@ -217,12 +236,14 @@ export async function main(argv: string[]): Promise<number> {
     uncertainBelow: 0.6,
     trust: {
       temperature,
-      covidThreshold: { threshold: opThreshold, targetSensitivity, valSensitivity: opStats.sensitivity ?? NaN, valSpecificity: opStats.specificity ?? NaN },
+      temperatureFit: calibration.temperatureFit,
+      ...(op ? { covidThreshold: op } : {}),
     },
     training: {
       data: path.relative(REPO_ROOT, dataDir),
       dataRelease: dataRelease(dataDir),
       manifestHash: trainSet.manifestHash,
+      dataContentKey: trainingDataKey(trainSet.contentKey, valSet.contentKey),
       recipe: recipeName === 'v1' ? 'v1 (previous recipe, for comparisons)' : RECIPE,
       gitCommit,
       date: new Date().toISOString(),

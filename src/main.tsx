@@ -1,14 +1,21 @@
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-import { App } from './ui/App';
+// Entry point. Kept small on purpose: it starts the inference worker and the model download first,
+// and loads the React app (App and its pages) beside them rather than before them. The first
+// prediction waits on the worker (tfjs, backend, model), so the worker must not wait on the page.
+import { ensureModel } from './ui/hooks/useClassifier';
+import { parseRoute } from './ui/hooks/useHashRoute';
 import { installDebugHooks } from './ui/lib/debug';
 import { registerServiceWorker } from './ui/lib/sw';
 import './ui/styles.css';
 
+// The Train page runs its own worker and needs this one only once its model is used.
+if (parseRoute(window.location.hash) !== 'train') void ensureModel().catch(() => {});
 installDebugHooks();
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
 registerServiceWorker();
+
+const root = document.getElementById('root')!;
+void import('./ui/render').then(
+  ({ render }) => render(root),
+  (e: Error) => {
+    root.textContent = `CXR Lab could not start: ${e.message}. Reload the page; if this persists, clear the site's data.`;
+  },
+);

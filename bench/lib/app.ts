@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { addFiles, recordNetwork, waitForRows, workerMemory, type NetworkLog } from '../../tests/browser/helpers';
 import { median } from './stats';
 
-export type AppBackend = 'wasm' | 'webgl' | 'cpu';
+export type AppBackend = 'wasm' | 'webgl' | 'webgpu' | 'cpu';
 
 interface Session {
   context: BrowserContext;
@@ -58,6 +58,11 @@ export interface ColdStartRun {
   workerLoadMs: number | null;
   workerWarmupMs: number | null;
   inferenceMs: number | null;
+  /**
+   * The inference worker's start-up steps on the page's timeline (ms after navigation start):
+   * created, scripts evaluated, backend ready, model files downloaded, model built, warm-up done.
+   */
+  workerPhasesMs: { created: number; scriptsReady: number; backendReady: number; filesReady: number; modelBuilt: number; warmedUp: number } | null;
   jsBeforeFirstPrediction: { files: { file: string; bytes: number; gzip: number }[]; bytes: number; gzip: number };
   problems: string[];
 }
@@ -98,6 +103,16 @@ export async function coldStart(browser: Browser, siteUrl: string, distDir: stri
         workerLoadMs: info?.loadMs ?? null,
         workerWarmupMs: info?.warmupMs ?? null,
         inferenceMs: row?.result?.timings.inferenceMs ?? null,
+        workerPhasesMs: info?.phases
+          ? {
+              created: info.phases.workerCreatedAt - performance.timeOrigin,
+              scriptsReady: info.phases.scriptsReadyAt - performance.timeOrigin,
+              backendReady: info.phases.backendReadyAt - performance.timeOrigin,
+              filesReady: info.phases.filesReadyAt - performance.timeOrigin,
+              modelBuilt: info.phases.modelBuiltAt - performance.timeOrigin,
+              warmedUp: info.phases.warmedUpAt - performance.timeOrigin,
+            }
+          : null,
       };
     });
     return { ...t, jsBeforeFirstPrediction: js, problems: s.problems };
@@ -110,6 +125,8 @@ export interface ColdStartSummary {
   backendRequested: AppBackend | 'default';
   runs: ColdStartRun[];
   median: { modelReadyMs: number; firstPredictionShownMs: number; fileGivenMs: number; workerLoadMs: number; workerWarmupMs: number };
+  /** Medians of ColdStartRun.workerPhasesMs (null when the build reports no phases). */
+  medianWorkerPhasesMs: ColdStartRun['workerPhasesMs'];
   jsBeforeFirstPredictionGzip: number;
 }
 
@@ -117,7 +134,11 @@ export async function coldStarts(browser: Browser, siteUrl: string, distDir: str
   const runs: ColdStartRun[] = [];
   for (let i = 0; i < n; i++) {
     const r = await coldStart(browser, siteUrl, distDir, backend, image);
-    say(`  cold start ${i + 1}/${n} (${r.backend}): model ready ${r.modelReadyMs?.toFixed(0)} ms, first prediction shown ${r.firstPredictionShownMs.toFixed(0)} ms, JS ${(r.jsBeforeFirstPrediction.gzip / 1024).toFixed(1)} KiB gzip`);
+    const w = r.workerPhasesMs;
+    say(
+      `  cold start ${i + 1}/${n} (${r.backend}): model ready ${r.modelReadyMs?.toFixed(0)} ms, first prediction shown ${r.firstPredictionShownMs.toFixed(0)} ms, JS ${(r.jsBeforeFirstPrediction.gzip / 1024).toFixed(1)} KiB gzip` +
+        (w ? `; worker: created ${w.created.toFixed(0)}, scripts ${w.scriptsReady.toFixed(0)}, backend ${w.backendReady.toFixed(0)}, files ${w.filesReady.toFixed(0)}, model ${w.modelBuilt.toFixed(0)}, warm ${w.warmedUp.toFixed(0)}; file given ${r.fileGivenMs?.toFixed(0)}` : ''),
+    );
     runs.push(r);
   }
   const med = (f: (r: ColdStartRun) => number | null) => median(runs.map(f).filter((v): v is number => v !== null));
@@ -131,6 +152,16 @@ export async function coldStarts(browser: Browser, siteUrl: string, distDir: str
       workerLoadMs: med((r) => r.workerLoadMs),
       workerWarmupMs: med((r) => r.workerWarmupMs),
     },
+    medianWorkerPhasesMs: runs.every((r) => r.workerPhasesMs)
+      ? {
+          created: med((r) => r.workerPhasesMs!.created),
+          scriptsReady: med((r) => r.workerPhasesMs!.scriptsReady),
+          backendReady: med((r) => r.workerPhasesMs!.backendReady),
+          filesReady: med((r) => r.workerPhasesMs!.filesReady),
+          modelBuilt: med((r) => r.workerPhasesMs!.modelBuilt),
+          warmedUp: med((r) => r.workerPhasesMs!.warmedUp),
+        }
+      : null,
     jsBeforeFirstPredictionGzip: Math.max(...runs.map((r) => r.jsBeforeFirstPrediction.gzip)),
   };
 }

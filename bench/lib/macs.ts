@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgsOrExit } from '../../scripts/lib/args';
 import type * as tfType from '@tensorflow/tfjs';
 
 export interface MacCount {
@@ -33,7 +34,12 @@ async function main(): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   const { buildMobileNetV2 } = await import('./mobilenet-v2');
   const repo = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-  const dir = path.resolve(process.argv[2] ?? path.join(repo, 'public/model'));
+  const args = parseArgsOrExit(process.argv.slice(2), {
+    usage: 'usage: npx tsx bench/lib/macs.ts [model dir]\n  MACs and parameters of a model folder (default public/model) and of the MobileNetV2 reference',
+    options: {},
+    positionals: true,
+  });
+  const dir = path.resolve(args.positional[0] ?? path.join(repo, 'public/model'));
   const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { modelTopology: object };
   const ours = (await tf.models.modelFromJSON(json.modelTopology as unknown as Parameters<typeof tf.models.modelFromJSON>[0])) as tfType.LayersModel;
   const ref = buildMobileNetV2({ alpha: 0.35, inputSize: 224, channels: 3, classes: 3 });

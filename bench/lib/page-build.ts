@@ -5,11 +5,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { REPO_ROOT, freePort } from '../../tests/browser/helpers';
+import { sharedWorkerChunksPlugin, tfjsThreadedWasmPlugin, workerSafePreloadPlugin } from '../../scripts/lib/vite-plugins';
 
 export const PAGE_DIR = path.join(REPO_ROOT, 'bench/page');
 export const PAGE_DIST = path.join(REPO_ROOT, '.cache/bench-page-dist');
 const STAMP = path.join(REPO_ROOT, '.cache/bench-page-stamp.json');
-const INPUTS = ['src/ml', 'src/core', 'bench/page', 'bench/lib', 'package-lock.json'];
+const INPUTS = ['src/ml', 'src/core', 'bench/page', 'bench/lib', 'scripts/lib/vite-plugins.ts', 'package-lock.json'];
 
 function newestMtime(p: string): number {
   if (!fs.existsSync(p)) return 0;
@@ -38,6 +39,9 @@ export async function buildBenchPage(): Promise<boolean> {
     base: './',
     logLevel: 'error',
     mode: 'production',
+    // The app's build plugins, so the page runs what the app ships (shared worker chunks, the
+    // threaded wasm backend intact under minification).
+    plugins: [sharedWorkerChunksPlugin(), workerSafePreloadPlugin(), tfjsThreadedWasmPlugin()],
     worker: { format: 'es' },
     build: { outDir: PAGE_DIST, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false, chunkSizeWarningLimit: 10_000 },
   });
@@ -71,7 +75,13 @@ export async function serveBenchPage(modelDir: string): Promise<StaticServer> {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    // Cross-origin isolated like the app (public/_headers), so the threaded wasm binary can run.
+    res.writeHead(200, {
+      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    });
     fs.createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

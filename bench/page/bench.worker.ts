@@ -37,6 +37,31 @@ function webglRenderer(): string | null {
   }
 }
 
+/**
+ * WebGPU is not one of the app's backends (src/ml/backend.ts: it was measured slower than WebGL;
+ * bench/README.md, "WebGPU"), so the bench registers it itself to keep measuring it
+ * (`npm run bench -- --backends webgpu,webgl`; tfjs-backend-webgpu is a dev dependency).
+ */
+async function initWebGpu(): Promise<{ name: 'webgpu'; details: string[] }> {
+  if (!(navigator as unknown as { gpu?: unknown }).gpu) throw new Error('WebGPU is not available in this browser');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
+  await tf.ready();
+  return { name: 'webgpu', details: [] };
+}
+
+/** The WebGPU adapter's vendor and architecture (e.g. "google swiftshader" without a GPU). */
+async function webgpuAdapter(): Promise<string | null> {
+  try {
+    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> } }).gpu;
+    const a = await gpu?.requestAdapter();
+    if (!a) return null;
+    return [a.info?.vendor, a.info?.architecture, a.info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  } catch {
+    return null;
+  }
+}
+
 async function time(run: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await run();
@@ -45,7 +70,7 @@ async function time(run: () => Promise<void>): Promise<number> {
 
 async function bench(req: BenchRequest): Promise<BenchResult> {
   const tStart = performance.now();
-  const backend = await initBrowserBackend([req.backend]);
+  const backend = req.backend === 'webgpu' ? await initWebGpu() : await initBrowserBackend([req.backend]);
   say(`backend ${backend.name} ${backend.details.join(', ')}`);
 
   const read = async (rel: string) => {
@@ -114,7 +139,7 @@ async function bench(req: BenchRequest): Promise<BenchResult> {
   return {
     backend: backend.name,
     backendDetails: backend.details,
-    renderer: req.backend === 'webgl' ? webglRenderer() : null,
+    renderer: req.backend === 'webgl' ? webglRenderer() : req.backend === 'webgpu' ? await webgpuAdapter() : null,
     hardwareConcurrency: navigator.hardwareConcurrency,
     userAgent: navigator.userAgent,
     warmupMs: { ours: wOurs, reference: wRef },

@@ -1,8 +1,11 @@
 // Messages between bench/page/main.ts and bench/page/bench.worker.ts (bench-only page; not part of the app).
 import type { BackendName } from '../../src/ml/backend';
 
+/** The app's backends, and WebGPU, which only the bench measures. */
+export type BenchBackend = BackendName | 'webgpu';
+
 export interface BenchRequest {
-  backend: BackendName;
+  backend: BenchBackend;
   /** Folder URL of the shipped model (model.json, weights, metadata.json), ending in '/'. */
   modelUrl: string;
   /** Untimed batch-1 runs of each model before timing (WebGL compiles its shaders here). */
@@ -30,9 +33,9 @@ export interface ModelTiming {
 }
 
 export interface BenchResult {
-  backend: BackendName;
+  backend: BenchBackend;
   backendDetails: string[];
-  /** WebGL: the unmasked renderer (e.g. SwiftShader), when the browser tells it. */
+  /** WebGL: the unmasked renderer; WebGPU: the adapter (e.g. SwiftShader), when the browser tells it. */
   renderer: string | null;
   hardwareConcurrency: number;
   userAgent: string;
@@ -47,3 +50,27 @@ export interface BenchResult {
 }
 
 export type BenchResponse = { type: 'progress'; message: string } | { type: 'done'; result: BenchResult } | { type: 'error'; message: string };
+
+// ?mode=threads: two workers (bench/page/threads.worker.ts), one threaded, one single-threaded.
+export type ThreadsRequest =
+  | { type: 'init'; modelUrl: string; threads: 'always' | false }
+  | { type: 'run'; batch: number };
+export type ThreadsReply = { type: 'ready'; details: string[]; crossOriginIsolated: boolean } | { type: 'ms'; ms: number } | { type: 'error'; message: string };
+
+export interface ThreadsSide {
+  details: string[];
+  latency: TimingStats;
+  /** Per-image time at batch `batch` (ms/image), statistics over the timed batches. */
+  batchPerImage: TimingStats;
+}
+
+export interface ThreadsResult {
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number;
+  runs: number;
+  batch: number;
+  threaded: ThreadsSide;
+  single: ThreadsSide;
+  /** single / threaded: batch-1 median latency, and per-image median time at batch `batch`. */
+  speedup: { latencyMedian: number; batchPerImage: number };
+}

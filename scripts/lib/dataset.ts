@@ -1,12 +1,18 @@
 // Loads a manifest-described image folder for training/evaluation in Node: parse the manifest with the
 // shared parser, decode with the shared decoders, keep 8-bit gray images in memory (small: the data
-// set stores 256-px images), and cache the decoded pixels on disk keyed by the manifest hash.
+// set stores 256-px images), and cache the decoded pixels on disk keyed by content (datasetContentKey:
+// the folder, the manifest, the splits, and every listed file's path, size and modification time), so
+// that replacing the images behind an unchanged manifest, or pointing --data at another folder with
+// the same manifest, decodes again instead of reporting the old pixels.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseManifest, manifestHash, type ManifestEntry } from '../../src/core/manifest';
+import { parseManifest, manifestHash, sha256Hex, type ManifestEntry } from '../../src/core/manifest';
 import { decodeImageBytes } from '../../src/ml/decode';
 import { toGray8, type GrayImage } from '../../src/ml/preprocess';
-import { REPO_ROOT, logErr } from './node-io';
+import { REPO_ROOT, logErr, readImageFileSync } from './node-io';
+
+/** Bumped when the decoders or the cached layout change in a way that alters the cached pixels. */
+const CACHE_FORMAT = 2;
 
 export interface LoadedImage {
   entry: ManifestEntry;
@@ -21,6 +27,28 @@ export interface LoadedDataset {
   labels: readonly string[];
   images: LoadedImage[];
   failures: { file: string; line: number; reason: string }[];
+  /** datasetContentKey of what was loaded. */
+  contentKey: string;
+}
+
+function fileSignature(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch (e) {
+    return `missing:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+}
+
+/**
+ * Content key of a data set selection (SHA-256 hex): the resolved folder, the manifest text, the
+ * splits, and the path, size, modification time and inode of every listed file (one stat each, no
+ * reading). Anything that can change the decoded pixels changes the key.
+ */
+export function datasetContentKey(dir: string, manifestText: string, splits: readonly string[] | undefined, entries: readonly ManifestEntry[]): string {
+  const parts = [`v${CACHE_FORMAT}`, path.resolve(dir), manifestHash(manifestText), (splits ?? ['all']).join(',')];
+  for (const e of entries) parts.push(`${e.line}\t${e.file}\t${fileSignature(path.join(dir, e.file))}`);
+  return sha256Hex(parts.join('\n'));
 }
 
 export function readManifest(dir: string, labels?: readonly string[] | null) {
@@ -30,6 +58,18 @@ export function readManifest(dir: string, labels?: readonly string[] | null) {
   return { text, manifest: parseManifest(text, { labels, source: file }) };
 }
 
+/** datasetContentKey of a folder's split selection, computed without decoding anything. */
+export function selectionContentKey(dir: string, splits: readonly string[] | undefined, labels?: readonly string[] | null): string {
+  const { text, manifest } = readManifest(dir, labels);
+  const entries = manifest.entries.filter((e) => !splits || (e.split !== undefined && splits.includes(e.split)));
+  return datasetContentKey(dir, text, splits, entries);
+}
+
+/** What a trained model's training.dataContentKey records: the content of its train and val splits. */
+export function trainingDataKey(trainKey: string, valKey: string): string {
+  return sha256Hex(`${trainKey}\n${valKey}`);
+}
+
 export async function loadDataset(
   dir: string,
   opts: { splits?: string[]; labels?: readonly string[] | null; cache?: boolean; quiet?: boolean } = {},
@@ -37,7 +77,10 @@ export async function loadDataset(
   const { text, manifest } = readManifest(dir, opts.labels);
   const hash = manifestHash(text);
   const entries = manifest.entries.filter((e) => !opts.splits || (e.split !== undefined && opts.splits.includes(e.split)));
-  const cacheFile = path.join(REPO_ROOT, '.cache', `gray-${hash.slice(0, 16)}-${(opts.splits ?? ['all']).join('_')}.bin`);
+  const contentKey = datasetContentKey(dir, text, opts.splits, entries);
+  // One cache file per folder and split selection (older contents are replaced, not piled up).
+  const cachePrefix = `gray-${sha256Hex(path.resolve(dir)).slice(0, 8)}-${(opts.splits ?? ['all']).join('_')}-`;
+  const cacheFile = path.join(REPO_ROOT, '.cache', `${cachePrefix}${contentKey.slice(0, 16)}.bin`);
   const images: LoadedImage[] = [];
   const failures: LoadedDataset['failures'] = [];
   if (opts.cache !== false && fs.existsSync(cacheFile)) {
@@ -54,14 +97,14 @@ export async function loadDataset(
     }
     failures.push(...f);
     if (!opts.quiet) logErr(`loaded ${images.length} images from cache ${path.relative(REPO_ROOT, cacheFile)}`);
-    return { dir, manifestText: text, manifestHash: hash, labels: manifest.labels, images, failures };
+    return { dir, manifestText: text, manifestHash: hash, labels: manifest.labels, images, failures, contentKey };
   }
   const t0 = Date.now();
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     const file = path.join(dir, entry.file);
     try {
-      const bytes = new Uint8Array(fs.readFileSync(file));
+      const bytes = readImageFileSync(file);
       const gray = toGray8(await decodeImageBytes(bytes));
       images.push({ entry, path: file, gray });
     } catch (e) {
@@ -72,6 +115,7 @@ export async function loadDataset(
   }
   if (opts.cache !== false) {
     fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    for (const old of fs.readdirSync(path.dirname(cacheFile))) if (old.startsWith(cachePrefix)) fs.rmSync(path.join(path.dirname(cacheFile), old), { force: true });
     let off = 0;
     const items = images.map((im) => {
       const it = { line: im.entry.line, w: im.gray.width, h: im.gray.height, off };
@@ -84,5 +128,5 @@ export async function loadDataset(
     fs.writeFileSync(cacheFile, Buffer.concat([len, header, ...images.map((im) => Buffer.from(im.gray.data.buffer, im.gray.data.byteOffset, im.gray.data.length))]));
   }
   for (const f of failures) logErr(`skipped ${f.file} (manifest line ${f.line}): ${f.reason}`);
-  return { dir, manifestText: text, manifestHash: hash, labels: manifest.labels, images, failures };
+  return { dir, manifestText: text, manifestHash: hash, labels: manifest.labels, images, failures, contentKey };
 }

@@ -163,6 +163,25 @@ export interface ParseManifestOptions {
   allowDuplicates?: boolean;
 }
 
+/**
+ * Why a manifest's image path is not acceptable, or null when it is: paths are relative to the folder
+ * holding the manifest and must stay inside it (checked on the text, so Node and the browser agree;
+ * `/` and `\` both separate). Absolute paths, drive letters and `..` that climb out of the folder are
+ * refused — a manifest must not make a tool read `../../../../etc/passwd` or another data set.
+ */
+export function manifestPathProblem(file: string): string | null {
+  if (file.includes('\0')) return `path '${file.replace(/\0/g, '\\0')}' contains a NUL character`;
+  if (/^[\\/]/.test(file) || /^[A-Za-z]:/.test(file)) return `absolute path '${file}' (paths are relative to the folder holding the manifest)`;
+  let depth = 0;
+  for (const segment of file.split(/[\\/]/)) {
+    if (segment === '' || segment === '.') continue;
+    depth += segment === '..' ? -1 : 1;
+    if (depth < 0) return `path '${file}' is outside the data folder (paths must stay inside the folder holding the manifest)`;
+  }
+  if (depth === 0) return `path '${file}' names the data folder itself, not a file`;
+  return null;
+}
+
 const REQUIRED_COLUMNS = ['file', 'label'] as const;
 // Columns with a dedicated field in ManifestEntry (matched case-insensitively).
 const KNOWN_COLUMNS = new Set(['file', 'label', 'split', 'source_repo']);
@@ -221,6 +240,8 @@ export function parseManifest(text: string, options: ParseManifestOptions = {}):
 
     const file = fields[fileColumn].trim();
     if (file === '') fail(line, 'empty file path');
+    const pathProblem = manifestPathProblem(file);
+    if (pathProblem) fail(line, pathProblem);
     const seenOn = firstLineOfFile.get(file);
     if (seenOn !== undefined && !options.allowDuplicates) fail(line, `duplicate file '${file}' (first listed on line ${seenOn})`);
     if (seenOn === undefined) firstLineOfFile.set(file, line);

@@ -28,7 +28,17 @@ export interface TrustSpec {
   /** Softmax temperature fitted on the validation split (1 = uncalibrated). */
   temperature: number;
   /** Operating point for the "covid" class chosen on validation. */
-  covidThreshold?: { threshold: number; targetSensitivity: number; valSensitivity: number; valSpecificity: number };
+  covidThreshold?: {
+    threshold: number;
+    targetSensitivity: number;
+    valSensitivity: number;
+    valSpecificity: number;
+    /** Validation images the threshold was chosen on, and how many of them are of the class. */
+    valImages?: number;
+    valPositives?: number;
+  };
+  /** How the temperature was fitted (absent in older metadata). */
+  temperatureFit?: { valImages: number; nllBefore: number; nllAfter: number; /** Lower bound of the fit, when one was set. */ minTemperature?: number };
   /**
    * Out-of-distribution detector (schema and scoring: src/core/ood.ts), written by scripts/fit-ood.ts:
    * embedding class means + shared shrunk precision + threshold, and image checks. Absent = no OOD flag.
@@ -49,6 +59,8 @@ export interface ModelMetadata {
   trust?: TrustSpec;
   training?: {
     manifestHash?: string;
+    /** Content key of the train and val images (scripts/lib/dataset.ts), so cached runs notice changed images. */
+    dataContentKey?: string;
     gitCommit?: string;
     date?: string;
     seed?: number;
@@ -65,6 +77,10 @@ export interface ModelMetadata {
     /** Summary of `npm run evaluate:shift` for this model (leave-source-out, source probe, acquisition shift). */
     shift?: Record<string, unknown>;
     history?: Array<Record<string, number>>;
+    /** Images per class in each split (fine-tuned models; the shipped model's split is the data set's). */
+    split?: { classNames: string[]; train: number[]; val: number[] };
+    /** Headline figures on the validation split of the kept model (fine-tuned models; the full report is metrics.json). */
+    validation?: { images: number; accuracy: number | null; balancedAccuracy: number | null; macroAuc: number | null };
   };
   notes?: string[];
 }

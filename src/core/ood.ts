@@ -168,19 +168,25 @@ export interface TiedGaussians {
  * Class-conditional Gaussians with one shared covariance (Lee et al. 2018): class means, then a
  * Ledoit–Wolf covariance of the within-class residuals. Classes without samples are left out.
  */
-export function fitTiedGaussians(samples: ArrayLike<number>[], labels: number[], nClasses: number, shrinkage?: number): TiedGaussians {
-  if (samples.length === 0) throw new RangeError('fitTiedGaussians: no samples');
-  if (samples.length !== labels.length) throw new RangeError('fitTiedGaussians: samples and labels differ in length');
+/** Per-class means of the samples (rows of p numbers) and how many samples each class has. */
+export function classMeans(samples: ArrayLike<number>[], labels: number[], nClasses: number, what = 'classMeans'): { means: Float64Array[]; counts: number[] } {
+  if (samples.length === 0) throw new RangeError(`${what}: no samples`);
+  if (samples.length !== labels.length) throw new RangeError(`${what}: samples and labels differ in length`);
   const p = samples[0].length;
   const sums = Array.from({ length: nClasses }, () => new Float64Array(p));
   const counts = new Array<number>(nClasses).fill(0);
   samples.forEach((x, k) => {
     const c = labels[k];
-    if (!Number.isInteger(c) || c < 0 || c >= nClasses) throw new RangeError(`fitTiedGaussians: label ${c} at ${k} is not a class index`);
+    if (!Number.isInteger(c) || c < 0 || c >= nClasses) throw new RangeError(`${what}: label ${c} at ${k} is not a class index`);
     counts[c]++;
     for (let i = 0; i < p; i++) sums[c][i] += x[i];
   });
-  const means = sums.map((s, c) => s.map((v) => v / Math.max(1, counts[c])));
+  return { means: sums.map((s, c) => s.map((v) => v / Math.max(1, counts[c]))), counts };
+}
+
+export function fitTiedGaussians(samples: ArrayLike<number>[], labels: number[], nClasses: number, shrinkage?: number): TiedGaussians {
+  const { means, counts } = classMeans(samples, labels, nClasses, 'fitTiedGaussians');
+  const p = samples[0].length;
   const centred = samples.map((x, k) => {
     const m = means[labels[k]];
     const r = new Float64Array(p);
@@ -471,8 +477,8 @@ export function oodStatsProblem(json: unknown, classCount?: number): string | nu
 // ---------------------------------------------------------------------------------------------
 
 export interface OodCheckResult {
-  /** 'embedding', 'pixels' or an image feature name. */
-  id: 'embedding' | 'pixels' | ImageFeatureName;
+  /** 'embedding', 'pixels', an image feature name, or 'header' (the DICOM header says so; value and limit are NaN). */
+  id: 'embedding' | 'pixels' | 'header' | ImageFeatureName;
   side: CheckSide;
   value: number;
   limit: number;
@@ -664,4 +670,140 @@ export function layoutTemplateFrom(vectors: ArrayLike<number>[]): number[] {
   for (const v of sum) s += (v - m) * (v - m);
   s = Math.sqrt(s / n) || 1;
   return Array.from(sum, (v) => (v - m) / s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fine-tuned model's gate: the base network's, refitted on the fine-tuning images
+// ---------------------------------------------------------------------------------------------
+
+/** What the OOD gate needs of a set of images (src/ml/finetune-trust.ts computes it). */
+export interface OodSamples {
+  /** Pooled activations of the gate's layer (stats.embedding.layer), one row per image. */
+  embeddings: ArrayLike<number>[];
+  /** pixelVector of each model input at stats.pixels.size (needed when the gate has a pixel check). */
+  pixels?: ArrayLike<number>[];
+  /** Image features (imageFeaturesFrom with the gate's layout template). */
+  features: ImageFeatures[];
+  /** Class index per image, in the fine-tuned model's classNames order. */
+  labels: number[];
+}
+
+export interface OodRefitOptions {
+  /** Passed to fitImageChecks for the checks that must be widened (defaults as the shipped fit). */
+  quantile?: number;
+  margin?: number;
+  /** Informational, copied into fit. */
+  tool?: string;
+  date?: string;
+}
+
+/**
+ * The out-of-distribution gate of a fine-tuned model, from the base network's gate (`base`) and the
+ * fine-tuning images. The backbone's features, and so the base gate's covariances (fitted on
+ * thousands of films), stay valid; what changes is which classes the model knows, and the user's
+ * images must pass. So:
+ *   - the class means (embedding and pixel space) become the means of the new training images,
+ *     with the base's shared precision matrices (a few dozen images cannot estimate a 48×48 or
+ *     64×64 covariance; the base's is kept);
+ *   - each distance threshold stays the base's unless a fine-tuning image (train or val) lies
+ *     beyond it, in which case it moves out to the farthest such image (+ WIDEN_MARGIN);
+ *   - each fitted image check keeps the base's limit unless a fine-tuning image fails it, in which
+ *     case the limit is refitted on the fine-tuning images (fitImageChecks, same rule as the shipped
+ *     fit); the fixed colour checks and the layout template stay as they are.
+ * Every fine-tuning image therefore passes, except where a fixed colour check fires (counted in
+ * fit.flaggedAfterRefit). fit records what the base gate made of the images and what was widened.
+ */
+/**
+ * A widened distance threshold sits this factor beyond the farthest fine-tuning image, so that the
+ * same film decoded by another decoder (±1 grey level: the Train page embeds with the browser's JPEG
+ * decoder, the Classify page with jpeg-js) still passes.
+ */
+export const WIDEN_MARGIN = 1.02;
+
+export function refitOodStats(base: OodStats, train: OodSamples, val: OodSamples, nClasses: number, options: OodRefitOptions = {}): OodStats {
+  const problem = oodStatsProblem(base);
+  if (problem) throw new RangeError(`refitOodStats: base gate: ${problem}`);
+  const all: OodSamples = {
+    embeddings: [...train.embeddings, ...val.embeddings],
+    pixels: train.pixels && val.pixels ? [...train.pixels, ...val.pixels] : undefined,
+    features: [...train.features, ...val.features],
+    labels: [...train.labels, ...val.labels],
+  };
+  const n = all.embeddings.length;
+  if (all.features.length !== n) throw new RangeError(`refitOodStats: ${n} embeddings but ${all.features.length} feature sets`);
+  if (base.pixels && (!all.pixels || all.pixels.length !== n)) throw new RangeError('refitOodStats: the base gate has a pixel-space check; pixel vectors are needed for every image');
+  const baseScorer = new OodScorer(base);
+  const before = all.embeddings.map((e, i) => baseScorer.scoreWith(e, all.features[i], all.pixels?.[i]));
+
+  const emb = classMeans(train.embeddings, train.labels, nClasses, 'refitOodStats (embedding)');
+  const missing = emb.counts.findIndex((c) => c === 0);
+  if (missing >= 0) throw new RangeError(`refitOodStats: class ${missing} has no training image`);
+  const widened: string[] = [];
+  const stats: OodStats = {
+    version: 1,
+    embedding: { ...base.embedding, means: emb.means.map((m) => Array.from(m)) },
+    imageChecks: base.imageChecks.map((c) => ({ ...c })),
+    ...(base.layoutTemplate ? { layoutTemplate: [...base.layoutTemplate] } : {}),
+  };
+  if (base.pixels && train.pixels) {
+    const px = classMeans(train.pixels, train.labels, nClasses, 'refitOodStats (pixels)');
+    stats.pixels = { ...base.pixels, means: px.means.map((m) => Array.from(m)) };
+  }
+  // Thresholds with the new means, computed exactly as the app will (OodScorer on the stored numbers).
+  const withMeans = new OodScorer(stats);
+  const farthest = Math.max(...all.embeddings.map((e) => withMeans.distance(e)));
+  if (farthest > stats.embedding.threshold) {
+    stats.embedding.threshold = farthest * WIDEN_MARGIN;
+    widened.push('embedding');
+  }
+  if (stats.pixels && all.pixels) {
+    const far = Math.max(...all.pixels.map((v) => withMeans.pixelDistance(v) ?? 0));
+    if (far > stats.pixels.threshold) {
+      stats.pixels.threshold = far * WIDEN_MARGIN;
+      widened.push('pixels');
+    }
+  }
+  const fails = (c: ImageCheckSpec, v: number) => Number.isFinite(v) && (c.side === 'high' ? v > c.limit : v < c.limit);
+  stats.imageChecks = stats.imageChecks.map((c) => {
+    if (c.source !== 'fitted' || !all.features.some((f) => fails(c, f[c.feature]))) return c;
+    const refit = fitImageChecks(all.features, { quantile: options.quantile, margin: options.margin, checks: [{ feature: c.feature, side: c.side }] }).find((r) => r.source === 'fitted');
+    if (!refit) return c;
+    // Never tighter than the base: only images beyond the base limit move it.
+    const limit = c.side === 'high' ? Math.max(c.limit, refit.limit) : Math.min(c.limit, refit.limit);
+    widened.push(`${c.feature}:${c.side}`);
+    return { ...c, limit };
+  });
+  const scorer = new OodScorer(stats);
+  const flaggedAt = (samples: OodSamples) => samples.embeddings.filter((e, i) => scorer.scoreWith(e, samples.features[i], samples.pixels?.[i]).flagged).length;
+  stats.fit = {
+    tool: options.tool ?? 'refitOodStats (src/core/ood.ts): base gate refitted on the fine-tuning images',
+    date: options.date,
+    base: { manifestHash: base.fit?.manifestHash, trainImages: base.fit?.trainImages, valImages: base.fit?.valImages, threshold: base.embedding.threshold, classes: base.embedding.means.length },
+    trainImages: train.embeddings.length,
+    valImages: val.embeddings.length,
+    /** Fine-tuning images (train + val) the base gate, unchanged, would have withheld. */
+    flaggedBeforeRefit: before.filter((r) => r.flagged).length,
+    flaggedAfterRefit: flaggedAt(train) + flaggedAt(val),
+    widened,
+    valFlagged: { any: val.embeddings.length ? flaggedAt(val) / val.embeddings.length : undefined },
+  };
+  const after = oodStatsProblem(stats, nClasses);
+  if (after) throw new Error(`refitOodStats: refitted gate is invalid: ${after}`);
+  return stats;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header evidence (DICOM): a lateral view or a non-chest body part is withheld whatever the pixels say
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Adds header reasons (src/core/dicom-meta.ts headerReasons) to a verdict as fired 'header' checks.
+ * With no verdict (a model without trust.ood) and some reasons, the verdict is made from them alone
+ * (score and threshold NaN); with no reasons the verdict is returned unchanged.
+ */
+export function withHeaderReasons(ood: OodResult | undefined, reasons: string[]): OodResult | undefined {
+  if (reasons.length === 0) return ood;
+  const checks: OodCheckResult[] = reasons.map((reason) => ({ id: 'header', side: 'high', value: NaN, limit: NaN, fired: true, reason }));
+  if (!ood) return { flagged: true, score: NaN, threshold: NaN, reasons: [...reasons], checks };
+  return { ...ood, flagged: true, reasons: [...reasons, ...ood.reasons], checks: [...checks, ...ood.checks] };
 }

@@ -5,9 +5,14 @@
 // sensitivitySpecificityAt() in ./metrics, so the Classify page, the CSV, the evaluation report and
 // the model card's threshold slider all call the same images positive. Pure TS (no tfjs, no DOM).
 import type { TrustSpec } from './metadata';
+import { fitTemperature, sensitivitySpecificityAt, softmax, thresholdForSensitivity } from './metrics';
+import { CXR_CLASSES } from './labels';
 
 /** The class the operating point applies to. */
-export const OPERATING_POINT_CLASS = 'covid';
+export const OPERATING_POINT_CLASS: (typeof CXR_CLASSES)[0] = CXR_CLASSES[0];
+
+/** Validation sensitivity the operating point is chosen for. */
+export const DEFAULT_TARGET_SENSITIVITY = 0.95;
 
 export interface OperatingPointDecision {
   className: string;
@@ -77,4 +82,56 @@ export function formatComparison(probability: number, threshold: number): { p: s
 export function describeScreen(d: OperatingPointDecision): string {
   const { p, t } = formatComparison(d.probability, d.threshold);
   return `${d.className} screen: ${d.positive ? 'positive' : 'negative'} (p ${p} ${d.positive ? '≥' : '<'} threshold ${t})`;
+}
+
+export interface CalibrationFit {
+  temperature: number;
+  temperatureFit: NonNullable<TrustSpec['temperatureFit']>;
+  /** Absent when the class list has no OPERATING_POINT_CLASS or the validation split none of its images. */
+  covidThreshold?: NonNullable<TrustSpec['covidThreshold']>;
+  /** softmax(logits / temperature) per image: what the app will show for these images. */
+  calibrated: number[][];
+}
+
+/**
+ * The trust numbers every model gets from its validation split (scripts/train.ts for the shipped
+ * model, the Train page for fine-tuned ones): temperature scaling (fitTemperature), then, when the
+ * model has a covid class and the split has covid images, the covid operating point: the highest
+ * threshold on the calibrated covid probability that reaches `targetSensitivity` (thresholdForSensitivity),
+ * with the sensitivity and specificity it has there and the number of images it was chosen on.
+ * `minTemperature` bounds the temperature from below (fitTemperature's bracket otherwise).
+ */
+export function fitCalibration(
+  logits: readonly (readonly number[])[],
+  labels: readonly number[],
+  classNames: readonly string[],
+  options: { targetSensitivity?: number; minTemperature?: number } = {},
+): CalibrationFit {
+  if (logits.length === 0) throw new RangeError('fitCalibration: no validation images');
+  if (logits.length !== labels.length) throw new RangeError('fitCalibration: logits and labels differ in length');
+  const targetSensitivity = options.targetSensitivity ?? DEFAULT_TARGET_SENSITIVITY;
+  const fit = fitTemperature(logits, labels, options.minTemperature !== undefined ? { minTemperature: options.minTemperature } : {});
+  const temperature = fit.temperature;
+  const calibrated = logits.map((l) => softmax(l.map((v) => v / temperature)));
+  const out: CalibrationFit = {
+    temperature,
+    temperatureFit: { valImages: labels.length, nllBefore: fit.nllBefore, nllAfter: fit.nll, ...(options.minTemperature !== undefined ? { minTemperature: options.minTemperature } : {}) },
+    calibrated,
+  };
+  const c = classNames.indexOf(OPERATING_POINT_CLASS);
+  if (c < 0) return out;
+  const scores = calibrated.map((p) => p[c]);
+  const positives = labels.map((y) => y === c);
+  const op = thresholdForSensitivity(scores, positives, targetSensitivity);
+  if (!op) return out;
+  const at = sensitivitySpecificityAt(scores, positives, op.threshold);
+  out.covidThreshold = {
+    threshold: op.threshold,
+    targetSensitivity,
+    valSensitivity: at.sensitivity ?? NaN,
+    valSpecificity: at.specificity ?? NaN,
+    valImages: labels.length,
+    valPositives: positives.filter(Boolean).length,
+  };
+  return out;
 }

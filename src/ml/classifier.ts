@@ -3,7 +3,8 @@
 // scores) and the pooled features (for fine-tuning and out-of-distribution scoring).
 import * as tf from './tf';
 import type { ModelMetadata } from '../core/metadata';
-import { OodScorer, type ImageFeatures, type OodResult } from '../core/ood';
+import { OodScorer, withHeaderReasons, type ImageFeatures, type OodResult } from '../core/ood';
+import type { DicomMeta } from '../core/dicom-meta';
 
 export interface Prediction {
   /** Calibrated probabilities (softmax(logits / temperature)), in metadata.classNames order. */
@@ -26,6 +27,11 @@ export interface Prediction {
 export interface PredictOptions {
   /** Per input: features of the decoded image (src/ml/ood.ts analyseDecoded / imageFeatures). */
   features?: (ImageFeatures | undefined)[];
+  /**
+   * Per input: the DICOM header facts (DecodedImage.dicom). A lateral view, a non-chest body part or
+   * a non-radiograph modality joins the OOD verdict as a reason (withheld), with or without trust.ood.
+   */
+  dicom?: (DicomMeta | undefined)[];
 }
 
 export interface BatchOutput {
@@ -104,6 +110,8 @@ export class Classifier {
       const logits = Array.from(logitData.subarray(i * k, (i + 1) * k));
       const prediction = this.describe(logits);
       if (this.ood) prediction.ood = this.ood.score(oodData.subarray(i * od, (i + 1) * od), options.features?.[i], inputs[i]);
+      const headerOod = withHeaderReasons(prediction.ood, options.dicom?.[i]?.headerReasons ?? []);
+      if (headerOod) prediction.ood = headerOod;
       predictions.push(prediction);
       embeddings.push(embData.slice(i * d, (i + 1) * d));
     }

@@ -6,6 +6,7 @@
 // Also the seeded, stratified train/validation split and the data-set warnings.
 import { Unzip, UnzipInflate } from 'fflate';
 import { createRng } from '../core/random';
+import { MAX_FILE_BYTES } from './decode';
 
 /** A file with its path inside the drop ('/'-separated, e.g. 'dataset/covid/a.jpg'). */
 export interface IntakeFile {
@@ -30,8 +31,8 @@ export const MAX_CLASSES = 10;
 export const FEW_IMAGES = 10;
 /** Largest/smallest class ratio from which the imbalance warning shows. */
 export const IMBALANCE_RATIO = 3;
-/** Largest single file taken from a zip (an X-ray image never needs more). */
-export const MAX_ZIP_ENTRY_BYTES = 256 * 1024 * 1024;
+/** Largest single file taken from a zip: the decoders' file limit (one limit for every way in). */
+export const MAX_ZIP_ENTRY_BYTES = MAX_FILE_BYTES;
 
 const IMAGE_EXT = new Set(['png', 'jpg', 'jpeg', 'jpe', 'jfif', 'webp', 'bmp', 'gif']);
 const NON_IMAGE_EXT_HINT: Record<string, string> = { dcm: 'DICOM files are not supported yet', csv: 'not an image (a CSV file)', txt: 'not an image (a text file)' };

@@ -1,19 +1,22 @@
 // DICOM (Part 10) → DecodedImage, platform-neutral (Node tools, the browser worker, tests), using the
-// maintained `dicom-parser` package for the data set and our own pixel pipeline for what it leaves to
-// the viewer. The pipeline follows PS3.3 C.11 / C.7.6.3:
+// maintained `dicom-parser` package for the data set, maintained codecs for compressed pixel data
+// (src/ml/dicom-codecs.ts, loaded only when a file needs one) and our own pixel pipeline for what
+// they leave to the viewer. The pipeline follows PS3.3 C.11 / C.7.6.3:
 //
 //   stored values (BitsAllocated 8/16/32, BitsStored ≤ BitsAllocated, HighBit, signed or unsigned)
-//   → Modality LUT: RescaleSlope × stored + RescaleIntercept
-//   → VOI: WindowCenter/WindowWidth from the header (first value when multi-valued; LINEAR,
-//     LINEAR_EXACT or SIGMOID) or else an automatic window (0.5–99.5 percentile of the modality
-//     values, pixel padding excluded; data of ≤ 8 stored bits without rescaling is shown as stored)
-//   → 8-bit display values; MONOCHROME1 (minimum = white) is inverted so that, as in every other
-//     input, bright means dense.
+//   → Modality LUT: the Modality LUT Sequence when present, else RescaleSlope × stored + RescaleIntercept
+//   → VOI: WindowCenter/WindowWidth from the header (the first when several; LINEAR, LINEAR_EXACT or
+//     SIGMOID), else the first VOI LUT Sequence item, else an automatic window (0.5–99.5 percentile
+//     of the modality values, pixel padding excluded; data of ≤ 8 stored bits without rescaling is
+//     shown as stored). The choice is recorded in words (DicomMeta.windowDescription).
+//   → 8-bit display values; MONOCHROME1 (minimum = white) is inverted AFTER the VOI transform, so
+//     that, as in every other input, bright means dense.
 //
-// RGB and YBR_FULL colour images pass through as 8-bit RGB. Uncompressed (implicit/explicit little
-// endian, explicit big endian), deflated and JPEG baseline (8-bit, via jpeg-js) transfer syntaxes are
-// decoded; other compressed syntaxes get an ImageDecodeError naming the syntax. Multi-frame files
-// give their first frame.
+// RGB and YBR colour images pass through as 8-bit RGB. Transfer syntaxes: implicit/explicit little
+// endian, explicit big endian, deflated, JPEG baseline (jpeg-js, as JPEG files), and through
+// dicom-codecs JPEG Extended (8 and 12 bit), JPEG Lossless, JPEG-LS, JPEG 2000, HTJ2K and RLE. Anything
+// else gets an ImageDecodeError naming the syntax. Multi-frame files give their first frame (noted).
+// Identifying header fields are never read (src/core/dicom-meta.ts).
 import * as dicomParserNs from 'dicom-parser';
 
 // dicom-parser is a UMD/CommonJS bundle: Vite exposes its functions as named exports, Node's ESM
@@ -24,7 +27,22 @@ const dicomParser: DicomParserModule = (
 ) as DicomParserModule;
 import { inflateSync } from 'fflate';
 import { ImageDecodeError, checkImageSize, decodeJpeg } from './decode';
+import { decodeCompressedFrame, hasCodec, type CodecFrame } from './dicom-codecs';
+import { ageInYears, headerReasons, pediatricWarning, type DicomMeta } from '../core/dicom-meta';
 import type { DecodedImage } from './preprocess';
+
+export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
+
+export interface DicomWindow {
+  center: number;
+  width: number;
+  /** 'header': Window Center/Width; 'voi-lut': the VOI LUT Sequence (center/width describe its input range). */
+  source: 'header' | 'voi-lut' | 'auto' | 'stored-range';
+  function: VoiFunction;
+  /** Which of the header's windows (0-based) and how many there were ('header' only). */
+  index?: number;
+  count?: number;
+}
 
 export interface DicomInfo {
   transferSyntax: string;
@@ -39,12 +57,14 @@ export interface DicomInfo {
   pixelRepresentation: 0 | 1;
   rescaleSlope: number;
   rescaleIntercept: number;
-  /** The VOI window applied (in modality units), and where it came from. Absent for colour images. */
-  window?: { center: number; width: number; source: 'header' | 'auto' | 'stored-range'; function: 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID' };
+  /** The VOI transform applied (in modality units), and where it came from. Absent for colour images. */
+  window?: DicomWindow;
   numberOfFrames: number;
   modality?: string;
   bodyPart?: string;
   viewPosition?: string;
+  /** The header facts kept for results, CSV and grouping (no identifying fields). */
+  meta: DicomMeta;
 }
 
 export interface DicomDecoded {
@@ -53,7 +73,7 @@ export interface DicomDecoded {
 }
 
 export interface DicomDecodeOptions {
-  /** 'header' (default) uses the file's window when present; 'auto' always computes one. */
+  /** 'header' (default) uses the file's window or VOI LUT when present; 'auto' always computes one. */
   window?: 'header' | 'auto';
   /** Percentiles of the automatic window (default [0.5, 99.5]). */
   autoPercentiles?: [number, number];
@@ -66,6 +86,7 @@ const UNCOMPRESSED: Record<string, string> = {
   '1.2.840.10008.1.2.2': 'Explicit VR Big Endian',
 };
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+const BIG_ENDIAN = '1.2.840.10008.1.2.2';
 
 /** Names of the compressed transfer syntaxes, for the error message. */
 export const COMPRESSED_TRANSFER_SYNTAXES: Record<string, string> = {
@@ -93,21 +114,31 @@ export function transferSyntaxName(uid: string): string {
   return UNCOMPRESSED[uid] ?? COMPRESSED_TRANSFER_SYNTAXES[uid] ?? `unknown transfer syntax ${uid}`;
 }
 
+function inflater(arr: Uint8Array, position: number): Uint8Array {
+  const inflated = inflateSync(arr.subarray(position));
+  const full = new Uint8Array(position + inflated.length);
+  full.set(arr.subarray(0, position), 0);
+  full.set(inflated, position);
+  return full;
+}
+
 function parse(bytes: Uint8Array): dicomParserNs.DataSet {
+  const options = {
+    // Deflated syntax: fflate (already a dependency) instead of Node's zlib or a global pako.
+    inflater: inflater as unknown as (arr: Uint8Array, position: number) => void,
+  };
   try {
-    return dicomParser.parseDicom(bytes, {
-      // Deflated syntax: fflate (already a dependency) instead of Node's zlib or a global pako.
-      inflater: ((arr: Uint8Array, position: number) => {
-        const inflated = inflateSync(arr.subarray(position));
-        const full = new Uint8Array(position + inflated.length);
-        full.set(arr.subarray(0, position), 0);
-        full.set(inflated, position);
-        return full;
-      }) as unknown as (arr: Uint8Array, position: number) => void,
-    });
+    return dicomParser.parseDicom(bytes, options);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new ImageDecodeError(`corrupt DICOM file: ${msg.replace(/^dicomParser\.\w+: ?/, '')}`);
+    // dicom-parser throws { exception, dataSet } when it got part of the way: a file cut short
+    // inside the pixel data still has its image header, so say which part is missing.
+    const partial = (e as { exception?: unknown; dataSet?: dicomParserNs.DataSet }).dataSet;
+    const cause = (e as { exception?: unknown }).exception ?? e;
+    const msg = (cause instanceof Error ? cause.message : String(cause)).replace(/^dicomParser\.\w+: ?/, '');
+    if (partial?.elements.x00280010 && partial.elements.x7fe00010) {
+      throw new ImageDecodeError(`DICOM pixel data is truncated: the file ends inside it (${msg})`);
+    }
+    throw new ImageDecodeError(`corrupt DICOM file: ${msg}`);
   }
 }
 
@@ -132,6 +163,43 @@ function str(ds: dicomParserNs.DataSet, tag: string): string | undefined {
   return v && v.trim() ? v.trim().toUpperCase() : undefined;
 }
 
+/** A text element as written (trimmed, case kept), e.g. the manufacturer's name. */
+function text(ds: dicomParserNs.DataSet, tag: string): string | undefined {
+  const v = ds.string(tag);
+  return v && v.trim() ? v.trim() : undefined;
+}
+
+/** The header facts CXR Lab keeps. Only the tags named here are read (no name, ID, birth date, accession). */
+function headerMeta(ds: dicomParserNs.DataSet, info: Omit<DicomInfo, 'meta'>): DicomMeta {
+  const orientation = ds.string('x00200020');
+  const patientAge = text(ds, 'x00101010');
+  const meta: DicomMeta = {
+    modality: str(ds, 'x00080060'),
+    viewPosition: str(ds, 'x00185101'),
+    patientOrientation: orientation && orientation.trim() ? orientation.trim().toUpperCase().split('\\') : undefined,
+    bodyPart: str(ds, 'x00180015'),
+    patientAge,
+    ageYears: ageInYears(patientAge),
+    patientSex: str(ds, 'x00100040'),
+    manufacturer: text(ds, 'x00080070'),
+    manufacturerModel: text(ds, 'x00081090'),
+    transferSyntax: info.transferSyntax,
+    transferSyntaxName: info.transferSyntaxName,
+    photometric: info.photometric,
+    bitsStored: info.bitsStored,
+    numberOfFrames: info.numberOfFrames,
+    notes: [],
+    headerReasons: [],
+  };
+  for (const k of Object.keys(meta) as (keyof DicomMeta)[]) if (meta[k] === undefined) delete meta[k];
+  meta.headerReasons = headerReasons(meta);
+  const pediatric = pediatricWarning(meta);
+  if (pediatric) meta.notes.push(pediatric);
+  return meta;
+}
+
+const COLOUR_PHOTOMETRICS = new Set(['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_420', 'YBR_ICT', 'YBR_RCT']);
+
 /** Decodes a DICOM Part 10 file (first frame) to an 8-bit gray or RGB DecodedImage. */
 export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions = {}): Promise<DicomDecoded> {
   const ds = parse(bytes);
@@ -141,6 +209,7 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
   const pixel = ds.elements.x7fe00010;
   if (!pixel) throw new ImageDecodeError('DICOM file has no pixel data (it may be a report, a structured document or a presentation state)');
   if (!rows || !columns) throw new ImageDecodeError('DICOM file has pixel data but no Rows/Columns');
+  // Before anything is allocated for the pixels.
   checkImageSize(columns, rows);
   const samplesPerPixel = us(ds, 'x00280002', 1);
   const photometric = str(ds, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2');
@@ -151,7 +220,7 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
   const slope = decimal(ds, 'x00281053', 1) || 1;
   const intercept = decimal(ds, 'x00281052', 0);
   const numberOfFrames = Math.max(1, Math.round(decimal(ds, 'x00280008', 1)));
-  const info: DicomInfo = {
+  const base: Omit<DicomInfo, 'meta'> = {
     transferSyntax: ts,
     transferSyntaxName: transferSyntaxName(ts),
     photometric,
@@ -169,33 +238,32 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
     bodyPart: str(ds, 'x00180015'),
     viewPosition: str(ds, 'x00185101'),
   };
+  const info: DicomInfo = { ...base, meta: headerMeta(ds, base) };
+  const meta = info.meta;
+  if (numberOfFrames > 1) meta.notes.push(`multi-frame file (${numberOfFrames} frames): only the first frame was read`);
   const n = rows * columns;
 
-  if (ts !== JPEG_BASELINE && !(ts in UNCOMPRESSED)) {
+  const native = ts in UNCOMPRESSED;
+  if (!native && ts !== JPEG_BASELINE && !hasCodec(ts)) {
     const name = COMPRESSED_TRANSFER_SYNTAXES[ts];
     throw new ImageDecodeError(
       name
-        ? `DICOM compressed with ${name} (transfer syntax ${ts}) cannot be decoded here; export it uncompressed (e.g. \`dcmdjpeg\`/\`gdcmconv --raw\`) or as PNG`
+        ? `DICOM compressed with ${name} (transfer syntax ${ts}) cannot be decoded here: no decoder for it is included; export it uncompressed (e.g. \`dcmdjpeg\`/\`gdcmconv --raw\`) or as PNG`
         : `DICOM transfer syntax ${ts} is not supported; export it as uncompressed DICOM or PNG`,
     );
   }
   if (![1, 3].includes(samplesPerPixel)) throw new ImageDecodeError(`DICOM with ${samplesPerPixel} samples per pixel is not supported`);
   const colour = samplesPerPixel === 3;
   if (!colour && photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2') {
-    throw new ImageDecodeError(`DICOM photometric interpretation ${photometric} is not supported (only MONOCHROME1, MONOCHROME2, RGB and YBR_FULL)`);
+    throw new ImageDecodeError(`DICOM photometric interpretation ${photometric} is not supported (only MONOCHROME1, MONOCHROME2, RGB and YBR)`);
   }
+  if (colour && !COLOUR_PHOTOMETRICS.has(photometric)) throw new ImageDecodeError(`DICOM photometric interpretation ${photometric} is not supported for colour (only RGB and YBR)`);
 
   // ---- Stored values of the first frame.
   let stored: Float64Array | Int32Array;
   let rgb: Uint8Array | null = null;
   if (ts === JPEG_BASELINE) {
-    if (!pixel.encapsulatedPixelData) throw new ImageDecodeError('DICOM says JPEG Baseline but its pixel data is not encapsulated');
-    let frame: Uint8Array;
-    try {
-      frame = dicomParser.readEncapsulatedImageFrame(ds, pixel, 0, pixel.basicOffsetTable?.length ? undefined : dicomParser.createJPEGBasicOffsetTable(ds, pixel)) as Uint8Array;
-    } catch (e) {
-      throw new ImageDecodeError(`corrupt DICOM JPEG pixel data: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    const frame = firstFrame(ds, pixel, numberOfFrames, ts, meta);
     const jpg = await decodeJpeg(frame);
     if (jpg.width !== columns || jpg.height !== rows) throw new ImageDecodeError(`DICOM JPEG frame is ${jpg.width}×${jpg.height} but the header says ${columns}×${rows}`);
     if (colour) {
@@ -205,6 +273,30 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
     } else {
       stored = new Int32Array(n);
       for (let i = 0; i < n; i++) stored[i] = jpg.data[i * 4];
+    }
+  } else if (!native) {
+    const frame = firstFrame(ds, pixel, numberOfFrames, ts, meta);
+    let decoded = await decodeCompressedFrame(ts, frame, { rows, columns, samplesPerPixel, bitsAllocated, pixelRepresentation });
+    if (decoded.width !== columns || decoded.height !== rows) {
+      throw new ImageDecodeError(`DICOM ${transferSyntaxName(ts)} frame is ${decoded.width}×${decoded.height} but the header says ${columns}×${rows}`);
+    }
+    if (ts === '1.2.840.10008.1.2.4.51' && samplesPerPixel === 1 && decoded.components === 3) {
+      // A grey picture saved as a 3-component JPEG: use the first channel, as the baseline path does.
+      const grey = new Uint8Array(n);
+      for (let i = 0; i < n; i++) grey[i] = decoded.data[i * 3];
+      decoded = { ...decoded, components: 1, data: grey };
+      meta.notes.push('the JPEG frame has 3 components but the header says 1 sample per pixel: the first was used');
+    }
+    if (decoded.components !== samplesPerPixel) {
+      throw new ImageDecodeError(`DICOM ${transferSyntaxName(ts)} frame has ${decoded.components} components but the header says ${samplesPerPixel} samples per pixel`);
+    }
+    if (colour) {
+      rgb = codecToRgb(decoded);
+      // RLE keeps the samples as stored; the JPEG-family codecs return RGB already.
+      if (ts === '1.2.840.10008.1.2.5' && photometric === 'YBR_FULL') ybrFullToRgb(rgb, n);
+      stored = new Int32Array(0);
+    } else {
+      stored = codecToStored(decoded, bitsStored, pixelRepresentation);
     }
   } else {
     if (pixel.encapsulatedPixelData) throw new ImageDecodeError(`DICOM pixel data is encapsulated but the transfer syntax ${ts} is not compressed`);
@@ -219,7 +311,7 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
     if (available < frameBytes) throw new ImageDecodeError(`DICOM pixel data is truncated: ${available} bytes, one frame needs ${frameBytes}`);
     const src = (ds.byteArray as Uint8Array).subarray(start, start + frameBytes);
     const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    const little = ts !== '1.2.840.10008.1.2.2';
+    const little = ts !== BIG_ENDIAN;
     if (colour) {
       if (photometric !== 'RGB' && photometric !== 'YBR_FULL') {
         throw new ImageDecodeError(`DICOM photometric interpretation ${photometric} is not supported uncompressed (only RGB and YBR_FULL colour)`);
@@ -234,16 +326,7 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
           rgb[i * 3 + c] = Math.min(255, raw >>> shift);
         }
       }
-      if (photometric === 'YBR_FULL') {
-        for (let i = 0; i < n; i++) {
-          const y = rgb[i * 3];
-          const cb = rgb[i * 3 + 1] - 128;
-          const cr = rgb[i * 3 + 2] - 128;
-          rgb[i * 3] = clamp255(y + 1.402 * cr);
-          rgb[i * 3 + 1] = clamp255(y - 0.344136 * cb - 0.714136 * cr);
-          rgb[i * 3 + 2] = clamp255(y + 1.772 * cb);
-        }
-      }
+      if (photometric === 'YBR_FULL') ybrFullToRgb(rgb, n);
       stored = new Int32Array(0);
     } else {
       stored = new Float64Array(n);
@@ -261,40 +344,169 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
   }
 
   if (rgb) {
-    return { image: { width: columns, height: rows, channels: 3, data: rgb, bitDepth: 8 }, info };
+    return { image: { width: columns, height: rows, channels: 3, data: rgb, bitDepth: 8, dicom: meta }, info };
   }
 
-  // ---- Modality LUT (rescale) → VOI window → 8 bit.
+  // ---- Modality LUT (sequence, else rescale) → VOI (window, else VOI LUT, else automatic) → 8 bit.
   const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = stored[i] * slope + intercept;
-  const window = chooseWindow(ds, values, stored, info, options);
-  info.window = window;
+  const modalityLut = readLut(ds, 'x00283000', pixelRepresentation);
+  if (modalityLut) {
+    for (let i = 0; i < n; i++) values[i] = modalityLut.map(stored[i]);
+    meta.notes.push('modality LUT sequence applied (instead of rescale slope/intercept)');
+  } else {
+    for (let i = 0; i < n; i++) values[i] = stored[i] * slope + intercept;
+  }
   const out = new Uint8Array(n);
-  applyWindow(values, window, out);
+  const voiLut = options.window === 'auto' ? null : readLut(ds, 'x00283010', modalityLut || slope !== 1 || intercept !== 0 ? 1 : pixelRepresentation);
+  const window = chooseWindow(ds, values, stored, info, options, voiLut);
+  info.window = window;
+  if (window.source === 'voi-lut' && voiLut) {
+    const top = 2 ** voiLut.bits - 1;
+    for (let i = 0; i < n; i++) out[i] = clamp255((voiLut.map(values[i]) / top) * 255);
+  } else {
+    applyWindow(values, window, out);
+  }
+  meta.windowDescription = describeWindow(window, voiLut !== null, photometric);
+  if (window.count !== undefined && window.count > 1) meta.notes.push(`the header offers ${window.count} windows; the first was used`);
+  // After the VOI transform (PS3.3 C.7.6.3.1.2): MONOCHROME1's minimum is white.
   if (photometric === 'MONOCHROME1') for (let i = 0; i < n; i++) out[i] = 255 - out[i];
-  return { image: { width: columns, height: rows, channels: 1, data: out, bitDepth: 8 }, info };
+  return { image: { width: columns, height: rows, channels: 1, data: out, bitDepth: 8, dicom: meta }, info };
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
+
+function describeWindow(w: DicomWindow, hasVoiLut: boolean, photometric: string): string {
+  const inv = photometric === 'MONOCHROME1' ? '; MONOCHROME1 inverted after it' : '';
+  switch (w.source) {
+    case 'header': {
+      const which = w.count && w.count > 1 ? `, first of ${w.count}` : '';
+      const lut = hasVoiLut ? ' (a VOI LUT is also in the header)' : '';
+      const fn = w.function === 'LINEAR' ? '' : ` ${w.function}`;
+      return `window C ${fmt(w.center)} W ${fmt(w.width)}${fn} from the header${which}${lut}${inv}`;
+    }
+    case 'voi-lut':
+      return `VOI LUT from the header (first item, inputs ${fmt(w.center - w.width / 2)}–${fmt(w.center + w.width / 2)})${inv}`;
+    case 'stored-range':
+      return `stored 8-bit values as they are (no window in the header)${inv}`;
+    default:
+      return `automatic window C ${fmt(w.center)} W ${fmt(w.width)} (0.5–99.5 percentile; none in the header)${inv}`;
+  }
+}
+
+function ybrFullToRgb(rgb: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const y = rgb[i * 3];
+    const cb = rgb[i * 3 + 1] - 128;
+    const cr = rgb[i * 3 + 2] - 128;
+    rgb[i * 3] = clamp255(y + 1.402 * cr);
+    rgb[i * 3 + 1] = clamp255(y - 0.344136 * cb - 0.714136 * cr);
+    rgb[i * 3 + 2] = clamp255(y + 1.772 * cb);
+  }
+}
+
+/** A codec's grey samples as stored values: masked to BitsStored and sign-extended when the header says signed. */
+function codecToStored(f: CodecFrame, bitsStored: number, pixelRepresentation: 0 | 1): Float64Array {
+  const n = f.width * f.height;
+  const out = new Float64Array(n);
+  if (f.signed) {
+    for (let i = 0; i < n; i++) out[i] = f.data[i];
+    return out;
+  }
+  const bits = Math.min(Math.max(1, bitsStored), f.bitsPerSample > 0 ? f.bitsPerSample : bitsStored);
+  const mask = 2 ** bits - 1;
+  const signBit = 2 ** (bits - 1);
+  for (let i = 0; i < n; i++) {
+    let v = f.data[i] & mask;
+    if (pixelRepresentation === 1 && v >= signBit) v -= 2 * signBit;
+    out[i] = v;
+  }
+  return out;
+}
+
+function codecToRgb(f: CodecFrame): Uint8Array {
+  const n = f.width * f.height;
+  const shift = f.bitsPerSample > 8 ? f.bitsPerSample - 8 : 0;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n * 3; i++) out[i] = Math.min(255, Math.max(0, f.data[i]) >>> shift);
+  return out;
+}
+
+/** The compressed bytes of the first frame (fragments joined as PS3.5 A.4 lays them out). */
+function firstFrame(ds: dicomParserNs.DataSet, pixel: dicomParserNs.Element, frames: number, ts: string, meta: DicomMeta): Uint8Array {
+  const name = transferSyntaxName(ts);
+  if (!pixel.encapsulatedPixelData) throw new ImageDecodeError(`DICOM says ${name} but its pixel data is not encapsulated`);
+  const fragments = pixel.fragments ?? [];
+  if (fragments.length === 0) throw new ImageDecodeError(`DICOM ${name} pixel data is missing: the encapsulated pixel data has no fragments`);
+  const end = ds.byteArray.length;
+  for (const f of fragments) {
+    if (f.position + f.length > end) throw new ImageDecodeError(`DICOM pixel data is truncated: a ${name} fragment runs ${f.position + f.length - end} bytes past the end of the file`);
+  }
+  try {
+    if (frames <= 1) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length) as Uint8Array;
+    if (pixel.basicOffsetTable?.length) return dicomParser.readEncapsulatedImageFrame(ds, pixel, 0) as Uint8Array;
+    if (fragments.length === frames) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, 1) as Uint8Array;
+    if (ts.startsWith('1.2.840.10008.1.2.4.5') || ts.startsWith('1.2.840.10008.1.2.4.7')) {
+      return dicomParser.readEncapsulatedImageFrame(ds, pixel, 0, dicomParser.createJPEGBasicOffsetTable(ds, pixel)) as Uint8Array;
+    }
+    meta.notes.push('no offset table for the frames: the first fragment was taken as the first frame');
+    return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, 1) as Uint8Array;
+  } catch (e) {
+    if (e instanceof ImageDecodeError) throw e;
+    throw new ImageDecodeError(`corrupt DICOM ${name} pixel data: ${e instanceof Error ? e.message.replace(/^dicomParser\.\w+: ?/, '') : String(e)}`);
+  }
+}
+
+interface Lut {
+  entries: number;
+  first: number;
+  bits: number;
+  map(v: number): number;
+}
+
+/**
+ * The first item of a Modality (0028,3000) or VOI (0028,3010) LUT Sequence: LUT Descriptor
+ * [entries (0 = 65536), first mapped value, bits per entry] and LUT Data (16-bit words, or bytes
+ * when the data is exactly `entries` bytes long). Values below/above the table take its ends.
+ */
+function readLut(ds: dicomParserNs.DataSet, seqTag: string, inputSigned: 0 | 1): Lut | null {
+  const item = ds.elements[seqTag]?.items?.[0]?.dataSet;
+  if (!item) return null;
+  const desc = item.elements.x00283002;
+  const data = item.elements.x00283006;
+  if (!desc || desc.length < 6 || !data) return null;
+  const entries = item.uint16('x00283002', 0) || 65536;
+  const firstRaw = item.uint16('x00283002', 1) ?? 0;
+  const first = inputSigned && firstRaw >= 32768 ? firstRaw - 65536 : firstRaw;
+  const bits = Math.min(16, Math.max(1, item.uint16('x00283002', 2) ?? 16));
+  const table = new Float64Array(entries);
+  if (data.length === entries) for (let i = 0; i < entries; i++) table[i] = item.byteArray[data.dataOffset + i];
+  else {
+    if (data.length < entries * 2) throw new ImageDecodeError(`DICOM LUT data is shorter (${data.length} bytes) than its descriptor's ${entries} entries`);
+    for (let i = 0; i < entries; i++) table[i] = item.uint16('x00283006', i) ?? 0;
+  }
+  return { entries, first, bits, map: (v) => table[Math.max(0, Math.min(entries - 1, Math.round(v) - first))] };
 }
 
 function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
 }
 
-function chooseWindow(
-  ds: dicomParserNs.DataSet,
-  values: Float64Array,
-  stored: Float64Array | Int32Array,
-  info: DicomInfo,
-  options: DicomDecodeOptions,
-): NonNullable<DicomInfo['window']> {
+function chooseWindow(ds: dicomParserNs.DataSet, values: Float64Array, stored: Float64Array | Int32Array, info: DicomInfo, options: DicomDecodeOptions, voiLut: Lut | null): DicomWindow {
   const fnRaw = str(ds, 'x00281056');
-  const fn: 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID' = fnRaw === 'SIGMOID' || fnRaw === 'LINEAR_EXACT' ? fnRaw : 'LINEAR';
+  const fn: VoiFunction = fnRaw === 'SIGMOID' || fnRaw === 'LINEAR_EXACT' ? fnRaw : 'LINEAR';
   if (options.window !== 'auto') {
     // Multi-valued DS ("c1\c2"): dicom-parser's floatString(tag, 0) reads the first value.
     const center = ds.floatString('x00281050', 0);
     const width = ds.floatString('x00281051', 0);
     if (center !== undefined && width !== undefined && Number.isFinite(center) && Number.isFinite(width) && width > 0) {
-      if (!(fn === 'LINEAR' && width < 1)) return { center, width, source: 'header', function: fn };
+      if (!(fn === 'LINEAR' && width < 1)) {
+        const count = Math.max(1, (ds.string('x00281050') ?? '').split('\\').length);
+        return { center, width, source: 'header', function: fn, index: 0, count };
+      }
     }
+    if (voiLut) return { center: voiLut.first + voiLut.entries / 2, width: voiLut.entries, source: 'voi-lut', function: 'LINEAR' };
   }
   // Display-ready 8-bit data: show as stored.
   if (options.window !== 'auto' && info.bitsStored <= 8 && info.rescaleSlope === 1 && info.rescaleIntercept === 0 && info.pixelRepresentation === 0) {
@@ -322,7 +534,7 @@ function chooseWindow(
 }
 
 /** VOI LUT functions of PS3.3 C.11.2.1.2, output 0..255. */
-export function applyWindow(values: ArrayLike<number>, window: { center: number; width: number; function: 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID' }, out: Uint8Array): void {
+export function applyWindow(values: ArrayLike<number>, window: { center: number; width: number; function: VoiFunction }, out: Uint8Array): void {
   const { center: c, width: w } = window;
   const n = values.length;
   if (window.function === 'SIGMOID') {
@@ -339,3 +551,4 @@ export function applyWindow(values: ArrayLike<number>, window: { center: number;
     }
   }
 }
+

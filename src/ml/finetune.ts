@@ -17,6 +17,8 @@ import * as tf from './tf';
 import type { ModelMetadata } from '../core/metadata';
 import { createRng, type Rng } from '../core/random';
 import { serializeModel } from './io';
+import { modelCardMarkdown } from '../core/model-card';
+import type { MetricsReport } from '../core/report';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration and results
@@ -1071,13 +1073,25 @@ function setWeightsFrom(layer: tf.layers.Layer, values: Float32Array[]): void {
   }
 }
 
-/** model.json + weights.bin + metadata.json of a composed model (float32 weights: exact predictions). */
-export async function exportModelFiles(model: tf.LayersModel, metadata: ModelMetadata): Promise<Record<'model.json' | 'weights.bin' | 'metadata.json', Uint8Array>> {
+export type ExportedFileName = 'model.json' | 'weights.bin' | 'metadata.json' | 'metrics.json' | 'model-card.md';
+
+/**
+ * model.json + weights.bin + metadata.json of a composed model (float32 weights: exact predictions),
+ * and, given the validation report (src/ml/finetune-trust.ts), its metrics.json and model-card.md:
+ * the Model card travels with the weights.
+ */
+export async function exportModelFiles(
+  model: tf.LayersModel,
+  metadata: ModelMetadata,
+  metrics: (Record<string, unknown> & Partial<MetricsReport>) | null = null,
+): Promise<Partial<Record<ExportedFileName, Uint8Array>> & Record<'model.json' | 'weights.bin' | 'metadata.json', Uint8Array>> {
   const { modelJson, weights } = await serializeModel(model, 'none', 'weights.bin');
   const enc = new TextEncoder();
   return {
     'model.json': enc.encode(modelJson),
     'weights.bin': weights,
     'metadata.json': enc.encode(JSON.stringify(metadata, null, 2) + '\n'),
+    ...(metrics ? { 'metrics.json': enc.encode(JSON.stringify(metrics) + '\n') } : {}),
+    'model-card.md': enc.encode(modelCardMarkdown(metadata, metrics && Array.isArray(metrics.confusionMatrix) ? (metrics as MetricsReport) : null)),
   };
 }

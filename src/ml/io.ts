@@ -30,8 +30,15 @@ async function readOrExplain(read: FileReader, path: string): Promise<Uint8Array
   try {
     return await read(path);
   } catch (e) {
-    throw new ModelLoadError(`cannot read model file ${path}: ${(e as Error).message}`);
+    const missing = (e as { code?: string }).code === 'ENOENT' || /\b404\b/.test((e as Error).message);
+    throw new ModelLoadError(missing ? `model file ${path} is missing (${(e as Error).message})` : `cannot read model file ${path}: ${(e as Error).message}`);
   }
+}
+
+/** Whether bytes start like an HTML document (what web servers send for a missing file). */
+function looksLikeHtml(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart().toLowerCase();
+  return head.startsWith('<!doctype html') || head.startsWith('<html');
 }
 
 /** An IOHandler whose load() reads model.json and its weight shards through `read`. */
@@ -49,17 +56,28 @@ export function readerIOHandler(read: FileReader, modelJsonPath = 'model.json', 
       let done = 0;
       for (const group of json.weightsManifest) {
         specs.push(...group.weights);
+        const groupBuffers: Uint8Array[] = [];
         for (const p of group.paths) {
-          buffers.push(await readOrExplain(read, dir + p));
+          const bytes = await readOrExplain(read, dir + p);
+          // A static server (or the dev server's SPA fallback) answers a missing shard with its HTML
+          // page: name the file instead of reporting a byte count that matches nothing.
+          if (looksLikeHtml(bytes)) throw new ModelLoadError(`weight file ${dir + p} (named in ${modelJsonPath}) is missing: the server returned an HTML page instead`);
+          groupBuffers.push(bytes);
           done++;
           onProgress?.(done / paths.length);
         }
+        // Each group's shards hold exactly that group's weights, so a short group names its files.
+        const got = groupBuffers.reduce((n, b) => n + b.byteLength, 0);
+        const want = group.weights.reduce((n, w) => n + weightBytes(w), 0);
+        if (got !== want) {
+          const files = group.paths.map((p) => dir + p).join(', ');
+          throw new ModelLoadError(
+            `weight file${group.paths.length > 1 ? 's' : ''} ${files} ${got < want ? 'truncated or wrong' : 'too long or wrong'}: ${got} bytes, ${modelJsonPath} expects ${want}`,
+          );
+        }
+        buffers.push(...groupBuffers);
       }
       const total = buffers.reduce((s, b) => s + b.byteLength, 0);
-      const expected = specs.reduce((s, w) => s + weightBytes(w), 0);
-      if (total !== expected) {
-        throw new ModelLoadError(`weight files are corrupt or truncated: ${total} bytes, model.json expects ${expected}`);
-      }
       const weightData = new Uint8Array(total);
       let off = 0;
       for (const b of buffers) {
@@ -227,4 +245,38 @@ function float32ToFloat16(values: Float32Array): Uint16Array {
     out[i] = sign | (exp << 10) | (mant >> 13);
   }
   return out;
+}
+
+/**
+ * A reader that starts fetching every file of a model at once — model.json and metadata.json now,
+ * the weight shards as soon as model.json names them — and hands each file out when asked.
+ * The inference worker uses it to download the model while the backend initialises (the wasm
+ * binary compiles in the meantime) instead of after. Failures surface when the file is asked for,
+ * with loadModelFiles' usual messages; nothing is fetched twice.
+ */
+export function prefetchingReader(read: FileReader, modelJsonPath = 'model.json', extra: string[] = ['metadata.json']): FileReader {
+  const started = new Map<string, Promise<Uint8Array>>();
+  const get = (p: string): Promise<Uint8Array> => {
+    let f = started.get(p);
+    if (!f) {
+      f = read(p);
+      f.catch(() => {}); // reported to whoever asks for the file
+      started.set(p, f);
+    }
+    return f;
+  };
+  for (const p of extra) get(p);
+  const dir = modelJsonPath.includes('/') ? modelJsonPath.slice(0, modelJsonPath.lastIndexOf('/') + 1) : '';
+  get(modelJsonPath).then(
+    (bytes) => {
+      try {
+        const json = JSON.parse(new TextDecoder().decode(bytes)) as tf.io.ModelJSON;
+        for (const group of json.weightsManifest ?? []) for (const p of group.paths ?? []) get(dir + p);
+      } catch {
+        /* not JSON: loadModelFiles explains it when it reads model.json */
+      }
+    },
+    () => {},
+  );
+  return get;
 }

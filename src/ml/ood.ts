@@ -5,6 +5,7 @@
 // verdict to every prediction when the model's metadata carries trust.ood.
 import type { PreprocessingSpec } from '../core/metadata';
 import { LAYOUT_SIZE, type ImageFeatures } from '../core/ood';
+import type { DicomMeta } from '../core/dicom-meta';
 import { cropAndResize, normalizeInput, toGray8, type DecodedImage, type GrayImage } from './preprocess';
 
 export { OodScorer, type OodResult, type OodStats, type ImageFeatures, type OodCheckResult } from '../core/ood';
@@ -173,6 +174,8 @@ export interface AnalysedImage {
   /** The model input (same as preprocessDecoded). */
   input: Float32Array;
   features: ImageFeatures;
+  /** DICOM header facts of the image (pass to Classifier.predict's `dicom`). */
+  dicom?: DicomMeta;
 }
 
 /**
@@ -182,6 +185,6 @@ export interface AnalysedImage {
 export function analyseDecoded(img: DecodedImage, spec: PreprocessingSpec, layoutTemplate?: ArrayLike<number>): AnalysedImage {
   const crop = cropAndResize(toGray8(img), spec);
   const features = imageFeaturesFrom(img, crop, spec.inputSize, layoutTemplate);
-  return { input: normalizeInput(crop, spec), features };
+  return { input: normalizeInput(crop, spec), features, dicom: img.dicom };
 }
 

@@ -2,6 +2,7 @@
 // area resize → contrast normalisation → value range. Pure array code (no tfjs, no DOM) so that Node
 // training, evaluation, the browser worker and the tests run exactly the same arithmetic; only the
 // decoders differ (jpeg-js / fast-png in Node, createImageBitmap + canvas in the browser).
+import type { DicomMeta } from '../core/dicom-meta';
 import type { PreprocessingSpec } from '../core/metadata';
 
 /** A decoded image: interleaved samples, 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA) channels. */
@@ -12,6 +13,8 @@ export interface DecodedImage {
   /** 8-bit (Uint8Array / Uint8ClampedArray) or 16-bit (Uint16Array) samples. */
   data: Uint8Array | Uint8ClampedArray | Uint16Array;
   bitDepth: 8 | 16;
+  /** For DICOM input: what the header says (view, age, sex, modality, manufacturer…; no identifying fields). */
+  dicom?: DicomMeta;
 }
 
 /** A grayscale 8-bit image. */

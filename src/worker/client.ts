@@ -1,5 +1,5 @@
 // Promise-based client for the inference worker (no React here: the hooks in src/ui/hooks wrap it).
-import type { BackendName } from '../ml/backend';
+import type { BackendName, BackendOptions } from '../ml/backend';
 import type {
   ClassifyOptions,
   ClassifyResult,
@@ -74,8 +74,8 @@ export class InferenceClient {
     });
   }
 
-  async load(source: ModelSource, opts: { backends?: BackendName[]; warmup?: boolean; onProgress?: (p: ProgressEvent) => void } = {}): Promise<ModelInfo> {
-    const msg = await this.request({ type: 'load', source, backends: opts.backends, warmup: opts.warmup }, opts.onProgress);
+  async load(source: ModelSource, opts: { backends?: BackendName[]; warmup?: boolean; threads?: BackendOptions['threads']; onProgress?: (p: ProgressEvent) => void } = {}): Promise<ModelInfo> {
+    const msg = await this.request({ type: 'load', source, backends: opts.backends, warmup: opts.warmup, threads: opts.threads }, opts.onProgress);
     return (msg as Extract<WorkerResponse, { type: 'loaded' }>).info;
   }
 

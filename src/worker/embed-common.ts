@@ -1,7 +1,7 @@
 // Image → model input → embedding pieces shared by the training worker and its embedding helpers.
 import { decodeImageFile, jpegComponents } from '../ml/decode-browser';
 import { ImageDecodeError, jpegSize, sniffFormat } from '../ml/decode';
-import { inputToGray8, preprocessDecoded, resizeRegionArea } from '../ml/preprocess';
+import { inputToGray8, preprocessDecoded, resizeRegionArea, type DecodedImage } from '../ml/preprocess';
 import type { ModelMetadata } from '../core/metadata';
 import { THUMB_SIZE } from './train-protocol';
 
@@ -19,13 +19,14 @@ export async function inputOf(file: Blob, metadata: ModelMetadata): Promise<Floa
 let canvas: OffscreenCanvas | null = null;
 
 /**
- * Fast path for embedding: JPEGs through the browser's own decoder (createImageBitmap decodes off
- * the worker's thread, so the next images decode while this one is embedded; several times faster
- * than jpeg-js). Its pixels differ from jpeg-js by ±1 on a few percent of pixels, which does not
- * matter for training; classification (preview, Classify page, Node) keeps the exact jpeg-js path.
- * Anything else, and any failure, goes through decodeImageFile (which gives the user-facing reasons).
+ * Fast decode for training-side statistics: JPEGs through the browser's own decoder
+ * (createImageBitmap decodes off the worker's thread, so the next images decode while this one is
+ * embedded; several times faster than jpeg-js). Its pixels differ from jpeg-js by ±1 on a few
+ * percent of pixels, which does not matter for training or for fitting statistics; classification
+ * (preview, Classify page, Node) keeps the exact jpeg-js path. Anything else, and any failure, goes
+ * through decodeImageFile (which gives the user-facing reasons).
  */
-export async function fastInputOf(file: Blob, metadata: ModelMetadata): Promise<Float32Array> {
+export async function fastDecodedOf(file: Blob): Promise<DecodedImage> {
   if (typeof createImageBitmap === 'function' && typeof OffscreenCanvas === 'function' && file.size > 0) {
     const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
     const size = sniffFormat(head) === 'jpeg' && jpegComponents(head) !== 4 ? jpegSize(head) : null;
@@ -46,7 +47,7 @@ export async function fastInputOf(file: Blob, metadata: ModelMetadata): Promise<
         if (ctx) {
           ctx.drawImage(bitmap, 0, 0);
           const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-          return preprocessDecoded({ width, height, channels: 4, data, bitDepth: 8 }, metadata.preprocessing);
+          return { width, height, channels: 4, data, bitDepth: 8 };
         }
       } catch {
         /* fall back to the exact decoder, which explains failures */
@@ -55,7 +56,12 @@ export async function fastInputOf(file: Blob, metadata: ModelMetadata): Promise<
       }
     }
   }
-  return inputOf(file, metadata);
+  return (await decodeImageFile(file)).image;
+}
+
+/** The model input through the fast decoder (fastDecodedOf): for embedding training images. */
+export async function fastInputOf(file: Blob, metadata: ModelMetadata): Promise<Float32Array> {
+  return preprocessDecoded(await fastDecodedOf(file), metadata.preprocessing);
 }
 
 /** The 64 px thumbnail of a model input. */

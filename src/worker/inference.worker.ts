@@ -4,7 +4,7 @@
 // so the page never blocks on decoding or on the GPU.
 import * as tf from '../ml/tf';
 import { Classifier } from '../ml/classifier';
-import { ModelLoadError, loadModelFiles, type FileReader } from '../ml/io';
+import { ModelLoadError, loadModelFiles, prefetchingReader, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
 import { ImageDecodeError } from '../ml/decode';
@@ -26,6 +26,10 @@ import {
 } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
+
+// Wall-clock time (ms since the epoch) for ModelInfo.phases; this line runs once the worker's scripts are evaluated.
+const wallClock = () => performance.timeOrigin + performance.now();
+const scriptsReadyAt = wallClock();
 
 let classifier: Classifier | null = null;
 let backend: BackendInfo | null = null;
@@ -129,16 +133,22 @@ function artifactsReader(files: Record<string, Uint8Array>): FileReader {
 async function load(id: number, source: ModelSource, order: WorkerRequest & { type: 'load' }): Promise<ModelInfo> {
   const t0 = performance.now();
   progress(id, 'backend', null);
-  if (!backend) backend = await initBrowserBackend(order.backends);
-  progress(id, 'metadata', null);
   let weightBytes = 0;
-  const read =
+  // The model files download while the backend initialises (compiling the wasm binary or the
+  // WebGL context takes as long as the download); nothing waits for the other.
+  const read = prefetchingReader(
     source.kind === 'url'
       ? urlReader(source.baseUrl, (path, loaded, total) => {
           if (path.endsWith('.json')) return;
           progress(id, 'weights', total ? loaded / total : null, { loadedBytes: loaded, totalBytes: total ?? undefined });
         })
-      : artifactsReader(source.files);
+      : artifactsReader(source.files),
+  );
+  if (!backend) backend = await initBrowserBackend(order.backends, { threads: order.threads });
+  const backendReadyAt = wallClock();
+  // (Downloads went on meanwhile; this waits for the rest, so the phases say which step was last.)
+  const filesReadyAt = await Promise.all([read('model.json'), read('metadata.json')]).then(wallClock, wallClock);
+  progress(id, 'metadata', null);
   const counting: FileReader = async (rel) => {
     const bytes = await read(rel);
     if (!rel.endsWith('.json')) weightBytes += bytes.byteLength;
@@ -153,8 +163,9 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
   classifier = next;
   forgetResults();
   const loadMs = performance.now() - t0;
+  const modelBuiltAt = wallClock();
   let warmupMs = 0;
-  if (order.warmup !== false) {
+  if (order.warmup !== false && imagesWaiting === 0) {
     // First run compiles the WebGL shaders / wasm kernels; do it now, not on the user's image.
     progress(id, 'warmup', null);
     const t1 = performance.now();
@@ -170,6 +181,7 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
     weightBytes,
     loadMs,
     warmupMs,
+    phases: { workerCreatedAt: performance.timeOrigin, scriptsReadyAt, backendReadyAt, filesReadyAt, modelBuiltAt, warmedUpAt: wallClock() },
   };
 }
 
@@ -190,7 +202,7 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
   const features = imageFeaturesFrom(image, crop, spec.inputSize, c.layoutTemplate);
   const input = normalizeInput(crop, spec);
   const t3 = performance.now();
-  const out = await c.predict([input], { features: [features] });
+  const out = await c.predict([input], { features: [features], dicom: [image.dicom] });
   const t4 = performance.now();
   const resultId = keepResult({
     input,
@@ -210,6 +222,7 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
     embedding: req.options?.embedding ? out.embeddings[0] : undefined,
     timings: { readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2, inferenceMs: t4 - t3, totalMs: t4 - t0 },
     backend: backend.name,
+    ...(image.dicom ? { dicom: image.dicom } : {}),
   };
 }
 
@@ -257,10 +270,16 @@ function errorOf(e: unknown): { kind: ErrorKind; message: string } {
 // Requests are handled one at a time, in order: the GPU is one resource, and the page decides the
 // pace (it sends the next file when a result comes back, which is also how a batch is cancelled).
 let queue: Promise<void> = Promise.resolve();
+// Images queued behind a model load: when there is one, the load skips its warm-up run and the
+// first real image warms the kernels instead of waiting behind a dummy input.
+let imagesWaiting = 0;
 
 self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   const req = ev.data;
-  queue = queue.then(() => handle(req));
+  if (req.type === 'classify') imagesWaiting++;
+  queue = queue.then(() => handle(req)).finally(() => {
+    if (req.type === 'classify') imagesWaiting--;
+  });
 };
 
 async function handle(req: WorkerRequest): Promise<void> {

@@ -4,8 +4,9 @@
 import type { ModelMetadata } from '../core/metadata';
 import type { OperatingPointDecision } from '../core/operating-point';
 import type { Prediction } from '../ml/classifier';
-import type { BackendInfo, BackendName } from '../ml/backend';
+import type { BackendInfo, BackendName, BackendOptions } from '../ml/backend';
 import type { ImageFormat } from '../ml/decode';
+import type { DicomMeta } from '../core/dicom-meta';
 
 /**
  * Where the model comes from:
@@ -24,7 +25,7 @@ export interface ClassifyOptions {
 }
 
 export type WorkerRequest =
-  | { type: 'load'; id: number; source: ModelSource; backends?: BackendName[]; warmup?: boolean }
+  | { type: 'load'; id: number; source: ModelSource; backends?: BackendName[]; warmup?: boolean; threads?: BackendOptions['threads'] }
   | { type: 'classify'; id: number; name: string; file: Blob | Uint8Array; options?: ClassifyOptions }
   | { type: 'memory'; id: number }
   /** Decode + preprocess only (no model run): the exact model input, for parity checks and tools. */
@@ -52,6 +53,13 @@ export interface ModelInfo {
   weightBytes: number;
   loadMs: number;
   warmupMs: number;
+  /**
+   * When each start-up step of the worker finished, as wall-clock times (performance.timeOrigin +
+   * performance.now(), ms since the epoch) so the page can place them on its own timeline: the
+   * worker created, its scripts evaluated, the backend ready, the model files downloaded, the model
+   * built, and the warm-up done (equal to modelBuiltAt when an image was waiting and no warm-up ran).
+   */
+  phases?: { workerCreatedAt: number; scriptsReadyAt: number; backendReadyAt: number; filesReadyAt: number; modelBuiltAt: number; warmedUpAt: number };
 }
 
 export interface ClassifyResult {
@@ -79,6 +87,12 @@ export interface ClassifyResult {
   covidScreen?: OperatingPointDecision | null;
   timings: { readMs: number; decodeMs: number; preprocessMs: number; inferenceMs: number; totalMs: number };
   backend: BackendName;
+  /**
+   * DICOM input only: the header facts used (view, age, sex, modality, manufacturer…; never name,
+   * ID, birth date or accession), its notes (pediatric film, first of several frames, window
+   * choice), for display, the CSV and per-site grouping (siteKey).
+   */
+  dicom?: DicomMeta;
 }
 
 export interface PreprocessResult {

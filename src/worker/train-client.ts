@@ -77,9 +77,9 @@ export class TrainClient {
     await this.request({ type: 'stop' }, 'ok');
   }
 
-  async predict(file: Blob): Promise<{ probabilities: number[]; thumb: Uint8Array }> {
+  async predict(file: Blob): Promise<{ probabilities: number[]; thumb: Uint8Array; withheld: string[] | null }> {
     const r = await this.request({ type: 'predict', file }, 'prediction');
-    return { probabilities: r.probabilities, thumb: r.thumb };
+    return { probabilities: r.probabilities, thumb: r.thumb, withheld: r.withheld };
   }
 
   async image(imageId: number): Promise<{ gray: Uint8Array; size: number }> {

@@ -79,7 +79,8 @@ export interface TrainResult {
   metadata: ModelMetadata;
   /** True when the kept model includes a fine-tuned last block. */
   blockTuned: boolean;
-  timings: { headMs: number; blockPrepareMs: number; blockMs: number; composeMs: number; totalMs: number };
+  /** calibrateMs: fitting the gate, the temperature and the operating point (src/ml/finetune-trust.ts). */
+  timings: { headMs: number; blockPrepareMs: number; blockMs: number; composeMs: number; calibrateMs: number; totalMs: number };
   memory: MemorySample;
 }
 
@@ -121,16 +122,20 @@ export type TrainRequest =
 
 export type TrainRequestBody = TrainRequest extends infer R ? (R extends TrainRequest ? Omit<R, 'id'> : never) : never;
 
+/** 'calibrate': the trust numbers of the composed model (gate, temperature, operating point). */
+export type TrainStage = 'head' | 'block-prepare' | 'block' | 'compose' | 'calibrate';
+
 export type TrainEvent =
   | { type: 'embedded'; results: EmbedResult[]; stats: EmbedStats }
-  | { type: 'stage'; stage: 'head' | 'block-prepare' | 'block' | 'compose'; detail?: string }
+  | { type: 'stage'; stage: TrainStage; detail?: string }
   | { type: 'epoch'; log: EpochLog; valProbs: Float32Array | null; memory: MemorySample };
 
 export type TrainReply =
   | { type: 'ready'; id: number; info: BaseInfo }
   | { type: 'ok'; id: number }
   | { type: 'trained'; id: number; result: TrainResult }
-  | { type: 'prediction'; id: number; probabilities: number[]; thumb: Uint8Array }
+  /** Calibrated probabilities (as on the Classify page); `withheld`: the "Not a chest X-ray?" reasons when the gate withholds the image. */
+  | { type: 'prediction'; id: number; probabilities: number[]; thumb: Uint8Array; withheld: string[] | null }
   | { type: 'files'; id: number; files: Record<string, Uint8Array> }
   | { type: 'image'; id: number; gray: Uint8Array; size: number }
   | { type: 'gradcam'; id: number; result: GradCamReply }

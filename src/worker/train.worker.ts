@@ -2,14 +2,17 @@
 // The training worker: owns tfjs for the Train page, so the page never blocks. It loads the shipped
 // model as the frozen backbone, decodes → preprocesses → embeds each dropped image one at a time as
 // soon as it arrives (keeping only the embedding and a 64 px thumbnail, so thousands of images fit),
-// trains the new head (and optionally the last block) with per-epoch events, and keeps the composed
-// model for preview, download and saving in IndexedDB.
+// trains the new head (and optionally the last block) with per-epoch events, fits the composed
+// model's trust numbers (the base's "Not a chest X-ray?" gate refitted on the images, temperature and
+// covid operating point on the validation split: src/ml/finetune-trust.ts), and keeps the model for
+// preview (calibrated, behind the gate), download (with metrics.json and model-card.md) and saving
+// in IndexedDB.
 import * as tf from '../ml/tf';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../ml/decode-browser';
 import { loadModelFiles, type FileReader } from '../ml/io';
 import { inputToGray8, toGray8 } from '../ml/preprocess';
-import { errorReason, fastInputOf, inputOf, thumbnailOf, type HelperReply, type HelperRequest } from './embed-common';
+import { errorReason, fastDecodedOf, fastInputOf, inputOf, thumbnailOf, type HelperReply, type HelperRequest } from './embed-common';
 import { BASE_MARGIN, DEFAULT_AUGMENT, augmentToInput, makeAugmentBase } from '../ml/augment';
 import {
   composeModel,
@@ -26,6 +29,9 @@ import {
   type LastBlock,
 } from '../ml/finetune';
 import { saveStoredModel, checkModelFiles } from '../ml/model-store';
+import { analyseDecoded } from '../ml/ood';
+import { fitFinetuneTrust, type TrustImage } from '../ml/finetune-trust';
+import { Classifier } from '../ml/classifier';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import type { ModelMetadata } from '../core/metadata';
 import type { Rng } from '../core/random';
@@ -54,7 +60,7 @@ interface Base {
 
 let base: Promise<Base> | null = null;
 let backend: BackendInfo | null = null;
-let trained: { model: tf.LayersModel; metadata: ModelMetadata; result: TrainResult } | null = null;
+let trained: { model: tf.LayersModel; metadata: ModelMetadata; result: TrainResult; metrics: Record<string, unknown> | null; classifier: Classifier } | null = null;
 let training = false;
 let stopRequested = false;
 let peakNumBytes = 0;
@@ -234,8 +240,10 @@ let helperSeq = 1;
 let baseFiles: Record<string, Uint8Array> | null = null;
 
 /** Number of helper workers: other cores, on CPU backends only (one GPU gains nothing from more contexts). */
-function helperCount(backendName: string): number {
-  if (backendName !== 'wasm' && backendName !== 'cpu') return 0;
+function helperCount(backend: BackendInfo): number {
+  if (backend.name !== 'wasm' && backend.name !== 'cpu') return 0;
+  // Threaded wasm already spreads each image over the cores; helpers would only compete with it.
+  if (backend.details.some((d) => / threads$/.test(d))) return 0;
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
   return Math.max(0, Math.min(3, cores - 1));
 }
@@ -243,7 +251,7 @@ function helperCount(backendName: string): number {
 function startHelpers(b: Base): Helper[] {
   if (helpers) return helpers;
   helpers = [];
-  const n = baseFiles ? helperCount(b.info.backend.name) : 0;
+  const n = baseFiles ? helperCount(b.info.backend) : 0;
   for (let i = 0; i < n; i++) {
     let worker: Worker;
     try {
@@ -455,6 +463,44 @@ async function train(run: TrainRun): Promise<TrainResult> {
         history: history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, trainAcc: h.trainAcc, valLoss: h.valLoss ?? NaN, valAcc: h.valAcc ?? NaN, seconds: h.seconds })),
       },
     });
+    // The trust numbers, fitted on the composed model as the Classify page will run it: the gate on
+    // train + val, temperature and operating point on val (decoded again, by the fast decoder the
+    // embeddings came from: nothing per image is kept between stages).
+    const tCompose = performance.now();
+    const nTrust = run.train.ids.length + run.val.ids.length;
+    post({ type: 'stage', stage: 'calibrate', detail: `${nTrust} images` });
+    const spec = composed.metadata.preprocessing;
+    const baseOod = b.metadata.trust?.ood;
+    const trustImage = (ids: number[], labels: number[]) => async (i: number): Promise<TrustImage> => {
+      const item = images.get(ids[i]);
+      if (!item) throw new Error(`image ${ids[i]} was removed during training`);
+      const { input, features } = analyseDecoded(await fastDecodedOf(item.file), spec, baseOod?.layoutTemplate);
+      return { input, features, label: labels[i] };
+    };
+    const fit = await fitFinetuneTrust({
+      model: composed.model,
+      metadata: composed.metadata,
+      baseOod,
+      trainCount: run.train.ids.length,
+      valCount: run.val.ids.length,
+      trainImage: trustImage(run.train.ids, run.train.labels),
+      valImage: trustImage(run.val.ids, run.val.labels),
+      onProgress: (done) => post({ type: 'stage', stage: 'calibrate', detail: `${done} of ${nTrust} images` }),
+      date: new Date().toISOString(),
+    }).catch((e: unknown) => {
+      // No half-finished model stays behind: the previous one (if any) remains the kept model.
+      composed.model.dispose();
+      throw e;
+    });
+    const count = (labels: number[]) => run.classNames.map((_, c) => labels.filter((l) => l === c).length);
+    composed.metadata.trust = fit.trust;
+    composed.metadata.training = {
+      ...composed.metadata.training,
+      split: { classNames: [...run.classNames], train: count(run.train.labels), val: count(run.val.labels) },
+      ...(fit.report
+        ? { validation: { images: fit.report.n, accuracy: fit.report.accuracy, balancedAccuracy: fit.report.balancedAccuracy, macroAuc: fit.report.macro.auc } }
+        : {}),
+    };
     const tEnd = performance.now();
     const result: TrainResult = {
       history,
@@ -464,14 +510,15 @@ async function train(run: TrainRun): Promise<TrainResult> {
       valIds: run.val.ids,
       metadata: composed.metadata,
       blockTuned: blockWeights !== null,
-      timings: { headMs: tHead - t0, blockPrepareMs: tPrep - tHead, blockMs: tBlock - tPrep, composeMs: tEnd - tBlock, totalMs: tEnd - t0 },
+      timings: { headMs: tHead - t0, blockPrepareMs: tPrep - tHead, blockMs: tBlock - tPrep, composeMs: tCompose - tBlock, calibrateMs: tEnd - tCompose, totalMs: tEnd - t0 },
       memory: memorySample(),
     };
     if (trained) {
       forgetGradCamModel(trained.model);
       trained.model.dispose();
     }
-    trained = { model: composed.model, metadata: composed.metadata, result };
+    // The preview classifies as the Classify page will: calibrated, behind the gate.
+    trained = { model: composed.model, metadata: composed.metadata, result, metrics: fit.metrics, classifier: new Classifier(composed.model, composed.metadata) };
     return result;
   } finally {
     training = false;
@@ -479,15 +526,14 @@ async function train(run: TrainRun): Promise<TrainResult> {
   }
 }
 
-async function predict(file: Blob): Promise<{ probabilities: number[]; thumb: Uint8Array }> {
+async function predict(file: Blob): Promise<{ probabilities: number[]; thumb: Uint8Array; withheld: string[] | null }> {
   if (!trained) throw new Error('train a model first');
-  const { model, metadata } = trained;
-  const input = await inputOf(file, metadata);
-  const s = metadata.preprocessing.inputSize;
-  const out = tf.tidy(() => model.predict(tf.tensor4d(input, [1, s, s, 1])) as tf.Tensor);
-  const probabilities = Array.from((await out.data()) as Float32Array);
-  out.dispose();
-  return { probabilities, thumb: thumbnailOf(input, metadata) };
+  const { classifier, metadata } = trained;
+  const { image } = await decodeImageFile(file);
+  const { input, features } = analyseDecoded(image, metadata.preprocessing, classifier.layoutTemplate);
+  const { predictions } = await classifier.predict([input], { features: [features] });
+  const p = predictions[0];
+  return { probabilities: p.probabilities, thumb: thumbnailOf(input, metadata), withheld: p.ood?.flagged ? p.ood.reasons : null };
 }
 
 /** Grad-CAM of the trained model for an added image (decoded again with the exact decoder). */
@@ -521,7 +567,7 @@ async function gradCamOf(imageId: number, classIndex: number | undefined): Promi
 
 async function modelFiles(): Promise<Record<string, Uint8Array>> {
   if (!trained) throw new Error('train a model first');
-  return exportModelFiles(trained.model, trained.metadata);
+  return exportModelFiles(trained.model, trained.metadata, trained.metrics);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -576,8 +622,8 @@ async function handle(req: TrainRequest): Promise<void> {
         return;
       }
       case 'predict': {
-        const { probabilities, thumb } = await predict(req.file);
-        post({ type: 'prediction', id: req.id, probabilities, thumb }, [thumb.buffer as ArrayBuffer]);
+        const { probabilities, thumb, withheld } = await predict(req.file);
+        post({ type: 'prediction', id: req.id, probabilities, thumb, withheld }, [thumb.buffer as ArrayBuffer]);
         return;
       }
       case 'image': {

@@ -28,7 +28,14 @@ describe('model loading errors', () => {
 
   it('metadata.json missing (HTTP 404)', async () => {
     const { message } = await openWithRoute('metadata.json', (route) => route.fulfill({ status: 404, body: 'Not found' }));
-    expect(message).toMatch(/cannot read model file metadata\.json: HTTP 404/);
+    expect(message).toMatch(/model file metadata\.json is missing \(HTTP 404/);
+  });
+
+  it('weights.bin missing behind an SPA fallback (the HTML page instead): the file is named, not a byte count', async () => {
+    const html = fs.readFileSync(path.join(app.build.distDir, 'index.html'));
+    const { message } = await openWithRoute('weights.bin', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+    expect(message).toMatch(/weight file weights\.bin \(named in model\.json\) is missing: the server returned an HTML page instead/);
+    expect(message).not.toMatch(/expects/);
   });
 
   it('truncated weights, then Retry with the real file works', async () => {
@@ -37,7 +44,7 @@ describe('model loading errors', () => {
     const { page } = await openWithRoute('weights.bin', (route) =>
       broken ? route.fulfill({ status: 200, contentType: 'application/octet-stream', body: weights.subarray(0, weights.length >> 1) }) : route.continue(),
     );
-    expect(await page.getByTestId('model-error').innerText()).toMatch(/weight files are corrupt or truncated: \d+ bytes, model\.json expects \d+/);
+    expect(await page.getByTestId('model-error').innerText()).toMatch(/weight file weights\.bin truncated or wrong: \d+ bytes, model\.json expects \d+/);
     broken = false;
     await page.getByRole('button', { name: 'Retry' }).click();
     await page.locator('[data-testid="model-status"][data-status="ready"]').waitFor({ timeout: 120_000 });

@@ -187,7 +187,9 @@ describe.skipIf(!hasData())('Train page', () => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-zip').click()]);
       expect(download.suggestedFilename()).toMatch(/^cxr-lab-.+\.zip$/);
       const zip = unzipSync(new Uint8Array(fs.readFileSync((await download.path())!)));
-      expect(Object.keys(zip).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
+      // The Model card travels with the weights: the validation report and the card itself.
+      expect(Object.keys(zip).sort()).toEqual(['metadata.json', 'metrics.json', 'model-card.md', 'model.json', 'weights.bin']);
+      expect(new TextDecoder().decode(zip['model-card.md'])).toContain('| covid | 24 | 6 |');
       const metadata = JSON.parse(new TextDecoder().decode(zip['metadata.json']));
       expect(metadata.classNames).toEqual(['covid', 'normal']);
       const base = JSON.parse(fs.readFileSync(path.join(build.modelDir, 'metadata.json'), 'utf8'));

@@ -1,8 +1,9 @@
 // End-to-end checks of the evaluate and predict command lines on a tiny manifest folder built in a
-// temporary directory: a manifest.csv pointing at a few ../shared/data/cxr images, plus one corrupt
+// temporary directory: a manifest.csv pointing at a few ../shared/data/cxr images (through a link to
+// that folder inside the temporary one: manifest paths must stay inside their folder), plus one corrupt
 // file and one missing entry. Runs against public/model when it exists, otherwise against a small
 // random-weight model this test builds and saves (buildClassifier + serializeModel + metadata.json).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,26 +21,39 @@ const CLASSES = ['covid', 'normal', 'pneumonia'];
 
 if (!hasData) console.warn(`cli.test.ts: skipped, no data set at ${SHARED_CXR} (the CLI tests read a few of its images)`);
 
+/** Kills a detached child's whole process group (tsx runs the script in a grandchild process). */
+function killGroup(pid: number | undefined): void {
+  try {
+    if (pid) process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs a command from the repository root (one wasm thread: the CI box has two cores). */
-function run(command: string, args: string[]): Promise<RunResult> {
+/** Runs a command from the repository root (one wasm thread: the CI box has two cores); killed after killAfterMs. */
+function run(command: string, args: string[], killAfterMs = 300_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...process.env, CXR_WASM_THREADS: '1', FORCE_COLOR: '0' } });
+    const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...process.env, CXR_WASM_THREADS: '1', FORCE_COLOR: '0' }, detached: true });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => killGroup(child.pid), killAfterMs);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
-const tsx = (script: string, args: string[]) => run(TSX, [path.join('scripts', script), ...args]);
+const tsx = (script: string, args: string[], killAfterMs?: number) => run(TSX, [path.join('scripts', script), ...args], killAfterMs);
 
 let tmp: string;
 let dataDir: string;
@@ -101,12 +115,14 @@ beforeAll(async () => {
   }
   const trainRow = shared.entries.find((x) => x.split === 'train')!;
   // Manifest paths are relative to the manifest's folder; extra columns are ignored.
+  fs.symlinkSync(SHARED_CXR, path.join(dataDir, 'shared'));
+  const inData = (file: string) => path.join('shared', path.relative(SHARED_CXR, file));
   const rows = [
     ['file', 'label', 'split', 'source_repo', 'note'],
-    ...picked.map((p) => [path.relative(dataDir, p.file), p.label, 'test', p.sourceRepo ?? '', 'ok']),
+    ...picked.map((p) => [inData(p.file), p.label, 'test', p.sourceRepo ?? '', 'ok']),
     ['corrupt.jpg', 'covid', 'test', 'test/corrupt', 'truncated JPEG'],
     ['missing.jpg', 'normal', 'test', 'test/missing', 'not on disk'],
-    [path.relative(dataDir, path.join(SHARED_CXR, trainRow.file)), trainRow.label, 'train', trainRow.sourceRepo ?? '', 'other split'],
+    [inData(path.join(SHARED_CXR, trainRow.file)), trainRow.label, 'train', trainRow.sourceRepo ?? '', 'other split'],
   ];
   fs.writeFileSync(path.join(dataDir, 'manifest.csv'), rows.map(manifestLine).join('\n') + '\n');
   fs.writeFileSync(path.join(dataDir, 'corrupt.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]));
@@ -122,6 +138,12 @@ beforeAll(async () => {
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+/** Links the shared data set into `dir` and returns a manifest path, inside `dir`, to the first picked image. */
+function inDataLink(dir: string): string {
+  if (!fs.existsSync(path.join(dir, 'shared'))) fs.symlinkSync(SHARED_CXR, path.join(dir, 'shared'));
+  return path.join('shared', path.relative(SHARED_CXR, picked[0].file));
+}
 
 describe.skipIf(!hasData)('evaluate CLI', () => {
   it('reports every field, lists and skips corrupt and missing images', async () => {
@@ -196,6 +218,22 @@ describe.skipIf(!hasData)('evaluate CLI', () => {
     expect(r3.code).toBe(2);
     expect(r3.stderr).toMatch(/no manifest\.csv/);
   });
+
+  it('manifest paths outside --data are refused with the line number, before anything is read', async () => {
+    const escaping = path.join(tmp, 'escaping');
+    fs.mkdirSync(escaping, { recursive: true });
+    // ../data/<image> exists and is a valid image: it must still not be evaluated.
+    const outside = path.join('..', 'data', path.join('shared', path.relative(SHARED_CXR, picked[0].file)));
+    expect(fs.existsSync(path.join(escaping, outside))).toBe(true);
+    for (const [bad, line] of [[outside, 3], ['../../../../etc/passwd', 2]] as const) {
+      const rows = line === 3 ? `${inDataLink(escaping)},covid,test\n${bad},covid,test\n` : `${bad},covid,test\n`;
+      fs.writeFileSync(path.join(escaping, 'manifest.csv'), `file,label,split\n${rows}`);
+      const r = await tsx('evaluate.ts', ['--data', escaping, '--model', modelDir, '--no-cache']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`line ${line}: path '${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' is outside the data folder`));
+      expect(r.stdout).toBe('');
+    }
+  });
 });
 
 describe.skipIf(!hasData)('predict CLI', () => {
@@ -242,7 +280,7 @@ describe.skipIf(!hasData)('predict CLI', () => {
     expect(parsed.slice(0, 3).every((e) => 'label' in e)).toBe(true);
   });
 
-  it('folders are walked for .png/.jpg/.jpeg only; through `npm run` too (banner kept off stdout)', async () => {
+  it('folders are walked for .png/.jpg/.jpeg/.gif/.dcm only; through `npm run` too (banner kept off stdout)', async () => {
     const folder = path.join(tmp, 'folder');
     fs.mkdirSync(path.join(folder, 'nested'), { recursive: true });
     fs.copyFileSync(picked[0].file, path.join(folder, 'one.jpg'));
@@ -270,6 +308,111 @@ describe.skipIf(!hasData)('predict CLI', () => {
     // Same pixels as the JPEG they came from: the same prediction.
     const jpeg = checkContract((await tsx('predict.ts', [picked[0].file, '--json', '--model', modelDir])).stdout, [picked[0].file]);
     for (const e of parsed) for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>)) expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
+  });
+
+  it('--json decodes compressed DICOM (JPEG 2000, JPEG-LS, RLE) with the codecs under tsx, and withholds a lateral film with its reason', async () => {
+    const { makeDicom, TS } = await import('./helpers/dicom-writer');
+    const { encodeJ2k, encodeJpegLs, encodeRle } = await import('./helpers/dicom-encoders');
+    const { decodeImageBytes } = await import('../../src/ml/decode');
+    const { toGray8 } = await import('../../src/ml/preprocess');
+    const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(picked[0].file))));
+    const s12 = Array.from(gray.data, (v) => v * 16);
+    const frame = { width: gray.width, height: gray.height, bitsPerSample: 12, pixels: s12 };
+    const common = { rows: gray.height, columns: gray.width, bitsAllocated: 16 as const, bitsStored: 12, windowCenter: 2040.5, windowWidth: 4081 };
+    const specs = [
+      { ...common, transferSyntax: TS.jpeg2000, frames: [await encodeJ2k(frame)] },
+      { ...common, transferSyntax: TS.jpegLs, frames: [await encodeJpegLs(frame)] },
+      { ...common, transferSyntax: TS.rle, frames: [encodeRle(s12, gray.width, gray.height, 16)] },
+      { ...common, transferSyntax: TS.jpeg2000, frames: [await encodeJ2k(frame)], viewPosition: 'LL' },
+    ];
+    const files = specs.map((spec, i) => {
+      const f = path.join(tmp, `compressed${i}.dcm`);
+      fs.writeFileSync(f, makeDicom(spec));
+      return f;
+    });
+    const r = await tsx('predict.ts', [...files, '--json', '--model', modelDir]);
+    expect(r.code, r.stderr).toBe(0);
+    const parsed = checkContract(r.stdout, files);
+    expect(parsed.map((e: { error?: string }) => e.error)).toEqual([undefined, undefined, undefined, undefined]);
+    // Lossless: the same prediction as the JPEG the pixels came from.
+    const jpeg = checkContract((await tsx('predict.ts', [picked[0].file, '--json', '--model', modelDir])).stdout, [picked[0].file]);
+    for (const e of parsed) for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>)) expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
+    const lateral = parsed[3] as { ood?: { flagged: boolean; reasons: string[] } };
+    expect(lateral.ood?.flagged).toBe(true);
+    expect(lateral.ood?.reasons[0]).toMatch(/^lateral view \(DICOM View Position LL\)/);
+  });
+
+  it('a FIFO, /dev/zero or a 300 MB file does not hang predict: the other files are classified, those get error entries', async () => {
+    const fifo = path.join(tmp, 'pipe.png');
+    spawnSync('mkfifo', [fifo]);
+    expect(fs.statSync(fifo).isFIFO()).toBe(true);
+    const folder = path.join(tmp, 'with-fifo');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.copyFileSync(picked[0].file, path.join(folder, 'a.jpg'));
+    spawnSync('mkfifo', [path.join(folder, 'b.png')]);
+    // A 300 MB file (sparse: no disk used) is refused from its size, not read.
+    const huge = path.join(tmp, 'huge.png');
+    fs.writeFileSync(huge, '');
+    fs.truncateSync(huge, 300 * 1024 * 1024);
+    const given = [fifo, '/dev/zero', huge, picked[1].file, folder];
+    const t0 = Date.now();
+    const r = await tsx('predict.ts', [...given, '--json', '--model', modelDir], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    const parsed = checkContract(r.stdout, [fifo, '/dev/zero', huge, picked[1].file, path.join(folder, 'a.jpg'), path.join(folder, 'b.png')]);
+    expect(parsed[0].error).toMatch(/not a regular file \(a FIFO/);
+    expect(parsed[1].error).toMatch(/not a regular file \(a device\)/);
+    expect(parsed[2].error).toMatch(/file too large: 315 MB, limit 256 MB/);
+    expect(parsed[3]).toHaveProperty('label');
+    expect(parsed[4]).toHaveProperty('label');
+    expect(parsed[5].error).toMatch(/not a regular file \(a FIFO/);
+  }, 120_000);
+
+  it('a symbolic link to a folder is not followed silently: predict says so', async () => {
+    const folder = path.join(tmp, 'with-link');
+    const target = path.join(tmp, 'linked-target');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.mkdirSync(target, { recursive: true });
+    fs.copyFileSync(picked[0].file, path.join(folder, 'a.jpg'));
+    fs.copyFileSync(picked[1].file, path.join(target, 'b.jpg'));
+    fs.symlinkSync(target, path.join(folder, 'more'));
+    const r = await tsx('predict.ts', [folder, '--json', '--model', modelDir]);
+    expect(r.code, r.stderr).toBe(0);
+    checkContract(r.stdout, [path.join(folder, 'a.jpg')]);
+    expect(r.stderr).toContain(`warning: skipped ${path.join(folder, 'more')}: a symbolic link to a folder (not followed`);
+  });
+
+  it('GIF is classified as the page classifies it (same pixels as the PNG of the image), also found in folders', async () => {
+    const { makeGif } = await import('./helpers/gif-writer');
+    const { decodeImageBytes } = await import('../../src/ml/decode');
+    const { toGray8 } = await import('../../src/ml/preprocess');
+    const { encode } = await import('fast-png');
+    const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(picked[0].file))));
+    const folder = path.join(tmp, 'gif');
+    fs.mkdirSync(folder, { recursive: true });
+    const palette = Array.from({ length: 256 }, (_, i) => [i, i, i]);
+    fs.writeFileSync(path.join(folder, 'film.gif'), makeGif({ width: gray.width, height: gray.height }, palette, [{ width: gray.width, height: gray.height, indices: gray.data }]));
+    fs.writeFileSync(path.join(folder, 'film.png'), encode({ width: gray.width, height: gray.height, data: gray.data, channels: 1, depth: 8 }));
+    const r = await tsx('predict.ts', [folder, '--json', '--model', modelDir]);
+    expect(r.code, r.stderr).toBe(0);
+    const [gif, png] = checkContract(r.stdout, [path.join(folder, 'film.gif'), path.join(folder, 'film.png')]);
+    expect(gif.error).toBeUndefined();
+    expect(gif.probabilities).toEqual(png.probabilities);
+  });
+
+  it('a failing `npm run predict -- --json` leaves stdout empty (no npm JSON error object), exit code kept', async () => {
+    const missingModel = await run('npm', ['run', 'predict', '--', '--json', '--model', path.join(tmp, 'no-model'), picked[0].file]);
+    expect(missingModel.code).toBe(1);
+    expect(missingModel.stdout).toBe('');
+    expect(missingModel.stderr).toMatch(/no model at/);
+    const usage = await run('npm', ['run', 'predict', '--', '--json', '--frobnicate', picked[0].file]);
+    expect(usage.code).toBe(2);
+    expect(usage.stdout).toBe('');
+    expect(usage.stderr).toMatch(/unknown option --frobnicate/);
+    // And a successful one: exactly one JSON array (no banner).
+    const ok = await run('npm', ['run', 'predict', '--', '--json', '--model', modelDir, path.join(tmp, 'no-such.png')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual([{ file: path.join(tmp, 'no-such.png'), error: 'file not found' }]);
   });
 
   it('without --json prints a table', async () => {

@@ -28,6 +28,9 @@ import { loadModelFiles } from '../../src/ml/io';
 import { forgetGradCamModel, gradCam } from '../../src/ml/gradcam';
 import { DEFAULT_PREPROCESSING } from '../../src/ml/preprocess';
 import type { ModelMetadata } from '../../src/core/metadata';
+import { fitTemperature, sensitivitySpecificityAt } from '../../src/core/metrics';
+import { DEFAULT_TARGET_SENSITIVITY, fitCalibration } from '../../src/core/operating-point';
+import { OodScorer, WIDEN_MARGIN, oodStatsProblem, packSymmetric, refitOodStats, type ImageFeatures, type OodSamples, type OodStats } from '../../src/core/ood';
 
 let tf: typeof tfTypes;
 
@@ -354,5 +357,125 @@ describe('trainLastBlock', () => {
     composed.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Trust numbers of a fine-tuned model (the same fitting code as the shipped model's)
+// ---------------------------------------------------------------------------------------------
+
+describe('fitCalibration (temperature + covid operating point on the validation split)', () => {
+  /** Over-confident logits: the covid logit is 4× a noisy signal, so T > 1 fits better. */
+  function valLogits(n: number, seed: number): { logits: number[][]; labels: number[] } {
+    const rng = createRng(seed);
+    const logits: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const y = i % 2;
+      const s = (y === 0 ? 1 : -1) * 0.8 + rng.normal();
+      logits.push([4 * s, -4 * s]);
+      labels.push(y);
+    }
+    return { logits, labels };
+  }
+
+  it('fits the temperature the shipped model would get, and a covid threshold that reaches the target sensitivity on val, stating the split size', () => {
+    const { logits, labels } = valLogits(40, 1);
+    const fit = fitCalibration(logits, labels, ['covid', 'normal']);
+    expect(fit.temperature).toBeCloseTo(fitTemperature(logits, labels).temperature, 10);
+    expect(fit.temperature).toBeGreaterThan(1.5);
+    expect(fit.temperatureFit.valImages).toBe(40);
+    expect(fit.temperatureFit.nllAfter).toBeLessThan(fit.temperatureFit.nllBefore);
+    const op = fit.covidThreshold!;
+    expect(op).toMatchObject({ targetSensitivity: DEFAULT_TARGET_SENSITIVITY, valImages: 40, valPositives: 20 });
+    const scores = fit.calibrated.map((p) => p[0]);
+    const positives = labels.map((y) => y === 0);
+    const at = sensitivitySpecificityAt(scores, positives, op.threshold);
+    expect(at.sensitivity).toBeGreaterThanOrEqual(0.95);
+    expect(op.valSensitivity).toBe(at.sensitivity);
+    expect(op.valSpecificity).toBe(at.specificity);
+    // The highest such threshold: one step up loses sensitivity.
+    const above = Math.min(...scores.filter((s) => s > op.threshold));
+    expect(sensitivitySpecificityAt(scores, positives, above).sensitivity!).toBeLessThan(0.95);
+  });
+
+  it('a perfectly separated validation split drives the temperature to its lower bound; minTemperature (fine-tuned models: 1) stops the sharpening', () => {
+    const logits = [[2, -2], [1.5, -1], [-1, 1], [-2, 2]];
+    const labels = [0, 0, 1, 1];
+    expect(fitCalibration(logits, labels, ['covid', 'normal']).temperature).toBeCloseTo(0.05, 6);
+    const bounded = fitCalibration(logits, labels, ['covid', 'normal'], { minTemperature: 1 });
+    expect(bounded.temperature).toBeCloseTo(1, 6);
+    expect(bounded.temperatureFit.minTemperature).toBe(1);
+  });
+
+  it('finds the covid class by name wherever it is, and gives no operating point without a covid class', () => {
+    const { logits, labels } = valLogits(20, 2);
+    const swapped = fitCalibration(logits.map(([a, b]) => [b, a]), labels.map((y) => 1 - y), ['normal', 'covid']);
+    expect(swapped.covidThreshold!.threshold).toBeCloseTo(fitCalibration(logits, labels, ['covid', 'normal']).covidThreshold!.threshold, 10);
+    expect(fitCalibration(logits, labels, ['sick', 'healthy']).covidThreshold).toBeUndefined();
+  });
+});
+
+describe('refitOodStats (the base gate, refitted on the fine-tuning images)', () => {
+  const grey = (over: Partial<ImageFeatures> = {}): ImageFeatures => ({
+    colourFraction: 0,
+    colourMean: 0,
+    contrast: 50,
+    dominantFraction: 0.05,
+    brightFraction: 0.01,
+    roughness: 0.05,
+    symmetry: 0.8,
+    layout: 0.9,
+    entropy: 7.5,
+    aspect: 0.2,
+    ...over,
+  });
+  /** Base gate: 3 class means in 2-D, identity precision, distance threshold 3, contrast ≥ 10. */
+  const base = (): OodStats => ({
+    version: 1,
+    embedding: { layer: 'embedding', dim: 2, means: [[0, 0], [10, 0], [0, 10]], precision: packSymmetric([1, 0, 0, 1], 2), shrinkage: 0.1, threshold: 3, percentile: 99 },
+    imageChecks: [
+      { feature: 'contrast', side: 'low', limit: 10, source: 'fitted' },
+      { feature: 'colourFraction', side: 'high', limit: 0.02, source: 'fixed' },
+    ],
+  });
+  const samples = (points: number[][], labels: number[], features?: ImageFeatures[]): OodSamples => ({
+    embeddings: points,
+    features: features ?? points.map(() => grey()),
+    labels,
+  });
+
+  it('keeps the base thresholds and limits when every fine-tuning image passes them; the means become the new classes', () => {
+    const train = samples([[0, 1], [0, -1], [10, 1], [10, -1]], [0, 0, 1, 1]);
+    const val = samples([[0.5, 0], [9.5, 0]], [0, 1]);
+    const s = refitOodStats(base(), train, val, 2);
+    expect(s.embedding.means).toEqual([[0, 0], [10, 0]]);
+    expect(s.embedding.threshold).toBe(3);
+    expect(s.embedding.precision).toBe(base().embedding.precision);
+    expect(s.imageChecks).toEqual(base().imageChecks);
+    expect(s.fit).toMatchObject({ trainImages: 4, valImages: 2, flaggedBeforeRefit: 0, flaggedAfterRefit: 0, widened: [] });
+    expect(oodStatsProblem(s, 2)).toBeNull();
+  });
+
+  it('widens exactly what the fine-tuning images fail, so that they all pass; a colour image and a far one are still withheld', () => {
+    // Class 1 lies far from every base mean (a kind of film the base never saw) and one image has low contrast.
+    const train = samples([[0, 0], [0, 1], [30, 30], [30, 34]], [0, 0, 1, 1], [grey(), grey({ contrast: 6 }), grey(), grey()]);
+    const val = samples([[30, 36]], [1]);
+    const before = new OodScorer(base());
+    expect(train.embeddings.filter((e, i) => before.score(e, train.features[i]).flagged)).toHaveLength(3);
+    const s = refitOodStats(base(), train, val, 2);
+    expect(s.fit).toMatchObject({ flaggedBeforeRefit: 4, flaggedAfterRefit: 0 });
+    expect(s.fit!.widened).toEqual(['embedding', 'contrast:low']);
+    expect(s.embedding.means).toEqual([[0, 0.5], [30, 32]]);
+    expect(s.embedding.threshold).toBeCloseTo(4 * WIDEN_MARGIN, 10); // the farthest image: (30, 36) from (30, 32)
+    expect(s.imageChecks[0].limit).toBeLessThanOrEqual(6);
+    const after = new OodScorer(s);
+    for (const set of [train, val]) for (const [i, e] of set.embeddings.entries()) expect(after.score(e, set.features[i]).flagged).toBe(false);
+    expect(after.score([0, 0], grey({ colourFraction: 0.5, colourMean: 60 })).flagged).toBe(true);
+    expect(after.score([15, 15], grey()).flagged).toBe(true);
+  });
+
+  it('refuses a class without training images', () => {
+    expect(() => refitOodStats(base(), samples([[0, 0]], [0]), samples([], []), 2)).toThrow(/class 1 has no training image/);
   });
 });

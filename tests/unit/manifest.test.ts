@@ -4,6 +4,7 @@ import { CXR_CLASSES, cxrClassIndex, isCxrClass } from '../../src/core/labels';
 import {
   ManifestError,
   manifestHash,
+  manifestPathProblem,
   parseCsv,
   parseCsvRecords,
   parseManifest,
@@ -168,6 +169,25 @@ describe('parseManifest', () => {
     expect(catchManifestError(() => parseManifest('')).message).toMatch(/empty file/);
     expect(catchManifestError(() => parseManifest('\uFEFF\r\n\r\n')).message).toMatch(/empty file/);
     expect(parseManifest('file,label\n').entries).toEqual([]);
+  });
+});
+
+describe('manifest paths stay inside the data folder', () => {
+  it('refuses paths that climb out, absolute paths and drive letters, naming the line', () => {
+    for (const bad of ['../ok/x.jpg', '../../../../etc/passwd', 'images/../../x.png', '..\\x.png', '/etc/passwd', '\\\\server\\share\\x.png', 'C:\\x.png', 'c:x.png', '.', 'images/..']) {
+      const text = `file,label\nimages/a.jpg,covid\n${bad.includes(',') ? `"${bad}"` : bad},normal\n`;
+      const err = catchManifestError(() => parseManifest(text));
+      expect(err.line, bad).toBe(3);
+      expect(err.message, bad).toMatch(/^manifest\.csv line 3: /);
+      expect(err.message, bad).toMatch(/outside the data folder|absolute path|the data folder itself/);
+    }
+  });
+
+  it('accepts relative paths that stay inside, whatever the separator', () => {
+    for (const ok of ['x.jpg', './x.jpg', 'images/covid/x.jpg', 'images/../other/x.jpg', 'images\\covid\\x.jpg', 'a//b.png', '..x.png', 'x..png']) {
+      expect(manifestPathProblem(ok), ok).toBeNull();
+    }
+    expect(parseManifest('file,label\nimages/../other/x.jpg,covid\n').entries[0].file).toBe('images/../other/x.jpg');
   });
 });
 

@@ -42,6 +42,21 @@ const lastLine = (s: string) => s.trimEnd().split('\n').at(-1) ?? '';
 
 if (!hasCxr()) console.warn(`ood-cli.test.ts: ${skipMessage('the cxr data set', CXR_DIR)}`);
 
+describe('the OOD manifest reader', () => {
+  it('refuses paths outside the OOD folder with the line number, as the shared manifest parser does', async () => {
+    const { readOodManifest } = await import('../../scripts/evaluate-ood');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-ood-manifest-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'manifest.csv'), 'file,kind,note\nimages/a.png,photo,ok\n../../../../etc/passwd,photo,escape\n');
+      expect(() => readOodManifest(dir)).toThrow(/manifest\.csv line 3: path '\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd' is outside the data folder/);
+      fs.writeFileSync(path.join(dir, 'manifest.csv'), 'file,kind,note\nimages/a.png,photo,ok\n');
+      expect(readOodManifest(dir)).toEqual([{ file: 'images/a.png', kind: 'photo', note: 'ok' }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data set', () => {
   let tmp: string;
   let modelDir: string;
@@ -55,11 +70,13 @@ describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data se
     oodDir = path.join(tmp, 'ood');
     fs.mkdirSync(dataDir);
     fs.mkdirSync(path.join(oodDir, 'images'), { recursive: true });
-    // 12 train, 4 val, 3 test images per class (first in manifest order: deterministic).
+    // 12 train, 4 val, 3 test images per class (first in manifest order: deterministic), reached through
+    // a link inside the folder (manifest paths must not leave it).
+    fs.symlinkSync(CXR_DIR, path.join(dataDir, 'cxr'));
     const rows = [['file', 'label', 'split']];
     for (const [split, n] of [['train', 12], ['val', 4], ['test', 3]] as const) {
       for (const label of CLASSES) {
-        for (const e of cxrEntries(split).filter((x) => x.label === label).slice(0, n)) rows.push([path.relative(dataDir, path.join(CXR_DIR, e.file)), label, split]);
+        for (const e of cxrEntries(split).filter((x) => x.label === label).slice(0, n)) rows.push([`cxr/${e.file}`, label, split]);
       }
     }
     fs.writeFileSync(path.join(dataDir, 'manifest.csv'), rows.map((r) => r.join(',')).join('\n') + '\n');

@@ -93,7 +93,10 @@ export function OperatingPointExplorer({
         Move the threshold to see the trade-off on the {splitName} split ({n} images, {nPos} {className}).
       </p>
       {roc.length > 0 && (
-        <figure className="chart" aria-label={`ROC curve for ${className} against the rest on the ${splitName} split, with the stored operating point and the threshold chosen below`}>
+        <figure className="chart" data-testid="op-explorer-chart" aria-label={`ROC curve for ${className} against the rest on the ${splitName} split, with the stored operating point and the threshold chosen below`}>
+          <p className="chart__title">
+            ROC curve: {className} against the rest ({splitName} split)
+          </p>
           <ResponsiveContainer width="100%" height={300}>
             <LineChart margin={{ top: 10, right: 20, bottom: 20, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />

@@ -2,6 +2,7 @@ import { memo, type ReactNode } from 'react';
 import type { Row } from '../hooks/useBatch';
 import { oodDetails, oodOf } from '../lib/ood';
 import { verdictOf } from '../lib/verdict';
+import { DicomFacts } from './DicomFacts';
 import { CovidScreenLine } from './CovidScreen';
 import { GradCamOverlay } from './GradCamOverlay';
 import { LabelBadge } from './LabelBadge';
@@ -102,6 +103,7 @@ export const ResultCard = memo(function ResultCard({
                 Input check: looks like the chest X-rays the model was trained on.
               </p>
             )}
+            <DicomFacts result={r} />
             {!withheld && <ProbabilityBars prediction={r.prediction} classNames={classNames} />}
             <dl className="facts facts--small">
               <dt>Inference</dt>

@@ -4,7 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import { InferenceClient, WorkerError, shippedModelUrl } from '../../worker/client';
 import type { ClassifyOptions, ClassifyResult, GradCamPayload, LoadPhase, MemoryInfo, ModelInfo, ModelSource } from '../../worker/protocol';
-import type { BackendName } from '../../ml/backend';
+import type { BackendName, BackendOptions } from '../../ml/backend';
 import { Store } from '../lib/store';
 
 export type ModelStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -41,6 +41,16 @@ export function backendsFromUrl(search: string = window.location.search): Backen
   return names.length ? names : undefined;
 }
 
+/**
+ * `?threads=0` keeps wasm single-threaded even on a cross-origin isolated page; `?threads=1` uses the
+ * threaded binary whenever the page is isolated, even on a device with too few cores to gain from
+ * it (comparisons and tests; see MIN_CORES_FOR_THREADS).
+ */
+export function threadsFromUrl(search: string = window.location.search): BackendOptions['threads'] {
+  const v = new URLSearchParams(search).get('threads');
+  return v === '0' ? false : v === '1' ? 'always' : undefined;
+}
+
 export function shippedSource(): ModelSource {
   return { kind: 'url', baseUrl: shippedModelUrl() };
 }
@@ -52,6 +62,7 @@ export function loadModel(source: ModelSource = shippedSource()): Promise<ModelI
   const p = getClient()
     .load(source, {
       backends: backendsFromUrl(),
+      threads: threadsFromUrl(),
       onProgress: (ev) =>
         modelStore.set((s) => ({ ...s, phase: ev.phase, fraction: ev.fraction, loadedBytes: ev.loadedBytes ?? s.loadedBytes, totalBytes: ev.totalBytes ?? s.totalBytes })),
     })
@@ -77,7 +88,15 @@ export function ensureModel(): Promise<ModelInfo> {
 }
 
 export function classifyFile(name: string, file: Blob | Uint8Array, options?: ClassifyOptions): Promise<ClassifyResult> {
-  return ensureModel().then(() => getClient().classify(name, file, options));
+  // Sent at once: the worker handles requests in order, so the image waits there behind the model
+  // load (and makes it skip the warm-up run) rather than here for a round trip after it.
+  const model = ensureModel();
+  return getClient()
+    .classify(name, file, options)
+    .catch(async (e: unknown) => {
+      await model; // a failed load explains a failed image better than "no model loaded"
+      throw e;
+    });
 }
 
 /** Grad-CAM of a recent result in the worker (no caching here; see useGradCam for the page's cache). */

@@ -6,7 +6,7 @@ import { useSyncExternalStore } from 'react';
 import { zipSync } from 'fflate';
 import { TrainClient } from '../../worker/train-client';
 import { shippedModelUrl } from '../../worker/client';
-import type { BaseInfo, EmbedStats, GradCamReply, MemorySample, TrainEvent, TrainResult, TrainRun } from '../../worker/train-protocol';
+import type { BaseInfo, EmbedStats, GradCamReply, MemorySample, TrainEvent, TrainResult, TrainRun, TrainStage } from '../../worker/train-protocol';
 import { DEFAULT_BLOCK_CONFIG, DEFAULT_HEAD_CONFIG, type BlockConfig, type EpochLog, type HeadConfig } from '../../ml/finetune-config';
 import {
   checkDataset,
@@ -56,7 +56,7 @@ export type RunStatus = 'idle' | 'training' | 'stopping' | 'done' | 'error';
 export interface RunState {
   runId: number;
   status: RunStatus;
-  stage: 'head' | 'block-prepare' | 'block' | 'compose' | null;
+  stage: TrainStage | null;
   stageDetail: string | null;
   history: EpochLog[];
   classNames: string[];
@@ -80,6 +80,8 @@ export interface PreviewEntry {
   name: string;
   status: 'running' | 'done' | 'error';
   probabilities?: number[];
+  /** "Not a chest X-ray?" reasons when the model's gate withholds the image (no class is shown then). */
+  withheld?: string[] | null;
   classNames?: string[];
   thumb?: Uint8Array;
   error?: string;
@@ -547,8 +549,8 @@ export async function previewFiles(files: { name: string; file: Blob }[]): Promi
     const key = nextPreviewKey++;
     set((s) => ({ ...s, previews: [{ key, name: f.name, status: 'running' as const }, ...s.previews].slice(0, 12) }));
     try {
-      const { probabilities, thumb } = await getClient().predict(f.file);
-      set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'done' as const, probabilities, thumb, classNames } : p)) }));
+      const { probabilities, thumb, withheld } = await getClient().predict(f.file);
+      set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'done' as const, probabilities, thumb, classNames, withheld } : p)) }));
     } catch (e) {
       set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'error' as const, error: (e as Error).message } : p)) }));
     }
@@ -576,7 +578,7 @@ function triggerDownload(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Downloads the trained model: one .zip (model.json, weights.bin, metadata.json) or the three files. */
+/** Downloads the trained model: one .zip (model.json, weights.bin, metadata.json, metrics.json, model-card.md) or the files one by one. */
 export async function downloadModel(kind: 'zip' | 'files' = 'zip'): Promise<void> {
   try {
     const files = await getClient().exportFiles();
@@ -588,7 +590,7 @@ export async function downloadModel(kind: 'zip' | 'files' = 'zip'): Promise<void
         triggerDownload(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: path.endsWith('.json') ? 'application/json' : 'application/octet-stream' }), path);
       }
     }
-    set((s) => ({ ...s, message: { kind: 'ok', text: 'Model downloaded (model.json, weights.bin, metadata.json).' } }));
+    set((s) => ({ ...s, message: { kind: 'ok', text: `Model downloaded (${Object.keys(files).join(', ')}).` } }));
   } catch (e) {
     set((s) => ({ ...s, message: { kind: 'error', text: `Download failed: ${(e as Error).message}` } }));
   }
@@ -614,7 +616,7 @@ function subscribeSaved(): void {
 export async function saveModel(name: string, overwrite = false): Promise<boolean> {
   try {
     const summary = await getClient().save(name, overwrite);
-    set((s) => ({ ...s, message: { kind: 'ok', text: `Saved in this browser as "${summary.name}". Pick it on the Classify page.` } }));
+    set((s) => ({ ...s, message: { kind: 'ok', text: `Saved in this browser as "${summary.name}". Pick it on the Classify page; the Model card page then shows its card.` } }));
     await refreshSaved();
     return true;
   } catch (e) {

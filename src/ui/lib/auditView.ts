@@ -15,7 +15,18 @@ export interface AuditView {
   majority: { className: string; rate: number } | null;
   modes: AuditModeView[];
   check: { borderOnlyMaxAccuracy: number; borderOnlyAccuracy: number | null; passed: boolean } | null;
+  /**
+   * Centre-only against full accuracy: a model that reads the lungs loses at most `maxDrop` (a
+   * fraction) with only the centre visible. `drop` = full − centre-only; null without both modes.
+   */
+  centre: { fullAccuracy: number; centreOnlyAccuracy: number; drop: number; maxDrop: number; passed: boolean } | null;
 }
+
+/**
+ * The centre-only target (README, "Shortcut audit"): within 5 points of full accuracy. audit.json's
+ * check.centreOnlyMaxDrop overrides it when present.
+ */
+export const CENTRE_ONLY_MAX_DROP = 0.05;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,11 +47,18 @@ export function readAudit(json: unknown): AuditView | null {
     ? { borderOnlyMaxAccuracy: num(json.check.borderOnlyMaxAccuracy)!, borderOnlyAccuracy: num(json.check.borderOnlyAccuracy), passed: json.check.passed === true }
     : null;
   const meta = isObj(json.meta) ? json.meta : {};
+  const full = modes.find((m) => m.mode === 'full')?.accuracy ?? null;
+  const centreOnly = modes.find((m) => m.mode === 'centre-only')?.accuracy ?? null;
+  const maxDrop = (isObj(json.check) ? num(json.check.centreOnlyMaxDrop) : null) ?? CENTRE_ONLY_MAX_DROP;
+  // Rounded to 1e-9 so that a drop of exactly the target counts as within it.
+  const drop = full !== null && centreOnly !== null ? Math.round((full - centreOnly) * 1e9) / 1e9 : null;
+  const centre = full !== null && centreOnly !== null && drop !== null ? { fullAccuracy: full, centreOnlyAccuracy: centreOnly, drop, maxDrop, passed: drop <= maxDrop } : null;
   return {
     split: typeof meta.split === 'string' ? meta.split : null,
     n: num(json.n),
     majority: maj && majRate !== null ? { className: String(maj.className ?? maj.name ?? '?'), rate: majRate } : null,
     modes,
     check,
+    centre,
   };
 }

@@ -1,6 +1,7 @@
 // CSV export of the batch table (RFC 4180: quoted fields, CRLF line ends).
 import type { Row } from '../hooks/useBatch';
 import { oodOf } from './ood';
+import type { DicomMeta } from '../../core/dicom-meta';
 
 export interface CsvContext {
   classNames: string[];
@@ -40,7 +41,20 @@ export function csvHeader(classNames: string[]): string[] {
     'inference_ms',
     'status',
     'error',
+    // DICOM header facts (empty for other formats); never name, ID, birth date or accession.
+    'view',
+    'patient_age',
+    'patient_sex',
+    'modality',
+    'manufacturer',
+    'manufacturer_model',
+    'notes',
   ];
+}
+
+function dicomCells(d: DicomMeta | undefined): string[] {
+  const view = d?.viewPosition ?? (d?.patientOrientation ? `orientation ${d.patientOrientation.join('\\')}` : '');
+  return [view, d?.patientAge ?? '', d?.patientSex ?? '', d?.modality ?? '', d?.manufacturer ?? '', d?.manufacturerModel ?? '', (d?.notes ?? []).join('; ')];
 }
 
 export function rowsToCsv(rows: Row[], ctx: CsvContext): string {
@@ -66,6 +80,7 @@ export function rowsToCsv(rows: Row[], ctx: CsvContext): string {
       r.result ? r.result.timings.inferenceMs.toFixed(1) : '',
       r.status,
       r.error ?? '',
+      ...dicomCells(r.result?.dicom),
     ];
     lines.push(cells.map(csvField).join(','));
   }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { parseModelMetadata, type ModelMetadata } from '../../core/metadata';
 import { fmt, readMetrics, type MetricsView } from '../lib/metricsView';
@@ -7,6 +7,8 @@ import { readShift, type ShiftView } from '../lib/shiftView';
 import { ACK_KEY } from '../components/Disclaimer';
 import { OperatingPointExplorer, type StoredOperatingPoint } from '../components/OperatingPointExplorer';
 import { OPERATING_POINT_CLASS } from '../../core/operating-point';
+import { finetuneCaveats, formatDate } from '../../core/model-card';
+import { useClassifier } from '../hooks/useClassifier';
 
 type Load<T> = { state: 'loading' } | { state: 'ok'; value: T } | { state: 'missing'; reason: string };
 
@@ -18,12 +20,21 @@ async function fetchJson(path: string): Promise<unknown> {
   return JSON.parse(text);
 }
 
-function useJson<T>(path: string, parse: (json: unknown) => T): Load<T> {
+function useJson<T>(path: string | null, parse: (json: unknown) => T): Load<T> {
   const [v, setV] = useState<Load<T>>({ state: 'loading' });
   useEffect(() => {
+    if (path === null) return;
     let alive = true;
+    setV({ state: 'loading' });
     fetchJson(path).then(
-      (j) => alive && setV({ state: 'ok', value: parse(j) }),
+      (j) => {
+        if (!alive) return;
+        try {
+          setV({ state: 'ok', value: parse(j) });
+        } catch (e) {
+          setV({ state: 'missing', reason: (e as Error).message });
+        }
+      },
       (e: Error) => alive && setV({ state: 'missing', reason: e.message }),
     );
     return () => {
@@ -32,6 +43,51 @@ function useJson<T>(path: string, parse: (json: unknown) => T): Load<T> {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [path]);
   return v;
+}
+
+/** The model the card describes: the one in use on the Classify page (the shipped one until another is picked). */
+type CardSource = { kind: 'shipped' } | { kind: 'saved'; name: string; files: Record<string, Uint8Array> };
+
+function useCardSource(): CardSource {
+  const { source } = useClassifier();
+  const files = source?.kind === 'artifacts' ? source.files : null;
+  const label = source?.kind === 'artifacts' ? source.label : '';
+  return useMemo<CardSource>(() => (files ? { kind: 'saved', name: label.replace(/^saved: /, ''), files } : { kind: 'shipped' }), [files, label]);
+}
+
+/**
+ * One JSON file of the model in use: fetched from public/model for the shipped model, read from the
+ * saved files for a model saved in this browser. `savedReason`: why a file a saved model does not
+ * carry is absent (null: say it is not part of the model's files).
+ */
+function useModelJson<T>(src: CardSource, file: string, parse: (json: unknown) => T, savedReason: string | null = null): Load<T> {
+  const fetched = useJson(src.kind === 'shipped' ? `model/${file}` : null, parse);
+  const fromFiles = useMemo<Load<T> | null>(() => {
+    if (src.kind !== 'saved') return null;
+    const bytes = src.files[file];
+    if (!bytes) return { state: 'missing', reason: savedReason ?? `not part of this model's files` };
+    try {
+      return { state: 'ok', value: parse(JSON.parse(new TextDecoder().decode(bytes))) };
+    } catch (e) {
+      return { state: 'missing', reason: (e as Error).message };
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [src, file]);
+  return fromFiles ?? fetched;
+}
+
+/** Text from metadata with `code` spans shown as code, never as raw backticks. */
+function RichText({ text }: { text: string }) {
+  const parts = text.split('`');
+  return <>{parts.map((p, i) => (i % 2 === 1 && i < parts.length - 1 ? <code key={i}>{p}</code> : p.replace(/`/g, '')))}</>;
+}
+
+/** The training data in words: a folder path (the shipped model's record) becomes the data set's name. */
+function dataInWords(t: NonNullable<ModelMetadata['training']>): string | null {
+  if (!t.data) return null;
+  const looksLikePath = !/\s/.test(t.data) && /[/\\]/.test(t.data);
+  if (!looksLikePath) return t.data;
+  return `The train split of the CXR Lab chest X-ray data set${t.dataRelease ? ` (${t.dataRelease})` : ''}; the validation split chose the epoch, the temperature and the operating point.`;
 }
 
 function ConfusionMatrix({ view }: { view: MetricsView }) {
@@ -72,24 +128,29 @@ function ci(iv: { lower: number | null; upper: number | null } | null | undefine
 
 const COLORS = ['#0b5cad', '#c62828', '#2e7d32', '#8a4b00', '#5e35b1', '#00838f'];
 
+/** A chart's visible title (every chart on the card has one), first in its figure. */
+function ChartTitle({ children }: { children: React.ReactNode }) {
+  return <figcaption className="chart__title">{children}</figcaption>;
+}
+
 function RocChart({ view }: { view: MetricsView }) {
   const roc = view.roc;
   if (!roc || !view.classNames.some((c) => roc[c]?.length)) return null;
   return (
-    <figure className="chart" aria-label="ROC curves, one class against the rest (AUC values are in the table)">
+    <figure className="chart" data-testid="mc-chart-roc" aria-label="ROC curves, one class against the rest (AUC values are in the table)">
+      <ChartTitle>ROC curves on the {view.split ?? 'evaluation'} split: each class against the rest</ChartTitle>
       <ResponsiveContainer width="100%" height={280}>
-        <LineChart>
+        <LineChart margin={{ top: 5, right: 20, bottom: 20, left: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="fpr" type="number" domain={[0, 1]} name="false positive rate" label={{ value: 'false positive rate', position: 'insideBottom', offset: -2 }} />
-          <YAxis dataKey="tpr" type="number" domain={[0, 1]} name="sensitivity" />
+          <XAxis dataKey="fpr" type="number" domain={[0, 1]} name="false positive rate" label={{ value: 'false positive rate (1 − specificity)', position: 'insideBottom', offset: -10 }} />
+          <YAxis dataKey="tpr" type="number" domain={[0, 1]} name="sensitivity" label={{ value: 'sensitivity', angle: -90, position: 'insideLeft' }} />
           <Tooltip />
-          <Legend />
+          <Legend verticalAlign="top" />
           {view.classNames.map((c, i) =>
             roc[c]?.length ? <Line key={c} data={roc[c]} dataKey="tpr" name={`${c} vs rest`} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} /> : null,
           )}
         </LineChart>
       </ResponsiveContainer>
-      <figcaption className="muted">ROC curves on the {view.split ?? 'evaluation'} split</figcaption>
     </figure>
   );
 }
@@ -198,7 +259,7 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
                 Always answering "{view.majorityClass.className}" would score {fmt(view.majorityClass.rate)}.
               </>
             )}
-            {view.evaluatedModel && <span className="muted"> Evaluated model: {view.evaluatedModel}{view.date ? `, ${view.date.slice(0, 10)}` : ''}.</span>}
+            {view.evaluatedModel && <span className="muted"> Evaluated model: {view.evaluatedModel}{view.date ? `, ${formatDate(view.date)}` : ''}.</span>}
           </p>
           <div className="table-scroll">
             <table data-testid="per-class-metrics">
@@ -250,7 +311,8 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
           )}
           <RocChart view={view} />
           <Groups view={view} />
-          <figure className="chart" aria-label="Bar chart of sensitivity, specificity and PPV per class (same numbers as the table)">
+          <figure className="chart" data-testid="mc-chart-per-class" aria-label="Bar chart of sensitivity, specificity and PPV per class (same numbers as the table)">
+            <ChartTitle>Sensitivity, specificity and PPV per class ({view.split ?? 'evaluation'} split)</ChartTitle>
             <ResponsiveContainer width="100%" height={240}>
               <BarChart data={chartData}>
                 <CartesianGrid strokeDasharray="3 3" />
@@ -286,33 +348,54 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
   );
 }
 
-function History({ meta }: { meta: ModelMetadata }) {
-  const h = meta.training?.history;
-  if (!h || h.length < 2) return null;
-  const keys = Object.keys(h[0]).filter((k) => /loss|acc/i.test(k) && k !== 'epoch');
-  const data = h.map((row, i) => ({ epoch: row.epoch ?? i + 1, ...row }));
-  const colors = ['#0b5cad', '#c62828', '#2e7d32', '#8a4b00', '#5e35b1', '#00838f'];
+/** Words for the per-epoch fields of metadata.training.history (never the raw field names). */
+const HISTORY_WORDS: Record<string, string> = {
+  trainLoss: 'training loss',
+  valLoss: 'validation loss',
+  trainAcc: 'training accuracy',
+  valAcc: 'validation accuracy',
+  valMacroAuc: 'validation macro AUC',
+};
+
+function HistoryChart({ title, testId, data, keys, axis, domain }: { title: string; testId: string; data: Record<string, number>[]; keys: string[]; axis: string; domain?: [number, number] }) {
+  if (!keys.length) return null;
+  const colors = ['#0b5cad', '#c62828', '#2e7d32', '#8a4b00'];
   return (
-    <figure className="chart" aria-label={`Training curves: ${keys.join(', ')} per epoch`}>
-      <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={data}>
+    <figure className="chart" data-testid={testId} aria-label={`${title}: ${keys.map((k) => HISTORY_WORDS[k]).join(', ')} per epoch`}>
+      <ChartTitle>{title}</ChartTitle>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart data={data} margin={{ top: 5, right: 20, bottom: 20, left: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="epoch" />
-          <YAxis />
+          <XAxis dataKey="epoch" label={{ value: 'epoch', position: 'insideBottom', offset: -10 }} />
+          <YAxis domain={domain ?? ['auto', 'auto']} label={{ value: axis, angle: -90, position: 'insideLeft' }} />
           <Tooltip />
-          <Legend />
+          <Legend verticalAlign="top" />
           {keys.map((k, i) => (
-            <Line key={k} dataKey={k} stroke={colors[i % colors.length]} dot={false} isAnimationActive={false} />
+            <Line key={k} dataKey={k} name={HISTORY_WORDS[k]} stroke={colors[i % colors.length]} dot={false} isAnimationActive={false} />
           ))}
         </LineChart>
       </ResponsiveContainer>
-      <figcaption className="muted">Training history from metadata.json</figcaption>
     </figure>
   );
 }
 
+/** Training curves from metadata.json: loss and accuracy on separate charts (different scales). */
+function History({ meta }: { meta: ModelMetadata }) {
+  const h = meta.training?.history;
+  if (!h || h.length < 2) return null;
+  const present = (k: string) => h.some((row) => typeof row[k] === 'number' && Number.isFinite(row[k]));
+  const data = h.map((row, i) => ({ ...row, epoch: row.epoch ?? i + 1 }));
+  return (
+    <>
+      <h3>Training curves</h3>
+      <HistoryChart title="Loss per epoch" testId="mc-chart-loss" data={data} keys={['trainLoss', 'valLoss'].filter(present)} axis="loss (cross-entropy)" />
+      <HistoryChart title="Accuracy per epoch" testId="mc-chart-accuracy" data={data} keys={['trainAcc', 'valAcc', 'valMacroAuc'].filter(present)} axis={present('valMacroAuc') ? 'accuracy, AUC (0–1)' : 'accuracy (0–1)'} domain={[0, 1]} />
+    </>
+  );
+}
+
 /** The shortcut audit (npm run audit): does the model read lungs, or film borders, text and markers? */
-function ShortcutAudit({ audit }: { audit: AuditView }) {
+function ShortcutAudit({ audit, auditHref }: { audit: AuditView; auditHref: string | null }) {
   return (
     <>
       <p>
@@ -346,9 +429,21 @@ function ShortcutAudit({ audit }: { audit: AuditView }) {
       </table>
       </div>
       {audit.check && (
-        <p data-testid="shortcut-audit-check">
+        <p data-testid="shortcut-audit-check" data-passed={audit.check.passed}>
           Border-only accuracy {audit.check.borderOnlyAccuracy === null ? '—' : fmt(audit.check.borderOnlyAccuracy, 3)}:{' '}
-          {audit.check.passed ? 'within' : 'above'} the {fmt(audit.check.borderOnlyMaxAccuracy, 2)} limit that CI enforces. Per-source results are in audit.json.
+          {audit.check.passed ? 'within' : 'above'} the {fmt(audit.check.borderOnlyMaxAccuracy, 2)} limit that CI enforces{audit.check.passed ? ' (passed)' : ' (failed)'}.
+        </p>
+      )}
+      {audit.centre && (
+        <p data-testid="shortcut-audit-centre" data-passed={audit.centre.passed}>
+          Centre-only accuracy {fmt(audit.centre.centreOnlyAccuracy, 3)}: {fmt(Math.abs(audit.centre.drop) * 100, 1)} points {audit.centre.drop >= 0 ? 'below' : 'above'} full
+          accuracy ({fmt(audit.centre.fullAccuracy, 3)}), {audit.centre.passed ? 'within' : 'outside'} the target of at most {fmt(audit.centre.maxDrop * 100, 0)} points
+          {audit.centre.passed ? ' (passed)' : ` (missed by ${fmt((audit.centre.drop - audit.centre.maxDrop) * 100, 1)} points)`}.
+        </p>
+      )}
+      {auditHref && (
+        <p>
+          Per-source results: <a href={auditHref}>audit.json</a>.
         </p>
       )}
     </>
@@ -468,14 +563,85 @@ function SourceShift({ shift }: { shift: ShiftView }) {
   );
 }
 
+/** The trust numbers of the model, in words: calibration, operating point, "Not a chest X-ray?" check. */
+function TrustFacts({ meta, finetuned }: { meta: ModelMetadata; finetuned: boolean }) {
+  const t = meta.trust;
+  const op = t?.covidThreshold;
+  const ood = t?.ood;
+  const f = ood?.fit ?? {};
+  const widened = Array.isArray(f.widened) ? (f.widened as string[]) : [];
+  const n = (v: unknown) => (typeof v === 'number' ? v : '—');
+  // The shipped model's record predates the per-fit sizes: its validation split size is in the hyperparameters.
+  const hpVal = meta.training?.hyperparameters?.valImages;
+  const valImages = t?.temperatureFit?.valImages ?? (typeof hpVal === 'number' ? hpVal : undefined);
+  const opImages = op?.valImages ?? valImages;
+  return (
+    <>
+      <dt>Calibration</dt>
+      <dd data-testid="mc-temperature">
+        {t ? `softmax temperature ${fmt(t.temperature, 2)}` : 'none (temperature 1)'}
+        {t && valImages !== undefined ? `, fitted on ${valImages} validation images` : ''}
+        {t?.temperatureFit?.minTemperature !== undefined ? ` (not below ${t.temperatureFit.minTemperature}: a fine-tuned model is never made more confident than its head)` : ''}
+      </dd>
+      <dt>Covid operating point</dt>
+      <dd data-testid="mc-operating-point" data-threshold={op?.threshold}>
+        {op
+          ? `threshold ${fmt(op.threshold, 4)} on the calibrated covid probability, chosen for sensitivity ${fmt(op.targetSensitivity, 2)} on the validation split${opImages !== undefined ? ` (${opImages} images${op.valPositives !== undefined ? `, ${op.valPositives} covid` : ''})` : ''}: there sensitivity ${fmt(op.valSensitivity)}, specificity ${fmt(op.valSpecificity)}`
+          : meta.classNames.includes(OPERATING_POINT_CLASS)
+            ? 'none (the validation split had no covid image)'
+            : 'none (this model has no covid class)'}
+      </dd>
+      <dt>&ldquo;Not a chest X-ray?&rdquo; check</dt>
+      <dd data-testid="mc-ood" data-present={!!ood}>
+        {!ood
+          ? 'none: this model cannot tell when an image is not a chest X-ray'
+          : finetuned
+            ? `the shipped network's check, refitted on the ${n(f.trainImages)} training and ${n(f.valImages)} validation images (their class means; ${widened.length ? `limits widened for ${widened.length} check${widened.length === 1 ? '' : 's'} so that they pass` : 'no limit needed widening'}). Unchanged, it would have withheld ${n(f.flaggedBeforeRefit)} of them; now ${n(f.flaggedAfterRefit)}.`
+            : `fitted on ${n(f.trainImages)} training and ${n(f.valImages)} validation films (image checks, a pixel-space check and the network's features)${typeof f.valFlagged?.any === 'number' ? `; it withholds ${fmt(100 * f.valFlagged.any, 1)} % of validation films` : ''}.`}
+      </dd>
+    </>
+  );
+}
+
+/** Images per class in the fine-tuning split (metadata.training.split). */
+function SplitTable({ split }: { split: NonNullable<NonNullable<ModelMetadata['training']>['split']> }) {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return (
+    <div className="table-scroll">
+      <table data-testid="mc-split" data-train={sum(split.train)} data-val={sum(split.val)}>
+        <caption>Images per class and split</caption>
+        <thead>
+          <tr>
+            <th scope="col">class</th>
+            <th scope="col" className="num">training</th>
+            <th scope="col" className="num">validation</th>
+          </tr>
+        </thead>
+        <tbody>
+          {split.classNames.map((c, i) => (
+            <tr key={c}>
+              <th scope="row">{c}</th>
+              <td className="num">{split.train[i]}</td>
+              <td className="num">{split.val[i]}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export default function ModelCardPage() {
-  const meta = useJson('model/metadata.json', parseModelMetadata);
+  const src = useCardSource();
+  const finetuned = src.kind === 'saved';
+  const notRun = 'not run for models fine-tuned in the browser';
+  const meta = useModelJson(src, 'metadata.json', parseModelMetadata);
   const classNames = meta.state === 'ok' ? meta.value.classNames : [];
-  const metrics = useJson('model/metrics.json', (j) => j);
+  const metrics = useModelJson(src, 'metrics.json', (j) => j);
   const view = metrics.state === 'ok' ? readMetrics(metrics.value, classNames) : null;
-  const auditJson = useJson('model/audit.json', (j) => j);
+  const auditJson = useModelJson(src, 'audit.json', (j) => j, notRun);
   const audit = auditJson.state === 'ok' ? readAudit(auditJson.value) : null;
-  const shiftJson = useJson('model/shift.json', (j) => j);
+  const shiftJson = useModelJson(src, 'shift.json', (j) => j, notRun);
   const shift = shiftJson.state === 'ok' ? readShift(shiftJson.value) : null;
   const [ack] = useState(() => {
     try {
@@ -484,9 +650,11 @@ export default function ModelCardPage() {
       return false;
     }
   });
+  const split = view?.split ?? (finetuned ? 'val' : 'test');
+  const splitWord = split === 'val' ? 'Validation' : split === 'test' ? 'Test' : split;
 
   return (
-    <article className="model-card" data-testid="model-card">
+    <article className="model-card" data-testid="model-card" data-source={src.kind}>
       <section className="panel notice-inline" aria-labelledby="mc-notice">
         <h2 id="mc-notice" className="panel__title">
           Not for clinical use
@@ -501,6 +669,16 @@ export default function ModelCardPage() {
         <h2 id="mc-what" className="panel__title">
           What the model is
         </h2>
+        <p data-testid="mc-in-use" data-kind={src.kind}>
+          {finetuned ? (
+            <>
+              This card describes the model in use on the Classify page: <strong>{src.name}</strong>, fine-tuned in this browser. Pick the shipped model on the Classify
+              page to see its card.
+            </>
+          ) : (
+            'This card describes the shipped model, the one in use on the Classify page.'
+          )}
+        </p>
         {meta.state === 'loading' && <p className="muted">Loading metadata.json…</p>}
         {meta.state === 'missing' && (
           <p role="alert" className="error-text">
@@ -525,18 +703,14 @@ export default function ModelCardPage() {
             </dd>
             <dt>"Uncertain" below</dt>
             <dd>{Math.round(meta.value.uncertainBelow * 100)}% top probability</dd>
-            {meta.value.trust && (
-              <>
-                <dt>Calibration</dt>
-                <dd>softmax temperature {fmt(meta.value.trust.temperature, 2)}</dd>
-              </>
-            )}
+            <TrustFacts meta={meta.value} finetuned={finetuned} />
             {meta.value.training?.date && (
               <>
                 <dt>Trained</dt>
-                <dd>
-                  {meta.value.training.date}
+                <dd data-testid="mc-trained">
+                  {formatDate(meta.value.training.date)}
                   {meta.value.training.epochs ? `, ${meta.value.training.epochs} epochs` : ''}
+                  {meta.value.training.bestEpoch ? ` (kept: epoch ${meta.value.training.bestEpoch})` : ''}
                   {meta.value.training.backend ? ` on ${meta.value.training.backend}` : ''}
                 </dd>
               </>
@@ -570,13 +744,26 @@ export default function ModelCardPage() {
         <h2 id="mc-data" className="panel__title">
           Training data and its biases
         </h2>
-        {meta.state === 'ok' && meta.value.training?.data && <p>{meta.value.training.data}</p>}
+        {meta.state === 'ok' && meta.value.training && dataInWords(meta.value.training) && <p data-testid="mc-data-text">{dataInWords(meta.value.training)}</p>}
+        {meta.state === 'ok' && meta.value.training?.split && <SplitTable split={meta.value.training.split} />}
         {meta.state === 'ok' && meta.value.notes && meta.value.notes.length > 0 && (
           <ul>
             {meta.value.notes.map((n, i) => (
-              <li key={i}>{n}</li>
+              <li key={i}>
+                <RichText text={n} />
+              </li>
             ))}
           </ul>
+        )}
+        {finetuned && meta.state === 'ok' && (
+          <>
+            <h3>Caveats of this fine-tuned model</h3>
+            <ul data-testid="mc-caveats">
+              {finetuneCaveats(meta.value).map((c) => (
+                <li key={c}>{c}</li>
+              ))}
+            </ul>
+          </>
         )}
         <p>Known limitations of public COVID-19 chest X-ray collections, which apply to any model trained on them:</p>
         <ul>
@@ -591,13 +778,14 @@ export default function ModelCardPage() {
       </section>
 
       <section className="panel" aria-labelledby="mc-metrics">
-        <h2 id="mc-metrics" className="panel__title">
-          Test-split metrics
+        <h2 id="mc-metrics" className="panel__title" data-split={split}>
+          {splitWord}-split metrics
         </h2>
         {metrics.state === 'loading' && <p className="muted">Loading metrics.json…</p>}
         {metrics.state === 'missing' && (
           <p data-testid="metrics-missing">
-            No evaluation results are published with this model yet (metrics.json: {metrics.reason}). Run <code>npm run evaluate</code> to produce them.
+            No evaluation results are published with this model yet (metrics.json: {metrics.reason}).{' '}
+            {finetuned ? 'Train it again on the Train page to get its validation results.' : <>Run <code>npm run evaluate</code> to produce them.</>}
           </p>
         )}
         {view && <Metrics view={view} meta={meta.state === 'ok' ? meta.value : null} />}
@@ -611,11 +799,11 @@ export default function ModelCardPage() {
         {auditJson.state === 'loading' && <p className="muted">Loading audit.json…</p>}
         {auditJson.state !== 'loading' && !audit && (
           <p data-testid="audit-missing">
-            No shortcut audit is published with this model{auditJson.state === 'missing' ? ` (audit.json: ${auditJson.reason})` : ''}. Run <code>npm run audit</code> to
-            produce it.
+            No shortcut audit is published with this model{auditJson.state === 'missing' ? ` (audit.json: ${auditJson.reason})` : ''}.{' '}
+            {finetuned ? 'The audit of the shipped model is on its card.' : <>Run <code>npm run audit</code> to produce it.</>}
           </p>
         )}
-        {audit && <ShortcutAudit audit={audit} />}
+        {audit && <ShortcutAudit audit={audit} auditHref={src.kind === 'shipped' ? 'model/audit.json' : null} />}
       </section>
 
       <section className="panel" aria-labelledby="mc-shift">
@@ -625,8 +813,14 @@ export default function ModelCardPage() {
         {shiftJson.state === 'loading' && <p className="muted">Loading shift.json…</p>}
         {shiftJson.state !== 'loading' && !shift && (
           <p data-testid="shift-missing">
-            No source-shift evaluation is published with this model{shiftJson.state === 'missing' ? ` (shift.json: ${shiftJson.reason})` : ''}. Run{' '}
-            <code>npm run evaluate:shift -- --parts acquisition,probe,lso</code> to produce it.
+            No source-shift evaluation is published with this model{shiftJson.state === 'missing' ? ` (shift.json: ${shiftJson.reason})` : ''}.{' '}
+            {finetuned ? (
+              'The source-shift evaluation of the shipped model is on its card.'
+            ) : (
+              <>
+                Run <code>npm run evaluate:shift -- --parts acquisition,probe,lso</code> to produce it.
+              </>
+            )}
           </p>
         )}
         {shift && <SourceShift shift={shift} />}

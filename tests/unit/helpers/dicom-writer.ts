@@ -1,7 +1,9 @@
 // A minimal DICOM Part 10 writer for test fixtures: 128-byte preamble, "DICM", an explicit-VR
 // little-endian file meta group, then the data set in explicit VR little endian (default), implicit
-// VR little endian or deflated explicit VR little endian; pixel data native or encapsulated
-// (compressed frames as fragments). Only what the tests need; not a general-purpose encoder.
+// VR little endian, explicit VR big endian or deflated explicit VR little endian; pixel data native
+// or encapsulated (compressed frames as fragments, optionally with a basic offset table); LUT
+// sequences; header fields a PACS export carries (identifying ones included, to test that they are
+// never read). Only what the tests need; not a general-purpose encoder.
 import { deflateSync } from 'fflate';
 
 export const TS = {
@@ -9,10 +11,25 @@ export const TS = {
   explicitLE: '1.2.840.10008.1.2.1',
   deflatedLE: '1.2.840.10008.1.2.1.99',
   jpegBaseline: '1.2.840.10008.1.2.4.50',
+  bigEndian: '1.2.840.10008.1.2.2',
+  jpegExtended: '1.2.840.10008.1.2.4.51',
+  jpegLossless14: '1.2.840.10008.1.2.4.57',
   jpegLossless: '1.2.840.10008.1.2.4.70',
+  jpegLs: '1.2.840.10008.1.2.4.80',
+  jpegLsNear: '1.2.840.10008.1.2.4.81',
   jpeg2000: '1.2.840.10008.1.2.4.90',
+  jpeg2000Lossy: '1.2.840.10008.1.2.4.91',
+  htj2k: '1.2.840.10008.1.2.4.201',
   rle: '1.2.840.10008.1.2.5',
+  mpeg2: '1.2.840.10008.1.2.4.100',
 } as const;
+
+/** A LUT Sequence item: descriptor [entries, first mapped, bits] and 16-bit data. */
+export interface LutSpec {
+  first: number;
+  bits: number;
+  data: ArrayLike<number>;
+}
 
 export interface DicomImageSpec {
   rows: number;
@@ -38,6 +55,23 @@ export interface DicomImageSpec {
   pixelPaddingValue?: number;
   modality?: string;
   numberOfFrames?: number;
+  /** Basic offset table of the encapsulated frames (byte offsets of each frame's first item). */
+  basicOffsetTable?: boolean;
+  voiLut?: LutSpec;
+  modalityLut?: LutSpec;
+  viewPosition?: string;
+  /** "L\F" style. */
+  patientOrientation?: string;
+  bodyPart?: string;
+  patientAge?: string;
+  patientSex?: string;
+  manufacturer?: string;
+  manufacturerModel?: string;
+  /** Identifying fields: written so the tests can check they never come out. */
+  patientName?: string;
+  patientId?: string;
+  birthDate?: string;
+  accession?: string;
 }
 
 type Value = { vr: string; bytes: Uint8Array; undefinedLength?: boolean };
@@ -73,7 +107,16 @@ function formatDS(v: number): string {
   return String(Math.round(v));
 }
 
-function element(tag: number, value: Value, explicit: boolean): Uint8Array {
+/** Byte-swaps the words of binary values (US/UL/SS/OW) for big endian. */
+function swapped(value: Value): Uint8Array {
+  const size = value.vr === 'US' || value.vr === 'SS' || value.vr === 'OW' ? 2 : value.vr === 'UL' || value.vr === 'SL' ? 4 : 1;
+  if (size === 1) return value.bytes;
+  const b = value.bytes.slice();
+  for (let i = 0; i + size <= b.length; i += size) b.subarray(i, i + size).reverse();
+  return b;
+}
+
+function element(tag: number, value: Value, explicit: boolean, little = true): Uint8Array {
   const group = tag >>> 16;
   const elem = tag & 0xffff;
   const len = value.undefinedLength ? 0xffffffff : value.bytes.length;
@@ -81,18 +124,48 @@ function element(tag: number, value: Value, explicit: boolean): Uint8Array {
   const headerLen = explicit ? (long ? 12 : 8) : 8;
   const out = new Uint8Array(headerLen + value.bytes.length);
   const dv = new DataView(out.buffer);
-  dv.setUint16(0, group, true);
-  dv.setUint16(2, elem, true);
+  dv.setUint16(0, group, little);
+  dv.setUint16(2, elem, little);
   if (explicit) {
     out[4] = value.vr.charCodeAt(0);
     out[5] = value.vr.charCodeAt(1);
-    if (long) dv.setUint32(8, len, true);
-    else dv.setUint16(6, len, true);
+    if (long) dv.setUint32(8, len, little);
+    else dv.setUint16(6, len, little);
   } else {
-    dv.setUint32(4, len, true);
+    dv.setUint32(4, len, little);
   }
-  out.set(value.bytes, headerLen);
+  out.set(little ? value.bytes : swapped(value), headerLen);
   return out;
+}
+
+/** A sequence (SQ) of one item holding the given elements (explicit lengths). */
+function sequence(items: [number, Value][][], explicit: boolean, little: boolean): Value {
+  const parts: Uint8Array[] = [];
+  for (const els of items) {
+    const body = concat(els.sort((a, b) => a[0] - b[0]).map(([t, v]) => element(t, v, explicit, little)));
+    const head = new Uint8Array(8);
+    const dv = new DataView(head.buffer);
+    dv.setUint16(0, 0xfffe, little);
+    dv.setUint16(2, 0xe000, little);
+    dv.setUint32(4, body.length, little);
+    parts.push(head, body);
+  }
+  return { vr: 'SQ', bytes: concat(parts) };
+}
+
+function lutItem(lut: LutSpec): [number, Value][] {
+  const desc = new Uint8Array(6);
+  const dv = new DataView(desc.buffer);
+  dv.setUint16(0, lut.data.length === 65536 ? 0 : lut.data.length, true);
+  dv.setUint16(2, lut.first & 0xffff, true);
+  dv.setUint16(4, lut.bits, true);
+  const data = new Uint8Array(lut.data.length * 2);
+  const dd = new DataView(data.buffer);
+  for (let i = 0; i < lut.data.length; i++) dd.setUint16(i * 2, lut.data[i], true);
+  return [
+    [0x00283002, { vr: 'US', bytes: desc }],
+    [0x00283006, { vr: 'OW', bytes: data }],
+  ];
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -134,6 +207,7 @@ function nativePixels(spec: DicomImageSpec): Value {
 export function makeDicom(spec: DicomImageSpec): Uint8Array {
   const ts = spec.transferSyntax ?? TS.explicitLE;
   const explicit = ts !== TS.implicitLE;
+  const little = ts !== TS.bigEndian;
   const spp = spec.samplesPerPixel ?? 1;
   const bits = spec.bitsAllocated ?? 8;
   const stored = spec.bitsStored ?? bits;
@@ -170,16 +244,41 @@ export function makeDicom(spec: DicomImageSpec): Uint8Array {
   if (spec.rescaleIntercept !== undefined) els.push([0x00281052, ds(spec.rescaleIntercept)]);
   if (spec.rescaleSlope !== undefined) els.push([0x00281053, ds(spec.rescaleSlope)]);
   if (spec.voiLutFunction !== undefined) els.push([0x00281056, str('CS', spec.voiLutFunction)]);
+  if (spec.modalityLut) els.push([0x00283000, sequence([lutItem(spec.modalityLut)], explicit, little)]);
+  if (spec.voiLut) els.push([0x00283010, sequence([lutItem(spec.voiLut)], explicit, little)]);
+  const text: [number, string, string | undefined][] = [
+    [0x00080050, 'SH', spec.accession],
+    [0x00080070, 'LO', spec.manufacturer],
+    [0x00081090, 'LO', spec.manufacturerModel],
+    [0x00100010, 'PN', spec.patientName],
+    [0x00100020, 'LO', spec.patientId],
+    [0x00100030, 'DA', spec.birthDate],
+    [0x00100040, 'CS', spec.patientSex],
+    [0x00101010, 'AS', spec.patientAge],
+    [0x00180015, 'CS', spec.bodyPart],
+    [0x00185101, 'CS', spec.viewPosition],
+    [0x00200020, 'CS', spec.patientOrientation],
+  ];
+  for (const [tag, vr, v] of text) if (v !== undefined) els.push([tag, str(vr, v)]);
   els.sort((a, b) => a[0] - b[0]);
 
-  const parts = els.map(([tag, v]) => element(tag, v, explicit));
+  const parts = els.map(([tag, v]) => element(tag, v, explicit, little));
   if (spec.frames) {
-    const fragments = concat([item(0xe000, new Uint8Array(0)), ...spec.frames.map((f) => item(0xe000, f)), item(0xe0dd, new Uint8Array(0))]);
+    let bot = new Uint8Array(0);
+    if (spec.basicOffsetTable) {
+      bot = new Uint8Array(4 * spec.frames.length);
+      let off = 0;
+      spec.frames.forEach((f, i) => {
+        new DataView(bot.buffer).setUint32(i * 4, off, true);
+        off += 8 + f.length + (f.length % 2);
+      });
+    }
+    const fragments = concat([item(0xe000, bot), ...spec.frames.map((f) => item(0xe000, f)), item(0xe0dd, new Uint8Array(0))]);
     // Encapsulated pixel data: OB, undefined length, items then a sequence delimiter.
     const head = element(0x7fe00010, { vr: 'OB', bytes: new Uint8Array(0), undefinedLength: true }, true);
     parts.push(concat([head, fragments]));
   } else {
-    parts.push(element(0x7fe00010, nativePixels(spec), explicit));
+    parts.push(element(0x7fe00010, nativePixels(spec), explicit, little));
   }
   let dataSet = concat(parts);
   if (ts === TS.deflatedLE) dataSet = deflateSync(dataSet);

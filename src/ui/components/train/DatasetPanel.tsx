@@ -135,12 +135,15 @@ function ClassCard({
         {failed > 0 && <span className="error-text"> · {failed} skipped</span>}
         {few && <span className="badge badge--warn">few images</span>}
       </p>
-      <div className="tr-class__thumbs" aria-label={`Examples of ${name}`}>
-        {thumbs.map((im) => (
-          <GrayThumb key={im.id} gray={im.thumb!} size={THUMB_SIZE} display={48} label={`${name}: ${im.path}`} />
-        ))}
-        {ready > thumbs.length && <span className="tr-class__more">+{ready - thumbs.length}</span>}
-      </div>
+      {thumbs.length > 0 && (
+        // A labelled group (aria-label on a plain div is not allowed); an empty card has none.
+        <div className="tr-class__thumbs" role="group" aria-label={`Examples of ${name}`}>
+          {thumbs.map((im) => (
+            <GrayThumb key={im.id} gray={im.thumb!} size={THUMB_SIZE} display={48} label={`${name}: ${im.path}`} />
+          ))}
+          {ready > thumbs.length && <span className="tr-class__more">+{ready - thumbs.length}</span>}
+        </div>
+      )}
       <Drop
         className="tr-drop tr-drop--small"
         testId="class-drop"

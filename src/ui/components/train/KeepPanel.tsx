@@ -1,4 +1,4 @@
-// Keep the result: try the model on new images, download it (one .zip or the three files), save it in
+// Keep the result: try the model on new images, download it (one .zip or the files one by one), save it in
 // this browser under a name (it then shows up in the Classify page's model picker), and manage saved
 // and imported models.
 import { useEffect, useId, useRef, useState } from 'react';
@@ -56,13 +56,18 @@ function Preview({ state }: { state: TrainerState }) {
       />
       <ul className="tr-previews">
         {state.previews.map((p) => (
-          <li key={p.key} className="tr-previews__item" data-testid="preview-result" data-file={p.name} data-status={p.status}>
+          <li key={p.key} className="tr-previews__item" data-testid="preview-result" data-file={p.name} data-status={p.status} data-withheld={p.withheld ? "true" : "false"}>
             {p.thumb && <GrayThumb gray={p.thumb} size={THUMB_SIZE} display={72} label={`Model input of ${p.name}`} />}
             <div className="tr-previews__main">
               <p className="tr-previews__name">{p.name}</p>
               {p.status === 'running' && <p className="muted">Classifying…</p>}
               {p.status === 'error' && <p className="error-text">{p.error}</p>}
-              {p.status === 'done' && p.probabilities && p.classNames && <ProbabilityList classNames={p.classNames} probabilities={p.probabilities} />}
+              {p.status === 'done' && p.withheld && (
+                <p className="error-text" data-testid="preview-withheld">
+                  Not a chest X-ray? {p.withheld.join('; ')}. No class is shown.
+                </p>
+              )}
+              {p.status === 'done' && !p.withheld && p.probabilities && p.classNames && <ProbabilityList classNames={p.classNames} probabilities={p.probabilities} />}
             </div>
           </li>
         ))}
@@ -154,7 +159,7 @@ function SavedModels({ state }: { state: TrainerState }) {
           ref={input}
           type="file"
           multiple
-          accept=".zip,.json,.bin,application/zip,application/json"
+          accept=".zip,.json,.bin,.md,application/zip,application/json,text/markdown"
           hidden
           data-testid="import-input"
           onChange={(e) => {
@@ -186,10 +191,10 @@ export function KeepPanel({ state }: { state: TrainerState }) {
               Download model (.zip)
             </button>
             <button type="button" onClick={() => void downloadModel('files')} disabled={!ready} data-testid="download-files">
-              Download the 3 files
+              Download the files
             </button>
           </div>
-          <p className="muted tr-hint">model.json + weights.bin (TensorFlow.js) + metadata.json (class names, preprocessing, training record).</p>
+          <p className="muted tr-hint">model.json + weights.bin (TensorFlow.js), metadata.json (class names, preprocessing, calibration, operating point, "Not a chest X-ray?" check, training record), metrics.json (validation results) and model-card.md (the Model card).</p>
           <SaveForm state={state} />
           <SavedModels state={state} />
         </div>

@@ -1,5 +1,6 @@
 // Split and training settings with sensible defaults up front and the rest in an "Advanced" fold,
 // plus the Train / Stop buttons and the run's status line.
+import type { ModelMetadata } from '../../../core/metadata';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { ProgressBar } from '../ProgressBar';
 import {
@@ -269,6 +270,8 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
                     ? `Preparing the last-block stage: ${run.stageDetail ?? ''}`
                     : run.stage === 'compose'
                       ? 'Assembling the model…'
+                      : run.stage === 'calibrate'
+                        ? `Fitting the calibration, the covid operating point and the "Not a chest X-ray?" check: ${run.stageDetail ?? ''}…`
                       : `Epoch ${last ? last.epoch + 1 : 1} of up to ${run.plannedEpochs}${run.stage === 'block' ? ' (last block)' : ''}`}
               </p>
               <ProgressBar value={run.plannedEpochs ? run.history.length / run.plannedEpochs : null} label="Training progress" />
@@ -282,6 +285,7 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
               {run.result.blockTuned && ' The last block was fine-tuned.'} Backend: {run.result.memory.backend}.
             </p>
           )}
+          {run.status === 'done' && run.result && <TrustSummary metadata={run.result.metadata} />}
           {run.status === 'error' && (
             <p role="alert" className="error-text">
               Training failed: {run.error}
@@ -290,5 +294,23 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
         </div>
       )}
     </section>
+  );
+}
+
+/** What the trained model carries besides its weights (the Model card shows the same, in full). */
+function TrustSummary({ metadata }: { metadata: ModelMetadata }) {
+  const t = metadata.trust;
+  const op = t?.covidThreshold;
+  const f = t?.ood?.fit;
+  return (
+    <p data-testid="run-trust">
+      {t?.temperatureFit ? `Calibrated on the ${t.temperatureFit.valImages} validation images (temperature ${t.temperature.toFixed(2)}). ` : 'No validation images: not calibrated. '}
+      {op
+        ? `Covid operating point: threshold ${op.threshold.toFixed(4)} (validation sensitivity ${op.valSensitivity.toFixed(2)} on ${op.valPositives ?? '—'} covid images). `
+        : 'No covid operating point (no class named "covid", or no covid validation image). '}
+      {t?.ood
+        ? `"Not a chest X-ray?" check refitted on these images${typeof f?.flaggedBeforeRefit === 'number' ? ` (the shipped check would have withheld ${f.flaggedBeforeRefit} of them)` : ''}.`
+        : 'No "Not a chest X-ray?" check.'}
+    </p>
   );
 }
