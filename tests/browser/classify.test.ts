@@ -237,10 +237,15 @@ describe.skipIf(!hasData())('Classify page', () => {
     await page.reload();
     const backend = await waitForModel(page);
     expect(backend).toBeTruthy();
-    await addFiles(page, testImages('normal', 1));
-    await waitForRows(page, 1);
+    // The covid result of before the reload is restored (IndexedDB); the new image is classified offline.
+    const offlineFile = testImages('normal', 1)[0];
+    await addFiles(page, [offlineFile]);
+    await waitForRows(page, 2);
     const rows = await readTable(page);
-    expect(rows.filter((r) => r.status === 'done').length).toBeGreaterThanOrEqual(1);
+    expect(rows.map((r) => [r.file, r.status])).toEqual([
+      [path.basename(testImages('covid', 1)[0]), 'done'],
+      [path.basename(offlineFile), 'done'],
+    ]);
     await context.setOffline(false);
     expect(log.entries.length).toBeGreaterThan(5);
     expect(log.foreign()).toEqual([]);

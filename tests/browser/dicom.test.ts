@@ -138,7 +138,7 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
     const card = page.locator('[data-testid="result-card"][data-file="IM000002"]');
     await card.waitFor();
     expect(await card.getAttribute('data-withheld')).toBe('true');
-    expect(await card.getByTestId('ood-alert').innerText()).toMatch(/Not a chest X-ray\? \(lateral view \(DICOM View Position LL\)/);
+    expect(await card.getByTestId('ood-alert').innerText()).toMatch(/^Not a chest X-ray\? Lateral view \(DICOM View Position LL\); the model reads frontal films only\./);
     expect(await card.getByTestId('dicom-notes').innerText()).toMatch(/pediatric patient \(age 5 years/);
     expect(await card.getByTestId('dicom-notes').innerText()).toMatch(/the header offers 2 windows; the first was used/);
     expect(await card.getByTestId('dicom-grey-levels').innerText()).toBe('window C 2040.5 W 4081 from the header, first of 2');

@@ -156,11 +156,15 @@ export interface PreviewServer {
   close(): Promise<void>;
 }
 
-/** Serves dist/ with `vite preview` (which applies public/_headers) on a free port. `base` e.g. '/sub/path/'. */
-export async function startPreview(opts: { base?: string } = {}): Promise<PreviewServer> {
+/**
+ * Serves dist/ (or `outDir`, another build) with `vite preview` (which applies public/_headers) on a
+ * free port. `base` e.g. '/sub/path/'.
+ */
+export async function startPreview(opts: { base?: string; outDir?: string } = {}): Promise<PreviewServer> {
   const port = await freePort();
   const args = ['preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'];
   if (opts.base) args.push('--base', opts.base);
+  if (opts.outDir) args.push('--outDir', opts.outDir);
   const child = spawn(VITE, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));

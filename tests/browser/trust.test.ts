@@ -238,6 +238,17 @@ describe.skipIf(!hasData())('Trust features', () => {
     expect(Number(m![2])).toBeCloseTo(shownP, m![2].split('.')[1].length - 1);
     expect(Number(m![4])).toBeCloseTo(threshold, m![4].split('.')[1].length - 1);
     expect(text).toMatch(/sensitivity 0\.95/);
+    // One verdict: the headline reconciles the most likely class with the screen, and the threshold
+    // is explained in one plain sentence.
+    const shownRow = await page.evaluate((name) => window.cxrLab!.batch().rows.find((r) => r.name === name)!.result!, shownName);
+    const headline = await card.getByTestId('verdict-headline').innerText();
+    const positive = shownP >= threshold;
+    if (positive && (shownRow.prediction.label !== 'covid' || shownRow.prediction.uncertain))
+      expect(headline).toBe(`Possible covid: the covid screen is positive, although the most likely class is ${shownRow.prediction.label}${shownRow.prediction.uncertain ? ' (uncertain)' : ''}.`);
+    else if (positive) expect(headline).toBe('Covid: the covid screen is positive and covid is the most likely class.');
+    else expect(headline).toMatch(/covid screen negative\.$|below the covid screen's cut-off\.$/);
+    expect(await card.getByTestId('verdict').getAttribute('data-kind')).toBe(positive ? 'screen-positive' : 'screen-negative');
+    expect((await card.getByTestId('screen-explainer').innerText()).trim()).toMatch(/^The covid screen is positive whenever the covid probability is at least [\d.]+ % \(here [\d.]+ %\), a cut-off chosen to catch 95 % of covid films in validation \(sensitivity 0\.95\)[^.]*\. A screening flag, not a diagnosis\.$/);
     // CSV columns.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
     const records = parseCsv(fs.readFileSync((await download.path())!, 'utf8'));
@@ -250,6 +261,13 @@ describe.skipIf(!hasData())('Trust features', () => {
     // The filter finds the positive one.
     await page.getByTestId('filter-show').selectOption('screen-positive');
     await expect.poll(() => page.getByTestId('visible-count').innerText(), POLL).toMatch(/^1 of 2 rows/);
+    // With a filter on, Export offers the filtered rows only.
+    expect(await page.getByTestId('export-csv').innerText()).toBe('Export CSV (all 2)');
+    const [filtered] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv-filtered').click()]);
+    const onlyPositive = parseCsv(fs.readFileSync((await filtered.path())!, 'utf8'));
+    expect(onlyPositive.map((r) => [r.file, r.covid_screen])).toEqual([[probs.find((p) => p.p >= threshold)!.name, 'positive']]);
+    await page.getByTestId('filter-show').selectOption('all');
+    expect(await page.getByTestId('export-csv-filtered').count()).toBe(0);
     await context.close();
   });
 
@@ -287,16 +305,22 @@ describe.skipIf(!hasData())('Trust features', () => {
     expect(ood.flagged).toBe(true);
     expect(ood.reasons.length).toBeGreaterThan(0);
 
-    // Card: the headline with the reasons, the label withheld, no covid screen, greyed bars.
+    // Card: one plain reason first, the detector's numbers behind a disclosure; no class, no bars, no
+    // struck-through text, no covid screen.
     const card = page.getByTestId('result-card');
     expect(await card.getAttribute('data-withheld')).toBe('true');
-    const alert = await card.getByTestId('ood-alert').innerText();
-    expect(alert).toContain(`Not a chest X-ray? (${ood.reasons.join('; ')})`);
-    expect(alert).toContain(`score ${ood.score.toFixed(3)}`);
+    const headline = await card.getByTestId('verdict-headline').innerText();
+    expect(headline).toMatch(/^Not a chest X-ray\? [A-Z][^()]*\.$/);
+    expect(headline).not.toMatch(/\d|>|<|dominantFraction|distance/);
+    const details = card.getByTestId('ood-details');
+    expect(await details.evaluate((el) => el.tagName === 'DETAILS' && !(el as HTMLDetailsElement).open)).toBe(true);
+    const detailText = await details.evaluate((el) => el.textContent ?? '');
+    for (const reason of ood.reasons) expect(detailText).toContain(reason);
+    expect(detailText).toContain(`score ${ood.score.toFixed(3)}`);
     const label = card.getByTestId('label');
     expect(await label.innerText()).toBe('withheld');
-    expect(await label.getAttribute('data-label')).toBe(result.prediction.label);
-    expect(await card.locator('.bars--muted').count()).toBe(1);
+    expect(await label.evaluate((el) => getComputedStyle(el).textDecorationLine)).toBe('none');
+    expect(await card.locator('.bars').count()).toBe(0);
     expect(await card.locator('.bars__row--top').count()).toBe(0);
     expect(await card.getByTestId('covid-screen').getAttribute('data-state')).toBe(metadata.trust.covidThreshold ? 'withheld' : 'none');
     expect(await page.getByTestId('announcer').innerText()).toMatch(/result withheld\. Not a chest X-ray\?/);
@@ -306,6 +330,8 @@ describe.skipIf(!hasData())('Trust features', () => {
     expect(await row.getAttribute('data-withheld')).toBe('true');
     expect(await row.getByTestId('ood-cell').getAttribute('data-flagged')).toBe('true');
     expect(await row.getByTestId('label').innerText()).toBe('withheld');
+    // No probability bar or number for the withheld class in the table either (the value stays in data-value).
+    expect(await row.locator('.cellbar').count()).toBe(0);
     await page.getByTestId('filter-show').selectOption(result.prediction.label);
     await expect.poll(() => page.getByTestId('visible-count').innerText(), POLL).toMatch(/^0 of 1 rows/);
     await page.getByTestId('filter-show').selectOption('ood');
@@ -317,7 +343,9 @@ describe.skipIf(!hasData())('Trust features', () => {
     expect(rec.ood_flagged).toBe('true');
     expect(Math.abs(Number(rec.ood_score) - ood.score)).toBeLessThan(1e-6);
     expect(rec.ood_reasons).toBe(ood.reasons.join('; '));
-    expect(rec.label).toBe(result.prediction.label);
+    // As on the page: no label, no screen; the probabilities stay, marked withheld.
+    expect([rec.label, rec.uncertain, rec.covid_screen, rec.withheld]).toEqual(['', '', '', 'true']);
+    expect(Number(rec[`prob_${metadata.classNames[2]}`])).toBeCloseTo(result.prediction.probabilities[2], 5);
 
     const axe = await new AxeBuilder({ page }).analyze();
     expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);

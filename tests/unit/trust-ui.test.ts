@@ -32,15 +32,16 @@ function result(probabilities: number[], extra: Record<string, unknown> = {}, pr
 describe('oodOf', () => {
   it('reads the verdict from the prediction or the result, and nothing when absent or malformed', () => {
     const verdict = { flagged: true, score: 41.2, threshold: 30.5, reasons: ['colour image', 'unlike the training X-rays'], checks: [] };
-    expect(oodOf(result([0.2, 0.7, 0.1], {}, { ood: verdict }))).toEqual({ flagged: true, score: 41.2, threshold: 30.5, reasons: ['colour image', 'unlike the training X-rays'] });
+    expect(oodOf(result([0.2, 0.7, 0.1], {}, { ood: verdict }))).toEqual({ flagged: true, score: 41.2, threshold: 30.5, reasons: ['colour image', 'unlike the training X-rays'], checks: [] });
     expect(oodOf(result([0.2, 0.7, 0.1], { ood: { ...verdict, flagged: false } }))?.flagged).toBe(false);
     expect(oodOf(result([0.2, 0.7, 0.1]))).toBeNull();
     expect(oodOf(result([0.2, 0.7, 0.1], {}, { ood: { flagged: 'yes' } }))).toBeNull();
     expect(oodOf(undefined)).toBeNull();
     expect(isWithheld(result([0.2, 0.7, 0.1], {}, { ood: verdict }))).toBe(true);
     expect(isWithheld(result([0.2, 0.7, 0.1]))).toBe(false);
-    expect(oodHeadline({ flagged: true, score: 1, threshold: 0, reasons: ['colour image', 'text'] })).toBe('Not a chest X-ray? (colour image; text)');
-    expect(oodHeadline({ flagged: true, score: 1, threshold: 0, reasons: [] })).toBe('Not a chest X-ray?');
+    // Without per-check results the first reason, without its numbers, is the headline.
+    expect(oodHeadline({ flagged: true, score: 1, threshold: 0, reasons: ['colour image (colourFraction 0.80 > 0.010)', 'text'], checks: [] })).toBe('Not a chest X-ray? Colour image.');
+    expect(oodHeadline({ flagged: true, score: 1, threshold: 0, reasons: [], checks: [] })).toBe('Not a chest X-ray? It does not resemble the chest X-rays the model was trained on.');
   });
 });
 
@@ -57,13 +58,13 @@ describe('rowsToCsv trust columns', () => {
     const header = lines[0].split(',');
     expect(header).toEqual(csvHeader(classNames));
     const rec = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v])));
-    expect(rec.map((r) => r.covid_screen)).toEqual(['positive', 'negative', 'positive', '', '']);
+    // The flagged photo is withheld on the page, so it has no screen in the CSV either.
+    expect(rec.map((r) => r.covid_screen)).toEqual(['positive', 'negative', '', '', '']);
     expect(rec.map((r) => r.covid_threshold)).toEqual(['0.25', '0.25', '0.25', '', '']);
     expect(rec.map((r) => r.ood_flagged)).toEqual(['', '', 'true', '', '']);
     expect(rec[2].ood_score).toBe('50.000000');
     expect(rec[2].ood_reasons).toBe('colour image');
-    // The model's top class stays in `label`; the flag says it was withheld on the page.
-    expect(rec[2].label).toBe('covid');
+    expect(rec[2].withheld).toBe('true');
     expect(rec[4].error).toBe('not an image');
   });
 });
@@ -95,5 +96,31 @@ describe('readSamples', () => {
     expect(readSamples({ ...s, scores: { covid: s.scores.covid } }, classNames)).toBeNull();
     expect(readSamples(null, classNames)).toBeNull();
     expect(readSamples(s, classNames)).not.toBeNull();
+  });
+});
+
+describe('CSV of a withheld image says what the page says', () => {
+  it('a flagged black square exports an empty label, uncertain and covid_screen; its probabilities stay, marked withheld', () => {
+    // A black square: the model's top class is covid at 99.6 % and the screen would be positive.
+    const square = result([0.996, 0.003, 0.001], {}, {
+      ood: {
+        flagged: true,
+        score: 80,
+        threshold: 30,
+        reasons: ['large flat area (blank page or fill) (dominantFraction 1.00 > 0.273)'],
+        checks: [{ id: 'dominantFraction', side: 'high', value: 1, limit: 0.273, fired: true, reason: 'large flat area (blank page or fill) (dominantFraction 1.00 > 0.273)' }],
+      },
+    });
+    expect(square.covidScreen?.positive).toBe(true);
+    const rows: Row[] = [
+      { key: 1, name: 'black.png', size: 1, status: 'done', result: square },
+      { key: 2, name: 'film.png', size: 1, status: 'done', result: result([0.3, 0.6, 0.1]) },
+    ];
+    const lines = rowsToCsv(rows, { classNames, backend: 'webgl', modelVersion: 'm@1' }).trim().split('\r\n');
+    const header = lines[0].split(',');
+    const [black, film] = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v])));
+    expect([black.label, black.uncertain, black.covid_screen, black.withheld, black.ood_flagged]).toEqual(['', '', '', 'true', 'true']);
+    expect(Number(black.prob_covid)).toBeCloseTo(0.996, 6);
+    expect([film.label, film.covid_screen, film.withheld]).toEqual(['normal', 'positive', 'false']);
   });
 });

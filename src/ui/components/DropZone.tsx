@@ -2,7 +2,8 @@ import { useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import type { InputFile } from '../hooks/useBatch';
 import { filesFromDataTransfer, filesFromInput } from '../lib/files';
 
-export const ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,image/gif,.png,.jpg,.jpeg,.webp,.bmp,.gif';
+/** What the file picker offers: every format the worker decodes (src/ml/decode-browser.ts), DICOM included. */
+export const ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,image/gif,application/dicom,.png,.jpg,.jpeg,.webp,.bmp,.gif,.dcm,.dicom';
 
 /**
  * Drop target for files and folders; also a keyboard-operable button that opens the file picker,
@@ -53,7 +54,7 @@ export function DropZone({ onFiles, disabled }: { onFiles: (files: InputFile[]) 
       >
         <span className="dropzone__title">Drop chest X-rays or folders here</span>
         <span id="dropzone-help" className="dropzone__help">
-          or press to choose files, or paste an image. PNG (8/16-bit), JPEG, WebP, BMP, GIF. Images stay on this device.
+          or press to choose files, or paste an image. PNG (8/16-bit), JPEG, WebP, BMP, GIF, DICOM (.dcm). Images stay on this device.
         </span>
       </div>
       <div className="dropzone__buttons">

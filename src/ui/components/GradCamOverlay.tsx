@@ -78,7 +78,8 @@ function OriginalHeatmap({ payload, opacity, label, className }: { payload: Grad
       width={preview.width}
       height={preview.height}
       className="cam__original"
-      style={{ width: Math.round(preview.width * scale), height: Math.round(preview.height * scale) }}
+      // Narrow screens: at most the column's width, keeping the aspect ratio.
+      style={{ width: Math.round(preview.width * scale), maxWidth: '100%', height: 'auto', aspectRatio: `${preview.width} / ${preview.height}` }}
       role="img"
       aria-label={label}
       data-testid="gradcam-original"
@@ -111,6 +112,7 @@ export const GradCamOverlay = memo(function GradCamOverlay({
   name,
   classNames,
   withheld = false,
+  unavailable,
   children,
 }: {
   result: ClassifyResult;
@@ -118,6 +120,8 @@ export const GradCamOverlay = memo(function GradCamOverlay({
   classNames: string[];
   /** The result's class is withheld (input flagged as out of distribution). */
   withheld?: boolean;
+  /** Why no heatmap can be computed (e.g. a result restored after a reload): shown instead of the controls. */
+  unavailable?: string;
   children?: ReactNode;
 }) {
   const id = useId();
@@ -127,11 +131,28 @@ export const GradCamOverlay = memo(function GradCamOverlay({
   const classIndex = pick && pick.resultId === result.resultId ? pick.classIndex : predicted;
   const setClassIndex = (c: number) => setPick({ resultId: result.resultId, classIndex: c });
   const [prefs, setPrefs] = useGradCamPrefs();
-  const state = useGradCam(result.resultId, classIndex, prefs.enabled);
+  const state = useGradCam(result.resultId, classIndex, prefs.enabled && !unavailable);
   const ready = state.status === 'ready' && state.payload.classIndex === classIndex && state.payload.resultId === result.resultId ? state.payload : null;
   const className = classNames[classIndex] ?? `class ${classIndex}`;
   const size = result.thumbnail.size;
   const showOriginal = prefs.enabled && prefs.view === 'original' && ready !== null;
+
+  if (unavailable) {
+    return (
+      <div className="cam" data-testid="gradcam" data-status="unavailable">
+        <figure className="result-card__figure">
+          <div className="thumb-stack">
+            <Thumbnail gray={result.thumbnail.gray} size={size} display={INPUT_DISPLAY} label={`What the model saw: ${name}, ${size}×${size} pixels after preprocessing`} />
+            {children}
+          </div>
+          <figcaption className="muted">Model input ({size}×{size})</figcaption>
+        </figure>
+        <p className="muted cam__note" data-testid="gradcam-unavailable">
+          {unavailable}
+        </p>
+      </div>
+    );
+  }
 
   return (
     <div className="cam" data-testid="gradcam" data-status={state.status} data-class={ready ? classNames[ready.classIndex] : ''} data-raw-max={ready ? ready.rawMax : ''}>

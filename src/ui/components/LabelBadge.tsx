@@ -3,7 +3,7 @@ import type { Prediction } from '../../ml/classifier';
 /**
  * The predicted label, or "uncertain" (with the most likely class) when the top probability is low.
  * `withheld`: the input was flagged as out of distribution, so no class is presented ("withheld",
- * greyed; the model's top class stays in data-label and the title for inspection).
+ * greyed, never a struck-through class; the model's top class stays in data-label for tools).
  */
 export function LabelBadge({ prediction, threshold, withheld = false }: { prediction: Prediction; threshold?: number; withheld?: boolean }) {
   if (withheld) {
@@ -15,7 +15,7 @@ export function LabelBadge({ prediction, threshold, withheld = false }: { predic
           data-label={prediction.label}
           data-uncertain={prediction.uncertain}
           data-withheld="true"
-          title={`withheld: the input may not be a chest X-ray (model's top class: ${prediction.label})`}
+          title="withheld: the input may not be a chest X-ray"
         >
           withheld
         </span>

@@ -2,10 +2,16 @@
 // page, or imported). Selecting one loads it into the inference worker from IndexedDB.
 import { useEffect, useId, useState } from 'react';
 import { listStoredModels, onStoredModelsChanged, readStoredModelFiles, type StoredModelSummary } from '../../ml/model-store';
+import type { ModelSource } from '../../worker/protocol';
 import { loadModel, shippedSource, useClassifier } from '../hooks/useClassifier';
 
 const SHIPPED = '__shipped__';
 const SAVED_PREFIX = 'saved: ';
+
+/** The name the user saved the loaded model under, or null for the shipped or a dropped model. */
+export function savedModelName(source: ModelSource | null | undefined): string | null {
+  return source?.kind === 'artifacts' && source.label.startsWith(SAVED_PREFIX) ? source.label.slice(SAVED_PREFIX.length) : null;
+}
 
 export function ModelPicker() {
   const id = useId();
@@ -27,7 +33,7 @@ export function ModelPicker() {
     };
   }, []);
   const src = model.source;
-  const current = src?.kind === 'artifacts' && src.label.startsWith(SAVED_PREFIX) ? src.label.slice(SAVED_PREFIX.length) : SHIPPED;
+  const current = savedModelName(src) ?? SHIPPED;
   const choose = async (value: string) => {
     setError(null);
     try {

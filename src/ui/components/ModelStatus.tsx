@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import type { ModelState } from '../hooks/useClassifier';
 import { ProgressBar } from './ProgressBar';
+import { savedModelName } from './ModelPicker';
 
 const PHASE_TEXT: Record<string, string> = {
   backend: 'Starting the compute backend…',
@@ -16,6 +17,8 @@ function mb(bytes: number): string {
 /** Model load status, progress and the active backend. `children` is a slot (e.g. a model picker). */
 export function ModelStatus({ state, onRetry, children }: { state: ModelState; onRetry: () => void; children?: ReactNode }) {
   const { status, info } = state;
+  // A model saved in this browser goes by the name it was saved under; its metadata name is an id.
+  const saved = savedModelName(state.source);
   return (
     <section className="panel model-status" aria-labelledby="model-status-title" data-testid="model-status" data-status={status}>
       <h2 id="model-status-title" className="panel__title">
@@ -43,8 +46,13 @@ export function ModelStatus({ state, onRetry, children }: { state: ModelState; o
       {info && (
         <dl className="facts">
           <dt>Model</dt>
-          <dd data-testid="model-name">
-            {info.metadata.name} <span data-testid="model-version">{info.metadata.version}</span>
+          <dd data-testid="model-name" data-saved-name={saved ?? undefined}>
+            {saved ?? info.metadata.name}{' '}
+            <span className={saved ? 'muted' : undefined}>
+              {saved ? `(saved in this browser; ${info.metadata.name} ` : ''}
+              <span data-testid="model-version">{info.metadata.version}</span>
+              {saved ? ')' : ''}
+            </span>
           </dd>
           <dt>Backend</dt>
           <dd>

@@ -1,18 +1,21 @@
 import { memo, type ReactNode } from 'react';
 import type { Row } from '../hooks/useBatch';
-import { oodHeadline, oodOf } from '../lib/ood';
+import { oodDetails, oodOf } from '../lib/ood';
+import { verdictOf } from '../lib/verdict';
 import { DicomFacts } from './DicomFacts';
 import { CovidScreenLine } from './CovidScreen';
 import { GradCamOverlay } from './GradCamOverlay';
 import { LabelBadge } from './LabelBadge';
-import { ProbabilityBars } from './ProbabilityBars';
+import { ProbabilityBars, formatPct } from './ProbabilityBars';
 
 /**
- * One result in detail: the model input (with its Grad-CAM heatmap on request), the probabilities,
- * the label, the covid operating-point decision, the out-of-distribution verdict and timings.
+ * One result in detail. First its verdict, one sentence (lib/verdict: class, uncertainty, covid
+ * screen and input check reconciled), with what the covid screen's threshold means; then the model
+ * input (with its Grad-CAM heatmap on request), the probabilities and timings. When the input is
+ * flagged as out of distribution no class is presented: the plain reason comes first, and the
+ * detector's numbers and the model's raw outputs only behind a disclosure — no bars, no class.
  * `children` is a slot for per-result extras, `thumbnailOverlay` sits on top of the model-input
- * thumbnail. When the input is flagged as out of distribution, no class is presented: the label is
- * withheld and the probabilities are greyed.
+ * thumbnail.
  */
 export const ResultCard = memo(function ResultCard({
   row,
@@ -30,6 +33,7 @@ export const ResultCard = memo(function ResultCard({
   const r = row.result;
   const ood = oodOf(r);
   const withheld = ood?.flagged === true;
+  const verdict = r ? verdictOf(r) : null;
   return (
     <article
       className={`panel result-card${withheld ? ' result-card--withheld' : ''}`}
@@ -47,37 +51,60 @@ export const ResultCard = memo(function ResultCard({
           {row.error}
         </p>
       )}
-      {r && withheld && ood && (
-        <div className="ood-alert" data-testid="ood-alert">
-          <p className="ood-alert__title">{oodHeadline(ood)}</p>
-          <p>
-            This classifier only knows frontal chest X-rays, and this input does not look like the images it was trained on, so its class is withheld. The numbers below are
-            shown greyed for inspection only.
-            {Number.isFinite(ood.score) && Number.isFinite(ood.threshold) ? ` Out-of-distribution score ${ood.score.toFixed(3)}, threshold ${ood.threshold.toFixed(3)}.` : ''}
+      {r && verdict && withheld && ood && (
+        <div className="ood-alert" data-testid="ood-alert" data-kind="withheld">
+          <p className="ood-alert__title" data-testid="verdict-headline">
+            {verdict.headline}
           </p>
+          <p>This classifier only knows frontal chest X-rays, so it gives no class and no covid screen for this input.</p>
+          <details className="ood-alert__details" data-testid="ood-details">
+            <summary>What the input check measured</summary>
+            <ul>
+              {oodDetails(ood).map((line) => (
+                <li key={line}>{line}</li>
+              ))}
+            </ul>
+            <p className="muted" data-testid="withheld-outputs">
+              The model's outputs, meaningless for such an input: {classNames.map((c, i) => `${c} ${formatPct(r.prediction.probabilities[i])}`).join(', ')}.
+            </p>
+          </details>
+        </div>
+      )}
+      {r && verdict && !withheld && (
+        <div className={`verdict verdict--${verdict.kind}`} data-testid="verdict" data-kind={verdict.kind}>
+          <p className="verdict__headline" data-testid="verdict-headline">
+            {verdict.headline}
+          </p>
+          <CovidScreenLine decision={r.covidScreen} />
         </div>
       )}
       {r && (
         <div className="result-card__body">
-          <GradCamOverlay result={r} name={row.name} classNames={classNames} withheld={withheld}>
+          <GradCamOverlay
+            result={r}
+            name={row.name}
+            classNames={classNames}
+            withheld={withheld}
+            unavailable={row.restored ? 'No heatmap: this result was restored after a reload, and the image itself is not kept.' : undefined}
+          >
             {thumbnailOverlay}
           </GradCamOverlay>
           <div className="result-card__main">
             <p className="result-card__label">
-              Prediction: <LabelBadge prediction={r.prediction} threshold={uncertainBelow} withheld={withheld} />
+              {withheld ? 'Class: ' : 'Most likely class: '}
+              <LabelBadge prediction={r.prediction} threshold={uncertainBelow} withheld={withheld} />
             </p>
             {!withheld && r.prediction.uncertain && uncertainBelow !== undefined && (
               <p className="muted">The top probability is below {Math.round(uncertainBelow * 100)}%: treat this result as uncertain.</p>
             )}
-            <CovidScreenLine decision={r.covidScreen} withheld={withheld} />
+            {withheld && <CovidScreenLine decision={r.covidScreen} withheld />}
             {ood && !withheld && (
               <p className="muted" data-testid="ood-ok">
-                Input check: looks like the chest X-rays the model was trained on
-                {Number.isFinite(ood.score) && Number.isFinite(ood.threshold) ? ` (out-of-distribution score ${ood.score.toFixed(3)}, threshold ${ood.threshold.toFixed(3)})` : ''}.
+                Input check: looks like the chest X-rays the model was trained on.
               </p>
             )}
             <DicomFacts result={r} />
-            <ProbabilityBars prediction={r.prediction} classNames={classNames} muted={withheld} />
+            {!withheld && <ProbabilityBars prediction={r.prediction} classNames={classNames} />}
             <dl className="facts facts--small">
               <dt>Inference</dt>
               <dd data-testid="inference-ms">{r.timings.inferenceMs.toFixed(1)} ms</dd>
@@ -90,6 +117,12 @@ export const ResultCard = memo(function ResultCard({
               </dd>
               <dt>Backend</dt>
               <dd>{r.backend}</dd>
+              {row.restored && (
+                <>
+                  <dt>Kept from</dt>
+                  <dd data-testid="restored-note">an earlier visit (restored after a reload)</dd>
+                </>
+              )}
             </dl>
             {children}
           </div>

@@ -4,7 +4,9 @@ import { memo, useEffect, useRef } from 'react';
 export const Thumbnail = memo(function Thumbnail({ gray, size, display, label }: { gray: Uint8Array; size: number; display: number; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    const ctx = ref.current?.getContext('2d');
+    // A CPU-backed canvas: drawn once and small, it gains nothing from the GPU, and a GPU canvas
+    // per table row costs a round trip to the GPU process each (hundreds of ms under SwiftShader).
+    const ctx = ref.current?.getContext('2d', { willReadFrequently: true });
     if (!ctx) return;
     const img = ctx.createImageData(size, size);
     for (let i = 0; i < size * size; i++) {

@@ -18,9 +18,11 @@ export function csvField(value: string | number | boolean | null | undefined): s
 }
 
 /**
- * Columns. `label` is the model's top class even when the input is flagged out of distribution
- * (`ood_flagged` true: the page shows it as withheld). `covid_screen` is positive / negative at the
- * model's operating point (`covid_threshold`), empty when the model has none.
+ * Columns, saying what the page says. `covid_screen` is positive / negative at the model's operating
+ * point (`covid_threshold`), empty when the model has none. A withheld row (the input was flagged
+ * as possibly not a chest X-ray, `ood_flagged` true) has `withheld` true and an empty `label`,
+ * `uncertain` and `covid_screen`, as on the page; its `prob_*` stay for inspection only, and
+ * `withheld` marks them so.
  */
 export function csvHeader(classNames: string[]): string[] {
   return [
@@ -28,6 +30,7 @@ export function csvHeader(classNames: string[]): string[] {
     ...classNames.map((c) => `prob_${c}`),
     'label',
     'uncertain',
+    'withheld',
     'covid_screen',
     'covid_threshold',
     'ood_flagged',
@@ -60,12 +63,14 @@ export function rowsToCsv(rows: Row[], ctx: CsvContext): string {
     const p = r.result?.prediction;
     const screen = r.result?.covidScreen;
     const ood = oodOf(r.result);
+    const withheld = ood?.flagged === true;
     const cells: (string | number | null | undefined)[] = [
       r.name,
       ...ctx.classNames.map((_, i) => (p ? p.probabilities[i].toFixed(6) : '')),
-      p?.label ?? '',
-      p ? String(p.uncertain) : '',
-      screen ? (screen.positive ? 'positive' : 'negative') : '',
+      p && !withheld ? p.label : '',
+      p && !withheld ? String(p.uncertain) : '',
+      p ? String(withheld) : '',
+      screen && !withheld ? (screen.positive ? 'positive' : 'negative') : '',
       screen ? String(screen.threshold) : '',
       ood ? String(ood.flagged) : '',
       ood && Number.isFinite(ood.score) ? ood.score.toFixed(6) : '',
