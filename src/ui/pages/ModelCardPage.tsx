@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { ConfusionTable } from '../components/ConfusionTable';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { parseModelMetadata, type ModelMetadata } from '../../core/metadata';
 import { fmt, readMetrics, type MetricsView } from '../lib/metricsView';
@@ -91,35 +92,7 @@ function dataInWords(t: NonNullable<ModelMetadata['training']>): string | null {
 }
 
 function ConfusionMatrix({ view }: { view: MetricsView }) {
-  const m = view.confusion!;
-  const max = Math.max(1, ...m.flat());
-  return (
-    <table className="confusion" data-testid="confusion-matrix">
-      <caption>Confusion matrix (rows: true class, columns: predicted class)</caption>
-      <thead>
-        <tr>
-          <td />
-          {view.classNames.map((c) => (
-            <th key={c} scope="col">
-              predicted {c}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {m.map((row, t) => (
-          <tr key={t}>
-            <th scope="row">true {view.classNames[t]}</th>
-            {row.map((n, p) => (
-              <td key={p} className={`confusion__cell${t === p ? ' confusion__cell--diag' : ''}`} data-level={Math.min(4, Math.floor((n / max) * 5))}>
-                {n}
-              </td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <ConfusionTable classNames={view.classNames} matrix={view.confusion!} mode="counts" caption="Confusion matrix (rows: true class, columns: predicted class)" answerWord="predicted" testId="confusion-matrix" />;
 }
 
 function ci(iv: { lower: number | null; upper: number | null } | null | undefined) {

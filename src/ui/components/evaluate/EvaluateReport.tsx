@@ -2,6 +2,7 @@
 // one-line explanation, read from the EvaluationJson (src/core/evaluation.ts) the page also
 // downloads. The threshold explorer is the Model card's (OperatingPointExplorer) on this data.
 import { useState } from 'react';
+import { ConfusionTable } from '../ConfusionTable';
 import type { EvaluationJson } from '../../../core/evaluation';
 import type { Interval, MetricsReport } from '../../../core/report';
 import { OPERATING_POINT_CLASS } from '../../../core/operating-point';
@@ -160,37 +161,7 @@ function Confusion({ report }: { report: MetricsReport }) {
         </label>
       </fieldset>
       <div className="table-scroll">
-        <table className="confusion" data-testid="evaluate-confusion" data-mode={mode}>
-          <caption>Confusion matrix (rows: true class, columns: the model’s answer)</caption>
-          <thead>
-            <tr>
-              <td />
-              {report.classNames.map((c) => (
-                <th key={c} scope="col">
-                  called {c}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {m.map((row, t) => {
-              const total = row.reduce((a, b) => a + b, 0);
-              return (
-                <tr key={t}>
-                  <th scope="row">true {report.classNames[t]}</th>
-                  {row.map((n, p) => {
-                    const share = total ? n / total : 0;
-                    return (
-                      <td key={p} className={`confusion__cell${t === p ? ' confusion__cell--diag' : ''}`} data-level={Math.min(4, Math.floor(share * 5))} data-count={n}>
-                        {mode === 'counts' ? n : total ? `${(100 * share).toFixed(1)} %` : '—'}
-                      </td>
-                    );
-                  })}
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <ConfusionTable classNames={report.classNames} matrix={m} mode={mode} caption="Confusion matrix (rows: true class, columns: the model’s answer)" answerWord="called" testId="evaluate-confusion" />
       </div>
       <p className="muted">{EXPLAIN.confusion}</p>
     </>
