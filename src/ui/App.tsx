@@ -2,6 +2,7 @@ import { Suspense, lazy, useEffect, useRef } from 'react';
 import { Disclaimer } from './components/Disclaimer';
 import { routeHref, useHashRoute, type Route } from './hooks/useHashRoute';
 import ClassifyPage from './pages/ClassifyPage';
+import { setProjector, useProjector } from './lib/projector';
 
 // The Classify page is the landing page and is bundled eagerly; the others load on demand (the model
 // card and the Evaluate page pull in recharts, the Train page the training code).
@@ -20,6 +21,7 @@ const TITLES: Record<Route, string> = { classify: 'Classify', train: 'Train', ev
 
 export function App() {
   const route = useHashRoute();
+  const projector = useProjector();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
   useEffect(() => {
@@ -51,6 +53,9 @@ export function App() {
             ))}
           </ul>
         </nav>
+        <button type="button" className="projector-toggle" aria-pressed={projector} data-testid="projector-toggle" onClick={() => setProjector(!projector)}>
+          Projector mode
+        </button>
       </header>
       <main id="main" ref={main} tabIndex={-1} className="app-main">
         <h1 className="sr-only">{TITLES[route]}</h1>

@@ -2,7 +2,7 @@
 // 1 Images (folder / zip / per-class cards) → 2 Train (split, settings, Train/Stop) → 3 live curves and
 // validation results → 4 keep the model (try, download, save for the Classify page, import).
 // All ML runs in the training worker (useTrainer); this page only renders state.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo } from 'react';
 import { DatasetPanel } from '../components/train/DatasetPanel';
 import { SettingsPanel } from '../components/train/SettingsPanel';
 import { TrainingCharts } from '../components/train/TrainingCharts';
@@ -14,29 +14,11 @@ import { evaluate } from '../components/train/evaluation';
 import { dismissMessage, ensureBase, imageGradCam, imageInput, useTrainer } from '../hooks/useTrainer';
 import '../components/train/train.css';
 
-const PROJECTOR_KEY = 'cxr-lab.train.projector';
-
-function readProjector(): boolean {
-  try {
-    return localStorage.getItem(PROJECTOR_KEY) === 'on';
-  } catch {
-    return false;
-  }
-}
-
 export default function TrainPage() {
   const state = useTrainer();
-  const [projector, setProjector] = useState(readProjector);
   useEffect(() => {
     void ensureBase().catch(() => {});
   }, []);
-  useEffect(() => {
-    try {
-      localStorage.setItem(PROJECTOR_KEY, projector ? 'on' : 'off');
-    } catch {
-      /* storage blocked */
-    }
-  }, [projector]);
 
   const { run } = state;
   const evaluation = useMemo(
@@ -48,16 +30,12 @@ export default function TrainPage() {
   const showRun = run.status !== 'idle';
 
   return (
-    <div className={`train${projector ? ' train--projector' : ''}`} data-testid="train-page">
+    <div className="train" data-testid="train-page">
       <section className="panel tr-intro" aria-labelledby="tr-intro-title">
         <div className="toolbar">
           <h2 id="tr-intro-title" className="panel__title">
             Teach the network new classes
           </h2>
-          <div className="tr-field tr-field--check">
-            <input id="tr-projector" type="checkbox" checked={projector} onChange={(e) => setProjector(e.currentTarget.checked)} />
-            <label htmlFor="tr-projector">Projector mode (larger text)</label>
-          </div>
         </div>
         <p>
           The shipped chest X-ray network already turns every image into a list of {base.info?.embeddingDim ?? 'a few hundred'} numbers (its <em>embedding</em>). Here it stays

@@ -3,6 +3,19 @@
 import { useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { CLASS_COLOURS, num, pct, type Evaluation } from './evaluation';
+import { confusionIntervals, formatInterval, smallSample, SMALL_SAMPLE_PER_CLASS, type ProportionInterval } from '../../../core/intervals';
+import { Explain } from '../Explain';
+
+/** "81–100" under a rate in a table cell (the 95 % Wilson interval). */
+function Ci({ iv }: { iv: ProportionInterval }) {
+  return iv.lower === null ? null : (
+    <span className="ci tr-ci" data-testid="ci" data-lower={iv.lower} data-upper={iv.upper}>
+      {' '}
+      <span className="sr-only">95 % interval </span>
+      {formatInterval(iv)}
+    </span>
+  );
+}
 
 export function ConfusionMatrix({ evaluation }: { evaluation: Evaluation }) {
   const [mode, setMode] = useState<'counts' | 'rows'>('counts');
@@ -22,6 +35,7 @@ export function ConfusionMatrix({ evaluation }: { evaluation: Evaluation }) {
         <table className="tr-confusion" data-testid="confusion-matrix" data-total={total}>
           <caption>
             Confusion matrix on {total} validation images. Rows: true class; columns: predicted class. Colour: share of the row.
+            <Explain term="confusion" />
           </caption>
           <thead>
             <tr>
@@ -69,30 +83,41 @@ export function ConfusionMatrix({ evaluation }: { evaluation: Evaluation }) {
 
 export function MetricsTable({ evaluation }: { evaluation: Evaluation }) {
   const { summary, classNames, auc } = evaluation;
+  const iv = confusionIntervals(evaluation.confusion);
+  const small = smallSample(iv.perClass.map((c) => c.support));
   return (
     <div className="table-scroll">
       <table className="tr-metrics" data-testid="metrics-table">
-        <caption>Per class, one class against the rest (validation images)</caption>
+        <caption>
+          Per class, one class against the rest (validation images; 95 % intervals under each rate)
+          <Explain term="interval" />
+        </caption>
         <thead>
           <tr>
             <th scope="col">class</th>
             <th scope="col" className="num">
               images
+              <Explain term="support" />
             </th>
             <th scope="col" className="num">
               precision
+              <Explain term="ppv" />
             </th>
             <th scope="col" className="num">
               recall (sensitivity)
+              <Explain term="sensitivity" />
             </th>
             <th scope="col" className="num">
               specificity
+              <Explain term="specificity" />
             </th>
             <th scope="col" className="num">
               F1
+              <Explain term="f1" />
             </th>
             <th scope="col" className="num">
               ROC AUC
+              <Explain term="auc" />
             </th>
           </tr>
         </thead>
@@ -103,9 +128,18 @@ export function MetricsTable({ evaluation }: { evaluation: Evaluation }) {
                 <span className="tr-swatch" data-colour={c} aria-hidden="true" /> {classNames[c]}
               </th>
               <td className="num">{m.support}</td>
-              <td className="num">{pct(m.ppv, 1)}</td>
-              <td className="num">{pct(m.sensitivity, 1)}</td>
-              <td className="num">{pct(m.specificity, 1)}</td>
+              <td className="num">
+                {pct(m.ppv, 1)}
+                <Ci iv={iv.perClass[c].ppv} />
+              </td>
+              <td className="num">
+                {pct(m.sensitivity, 1)}
+                <Ci iv={iv.perClass[c].sensitivity} />
+              </td>
+              <td className="num">
+                {pct(m.specificity, 1)}
+                <Ci iv={iv.perClass[c].specificity} />
+              </td>
               <td className="num">{num(m.f1, 3)}</td>
               <td className="num">{num(auc[c], 3)}</td>
             </tr>
@@ -123,18 +157,41 @@ export function MetricsTable({ evaluation }: { evaluation: Evaluation }) {
           </tr>
         </tfoot>
       </table>
-      <p className="tr-accuracy">
-        Accuracy: <strong data-testid="val-accuracy">{pct(summary.accuracy, 1)}</strong> of {summary.n} validation images.
+      <p className="tr-accuracy" data-testid="val-accuracy-line" data-small={small.small}>
+        Accuracy
+        <Explain term="accuracy" />: <strong data-testid="val-accuracy">{pct(summary.accuracy, 0)}</strong>{' '}
+        <span data-testid="val-accuracy-ci" data-lower={iv.accuracy.lower ?? ''} data-upper={iv.accuracy.upper ?? ''}>
+          (95 % CI {formatInterval(iv.accuracy)})
+        </span>{' '}
+        of {summary.n} validation images{small.small ? ' — small sample' : ''}.
       </p>
+      {small.small && (
+        <p className="small-sample" role="note" data-testid="small-sample-warning">
+          <strong>Small sample:</strong> the validation split has only {small.smallestClass} image{small.smallestClass === 1 ? '' : 's'} of{' '}
+          {small.classes.map((c) => classNames[c]).join(', ')} (under {SMALL_SAMPLE_PER_CLASS} per class). The accuracy could well be anywhere from{' '}
+          {formatInterval(iv.accuracy)}; one image more or less right moves it by {pct(1 / Math.max(1, summary.n), 0)}. Add images before trusting or comparing these figures.
+          <Explain term="smallSample" />
+        </p>
+      )}
     </div>
   );
 }
 
 export function RocChart({ evaluation }: { evaluation: Evaluation }) {
   const { roc, classNames, auc } = evaluation;
+  const tiny = smallSample(evaluation.confusion.map((r) => r.reduce((a, b) => a + b, 0)));
   return (
     <figure className="tr-chart" data-testid="roc-chart" aria-label="ROC curve of each class against the rest">
-      <figcaption className="tr-chart__title">ROC curves (each class against the rest)</figcaption>
+      <figcaption className="tr-chart__title">
+        ROC curves (each class against the rest)
+        <Explain term="roc" />
+        {tiny.small && (
+          <span className="badge badge--warn" data-testid="roc-small">
+            tiny split: {tiny.smallestClass} images of the smallest class
+            <Explain term="rocSmall" />
+          </span>
+        )}
+      </figcaption>
       <ul className="tr-legend">
         {classNames.map((c, i) => (
           <li key={c}>

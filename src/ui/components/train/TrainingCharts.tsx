@@ -2,6 +2,8 @@
 // read from the back of a classroom: thick lines, big ticks, markers, no animation.
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { EpochLog } from '../../../ml/finetune-config';
+import type { GlossaryTerm } from '../../lib/glossary';
+import { Explain } from '../Explain';
 
 const TRAIN = '#0072B2';
 const VAL = '#D55E00';
@@ -17,7 +19,9 @@ function Chart({
   blockStart,
   maxEpoch,
   testId,
+  explain,
 }: {
+  explain: GlossaryTerm[];
   title: string;
   history: EpochLog[];
   trainKey: 'trainLoss' | 'trainAcc';
@@ -40,6 +44,9 @@ function Chart({
     <figure className="tr-chart" data-testid={testId} data-points={data.length} aria-label={`${title} per epoch: training${hasVal ? ' and validation' : ''}`}>
       <figcaption className="tr-chart__title">
         {title}
+        {explain.map((t) => (
+          <Explain key={t} term={t} />
+        ))}
         {latest && (
           <span className="tr-chart__latest">
             {' '}
@@ -91,8 +98,11 @@ export function TrainingCharts({ history, plannedEpochs, keptEpoch }: { history:
   const common = { history, keptEpoch, blockStart: firstBlock ? firstBlock.epoch : null, maxEpoch };
   return (
     <div className="tr-charts" data-testid="training-charts">
-      <Chart title="Loss" trainKey="trainLoss" valKey="valLoss" percent={false} testId="chart-loss" {...common} />
-      <Chart title="Accuracy" trainKey="trainAcc" valKey="valAcc" percent testId="chart-accuracy" {...common} />
+      <p className="tr-charts__terms">
+        Terms: training vs validation <Explain term="trainVsVal" /> · epoch <Explain term="epoch" />
+      </p>
+      <Chart title="Loss" explain={['loss', 'lossVsAccuracy', 'overfitting']} trainKey="trainLoss" valKey="valLoss" percent={false} testId="chart-loss" {...common} />
+      <Chart title="Accuracy" explain={['accuracy', 'valBeatsTrain', 'earlyStopping']} trainKey="trainAcc" valKey="valAcc" percent testId="chart-accuracy" {...common} />
     </div>
   );
 }
