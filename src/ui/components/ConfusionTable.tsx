@@ -1,6 +1,8 @@
 // The confusion matrix table of the Model card and the Evaluate page: rows the true class, columns
 // the model's answer, each cell shaded by its share of the row (data-level 0–4) and carrying its
 // count (data-count), shown as counts or as row percentages.
+import { Explain } from './Explain';
+
 export function ConfusionTable(props: {
   classNames: readonly string[];
   matrix: readonly (readonly number[])[];
@@ -13,7 +15,9 @@ export function ConfusionTable(props: {
   const { classNames, matrix, mode } = props;
   return (
     <table className="confusion" data-testid={props.testId} data-mode={mode}>
-      <caption>{props.caption}</caption>
+      <caption>
+        {props.caption} <Explain term="confusion" />
+      </caption>
       <thead>
         <tr>
           <td />

@@ -1,6 +1,7 @@
 // The covid operating-point decision of a result (src/core/operating-point.ts), as a line on the
 // result card (the comparison, then what the threshold means in one plain sentence) and as a short
 // cell in the batch table. Tolerant of results without it.
+import { Explain } from './Explain';
 import { describeScreen, type OperatingPointDecision } from '../../core/operating-point';
 import { screenSentence } from '../lib/verdict';
 
@@ -26,6 +27,7 @@ export function CovidScreenLine({ decision, withheld = false }: { decision: Oper
         {' '}
         {screenSentence(decision)} A screening flag, not a diagnosis.
       </span>
+      <Explain term="covidScreen" />
     </p>
   );
 }

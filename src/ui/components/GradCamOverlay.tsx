@@ -3,6 +3,7 @@
 // here, upsampled and drawn over the image the model saw, or projected over the whole original image
 // (the model only saw a centred crop; the rest is dimmed). Opacity slider, colour legend, keyboard
 // accessible controls. Drawing uses the pure helpers of src/ml/heatmap (no tfjs on this page).
+import { Explain } from './Explain';
 import { memo, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import type { ClassifyResult, GradCamPayload } from '../../worker/protocol';
 import { colorizeHeatmap, heatmapLegendGradient, projectHeatmap, upsampleHeatmap } from '../../ml/heatmap';
@@ -187,7 +188,9 @@ export const GradCamOverlay = memo(function GradCamOverlay({
       </figure>
 
       <fieldset className="cam__controls">
-        <legend>Grad-CAM heatmap</legend>
+        <legend>
+          Grad-CAM heatmap <Explain term="gradcam" />
+        </legend>
         <label className="cam__toggle">
           <input type="checkbox" checked={prefs.enabled} onChange={(e) => setPrefs({ enabled: e.currentTarget.checked })} data-testid="gradcam-toggle" /> Show where the
           network looked

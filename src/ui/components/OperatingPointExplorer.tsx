@@ -3,6 +3,7 @@
 // threshold slider showing sensitivity, specificity, PPV, NPV and the counts on that split, live.
 // Every figure is recomputed from the samples with src/core/report.ts, so it matches `npm run
 // evaluate` and the Classify page's "covid screen" (positive when p >= threshold).
+import { Explain } from './Explain';
 import { useId, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceDot, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { rocCurve } from '../../core/metrics';
@@ -78,7 +79,9 @@ export function OperatingPointExplorer({
 
   return (
     <section className="op-explorer" aria-labelledby={`${id}-title`} data-testid="op-explorer" data-threshold={threshold}>
-      <h3 id={`${id}-title`}>Covid operating point</h3>
+      <h3 id={`${id}-title`}>
+        Covid operating point <Explain term="covidScreen" />
+      </h3>
       <p>
         A result is a positive <strong>{className} screen</strong> when its calibrated {className} probability is at or above the threshold.
         {stored ? (
@@ -95,7 +98,7 @@ export function OperatingPointExplorer({
       {roc.length > 0 && (
         <figure className="chart" data-testid="op-explorer-chart" aria-label={`ROC curve for ${className} against the rest on the ${splitName} split, with the stored operating point and the threshold chosen below`}>
           <p className="chart__title">
-            ROC curve: {className} against the rest ({splitName} split)
+            ROC curve: {className} against the rest ({splitName} split) <Explain term="roc" />
           </p>
           <ResponsiveContainer width="100%" height={300}>
             <LineChart margin={{ top: 10, right: 20, bottom: 20, left: 0 }}>

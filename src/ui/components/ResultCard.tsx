@@ -1,3 +1,4 @@
+import { Explain } from './Explain';
 import { memo, type ReactNode } from 'react';
 import type { Row } from '../hooks/useBatch';
 import { oodDetails, oodOf } from '../lib/ood';
@@ -56,7 +57,9 @@ export const ResultCard = memo(function ResultCard({
           <p className="ood-alert__title" data-testid="verdict-headline">
             {verdict.headline}
           </p>
-          <p>This classifier only knows frontal chest X-rays, so it gives no class and no covid screen for this input.</p>
+          <p>
+            This classifier only knows frontal chest X-rays, so it gives no class and no covid screen for this input. <Explain term="ood" />
+          </p>
           <details className="ood-alert__details" data-testid="ood-details">
             <summary>What the input check measured</summary>
             <ul>
@@ -93,14 +96,15 @@ export const ResultCard = memo(function ResultCard({
             <p className="result-card__label">
               {withheld ? 'Class: ' : 'Most likely class: '}
               <LabelBadge prediction={r.prediction} threshold={uncertainBelow} withheld={withheld} />
+              {!withheld && <Explain term="probabilities" />}
             </p>
             {!withheld && r.prediction.uncertain && uncertainBelow !== undefined && (
-              <p className="muted">The top probability is below {Math.round(uncertainBelow * 100)}%: treat this result as uncertain.</p>
+              <p className="muted">The top probability is below {Math.round(uncertainBelow * 100)}%: treat this result as uncertain. <Explain term="uncertain" /></p>
             )}
             {withheld && <CovidScreenLine decision={r.covidScreen} withheld />}
             {ood && !withheld && (
               <p className="muted" data-testid="ood-ok">
-                Input check: looks like the chest X-rays the model was trained on.
+                Input check: looks like the chest X-rays the model was trained on. <Explain term="ood" />
               </p>
             )}
             <DicomFacts result={r} />

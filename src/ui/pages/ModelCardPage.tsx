@@ -1,3 +1,5 @@
+import { Explain } from '../components/Explain';
+import { confusionIntervals, formatInterval, smallSample, SMALL_SAMPLE_PER_CLASS, type ProportionInterval } from '../../core/intervals';
 import { useEffect, useMemo, useState } from 'react';
 import { ConfusionTable } from '../components/ConfusionTable';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -106,12 +108,30 @@ function ChartTitle({ children }: { children: React.ReactNode }) {
   return <figcaption className="chart__title">{children}</figcaption>;
 }
 
+/** A rate's 95 % Wilson interval from its counts, under the figure in a table cell. */
+function WilsonCi({ iv }: { iv: ProportionInterval | undefined }) {
+  return iv && iv.lower !== null ? (
+    <span className="ci" data-testid="mc-ci">
+      {' '}
+      <span className="sr-only">95 % interval </span>
+      {formatInterval(iv)}
+    </span>
+  ) : null;
+}
+
 function RocChart({ view }: { view: MetricsView }) {
   const roc = view.roc;
   if (!roc || !view.classNames.some((c) => roc[c]?.length)) return null;
   return (
     <figure className="chart" data-testid="mc-chart-roc" aria-label="ROC curves, one class against the rest (AUC values are in the table)">
-      <ChartTitle>ROC curves on the {view.split ?? 'evaluation'} split: each class against the rest</ChartTitle>
+      <ChartTitle>
+        ROC curves on the {view.split ?? 'evaluation'} split: each class against the rest <Explain term="roc" />
+        {view.summary && smallSample(view.summary.perClass.map((m) => m.support)).small && (
+          <span className="badge badge--warn" data-testid="mc-roc-small">
+            tiny split <Explain term="rocSmall" />
+          </span>
+        )}
+      </ChartTitle>
       <ResponsiveContainer width="100%" height={280}>
         <LineChart margin={{ top: 5, right: 20, bottom: 20, left: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
@@ -181,14 +201,14 @@ function Calibration({ view }: { view: MetricsView }) {
       {c && (
         <p>
           Calibration: softmax temperature {fmt(c.temperature, 2)}; expected calibration error {fmt(c.eceBefore)} before and {fmt(c.eceAfter)} after temperature scaling ({c.bins}{' '}
-          bins).
+          bins). <Explain term="calibration" />
         </p>
       )}
       {op && (
         <p data-testid="operating-point">
           Operating point for "{op.className}": threshold {fmt(op.threshold)}
           {op.targetSensitivity !== null ? ` (chosen on validation for sensitivity ${fmt(op.targetSensitivity, 2)})` : ''}; on this split sensitivity {fmt(op.sensitivity)},
-          specificity {fmt(op.specificity)}, PPV {fmt(op.ppv)}, NPV {fmt(op.npv)}.
+          specificity {fmt(op.specificity)}, PPV {fmt(op.ppv)}, NPV {fmt(op.npv)}. <Explain term="covidScreen" />
         </p>
       )}
     </>
@@ -208,6 +228,8 @@ function storedOperatingPoint(view: MetricsView, meta: ModelMetadata | null): St
 
 function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null }) {
   const s = view.summary;
+  const wilson = view.confusion ? confusionIntervals(view.confusion) : null;
+  const small = s ? smallSample(s.perClass.map((m) => m.support)) : null;
   const chartData = s
     ? view.classNames.map((c, i) => ({ name: c, sensitivity: s.perClass[i].sensitivity ?? 0, specificity: s.perClass[i].specificity ?? 0, ppv: s.perClass[i].ppv ?? 0 }))
     : [];
@@ -217,7 +239,8 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
         <>
           <p data-testid="metrics-summary">
             {view.split ? `${view.split} split` : 'Evaluation'}: <strong>{s.n}</strong> images, accuracy <strong data-testid="accuracy">{fmt(s.accuracy)}</strong>
-            {ci(view.intervals?.accuracy)}
+            {view.intervals?.accuracy ? ci(view.intervals.accuracy) : wilson && <span className="muted" data-testid="accuracy-ci"> (95% CI {formatInterval(wilson.accuracy, 1)})</span>}
+            <Explain term="accuracy" />
             {view.balancedAccuracy !== null && <>, balanced accuracy <strong>{fmt(view.balancedAccuracy)}</strong></>}, macro F1 <strong>{fmt(s.macro.f1)}</strong>
             {view.macroAuc !== null && (
               <>
@@ -232,21 +255,29 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
                 Always answering "{view.majorityClass.className}" would score {fmt(view.majorityClass.rate)}.
               </>
             )}
+            {small?.small && wilson && (
+              <span className="small-sample" role="note" data-testid="mc-small-sample" style={{ display: 'block' }}>
+                <strong>Small sample:</strong> only {small.smallestClass} image{small.smallestClass === 1 ? '' : 's'} of {small.classes.map((i) => view.classNames[i]).join(', ')} (under{' '}
+                {SMALL_SAMPLE_PER_CLASS} per class): the accuracy could be anywhere in {formatInterval(wilson.accuracy)}. <Explain term="smallSample" />
+              </span>
+            )}
             {view.evaluatedModel && <span className="muted"> Evaluated model: {view.evaluatedModel}{view.date ? `, ${formatDate(view.date)}` : ''}.</span>}
           </p>
           <div className="table-scroll">
             <table data-testid="per-class-metrics">
-              <caption>Per-class metrics (one class against the rest)</caption>
+              <caption>
+                Per-class metrics (one class against the rest{wilson ? '; 95 % intervals under each rate' : ''}) <Explain term="interval" />
+              </caption>
               <thead>
                 <tr>
                   <th scope="col">class</th>
-                  <th scope="col" className="num">support</th>
-                  <th scope="col" className="num">sensitivity</th>
-                  <th scope="col" className="num">specificity</th>
-                  <th scope="col" className="num">PPV</th>
-                  <th scope="col" className="num">NPV</th>
-                  <th scope="col" className="num">F1</th>
-                  {view.auc && <th scope="col" className="num">AUC</th>}
+                  <th scope="col" className="num">support <Explain term="support" /></th>
+                  <th scope="col" className="num">sensitivity <Explain term="sensitivity" /></th>
+                  <th scope="col" className="num">specificity <Explain term="specificity" /></th>
+                  <th scope="col" className="num">PPV <Explain term="ppv" /></th>
+                  <th scope="col" className="num">NPV <Explain term="npv" /></th>
+                  <th scope="col" className="num">F1 <Explain term="f1" /></th>
+                  {view.auc && <th scope="col" className="num">AUC <Explain term="auc" /></th>}
                 </tr>
               </thead>
               <tbody>
@@ -254,10 +285,10 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
                   <tr key={c}>
                     <th scope="row">{c}</th>
                     <td className="num">{s.perClass[i].support}</td>
-                    <td className="num">{fmt(s.perClass[i].sensitivity)}</td>
-                    <td className="num">{fmt(s.perClass[i].specificity)}</td>
-                    <td className="num">{fmt(s.perClass[i].ppv)}</td>
-                    <td className="num">{fmt(s.perClass[i].npv)}</td>
+                    <td className="num">{fmt(s.perClass[i].sensitivity)}<WilsonCi iv={wilson?.perClass[i]?.sensitivity} /></td>
+                    <td className="num">{fmt(s.perClass[i].specificity)}<WilsonCi iv={wilson?.perClass[i]?.specificity} /></td>
+                    <td className="num">{fmt(s.perClass[i].ppv)}<WilsonCi iv={wilson?.perClass[i]?.ppv} /></td>
+                    <td className="num">{fmt(s.perClass[i].npv)}<WilsonCi iv={wilson?.perClass[i]?.npv} /></td>
                     <td className="num">{fmt(s.perClass[i].f1)}</td>
                     {view.auc && <td className="num">{fmt(view.auc[i])}</td>}
                   </tr>
@@ -285,7 +316,9 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
           <RocChart view={view} />
           <Groups view={view} />
           <figure className="chart" data-testid="mc-chart-per-class" aria-label="Bar chart of sensitivity, specificity and PPV per class (same numbers as the table)">
-            <ChartTitle>Sensitivity, specificity and PPV per class ({view.split ?? 'evaluation'} split)</ChartTitle>
+            <ChartTitle>
+              Sensitivity, specificity and PPV per class ({view.split ?? 'evaluation'} split) <Explain term="sensitivity" /> <Explain term="specificity" /> <Explain term="ppv" />
+            </ChartTitle>
             <ResponsiveContainer width="100%" height={240}>
               <BarChart data={chartData}>
                 <CartesianGrid strokeDasharray="3 3" />
@@ -330,12 +363,30 @@ const HISTORY_WORDS: Record<string, string> = {
   valMacroAuc: 'validation macro AUC',
 };
 
-function HistoryChart({ title, testId, data, keys, axis, domain }: { title: string; testId: string; data: Record<string, number>[]; keys: string[]; axis: string; domain?: [number, number] }) {
+function HistoryChart({
+  title,
+  testId,
+  data,
+  keys,
+  axis,
+  domain,
+  explain,
+}: {
+  title: string;
+  testId: string;
+  data: Record<string, number>[];
+  keys: string[];
+  axis: string;
+  domain?: [number, number];
+  explain: React.ReactNode;
+}) {
   if (!keys.length) return null;
   const colors = ['#0b5cad', '#c62828', '#2e7d32', '#8a4b00'];
   return (
     <figure className="chart" data-testid={testId} aria-label={`${title}: ${keys.map((k) => HISTORY_WORDS[k]).join(', ')} per epoch`}>
-      <ChartTitle>{title}</ChartTitle>
+      <ChartTitle>
+        {title} {explain}
+      </ChartTitle>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 5, right: 20, bottom: 20, left: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
@@ -360,9 +411,11 @@ function History({ meta }: { meta: ModelMetadata }) {
   const data = h.map((row, i) => ({ ...row, epoch: row.epoch ?? i + 1 }));
   return (
     <>
-      <h3>Training curves</h3>
-      <HistoryChart title="Loss per epoch" testId="mc-chart-loss" data={data} keys={['trainLoss', 'valLoss'].filter(present)} axis="loss (cross-entropy)" />
-      <HistoryChart title="Accuracy per epoch" testId="mc-chart-accuracy" data={data} keys={['trainAcc', 'valAcc', 'valMacroAuc'].filter(present)} axis={present('valMacroAuc') ? 'accuracy, AUC (0–1)' : 'accuracy (0–1)'} domain={[0, 1]} />
+      <h3>
+        Training curves <Explain term="trainVsVal" /> <Explain term="epoch" />
+      </h3>
+      <HistoryChart title="Loss per epoch" testId="mc-chart-loss" data={data} keys={['trainLoss', 'valLoss'].filter(present)} axis="loss (cross-entropy)" explain={<><Explain term="loss" /> <Explain term="overfitting" /></>} />
+      <HistoryChart title="Accuracy per epoch" testId="mc-chart-accuracy" data={data} keys={['trainAcc', 'valAcc', 'valMacroAuc'].filter(present)} axis={present('valMacroAuc') ? 'accuracy, AUC (0–1)' : 'accuracy (0–1)'} domain={[0, 1]} explain={<><Explain term="lossVsAccuracy" /> <Explain term="valBeatsTrain" /></>} />
     </>
   );
 }
@@ -550,13 +603,17 @@ function TrustFacts({ meta, finetuned }: { meta: ModelMetadata; finetuned: boole
   const opImages = op?.valImages ?? valImages;
   return (
     <>
-      <dt>Calibration</dt>
+      <dt>
+        Calibration <Explain term="calibration" />
+      </dt>
       <dd data-testid="mc-temperature">
         {t ? `softmax temperature ${fmt(t.temperature, 2)}` : 'none (temperature 1)'}
         {t && valImages !== undefined ? `, fitted on ${valImages} validation images` : ''}
         {t?.temperatureFit?.minTemperature !== undefined ? ` (not below ${t.temperatureFit.minTemperature}: a fine-tuned model is never made more confident than its head)` : ''}
       </dd>
-      <dt>Covid operating point</dt>
+      <dt>
+        Covid operating point <Explain term="covidScreen" />
+      </dt>
       <dd data-testid="mc-operating-point" data-threshold={op?.threshold}>
         {op
           ? `threshold ${fmt(op.threshold, 4)} on the calibrated covid probability, chosen for sensitivity ${fmt(op.targetSensitivity, 2)} on the validation split${opImages !== undefined ? ` (${opImages} images${op.valPositives !== undefined ? `, ${op.valPositives} covid` : ''})` : ''}: there sensitivity ${fmt(op.valSensitivity)}, specificity ${fmt(op.valSpecificity)}`
@@ -564,7 +621,9 @@ function TrustFacts({ meta, finetuned }: { meta: ModelMetadata; finetuned: boole
             ? 'none (the validation split had no covid image)'
             : 'none (this model has no covid class)'}
       </dd>
-      <dt>&ldquo;Not a chest X-ray?&rdquo; check</dt>
+      <dt>
+        &ldquo;Not a chest X-ray?&rdquo; check <Explain term="ood" />
+      </dt>
       <dd data-testid="mc-ood" data-present={!!ood}>
         {!ood
           ? 'none: this model cannot tell when an image is not a chest X-ray'
@@ -674,7 +733,9 @@ export default function ModelCardPage() {
               {meta.value.preprocessing.equalize === 'histogram' ? 'histogram equalisation' : 'no equalisation'}
               {meta.value.preprocessing.mask ? `, circular field-of-view mask (radius ${meta.value.preprocessing.mask.radius})` : ''}
             </dd>
-            <dt>"Uncertain" below</dt>
+            <dt>
+              "Uncertain" below <Explain term="uncertain" />
+            </dt>
             <dd>{Math.round(meta.value.uncertainBelow * 100)}% top probability</dd>
             <TrustFacts meta={meta.value} finetuned={finetuned} />
             {meta.value.training?.date && (

@@ -9,6 +9,8 @@ import { OPERATING_POINT_CLASS } from '../../../core/operating-point';
 import { fmt } from '../../lib/metricsView';
 import { OperatingPointExplorer } from '../OperatingPointExplorer';
 import { ReliabilityDiagram, RocCurves } from './EvaluateCharts';
+import { Explain } from '../Explain';
+import { smallSample, SMALL_SAMPLE_PER_CLASS } from '../../../core/intervals';
 
 /** One plain-language line per metric (shown under each figure and as table-cell titles). */
 export const EXPLAIN = {
@@ -45,27 +47,35 @@ function Summary({ report }: { report: EvaluationJson }) {
     <>
       <dl className="ev-summary" data-testid="evaluate-summary">
         <div title={EXPLAIN.accuracy}>
-          <dt>Accuracy</dt>
+          <dt>
+            Accuracy <Explain term="accuracy" />
+          </dt>
           <dd data-testid="evaluate-accuracy" data-value={report.accuracy ?? ''}>
             {fmt(report.accuracy)}
             {ci(iv?.accuracy)}
           </dd>
         </div>
         <div title={EXPLAIN.balancedAccuracy}>
-          <dt>Balanced accuracy</dt>
+          <dt>
+            Balanced accuracy <Explain term="balancedAccuracy" />
+          </dt>
           <dd data-testid="evaluate-balanced-accuracy" data-value={report.balancedAccuracy ?? ''}>
             {fmt(report.balancedAccuracy)}
             {ci(iv?.balancedAccuracy)}
           </dd>
         </div>
         <div title={EXPLAIN.majority}>
-          <dt>Majority-class baseline</dt>
+          <dt>
+            Majority-class baseline <Explain term="majority" />
+          </dt>
           <dd data-testid="evaluate-majority">
             {fmt(report.majorityClass?.rate ?? null)} <span className="muted">(always “{report.majorityClass?.className ?? '—'}”)</span>
           </dd>
         </div>
         <div title={EXPLAIN.auc}>
-          <dt>Macro AUC</dt>
+          <dt>
+            Macro AUC <Explain term="auc" />
+          </dt>
           <dd>
             {fmt(report.macro.auc)}
             {ci(iv?.macroAuc)}
@@ -96,7 +106,9 @@ function PerClass({ report }: { report: MetricsReport }) {
     <>
       <div className="table-scroll">
         <table data-testid="evaluate-per-class">
-          <caption>Per class (one class against the rest), 95 % intervals in brackets</caption>
+          <caption>
+            Per class (one class against the rest), 95 % intervals in brackets <Explain term="interval" />
+          </caption>
           <thead>
             <tr>
               <th scope="col">class</th>
@@ -106,10 +118,12 @@ function PerClass({ report }: { report: MetricsReport }) {
               {cols.map(([k, label]) => (
                 <th key={k} scope="col" className="num" title={EXPLAIN[k]}>
                   {label}
+                  <Explain term={k} />
                 </th>
               ))}
               <th scope="col" className="num" title={EXPLAIN.auc}>
                 AUC
+                <Explain term="auc" />
               </th>
             </tr>
           </thead>
@@ -282,6 +296,7 @@ function Groups({ report }: { report: MetricsReport }) {
 export function EvaluateReport({ report }: { report: EvaluationJson }) {
   const op = report.operatingPoint;
   const partial = report.meta.data.partial;
+  const small = smallSample(report.classNames.map((c) => report.perClass[c]?.support ?? 0));
   return (
     <div className="ev-report" data-testid="evaluate-report" data-partial={partial} data-n={report.n}>
       <section className="panel" aria-labelledby="ev-overall">
@@ -293,6 +308,16 @@ export function EvaluateReport({ report }: { report: EvaluationJson }) {
           {report.skipped.length > 0 ? `, ${report.skipped.length} skipped` : ''}.
         </p>
         <Summary report={report} />
+        {small.small && (
+          <p className="small-sample" role="note" data-testid="evaluate-small-sample">
+            <strong>Small sample:</strong> only {small.smallestClass} image{small.smallestClass === 1 ? '' : 's'} of {small.classes.map((i) => report.classNames[i]).join(', ')}{' '}
+            (under {SMALL_SAMPLE_PER_CLASS} per class). Read the intervals in brackets, not the single figures
+            {report.confidenceIntervals?.accuracy?.lower != null && report.confidenceIntervals.accuracy.upper != null
+              ? `: the accuracy could be anywhere from ${fmt(report.confidenceIntervals.accuracy.lower)} to ${fmt(report.confidenceIntervals.accuracy.upper)}`
+              : ''}
+            . <Explain term="smallSample" />
+          </p>
+        )}
       </section>
       <section className="panel" aria-labelledby="ev-classes">
         <h2 id="ev-classes" className="panel__title">
@@ -303,7 +328,12 @@ export function EvaluateReport({ report }: { report: EvaluationJson }) {
       </section>
       <section className="panel" aria-labelledby="ev-roc">
         <h2 id="ev-roc" className="panel__title">
-          ROC curves and calibration
+          ROC curves and calibration <Explain term="roc" /> <Explain term="calibration" />
+          {small.small && (
+            <span className="badge badge--warn" data-testid="evaluate-roc-small">
+              tiny set: {small.smallestClass} images of the smallest class <Explain term="rocSmall" />
+            </span>
+          )}
         </h2>
         <RocCurves report={report} />
         <p className="muted">{EXPLAIN.roc}</p>
@@ -313,7 +343,7 @@ export function EvaluateReport({ report }: { report: EvaluationJson }) {
       {report.classNames.includes(OPERATING_POINT_CLASS) && report.samples && (
         <section className="panel" aria-labelledby="ev-op">
           <h2 id="ev-op" className="panel__title">
-            Covid operating point on these films
+            Covid operating point on these films <Explain term="covidScreen" />
           </h2>
           <p className="muted">{EXPLAIN.operatingPoint}</p>
           {op && (
@@ -334,7 +364,7 @@ export function EvaluateReport({ report }: { report: EvaluationJson }) {
       )}
       <section className="panel" aria-labelledby="ev-refused">
         <h2 id="ev-refused" className="panel__title">
-          Refused as not a chest X-ray
+          Refused as not a chest X-ray <Explain term="ood" />
         </h2>
         <Refused report={report} />
       </section>
