@@ -434,9 +434,9 @@ function ShortcutAudit({ audit, auditHref }: { audit: AuditView; auditHref: stri
         <thead>
           <tr>
             <th scope="col">What the model sees</th>
-            <th scope="col" className="num">accuracy</th>
-            <th scope="col" className="num">balanced accuracy</th>
-            <th scope="col" className="num">macro AUC</th>
+            <th scope="col" className="num">accuracy <Explain term="accuracy" /></th>
+            <th scope="col" className="num">balanced accuracy <Explain term="balancedAccuracy" /></th>
+            <th scope="col" className="num">macro AUC <Explain term="auc" /></th>
           </tr>
         </thead>
         <tbody>
