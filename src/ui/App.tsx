@@ -9,15 +9,17 @@ import { setProjector, useProjector } from './lib/projector';
 const TrainPage = lazy(() => import('./pages/TrainPage'));
 const ModelCardPage = lazy(() => import('./pages/ModelCardPage'));
 const EvaluatePage = lazy(() => import('./pages/EvaluatePage'));
+const TeachersPage = lazy(() => import('./pages/TeachersPage'));
 
 const NAV: { route: Route; text: string }[] = [
   { route: 'classify', text: 'Classify' },
   { route: 'train', text: 'Train' },
   { route: 'evaluate', text: 'Evaluate' },
   { route: 'model', text: 'Model card' },
+  { route: 'teachers', text: 'Teachers' },
 ];
 
-const TITLES: Record<Route, string> = { classify: 'Classify', train: 'Train', evaluate: 'Evaluate', model: 'Model card' };
+const TITLES: Record<Route, string> = { classify: 'Classify', train: 'Train', evaluate: 'Evaluate', model: 'Model card', teachers: 'For teachers' };
 
 export function App() {
   const route = useHashRoute();
@@ -64,6 +66,7 @@ export function App() {
           {route === 'train' && <TrainPage />}
           {route === 'evaluate' && <EvaluatePage />}
           {route === 'model' && <ModelCardPage />}
+          {route === 'teachers' && <TeachersPage />}
         </Suspense>
       </main>
       <footer className="app-footer">

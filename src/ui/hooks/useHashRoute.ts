@@ -2,8 +2,8 @@
 // rewrite rules, and survives the service worker's navigation fallback.
 import { useSyncExternalStore } from 'react';
 
-export type Route = 'classify' | 'train' | 'evaluate' | 'model';
-export const ROUTES: readonly Route[] = ['classify', 'train', 'evaluate', 'model'];
+export type Route = 'classify' | 'train' | 'evaluate' | 'model' | 'teachers';
+export const ROUTES: readonly Route[] = ['classify', 'train', 'evaluate', 'model', 'teachers'];
 
 export function parseRoute(hash: string): Route {
   const name = hash.replace(/^#\/?/, '').split(/[/?]/)[0];
