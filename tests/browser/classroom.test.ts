@@ -81,7 +81,7 @@ describe.skipIf(!hasData())('classroom: explanations, intervals, projector, smal
     const { page, log, problems } = await openApp(h.browser, h.server.url, { hash: '#/classify', waitForModel: false });
     for (const route of ['classify', 'train', 'evaluate', 'model', 'teachers']) {
       await page.getByTestId(`nav-${route}`).click();
-      await page.getByTestId(route === 'model' ? 'model-card' : `${route}-page`).waitFor({ timeout: 60_000 });
+      await page.getByTestId(({ classify: 'dropzone', model: 'model-card' } as Record<string, string>)[route] ?? `${route}-page`).waitFor({ timeout: 60_000 });
       if (route === 'model') await page.getByTestId('per-class-metrics').waitFor({ timeout: 60_000 });
       await checkWidths(page, `${route} (empty)`);
     }

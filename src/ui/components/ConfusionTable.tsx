@@ -14,6 +14,8 @@ export function ConfusionTable(props: {
 }) {
   const { classNames, matrix, mode } = props;
   return (
+    // Its own scroll box: on a phone a wide matrix scrolls inside, the page does not.
+    <div className="table-scroll" tabIndex={0}>
     <table className="confusion" data-testid={props.testId} data-mode={mode}>
       <caption>
         {props.caption} <Explain term="confusion" />
@@ -47,5 +49,6 @@ export function ConfusionTable(props: {
         })}
       </tbody>
     </table>
+    </div>
   );
 }

@@ -31,9 +31,7 @@ export function Explain({ term, extra }: { term: GlossaryTerm; /** A sentence ab
   useLayoutEffect(() => {
     if (!open) return;
     place();
-    panel.current?.focus();
-    // Measure again now that the panel has its real height.
-    place();
+    panel.current?.focus({ preventScroll: true });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open]);
 
@@ -86,7 +84,7 @@ export function Explain({ term, extra }: { term: GlossaryTerm; /** A sentence ab
             className="explain-pop"
             data-testid="explain-popover"
             data-term={term}
-            style={pos ? { top: pos.top, left: pos.left, width: pos.width } : { visibility: 'hidden', top: 0, left: 0 }}
+            style={pos ? { top: pos.top, left: pos.left, width: pos.width } : { top: 0, left: 0 }}
             onKeyDown={(e) => {
               if (e.key === 'Escape') {
                 e.stopPropagation();

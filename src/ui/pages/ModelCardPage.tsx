@@ -263,7 +263,7 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
             )}
             {view.evaluatedModel && <span className="muted"> Evaluated model: {view.evaluatedModel}{view.date ? `, ${formatDate(view.date)}` : ''}.</span>}
           </p>
-          <div className="table-scroll">
+          <div className="table-scroll" tabIndex={0}>
             <table data-testid="per-class-metrics">
               <caption>
                 Per-class metrics (one class against the rest{wilson ? '; 95 % intervals under each rate' : ''}) <Explain term="interval" />
@@ -429,7 +429,7 @@ function ShortcutAudit({ audit, auditHref }: { audit: AuditView; auditHref: stri
         with only the centre visible and falls towards the majority-class rate
         {audit.majority ? ` (${fmt(audit.majority.rate, 3)}, always answering "${audit.majority.className}")` : ''} with only the borders visible.
       </p>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0}>
       <table data-testid="shortcut-audit">
         <thead>
           <tr>
@@ -487,7 +487,7 @@ interface ShiftRow {
 /** One table of the Source shift section: a row-header column, then plain or numeric cells. */
 function ShiftTable({ testId, columns, rows }: { testId: string; columns: { label: string; num?: boolean }[]; rows: ShiftRow[] }) {
   return (
-    <div className="table-scroll">
+    <div className="table-scroll" tabIndex={0}>
       <table data-testid={testId}>
         <thead>
           <tr>
@@ -639,7 +639,7 @@ function TrustFacts({ meta, finetuned }: { meta: ModelMetadata; finetuned: boole
 function SplitTable({ split }: { split: NonNullable<NonNullable<ModelMetadata['training']>['split']> }) {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return (
-    <div className="table-scroll">
+    <div className="table-scroll" tabIndex={0}>
       <table data-testid="mc-split" data-train={sum(split.train)} data-val={sum(split.val)}>
         <caption>Images per class and split</caption>
         <thead>
