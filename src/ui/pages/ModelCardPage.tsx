@@ -156,7 +156,7 @@ function Groups({ view }: { view: MetricsView }) {
       <h3>Performance by subgroup</h3>
       <p className="muted">How accuracy varies with where an image comes from. Large gaps mean the model's behaviour depends on the source, not only on the disease.</p>
       {Object.entries(groups).map(([name, rows]) => (
-        <div className="table-scroll" key={name}>
+        <div className="table-scroll" key={name} tabIndex={0}>
           <table data-testid={`group-${name}`}>
             <caption>By {name.replace(/_/g, ' ')}</caption>
             <thead>
