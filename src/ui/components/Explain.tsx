@@ -65,7 +65,7 @@ export function Explain({ term, extra }: { term: GlossaryTerm; /** A sentence ab
         className="explain"
         aria-expanded={open}
         aria-controls={open ? id : undefined}
-        aria-label={`What is ${entry.term.toLowerCase().startsWith('why') ? entry.term.charAt(0).toLowerCase() + entry.term.slice(1) : entry.term}?`}
+        aria-label={/\?$/.test(entry.term) || entry.term.startsWith('Why') ? `Explain: ${entry.term}` : `What is ${entry.term}?`}
         data-testid="explain"
         data-term={term}
         onClick={() => (open ? setOpen(false) : setOpen(true))}
