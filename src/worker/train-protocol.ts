@@ -24,6 +24,8 @@ export interface TrainRun {
   modelName: string;
   /** Facts recorded in metadata.training (data description, split seed…). */
   notes?: Record<string, string | number>;
+  /** Classroom pace: each epoch takes at least this long (the worker waits after it; Stop still stops). */
+  minEpochMs?: number;
 }
 
 export interface BaseInfo {

@@ -367,10 +367,18 @@ async function train(run: TrainRun): Promise<TrainResult> {
   stopRequested = false;
   training = true;
   const history: EpochLog[] = [];
-  const onEpoch = (log: EpochLog, valProbs: Float32Array | null) => {
+  const pace = Math.max(0, run.minEpochMs ?? 0);
+  let epochStart = performance.now();
+  const onEpoch = async (log: EpochLog, valProbs: Float32Array | null) => {
     history.push(log);
     const copy = valProbs ? valProbs.slice() : null;
     post({ type: 'epoch', log, valProbs: copy, memory: memorySample() }, copy ? [copy.buffer as ArrayBuffer] : []);
+    // Classroom pace: wait out the rest of the epoch's minimum time in short sleeps, so a Stop
+    // message (handled concurrently) ends the wait within ~50 ms.
+    while (pace > 0 && !stopRequested && performance.now() - epochStart < pace) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, pace - (performance.now() - epochStart))));
+    }
+    epochStart = performance.now();
   };
   const hooks = { onEpoch, shouldStop: () => stopRequested, yieldNow: macrotask };
   try {
