@@ -90,9 +90,13 @@ describe.skipIf(!hasData())('Train page: classroom pace and the overfitting demo
     expect(done.run.status).toBe('done');
     expect(done.run.history).toHaveLength(4);
     expect(done.run.trainCount).toBe(16);
+    // Epoch k (1-based) cannot reach the page before (k − 1) × 1.5 s after Train was pressed; the page
+    // may see it later (redraws on a busy main thread), never earlier.
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    const since = times.map((t) => t - done.run.startedAt!);
+    since.forEach((t, k) => expect(t, `epoch ${k + 1} at ${t.toFixed(0)} ms`).toBeGreaterThanOrEqual(k * 1500));
+    expect(done.run.result!.timings.totalMs).toBeGreaterThanOrEqual(4 * 1500);
     const gaps = times.slice(1).map((t, i) => t - times[i]);
-    expect(gaps.length).toBeGreaterThanOrEqual(2);
-    for (const g of gaps) expect(g).toBeGreaterThan(1300);
 
     // Stop during the pace wait ends the run promptly, long before the 40 planned epochs.
     await page.getByTestId('epochs').fill('40');
@@ -105,7 +109,7 @@ describe.skipIf(!hasData())('Train page: classroom pace and the overfitting demo
     const stopped = await trainState(page);
     expect(stopped.run.result?.stopReason).toBe('stopped');
     expect(stopped.run.history.length).toBeLessThanOrEqual(2);
-    expect(stopMs).toBeLessThan(10_000);
+    expect(stopMs).toBeLessThan(5_000);
     console.log(`pace: epoch gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms; stop → done ${stopMs} ms`);
   });
 
