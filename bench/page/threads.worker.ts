@@ -37,7 +37,10 @@ async function handle(req: ThreadsRequest): Promise<ThreadsReply> {
   if (!model) throw new Error('not initialised');
   const s = model.inputSize;
   let x = inputs.get(req.batch);
-  if (!x) inputs.set(req.batch, (x = Array.from({ length: req.batch }, (_, i) => pseudoRandom(s * s, 7 + i))));
+  if (!x) {
+    x = Array.from({ length: req.batch }, (_, i) => pseudoRandom(s * s, 7 + i));
+    inputs.set(req.batch, x);
+  }
   const t0 = performance.now();
   await model.predict(x);
   return { type: 'ms', ms: performance.now() - t0 };
