@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildMetricsReport, CXR_AGE_GROUP_RULE, type GroupReport } from '../src/core/report';
 import { AUDIT_MODES, CENTRE_FRACTION, MODE_DESCRIPTIONS, applyAuditMask, type AuditMode } from '../src/core/audit';
-import { cropAndResize, normalizeInput } from '../src/ml/preprocess';
+import { cropAndResize, normalizeInput } from '../src/image/preprocess';
 import { initNodeBackend, wasmThreadsCount } from '../src/ml/tf-node';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { loadDataset, type LoadedDataset } from './lib/dataset';

@@ -1,7 +1,7 @@
 // npm run evaluate:shift -- [--parts acquisition,probe,lso,ranking] [--model public/model] [--out file.json]
 //
 // Source-shift evaluation (a benchmark, not a CI test): does the model read lungs or hospitals?
-//   acquisition  the test split re-acquired by each fixed variant of src/ml/acquisition.ts (lower
+//   acquisition  the test split re-acquired by each fixed variant of src/image/acquisition.ts (lower
 //                contrast, low-resolution JPEG exports, gamma, sharpen/blur, rotation, lines, corner
 //                markers, crop margins): accuracy, its change against the untouched split, covid
 //                sensitivity at the stored operating point, and the OOD flag rate, per variant.
@@ -26,8 +26,8 @@ import { argmax, sensitivitySpecificityAt } from '../src/core/metrics';
 import { createRng } from '../src/core/random';
 import { cxrAgeGroup } from '../src/core/report';
 import { balancedAccuracy, trainLinearProbe } from '../src/core/probe';
-import { ACQUISITION_VARIANTS } from '../src/ml/acquisition';
-import { preprocessGray } from '../src/ml/preprocess';
+import { ACQUISITION_VARIANTS } from '../src/image/acquisition';
+import { preprocessGray } from '../src/image/preprocess';
 import type { Classifier } from '../src/ml/classifier';
 
 const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
@@ -85,7 +85,7 @@ function score(classifier: Classifier, labels: number[], probabilities: number[]
 }
 
 async function classify(classifier: Classifier, images: LoadedImage[], label: string) {
-  const { imageFeatures, grayAsDecoded } = await import('../src/ml/ood');
+  const { imageFeatures, grayAsDecoded } = await import('../src/image/features');
   const spec = classifier.metadata.preprocessing;
   return predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), 32, progressLogger(images.length, label), (im) =>
     imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),

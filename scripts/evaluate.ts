@@ -22,8 +22,8 @@ import { UsageError, runIfMain } from './lib/cli';
 import { createRng } from '../src/core/random';
 import type { Classifier } from '../src/ml/classifier';
 import type { ImageFeatures } from '../src/core/ood';
-import { grayAsDecoded, imageFeatures } from '../src/ml/ood';
-import { preprocessGray } from '../src/ml/preprocess';
+import { grayAsDecoded, imageFeatures } from '../src/image/features';
+import { preprocessGray } from '../src/image/preprocess';
 import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 // Modules that load tfjs (tf-node, node-io, dataset) are imported lazily, so that usage and
 // manifest errors are reported in a fraction of a second.
@@ -154,7 +154,7 @@ export async function predictImages(
   toInput: (image: LoadedImage) => Float32Array,
   batchSize: number,
   onProgress?: (done: number) => void,
-  /** Image statistics for the OOD checks (src/ml/ood.ts); without them only the distances are checked. */
+  /** Image statistics for the OOD checks (src/image/features.ts); without them only the distances are checked. */
   toFeatures?: (image: LoadedImage) => ImageFeatures,
   /** DICOM header facts for the OOD verdict's header checks (as the browser worker passes them). */
   toDicom?: (image: LoadedImage) => DicomMeta | undefined,

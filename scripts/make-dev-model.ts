@@ -10,7 +10,7 @@ import path from 'node:path';
 import { initNodeBackend } from '../src/ml/tf-node';
 import { buildClassifier, LAYER_NAMES, type ModelConfig } from '../src/ml/model';
 import { serializeModel } from '../src/ml/io';
-import { DEFAULT_PREPROCESSING } from '../src/ml/preprocess';
+import { DEFAULT_PREPROCESSING } from '../src/image/preprocess';
 import type { ModelMetadata } from '../src/core/metadata';
 import { REPO_ROOT } from './lib/node-io';
 import { parseArgsOrExit } from './lib/args';

@@ -32,8 +32,8 @@ const path = await import('node:path');
 const { parseArgs, optNumber, optString, UsageError } = await import('./lib/args');
 const { runMain } = await import('./lib/cli');
 const { DEFAULT_MODEL_DIR, loadClassifierFromDir, logErr, readImageFileSync } = await import('./lib/node-io');
-const { decodeImageBytes } = await import('../src/ml/decode');
-const { analyseDecoded } = await import('../src/ml/ood');
+const { decodeImageBytes } = await import('../src/image/decode');
+const { analyseDecoded } = await import('../src/image/features');
 
 const USAGE = `usage: npm run predict -- <files or folders...> [--json] [--model <dir>] [--batch 16]
   folders are searched recursively for .png, .jpg, .jpeg, .gif and .dcm files (links to folders are not followed)

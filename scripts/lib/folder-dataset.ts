@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { comparePaths, describeEvaluationData, type EvaluationData } from '../../src/core/evaluation-data';
-import { decodeImageBytes } from '../../src/ml/decode';
-import { toGray8 } from '../../src/ml/preprocess';
-import type { DecodedImage } from '../../src/ml/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
+import { toGray8 } from '../../src/image/preprocess';
+import type { DecodedImage } from '../../src/image/preprocess';
 import type { ImageFeatures } from '../../src/core/ood';
 import type { DicomMeta } from '../../src/core/dicom-meta';
 import { datasetContentKey, type LoadedDataset, type LoadedImage } from './dataset';

@@ -5,8 +5,8 @@ import fsSync from 'node:fs';
 import path from 'node:path';
 import { loadModelFiles, type FileReader } from '../../src/ml/io';
 import { Classifier } from '../../src/ml/classifier';
-import { decodeImageBytes, ImageDecodeError, MAX_FILE_BYTES } from '../../src/ml/decode';
-import { preprocessDecoded } from '../../src/ml/preprocess';
+import { decodeImageBytes, ImageDecodeError, MAX_FILE_BYTES } from '../../src/image/decode';
+import { preprocessDecoded } from '../../src/image/preprocess';
 import type { PreprocessingSpec } from '../../src/core/metadata';
 
 export const REPO_ROOT = path.resolve(new URL('../..', import.meta.url).pathname);

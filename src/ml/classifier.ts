@@ -25,7 +25,7 @@ export interface Prediction {
 }
 
 export interface PredictOptions {
-  /** Per input: features of the decoded image (src/ml/ood.ts analyseDecoded / imageFeatures). */
+  /** Per input: features of the decoded image (src/image/features.ts analyseDecoded / imageFeatures). */
   features?: (ImageFeatures | undefined)[];
   /**
    * Per input: the DICOM header facts (DecodedImage.dicom). A lateral view, a non-chest body part or
@@ -118,7 +118,7 @@ export class Classifier {
     return { predictions, embeddings };
   }
 
-  /** trust.ood.layoutTemplate, for computing image features (src/ml/ood.ts). */
+  /** trust.ood.layoutTemplate, for computing image features (src/image/features.ts). */
   get layoutTemplate(): number[] | undefined {
     return this.ood?.stats.layoutTemplate;
   }

@@ -1,7 +1,7 @@
 // Image → model input → embedding pieces shared by the training worker and its embedding helpers.
-import { decodeImageFile, jpegComponents } from '../ml/decode-browser';
-import { ImageDecodeError, jpegSize, sniffFormat } from '../ml/decode';
-import { inputToGray8, preprocessDecoded, resizeRegionArea, type DecodedImage } from '../ml/preprocess';
+import { decodeImageFile, jpegComponents } from '../image/decode-browser';
+import { ImageDecodeError, jpegSize, sniffFormat } from '../image/decode';
+import { inputToGray8, preprocessDecoded, resizeRegionArea, type DecodedImage } from '../image/preprocess';
 import type { ModelMetadata } from '../core/metadata';
 import { THUMB_SIZE } from './train-protocol';
 

@@ -8,11 +8,11 @@ import type { ImageFeatures } from '../core/ood';
 import type { DicomMeta } from '../core/dicom-meta';
 import { ModelLoadError, loadModelFiles, prefetchingReader, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
-import { decodeImageFile } from '../ml/decode-browser';
-import { ImageDecodeError } from '../ml/decode';
-import { cropAndResize, cropRegion, inputToGray8, normalizeInput, preprocessDecoded, toGray8, type GrayImage } from '../ml/preprocess';
+import { decodeImageFile } from '../image/decode-browser';
+import { ImageDecodeError } from '../image/decode';
+import { cropAndResize, cropRegion, inputToGray8, normalizeInput, preprocessDecoded, toGray8, type GrayImage } from '../image/preprocess';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
-import { imageFeaturesFrom } from '../ml/ood';
+import { imageFeaturesFrom } from '../image/features';
 import { covidScreen } from '../core/operating-point';
 import { CENTRE_FRACTION, applyAuditMask } from '../core/audit';
 import {

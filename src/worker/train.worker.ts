@@ -9,11 +9,11 @@
 // in IndexedDB.
 import * as tf from '../ml/tf';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
-import { decodeImageFile } from '../ml/decode-browser';
+import { decodeImageFile } from '../image/decode-browser';
 import { loadModelFiles, type FileReader } from '../ml/io';
-import { inputToGray8, toGray8 } from '../ml/preprocess';
+import { inputToGray8, toGray8 } from '../image/preprocess';
 import { errorReason, fastDecodedOf, fastInputOf, inputOf, thumbnailOf, type HelperReply, type HelperRequest } from './embed-common';
-import { BASE_MARGIN, DEFAULT_AUGMENT, augmentToInput, makeAugmentBase } from '../ml/augment';
+import { BASE_MARGIN, DEFAULT_AUGMENT, augmentToInput, makeAugmentBase } from '../image/augment';
 import {
   composeModel,
   createEmbedder,
@@ -29,7 +29,7 @@ import {
   type LastBlock,
 } from '../ml/finetune';
 import { saveStoredModel, checkModelFiles } from '../ml/model-store';
-import { analyseDecoded } from '../ml/ood';
+import { analyseDecoded } from '../image/features';
 import { fitFinetuneTrust, type TrustImage } from '../ml/finetune-trust';
 import { Classifier } from '../ml/classifier';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';

@@ -5,9 +5,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ageInYears, headerReasons, isLateral, pediatricWarning, siteKey, type DicomMeta } from '../../src/core/dicom-meta';
 import { withHeaderReasons, type OodResult } from '../../src/core/ood';
-import { decodeImageBytes } from '../../src/ml/decode';
-import { analyseDecoded } from '../../src/ml/ood';
-import { DEFAULT_PREPROCESSING } from '../../src/ml/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
+import { analyseDecoded } from '../../src/image/features';
+import { DEFAULT_PREPROCESSING } from '../../src/image/preprocess';
 import { initNodeBackend } from '../../src/ml/tf-node';
 import { buildClassifier, DEFAULT_MODEL_CONFIG, LAYER_NAMES } from '../../src/ml/model';
 import { Classifier } from '../../src/ml/classifier';

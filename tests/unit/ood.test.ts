@@ -27,11 +27,11 @@ import {
   type OodStats,
 } from '../../src/core/ood';
 import { MetadataError, parseModelMetadata, type ModelMetadata } from '../../src/core/metadata';
-import { analyseDecoded, colourStats, grayAsDecoded, imageFeatures, layoutVector } from '../../src/ml/ood';
-import { cropAndResize, DEFAULT_PREPROCESSING, preprocessDecoded, toGray8, type DecodedImage } from '../../src/ml/preprocess';
-import { decodeImageBytes } from '../../src/ml/decode';
+import { analyseDecoded, colourStats, grayAsDecoded, imageFeatures, layoutVector } from '../../src/image/features';
+import { cropAndResize, DEFAULT_PREPROCESSING, preprocessDecoded, toGray8, type DecodedImage } from '../../src/image/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
 import { createRng } from '../../src/core/random';
-import { ACQUISITION_VARIANTS, withReacquired } from '../../src/ml/acquisition';
+import { ACQUISITION_VARIANTS, withReacquired } from '../../src/image/acquisition';
 import { CXR_DIR, cxrEntries, hasCxr, skipMessage } from './helpers/shared-data';
 
 const spec = DEFAULT_PREPROCESSING;

@@ -1,12 +1,12 @@
 // Browser image decoding (main thread or worker): bytes → DecodedImage for the shared preprocessing.
 //
-// - PNG goes through fast-png (src/ml/decode.ts), exactly as in Node: 16-bit depth is kept (a canvas
+// - PNG goes through fast-png (src/image/decode.ts), exactly as in Node: 16-bit depth is kept (a canvas
 //   would squash it to 8 bit), palette and alpha are handled, and no colour management is applied.
 // - Gray and YCbCr JPEG go through jpeg-js, exactly as in Node (EXIF orientation applied). Measured:
 //   Chromium's JPEG decoder differs from jpeg-js by ±1 on ~7% of the pixels of the data set's images,
 //   and histogram equalisation amplifies that to up to 6/255 in the model input; with the same
 //   decoder the browser's input is bit-identical to training and `npm run predict`.
-// - GIF (first frame) goes through decodeGif (src/ml/decode.ts), as in Node: the page and the CLIs
+// - GIF (first frame) goes through decodeGif (src/image/decode.ts), as in Node: the page and the CLIs
 //   classify the same pixels.
 // - CMYK/YCCK JPEG (4 components), JPEG variants jpeg-js cannot read (arithmetic coding, 12-bit…),
 //   WebP and BMP use the browser's own decoder: createImageBitmap + OffscreenCanvas, EXIF orientation
