@@ -161,7 +161,7 @@ async function scoreAll(
   label: string,
   failures: { file: string; reason: string }[],
 ): Promise<{ scored: ScoredImage[]; seconds: number }> {
-  const { analyseDecoded } = await import('../src/image/features');
+  const { prepareImage } = await import('../src/image/pipeline');
   const spec = classifier.metadata.preprocessing;
   const template = classifier.layoutTemplate;
   const onProgress = progressLogger(items.length, label);
@@ -173,7 +173,7 @@ async function scoreAll(
     const features = [];
     for (const it of items.slice(i, i + batchSize)) {
       try {
-        const a = analyseDecoded(await it.load(), spec, template);
+        const a = prepareImage(await it.load(), spec, { layoutTemplate: template });
         inputs.push(a.input);
         features.push(a.features);
         batch.push(it);
@@ -219,7 +219,7 @@ async function main(argv: string[]): Promise<number> {
   const { loadDataset } = await import('./lib/dataset');
   const { decodeImageBytes } = await import('../src/image/decode');
   const { readImageFileSync } = await import('./lib/node-io');
-  const { grayAsDecoded } = await import('../src/image/features');
+  const { grayAsDecoded } = await import('../src/image/preprocess');
   const tf = await initNodeBackend('wasm');
   const classifier = await loadModel(modelDir);
   const { metadata } = classifier;

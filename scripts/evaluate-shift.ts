@@ -27,7 +27,8 @@ import { createRng } from '../src/core/random';
 import { cxrAgeGroup } from '../src/core/report';
 import { balancedAccuracy, trainLinearProbe } from '../src/core/probe';
 import { ACQUISITION_VARIANTS } from '../src/image/acquisition';
-import { preprocessGray } from '../src/image/preprocess';
+import { grayAsDecoded, preprocessGray } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
 import type { Classifier } from '../src/ml/classifier';
 
 const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
@@ -85,11 +86,8 @@ function score(classifier: Classifier, labels: number[], probabilities: number[]
 }
 
 async function classify(classifier: Classifier, images: LoadedImage[], label: string) {
-  const { imageFeatures, grayAsDecoded } = await import('../src/image/features');
   const spec = classifier.metadata.preprocessing;
-  return predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), 32, progressLogger(images.length, label), (im) =>
-    imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
-  );
+  return predictImages(classifier, images, (im) => prepareImage(grayAsDecoded(im.gray), spec, { layoutTemplate: classifier.layoutTemplate }), 32, progressLogger(images.length, label));
 }
 
 /** The acquisition-shift table for one model on `images`. */

@@ -22,8 +22,8 @@ import { UsageError, runIfMain } from './lib/cli';
 import { createRng } from '../src/core/random';
 import type { Classifier } from '../src/ml/classifier';
 import type { ImageFeatures } from '../src/core/ood';
-import { grayAsDecoded, imageFeatures } from '../src/image/features';
-import { preprocessGray } from '../src/image/preprocess';
+import { grayAsDecoded } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
 import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 // Modules that load tfjs (tf-node, node-io, dataset) are imported lazily, so that usage and
 // manifest errors are reported in a fraction of a second.
@@ -147,17 +147,22 @@ export interface BatchResult {
   seconds: number;
 }
 
-/** Preprocesses (with `toInput`) and predicts in batches; timing covers both. */
+/** What predictImages needs of an image: the model input, and for the OOD verdict its statistics and DICOM facts. */
+export interface PredictInput {
+  input: Float32Array;
+  /** Image statistics for the OOD checks (src/image/features.ts); without them only the distances are checked. */
+  features?: ImageFeatures;
+  /** DICOM header facts for the OOD verdict's header checks (as the browser worker passes them). */
+  dicom?: DicomMeta;
+}
+
+/** Preprocesses (with `prepare`, once per image) and predicts in batches; timing covers both. */
 export async function predictImages(
   classifier: Classifier,
   images: LoadedImage[],
-  toInput: (image: LoadedImage) => Float32Array,
+  prepare: (image: LoadedImage) => PredictInput,
   batchSize: number,
   onProgress?: (done: number) => void,
-  /** Image statistics for the OOD checks (src/image/features.ts); without them only the distances are checked. */
-  toFeatures?: (image: LoadedImage) => ImageFeatures,
-  /** DICOM header facts for the OOD verdict's header checks (as the browser worker passes them). */
-  toDicom?: (image: LoadedImage) => DicomMeta | undefined,
 ): Promise<BatchResult> {
   const probabilities: number[][] = [];
   const logits: number[][] = [];
@@ -165,10 +170,12 @@ export async function predictImages(
   const t0 = performance.now();
   for (let i = 0; i < images.length; i += batchSize) {
     const batch = images.slice(i, i + batchSize);
-    const { predictions } = await classifier.predict(batch.map(toInput), {
-      ...(toFeatures ? { features: batch.map(toFeatures) } : {}),
-      ...(toDicom ? { dicom: batch.map(toDicom) } : {}),
-    });
+    const prepared = batch.map(prepare);
+    const features = prepared.flatMap((p) => (p.features ? [p.features] : []));
+    const { predictions } = await classifier.predict(
+      prepared.map((p) => p.input),
+      { ...(features.length === prepared.length ? { features } : {}), dicom: prepared.map((p) => p.dicom) },
+    );
     for (const p of predictions) {
       probabilities.push(p.probabilities);
       logits.push(p.logits);
@@ -308,7 +315,7 @@ export async function main(argv: string[]): Promise<number> {
   let selection: Pick<SplitSelection, 'name' | 'rows'>;
   if (classFolders) {
     try {
-      dataset = await loadClassFolders(dataDir, metadata.classNames, { features: (decoded) => imageFeatures(decoded, metadata.preprocessing, classifier.layoutTemplate) });
+      dataset = await loadClassFolders(dataDir, metadata.classNames, { prepare: (decoded) => prepareImage(decoded, metadata.preprocessing, { layoutTemplate: classifier.layoutTemplate }) });
     } catch (e) {
       if (e instanceof EvaluationDataError) throw new UsageError(`${e.message} in ${dataDir}`);
       throw e;
@@ -331,14 +338,13 @@ export async function main(argv: string[]): Promise<number> {
   const spec = metadata.preprocessing;
   // Class folders carry the decoded image's statistics (colour included) and DICOM header facts, as
   // the browser worker uses them; the manifest loader's cache keeps grey pixels only.
+  // One pipeline run per image (class folders ran it while decoding).
   const result = await predictImages(
     classifier,
     images,
-    (im) => preprocessGray(im.gray, spec),
+    (im) => (im as FolderImage).prepared ?? prepareImage(grayAsDecoded(im.gray), spec, { layoutTemplate: classifier.layoutTemplate }),
     batchSize,
     progressLogger(images.length, 'predicting'),
-    (im) => (im as FolderImage).features ?? imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
-    (im) => (im as FolderImage).dicom,
   );
   const json: EvaluationJson = buildEvaluationJson({
     metadata,

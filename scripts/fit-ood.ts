@@ -35,7 +35,8 @@ import {
   type ImageFeatures,
   type OodStats,
 } from '../src/core/ood';
-import { cropAndResize, normalizeInput } from '../src/image/preprocess';
+import { grayAsDecoded } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { commandLine, displayPath, loadModel, progressLogger, selectSplit, stratifiedSubset, UsageError } from './evaluate';
 import type { LoadedImage } from './lib/dataset';
@@ -88,7 +89,7 @@ export async function embedImages(
   batchSize = 32,
   label = 'embedding',
 ): Promise<SplitEmbeddings> {
-  const { imageFeaturesFrom, grayAsDecoded } = await import('../src/image/features');
+  const { prepareImage } = await import('../src/image/pipeline');
   const { layerView, pooledActivations } = await import('../src/ml/ood-layers');
   const view = layerView(model, layer);
   const onProgress = progressLogger(images.length, label);
@@ -97,9 +98,8 @@ export async function embedImages(
     const batch = images.slice(i, i + batchSize);
     const inputs: Float32Array[] = [];
     for (const im of batch) {
-      const crop = cropAndResize(im.gray, spec);
-      out.features.push(imageFeaturesFrom(grayAsDecoded(im.gray), crop, spec.inputSize, layoutTemplate));
-      const input = normalizeInput(crop, spec);
+      const { input, features } = prepareImage(grayAsDecoded(im.gray), spec, { layoutTemplate });
+      out.features.push(features);
       inputs.push(input);
       if (pixelSize > 0) out.pixels.push(pixelVector(input, pixelSize));
       out.labels.push(im.entry.labelIndex);
@@ -198,7 +198,7 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   // Layout template first (the layout feature needs it).
   const layouts: Float64Array[] = [];
   for (const im of trainImages) {
-    const v = layoutVector(cropAndResize(im.gray, spec), spec.inputSize);
+    const v = layoutVector(prepareImage(grayAsDecoded(im.gray), spec).crop, spec.inputSize);
     if (v) layouts.push(v);
   }
   const layoutTemplate = layoutTemplateFrom(layouts);

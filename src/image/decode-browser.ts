@@ -32,6 +32,13 @@ import type { DecodedImage } from './preprocess';
 // The limits and the header reader live with the shared decoders (one set of limits for every path).
 export { MAX_FILE_BYTES, headerSize };
 
+let decodeCount = 0;
+
+/** decodeImageFile calls so far in this realm (page or worker): how the Train page shows it decodes each image once. */
+export function decodesSoFar(): number {
+  return decodeCount;
+}
+
 export interface BrowserDecoded {
   image: DecodedImage;
   format: ImageFormat;
@@ -86,6 +93,7 @@ async function decodeWithBitmap(bytes: Uint8Array, format: ImageFormat): Promise
  * "empty file", "not an image", "image too large: W×H, limit …", "corrupt … file".
  */
 export async function decodeImageFile(input: Blob | Uint8Array): Promise<BrowserDecoded> {
+  decodeCount++;
   if (input instanceof Blob && input.size > MAX_FILE_BYTES) {
     throw new ImageDecodeError(`file too large: ${(input.size / 1e6).toFixed(0)} MB, limit ${MAX_FILE_BYTES / 1024 / 1024} MB`);
   }

@@ -70,6 +70,8 @@ export interface MemorySample {
 }
 
 export interface TrainResult {
+  /** Image decodes by the training worker and its helpers so far (each dropped image is decoded once). */
+  decodes: number;
   history: EpochLog[];
   keptEpoch: number;
   stopReason: StopReason;
