@@ -38,7 +38,8 @@ import {
   selectSplit,
   stratifiedSubset,
   stringifyReport,
-} from './evaluate';
+} from './lib/evaluation';
+import { COVID_CLASS } from '../src/core/labels';
 
 const USAGE = `usage: npm run audit [-- --check] [--split test] [--model <dir>] [--data <dir>] [--out file.json]
                         [--limit N] [--batch 32] [--no-cache]
@@ -96,7 +97,7 @@ function formatAudit(a: AuditJson): string {
   lines.push(`data ${a.meta.data.dir}, split ${a.meta.split}: ${a.n} images, ${a.skipped.length} skipped${a.meta.data.limit ? `, --limit ${a.meta.data.limit}` : ''}`);
   lines.push(`majority-class rate ${fmt(a.majorityClass?.rate ?? null)} (always answering '${a.majorityClass?.className ?? '—'}')`);
   lines.push('');
-  const auc1 = a.classNames.includes('covid') ? 'covid' : a.classNames[0];
+  const auc1 = a.classNames.includes(COVID_CLASS) ? COVID_CLASS : a.classNames[0];
   lines.push(`${pad('mode', 13)}${pad('accuracy', 10, true)}${pad('balanced', 10, true)}${pad('macro AUC', 11, true)}${pad(`${auc1} AUC`, 11, true)}   recall per class`);
   for (const m of a.modes) {
     const recalls = a.classNames.map((c) => `${c} ${fmt(m.recall[c])}`).join('  ');

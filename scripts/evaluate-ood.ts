@@ -26,7 +26,7 @@ import type { OodResult } from '../src/core/ood';
 import type { Classifier } from '../src/ml/classifier';
 import type { DecodedImage } from '../src/image/preprocess';
 import { parseArgs, optNumber, optString } from './lib/args';
-import { commandLine, displayPath, gitCommit, loadModel, progressLogger, selectSplit, stringifyReport, UsageError } from './evaluate';
+import { commandLine, displayPath, gitCommit, loadModel, progressLogger, selectSplit, stringifyReport, UsageError } from './lib/evaluation';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');

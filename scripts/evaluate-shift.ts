@@ -20,7 +20,7 @@ import path from 'node:path';
 import { runIfMain, UsageError } from './lib/cli';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { REPO_ROOT, SHARED_DATA, logErr } from './lib/node-io';
-import { commandLine, displayPath, gitCommit, loadModel, predictImages, progressLogger, stratifiedSubset, stringifyReport } from './evaluate';
+import { commandLine, displayPath, gitCommit, loadModel, predictImages, progressLogger, stratifiedSubset, stringifyReport } from './lib/evaluation';
 import type { LoadedImage } from './lib/dataset';
 import { argmax, sensitivitySpecificityAt } from '../src/core/metrics';
 import { createRng } from '../src/core/random';
@@ -30,6 +30,7 @@ import { ACQUISITION_VARIANTS } from '../src/image/acquisition';
 import { grayAsDecoded, preprocessGray } from '../src/image/preprocess';
 import { prepareImage } from '../src/image/pipeline';
 import type { Classifier } from '../src/ml/classifier';
+import { COVID_CLASS } from '../src/core/labels';
 
 const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
 const PARTS = ['acquisition', 'probe', 'lso', 'ranking'] as const;
@@ -68,7 +69,7 @@ interface ModelScore {
 function score(classifier: Classifier, labels: number[], probabilities: number[][], oodFlagged: (boolean | null)[]): ModelScore {
   const classes = classifier.metadata.classNames.length;
   const pred = probabilities.map((p) => argmax(p));
-  const covid = classifier.metadata.classNames.indexOf('covid');
+  const covid = classifier.metadata.classNames.indexOf(COVID_CLASS);
   const threshold = classifier.metadata.trust?.covidThreshold?.threshold;
   const covidSensitivity =
     covid >= 0 && labels.includes(covid)
@@ -100,7 +101,7 @@ export interface AgeTargets {
 /** The issue's age-group targets on one set of predictions: adult pneumonia found, adult normals not called covid. */
 export function ageTargets(classifier: Classifier, images: LoadedImage[], probabilities: number[][]): AgeTargets {
   const names = classifier.metadata.classNames;
-  const covid = names.indexOf('covid');
+  const covid = names.indexOf(COVID_CLASS);
   const t = classifier.metadata.trust?.covidThreshold?.threshold;
   const age = (im: LoadedImage) => cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group);
   const idx = (label: string) => images.map((im, i) => (im.entry.label === label && age(im) === 'adult' ? i : -1)).filter((i) => i >= 0);
@@ -210,7 +211,7 @@ export function lsoGroups(images: LoadedImage[]): LsoGroup[] {
   const groups: LsoGroup[] = [];
   const short = (s: string) => s.split('/')[1] ?? s;
   for (const [s, ims] of [...bySource].sort()) {
-    const covid = ims.filter((im) => im.entry.label === 'covid').length;
+    const covid = ims.filter((im) => im.entry.label === COVID_CLASS).length;
     if (covid >= 60) groups.push({ id: `covid-${short(s)}`, description: `${s} (${covid} covid films; the whole source held out)`, sources: [s] });
   }
   for (const [s, ims] of [...bySource].sort()) {
@@ -355,7 +356,7 @@ export async function main(argv: string[]): Promise<number> {
         const pred = r.probabilities.map((p) => argmax(p));
         const calledAs: Record<string, number> = {};
         for (const p of pred) calledAs[classNames[p]] = (calledAs[classNames[p]] ?? 0) + 1;
-        const covid = classNames.indexOf('covid');
+        const covid = classNames.indexOf(COVID_CLASS);
         const t = m.metadata.trust?.covidThreshold?.threshold;
         perLabel.push({
           label,

@@ -38,7 +38,7 @@ import {
 import { grayAsDecoded } from '../src/image/preprocess';
 import { prepareImage } from '../src/image/pipeline';
 import { parseArgs, optNumber, optString } from './lib/args';
-import { commandLine, displayPath, loadModel, progressLogger, selectSplit, stratifiedSubset, UsageError } from './evaluate';
+import { commandLine, displayPath, loadModel, progressLogger, selectSplit, stratifiedSubset, UsageError } from './lib/evaluation';
 import type { LoadedImage } from './lib/dataset';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));

@@ -18,7 +18,7 @@ import type { DecodedImage } from '../src/image/preprocess';
 import { grayAsDecoded } from '../src/image/preprocess';
 import { prepareImage } from '../src/image/pipeline';
 import { parseArgsOrExit, optString } from './lib/args';
-import { displayPath, loadModel } from './evaluate';
+import { displayPath, loadModel } from './lib/evaluation';
 import { readOodManifest } from './evaluate-ood';
 import { autoPercentile } from './fit-ood';
 

@@ -11,8 +11,9 @@ import { runIfMain, UsageError } from './lib/cli';
 import { cxrAgeGroup } from '../src/core/report';
 import { initNodeBackend } from '../src/ml/tf-node';
 import { buildClassifier, DEFAULT_MODEL_CONFIG, V1_MODEL_CONFIG, LAYER_NAMES, type ModelConfig } from '../src/ml/model';
-import { DEFAULT_PREPROCESSING, preprocessGray } from '../src/image/preprocess';
-import { DEFAULT_AUGMENT, SOURCE_INVARIANT_AUGMENT, BASE_MARGIN, augmentToInput, makeAugmentBase } from '../src/image/augment';
+import { DEFAULT_PREPROCESSING, grayAsDecoded } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
+import { DEFAULT_AUGMENT, SOURCE_INVARIANT_AUGMENT, BASE_MARGIN, augmentToInput } from '../src/image/augment';
 import { balancedWeights, stratifiedSourceWeights, learningRateAt, oneHotSmoothed, sampleIndices, setLearningRate, stackInputs } from '../src/ml/training';
 import { serializeModel } from '../src/ml/io';
 import { createRng } from '../src/core/random';
@@ -116,13 +117,14 @@ export async function main(argv: string[]): Promise<number> {
   log(`train ${trainImages.length} images, val ${valImages.length} images (${((Date.now() - started) / 1000).toFixed(0)} s to load)`);
 
   const baseSize = Math.round(spec.inputSize * BASE_MARGIN);
-  const bases = trainImages.map((im) => makeAugmentBase(im.gray, spec, baseSize));
+  // The one pipeline: augmentation bases of the training films, model inputs of the validation films.
+  const bases = trainImages.map((im) => prepareImage(grayAsDecoded(im.gray), spec, { augmentBaseSize: baseSize }).augmentBase!);
   const trainLabels = trainImages.map((im) => im.entry.labelIndex);
   // Class-balanced; within a class adult and pediatric films get equal shares; within those, sources damped.
   const strata = trainImages.map((im) => (cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group) === 'pediatric' ? 'pediatric' : 'adult'));
   const sources = trainImages.map((im) => im.entry.sourceRepo ?? 'unknown');
   const weights = recipeName === 'v1' ? balancedWeights(trainLabels, sources, classNames.length, sourcePower) : stratifiedSourceWeights(trainLabels, strata, sources, classNames.length, sourcePower);
-  const valInputs = valImages.map((im) => preprocessGray(im.gray, spec));
+  const valInputs = valImages.map((im) => prepareImage(grayAsDecoded(im.gray), spec).input);
   const valLabels = valImages.map((im) => im.entry.labelIndex);
 
   const model = buildClassifier(modelConfig);

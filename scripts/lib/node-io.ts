@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
-import { loadModelFiles, type FileReader } from '../../src/ml/io';
+import type { FileReader } from '../../src/ml/io';
 import { Classifier } from '../../src/ml/classifier';
 import { decodeImageBytes, ImageDecodeError, MAX_FILE_BYTES } from '../../src/image/decode';
 import { preprocessDecoded } from '../../src/image/preprocess';
@@ -18,8 +18,7 @@ export function fsReader(dir: string): FileReader {
 }
 
 export async function loadClassifierFromDir(dir = DEFAULT_MODEL_DIR): Promise<Classifier> {
-  const { model, metadata } = await loadModelFiles(fsReader(dir));
-  return new Classifier(model, metadata);
+  return Classifier.load(fsReader(dir));
 }
 
 function notRegular(stat: fsSync.Stats): string | null {

@@ -5,6 +5,7 @@ import * as tf from './tf';
 import type { ModelMetadata } from '../core/metadata';
 import { OodScorer, withHeaderReasons, type ImageFeatures, type OodResult } from '../core/ood';
 import type { DicomMeta } from '../core/dicom-meta';
+import { loadModelFiles, type FileReader } from './io';
 
 export interface Prediction {
   /** Calibrated probabilities (softmax(logits / temperature)), in metadata.classNames order. */
@@ -46,6 +47,15 @@ export class Classifier {
   private readonly heads: tf.LayersModel;
   /** Index of the OOD layer's output in `heads` (1 = the embedding itself). */
   private readonly oodOutput: number;
+
+  /**
+   * Loads a model folder through `read` (model.json, weight shards, metadata.json; ModelLoadError with
+   * the reason when something is missing or wrong) and wraps it: the one way every caller loads one.
+   */
+  static async load(read: FileReader, onProgress?: (fraction: number) => void): Promise<Classifier> {
+    const { model, metadata } = await loadModelFiles(read, onProgress);
+    return new Classifier(model, metadata);
+  }
 
   constructor(
     readonly model: tf.LayersModel,

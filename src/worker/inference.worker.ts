@@ -4,7 +4,7 @@
 // so the page never blocks on decoding or on the GPU.
 import * as tf from '../ml/tf';
 import { Classifier, type Prediction } from '../ml/classifier';
-import { ModelLoadError, loadModelFiles, prefetchingReader, type FileReader } from '../ml/io';
+import { ModelLoadError, prefetchingReader, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
 import { decodeImageFile } from '../image/decode-browser';
 import { ImageDecodeError } from '../image/decode';
@@ -130,8 +130,8 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
     if (!rel.endsWith('.json')) weightBytes += bytes.byteLength;
     return bytes;
   };
-  const { model, metadata } = await loadModelFiles(counting, (f) => progress(id, 'weights', f));
-  const next = new Classifier(model, metadata);
+  const next = await Classifier.load(counting, (f) => progress(id, 'weights', f));
+  const { metadata } = next;
   if (classifier) {
     forgetGradCamModel(classifier.model);
     classifier.dispose();
