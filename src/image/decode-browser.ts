@@ -1,4 +1,6 @@
 // Browser image decoding (main thread or worker): bytes → DecodedImage for the shared preprocessing.
+// The one file of src/image that needs browser APIs (createImageBitmap, OffscreenCanvas), and only for
+// formats the shared decoders cannot read; everything else in src/image is pure and runs in Node too.
 //
 // - PNG goes through fast-png (src/image/decode.ts), exactly as in Node: 16-bit depth is kept (a canvas
 //   would squash it to 8 bit), palette and alpha are handled, and no colour management is applied.
