@@ -2,13 +2,16 @@
 // and loads the React app (App and its pages) beside them rather than before them. The first
 // prediction waits on the worker (tfjs, backend, model), so the worker must not wait on the page.
 import { ensureModel } from './ui/hooks/useClassifier';
-import { parseRoute } from './ui/hooks/useHashRoute';
+import { parseRoute, routeEntry } from './ui/routes';
 import { installDebugHooks } from './ui/lib/debug';
 import { registerServiceWorker } from './ui/lib/sw';
 import './ui/styles.css';
 
 // The Train page runs its own worker and needs this one only once its model is used.
-if (parseRoute(window.location.hash) !== 'train') void ensureModel().catch(() => {});
+const route = parseRoute(window.location.hash);
+if (route !== 'train') void ensureModel().catch(() => {});
+// The current page's module loads beside React, not after it (App loads it again from the cache).
+void routeEntry(route).load().catch(() => {});
 installDebugHooks();
 registerServiceWorker();
 

@@ -1,33 +1,21 @@
-import { Suspense, lazy, useEffect, useRef } from 'react';
+import { Suspense, lazy, useEffect, useRef, type ComponentType, type LazyExoticComponent } from 'react';
 import { Disclaimer } from './components/Disclaimer';
-import { routeHref, useHashRoute, type Route } from './hooks/useHashRoute';
-import ClassifyPage from './pages/ClassifyPage';
+import { useHashRoute } from './hooks/useHashRoute';
 import { setProjector, useProjector } from './lib/projector';
+import { ROUTE_TABLE, routeEntry, routeHref, type Route } from './routes';
 
-// The Classify page is the landing page and is bundled eagerly; the others load on demand (the model
-// card and the Evaluate page pull in recharts, the Train page the training code).
-const TrainPage = lazy(() => import('./pages/TrainPage'));
-const ModelCardPage = lazy(() => import('./pages/ModelCardPage'));
-const EvaluatePage = lazy(() => import('./pages/EvaluatePage'));
-const TeachersPage = lazy(() => import('./pages/TeachersPage'));
-
-const NAV: { route: Route; text: string }[] = [
-  { route: 'classify', text: 'Classify' },
-  { route: 'train', text: 'Train' },
-  { route: 'evaluate', text: 'Evaluate' },
-  { route: 'model', text: 'Model card' },
-  { route: 'teachers', text: 'Teachers' },
-];
-
-const TITLES: Record<Route, string> = { classify: 'Classify', train: 'Train', evaluate: 'Evaluate', model: 'Model card', teachers: 'For teachers' };
+// Every page loads on demand through the route table (src/main.tsx starts loading the current one
+// beside React, so the landing page does not wait for a second round trip).
+const PAGES = new Map<Route, LazyExoticComponent<ComponentType>>(ROUTE_TABLE.map((r) => [r.route, lazy(r.load)]));
 
 export function App() {
   const route = useHashRoute();
+  const Page = PAGES.get(route)!;
   const projector = useProjector();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
   useEffect(() => {
-    document.title = `${TITLES[route]} · CXR Lab`;
+    document.title = `${routeEntry(route).title} · CXR Lab`;
     // Move focus to the new page for keyboard and screen-reader users (not on first load).
     if (first.current) first.current = false;
     else main.current?.focus();
@@ -46,10 +34,10 @@ export function App() {
         </div>
         <nav aria-label="Main">
           <ul className="nav">
-            {NAV.map((n) => (
+            {ROUTE_TABLE.map((n) => (
               <li key={n.route}>
                 <a href={routeHref(n.route)} aria-current={route === n.route ? 'page' : undefined} data-testid={`nav-${n.route}`}>
-                  {n.text}
+                  {n.nav}
                 </a>
               </li>
             ))}
@@ -60,13 +48,9 @@ export function App() {
         </button>
       </header>
       <main id="main" ref={main} tabIndex={-1} className="app-main">
-        <h1 className="sr-only">{TITLES[route]}</h1>
+        <h1 className="sr-only">{routeEntry(route).title}</h1>
         <Suspense fallback={<p className="muted">Loading…</p>}>
-          {route === 'classify' && <ClassifyPage />}
-          {route === 'train' && <TrainPage />}
-          {route === 'evaluate' && <EvaluatePage />}
-          {route === 'model' && <ModelCardPage />}
-          {route === 'teachers' && <TeachersPage />}
+          <Page />
         </Suspense>
       </main>
       <footer className="app-footer">

@@ -72,6 +72,8 @@ export interface MemorySample {
 }
 
 export interface TrainResult {
+  /** Image decodes by the training worker and its helpers so far (each dropped image is decoded once). */
+  decodes: number;
   history: EpochLog[];
   keptEpoch: number;
   stopReason: StopReason;
@@ -114,7 +116,7 @@ export type TrainRequest =
   | { type: 'image'; id: number; imageId: number }
   /**
    * Grad-CAM of the trained (kept) model for an added image: the class `classIndex` (default: the
-   * predicted one). The image is decoded again with the exact decoder (nothing is kept per image).
+   * predicted one). The model input comes from the crop kept at the image's one decode (no second decode).
    */
   | { type: 'gradcam'; id: number; imageId: number; classIndex?: number }
   | { type: 'export'; id: number }
