@@ -1,7 +1,25 @@
 import { memo, useEffect, useRef } from 'react';
 
-/** Draws a square 8-bit gray image (the model input) on a canvas, scaled with crisp pixels by CSS. */
-export const Thumbnail = memo(function Thumbnail({ gray, size, display, label }: { gray: Uint8Array; size: number; display: number; label: string }) {
+/**
+ * The one gray-canvas component: a square 8-bit gray image (a model input, a data-set thumbnail, an
+ * augmented variant) on a canvas, scaled with crisp pixels by CSS. An empty label marks a decorative
+ * copy (e.g. inside a labelled button): hidden from screen readers instead of announced twice.
+ */
+export const Thumbnail = memo(function Thumbnail({
+  gray,
+  size,
+  display,
+  label,
+  className = 'thumb',
+  testId = 'model-input',
+}: {
+  gray: Uint8Array;
+  size: number;
+  display: number;
+  label: string;
+  className?: string;
+  testId?: string;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     // A CPU-backed canvas: drawn once and small, it gains nothing from the GPU, and a GPU canvas
@@ -18,5 +36,6 @@ export const Thumbnail = memo(function Thumbnail({ gray, size, display, label }:
     }
     ctx.putImageData(img, 0, 0);
   }, [gray, size]);
-  return <canvas ref={ref} width={size} height={size} className="thumb" style={{ width: display, height: display }} role="img" aria-label={label} data-testid="model-input" />;
+  const a11y = label ? { role: 'img', 'aria-label': label } : { 'aria-hidden': true };
+  return <canvas ref={ref} width={size} height={size} className={className} style={{ width: display, height: display }} {...a11y} data-testid={testId || undefined} />;
 });
