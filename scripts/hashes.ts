@@ -7,7 +7,7 @@ import path from 'node:path';
 import { HASH_ALGORITHM, packHashes } from '../src/core/image-hash';
 import type { TrainHashesFile } from '../src/core/train-hashes';
 import { grayImageHash } from '../src/ml/image-hash';
-import type { GrayImage } from '../src/ml/preprocess';
+import { DEFAULT_PREPROCESSING, type GrayImage } from '../src/ml/preprocess';
 import type { PreprocessingSpec } from '../src/core/metadata';
 import { parseArgs, optString } from './lib/args';
 import { runIfMain, UsageError } from './lib/cli';
@@ -30,6 +30,17 @@ export function writeTrainHashes(file: string, content: TrainHashesFile): void {
   fs.writeFileSync(file, JSON.stringify(content, null, 1) + '\n');
 }
 
+function modelCrop(modelDir: string): Pick<PreprocessingSpec, 'cropFraction'> {
+  try {
+    const meta = JSON.parse(fs.readFileSync(path.join(modelDir, 'metadata.json'), 'utf8')) as { preprocessing?: { cropFraction?: unknown } };
+    const crop = meta.preprocessing?.cropFraction;
+    if (typeof crop === 'number' && crop > 0 && crop <= 1) return { cropFraction: crop };
+  } catch {
+    // no model there: the default preprocessing
+  }
+  return DEFAULT_PREPROCESSING;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { usage: HASHES_USAGE, options: { data: 'string', out: 'string', 'no-cache': 'flag' } });
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
@@ -37,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) throw new UsageError(`No data at ${dataDir} (expected manifest.csv). Pass --data <dir>.`, HASHES_USAGE);
   const set = await loadDataset(dataDir, { splits: ['train'], cache: !args.options.has('no-cache') });
   if (set.images.length === 0) throw new UsageError(`the manifest in ${dataDir} has no readable train images`, HASHES_USAGE);
-  const content = buildTrainHashes(set.images.map((im) => im.gray));
+  // The crop of the model the file ships beside (its metadata.json), else the default preprocessing.
+  const content = buildTrainHashes(set.images.map((im) => im.gray), modelCrop(path.dirname(out)));
   writeTrainHashes(out, content);
   const distinct = Buffer.from(content.hashes, 'base64').length / 8;
   process.stdout.write(`wrote ${path.relative(REPO_ROOT, out)}: ${content.count} train images, ${distinct} distinct hashes, ${(fs.statSync(out).size / 1024).toFixed(1)} KiB\n`);
