@@ -4,7 +4,7 @@ import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { modelDirPlugin, sharedWorkerChunksPlugin, staticHeadersPlugin, tfjsThreadedWasmPlugin, workerSafePreloadPlugin } from './scripts/lib/vite-plugins.ts';
 
-// The DICOM codecs' emscripten glue (src/ml/dicom-codecs.ts) requires Node's fs/path on a branch
+// The DICOM codecs' emscripten glue (src/image/dicom-codecs.ts) requires Node's fs/path on a branch
 // that only runs under Node; Vite stubs them in the browser build. Say so once here instead of
 // printing the warning for every codec in every worker bundle.
 function quietCodecGlue(warning: { message: string }, warn: (w: { message: string }) => void): void {

@@ -34,6 +34,7 @@ import { buildBenchPage, serveBenchPage } from './lib/page-build';
 import type { BenchResult, ThreadsResult } from './page/protocol';
 import { precacheSummary, type PrecacheSummary } from '../scripts/lib/build-report';
 import { optNumber, optString, parseArgsOrExit } from '../scripts/lib/args';
+import { COVID_CLASS } from '../src/core/labels';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -215,7 +216,7 @@ async function benchApp(browser: Browser, distDir: string, results: Results): Pr
   }
   const server = await startPreview();
   try {
-    const image = testImages('covid', 1)[0];
+    const image = testImages(COVID_CLASS, 1)[0];
     if (!SKIP.has('cold')) {
       for (const kind of ['wasm', 'default'] as const) {
         log(`cold start (${kind === 'wasm' ? '?backend=wasm' : 'default backend order'}): ${COLD} fresh contexts [${elapsed()}]`);

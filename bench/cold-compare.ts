@@ -17,6 +17,7 @@ import { optNumber, optString, parseArgsOrExit } from '../scripts/lib/args';
 import { REPO_ROOT, ensureBuild, hasData, launchBrowser, skipReason, startPreview, testImages } from '../tests/browser/helpers';
 import { coldStart, type ColdStartRun } from './lib/app';
 import { median } from './lib/stats';
+import { COVID_CLASS } from '../src/core/labels';
 
 const args = parseArgsOrExit(process.argv.slice(2), {
   usage: `usage: npm run bench:cold -- --baseline <built site> [--runs 7] [--backend wasm|default] [--out file.json]
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const kind = optString(args, 'backend', 'wasm');
   if (kind !== 'wasm' && kind !== 'default') throw new Error(`--backend must be wasm or default, got '${kind}'`);
   const build = await ensureBuild();
-  const image = testImages('covid', 1)[0];
+  const image = testImages(COVID_CLASS, 1)[0];
   const load0 = os.loadavg();
   const sites = { baseline: await startPreview({ outDir: baselineDir }), current: await startPreview() };
   const browser = await launchBrowser();

@@ -19,7 +19,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildMetricsReport, CXR_AGE_GROUP_RULE, type GroupReport } from '../src/core/report';
 import { AUDIT_MODES, CENTRE_FRACTION, MODE_DESCRIPTIONS, applyAuditMask, type AuditMode } from '../src/core/audit';
-import { cropAndResize, normalizeInput } from '../src/ml/preprocess';
+import { grayAsDecoded } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
 import { initNodeBackend, wasmThreadsCount } from '../src/ml/tf-node';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { loadDataset, type LoadedDataset } from './lib/dataset';
@@ -37,7 +38,8 @@ import {
   selectSplit,
   stratifiedSubset,
   stringifyReport,
-} from './evaluate';
+} from './lib/evaluation';
+import { COVID_CLASS } from '../src/core/labels';
 
 const USAGE = `usage: npm run audit [-- --check] [--split test] [--model <dir>] [--data <dir>] [--out file.json]
                         [--limit N] [--batch 32] [--no-cache]
@@ -95,7 +97,7 @@ function formatAudit(a: AuditJson): string {
   lines.push(`data ${a.meta.data.dir}, split ${a.meta.split}: ${a.n} images, ${a.skipped.length} skipped${a.meta.data.limit ? `, --limit ${a.meta.data.limit}` : ''}`);
   lines.push(`majority-class rate ${fmt(a.majorityClass?.rate ?? null)} (always answering '${a.majorityClass?.className ?? '—'}')`);
   lines.push('');
-  const auc1 = a.classNames.includes('covid') ? 'covid' : a.classNames[0];
+  const auc1 = a.classNames.includes(COVID_CLASS) ? COVID_CLASS : a.classNames[0];
   lines.push(`${pad('mode', 13)}${pad('accuracy', 10, true)}${pad('balanced', 10, true)}${pad('macro AUC', 11, true)}${pad(`${auc1} AUC`, 11, true)}   recall per class`);
   for (const m of a.modes) {
     const recalls = a.classNames.map((c) => `${c} ${fmt(m.recall[c])}`).join('  ');
@@ -157,20 +159,16 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const spec = metadata.preprocessing;
-  const size = spec.inputSize;
-  // The geometric half of preprocessing once per image; each mode masks a copy, then normalises.
-  const cropped = images.map((im) => cropAndResize(im.gray, spec));
-  const croppedIndex = new Map(images.map((im, i) => [im, i]));
   const labels = images.map((im) => im.entry.labelIndex);
   const groups = manifestGroups(images);
 
   const modes: AuditModeResult[] = [];
   let seconds = 0;
   for (const mode of AUDIT_MODES) {
-    const toInput = (im: (typeof images)[number]) => {
-      const pixels = cropped[croppedIndex.get(im)!];
-      return normalizeInput(mode === 'full' ? pixels : applyAuditMask(pixels, size, mode, 0, CENTRE_FRACTION), spec);
-    };
+    // The pipeline with the mode's mask (applied to the crop before normalisation), as the Evaluate page's worker does.
+    const toInput = (im: (typeof images)[number]) => ({
+      input: prepareImage(grayAsDecoded(im.gray), spec, { ...(mode === 'full' ? {} : { auditMask: mode }) }).input,
+    });
     const result = await predictImages(classifier, images, toInput, batchSize, progressLogger(images.length, mode));
     seconds += result.seconds;
     const report = buildMetricsReport({

@@ -24,9 +24,9 @@ import { ManifestError, manifestPathProblem, parseCsvRecords } from '../src/core
 import { createRng } from '../src/core/random';
 import type { OodResult } from '../src/core/ood';
 import type { Classifier } from '../src/ml/classifier';
-import type { DecodedImage } from '../src/ml/preprocess';
+import type { DecodedImage } from '../src/image/preprocess';
 import { parseArgs, optNumber, optString } from './lib/args';
-import { commandLine, displayPath, gitCommit, loadModel, progressLogger, selectSplit, stringifyReport, UsageError } from './evaluate';
+import { commandLine, displayPath, gitCommit, loadModel, progressLogger, selectSplit, stringifyReport, UsageError } from './lib/evaluation';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
@@ -161,7 +161,7 @@ async function scoreAll(
   label: string,
   failures: { file: string; reason: string }[],
 ): Promise<{ scored: ScoredImage[]; seconds: number }> {
-  const { analyseDecoded } = await import('../src/ml/ood');
+  const { prepareImage } = await import('../src/image/pipeline');
   const spec = classifier.metadata.preprocessing;
   const template = classifier.layoutTemplate;
   const onProgress = progressLogger(items.length, label);
@@ -173,7 +173,7 @@ async function scoreAll(
     const features = [];
     for (const it of items.slice(i, i + batchSize)) {
       try {
-        const a = analyseDecoded(await it.load(), spec, template);
+        const a = prepareImage(await it.load(), spec, { layoutTemplate: template });
         inputs.push(a.input);
         features.push(a.features);
         batch.push(it);
@@ -217,9 +217,9 @@ async function main(argv: string[]): Promise<number> {
 
   const { initNodeBackend } = await import('../src/ml/tf-node');
   const { loadDataset } = await import('./lib/dataset');
-  const { decodeImageBytes } = await import('../src/ml/decode');
+  const { decodeImageBytes } = await import('../src/image/decode');
   const { readImageFileSync } = await import('./lib/node-io');
-  const { grayAsDecoded } = await import('../src/ml/ood');
+  const { grayAsDecoded } = await import('../src/image/preprocess');
   const tf = await initNodeBackend('wasm');
   const classifier = await loadModel(modelDir);
   const { metadata } = classifier;

@@ -1,7 +1,7 @@
 // npm run evaluate:shift -- [--parts acquisition,probe,lso,ranking] [--model public/model] [--out file.json]
 //
 // Source-shift evaluation (a benchmark, not a CI test): does the model read lungs or hospitals?
-//   acquisition  the test split re-acquired by each fixed variant of src/ml/acquisition.ts (lower
+//   acquisition  the test split re-acquired by each fixed variant of src/image/acquisition.ts (lower
 //                contrast, low-resolution JPEG exports, gamma, sharpen/blur, rotation, lines, corner
 //                markers, crop margins): accuracy, its change against the untouched split, covid
 //                sensitivity at the stored operating point, and the OOD flag rate, per variant.
@@ -20,15 +20,17 @@ import path from 'node:path';
 import { runIfMain, UsageError } from './lib/cli';
 import { parseArgs, optNumber, optString } from './lib/args';
 import { REPO_ROOT, SHARED_DATA, logErr } from './lib/node-io';
-import { commandLine, displayPath, gitCommit, loadModel, predictImages, progressLogger, stratifiedSubset, stringifyReport } from './evaluate';
+import { commandLine, displayPath, gitCommit, loadModel, predictImages, progressLogger, stratifiedSubset, stringifyReport } from './lib/evaluation';
 import type { LoadedImage } from './lib/dataset';
 import { argmax, sensitivitySpecificityAt } from '../src/core/metrics';
 import { createRng } from '../src/core/random';
 import { cxrAgeGroup } from '../src/core/report';
 import { balancedAccuracy, trainLinearProbe } from '../src/core/probe';
-import { ACQUISITION_VARIANTS } from '../src/ml/acquisition';
-import { preprocessGray } from '../src/ml/preprocess';
+import { ACQUISITION_VARIANTS } from '../src/image/acquisition';
+import { grayAsDecoded, preprocessGray } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
 import type { Classifier } from '../src/ml/classifier';
+import { COVID_CLASS } from '../src/core/labels';
 
 const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'public/model');
 const PARTS = ['acquisition', 'probe', 'lso', 'ranking'] as const;
@@ -67,7 +69,7 @@ interface ModelScore {
 function score(classifier: Classifier, labels: number[], probabilities: number[][], oodFlagged: (boolean | null)[]): ModelScore {
   const classes = classifier.metadata.classNames.length;
   const pred = probabilities.map((p) => argmax(p));
-  const covid = classifier.metadata.classNames.indexOf('covid');
+  const covid = classifier.metadata.classNames.indexOf(COVID_CLASS);
   const threshold = classifier.metadata.trust?.covidThreshold?.threshold;
   const covidSensitivity =
     covid >= 0 && labels.includes(covid)
@@ -85,11 +87,8 @@ function score(classifier: Classifier, labels: number[], probabilities: number[]
 }
 
 async function classify(classifier: Classifier, images: LoadedImage[], label: string) {
-  const { imageFeatures, grayAsDecoded } = await import('../src/ml/ood');
   const spec = classifier.metadata.preprocessing;
-  return predictImages(classifier, images, (im) => preprocessGray(im.gray, spec), 32, progressLogger(images.length, label), (im) =>
-    imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
-  );
+  return predictImages(classifier, images, (im) => prepareImage(grayAsDecoded(im.gray), spec, { layoutTemplate: classifier.layoutTemplate }), 32, progressLogger(images.length, label));
 }
 
 /** The acquisition-shift table for one model on `images`. */
@@ -102,7 +101,7 @@ export interface AgeTargets {
 /** The issue's age-group targets on one set of predictions: adult pneumonia found, adult normals not called covid. */
 export function ageTargets(classifier: Classifier, images: LoadedImage[], probabilities: number[][]): AgeTargets {
   const names = classifier.metadata.classNames;
-  const covid = names.indexOf('covid');
+  const covid = names.indexOf(COVID_CLASS);
   const t = classifier.metadata.trust?.covidThreshold?.threshold;
   const age = (im: LoadedImage) => cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group);
   const idx = (label: string) => images.map((im, i) => (im.entry.label === label && age(im) === 'adult' ? i : -1)).filter((i) => i >= 0);
@@ -212,7 +211,7 @@ export function lsoGroups(images: LoadedImage[]): LsoGroup[] {
   const groups: LsoGroup[] = [];
   const short = (s: string) => s.split('/')[1] ?? s;
   for (const [s, ims] of [...bySource].sort()) {
-    const covid = ims.filter((im) => im.entry.label === 'covid').length;
+    const covid = ims.filter((im) => im.entry.label === COVID_CLASS).length;
     if (covid >= 60) groups.push({ id: `covid-${short(s)}`, description: `${s} (${covid} covid films; the whole source held out)`, sources: [s] });
   }
   for (const [s, ims] of [...bySource].sort()) {
@@ -357,7 +356,7 @@ export async function main(argv: string[]): Promise<number> {
         const pred = r.probabilities.map((p) => argmax(p));
         const calledAs: Record<string, number> = {};
         for (const p of pred) calledAs[classNames[p]] = (calledAs[classNames[p]] ?? 0) + 1;
-        const covid = classNames.indexOf('covid');
+        const covid = classNames.indexOf(COVID_CLASS);
         const t = m.metadata.trust?.covidThreshold?.threshold;
         perLabel.push({
           label,

@@ -13,24 +13,19 @@
 // or malformed manifest (the message names the line).
 import fs from 'node:fs';
 import path from 'node:path';
-import { execSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseManifest } from '../src/core/manifest';
-import { EvaluationDataError, evaluationGroups, selectManifestRows } from '../src/core/evaluation-data';
+import { EvaluationDataError } from '../src/core/evaluation-data';
 import { buildEvaluationJson, stringifyReport, type EvaluationJson } from '../src/core/evaluation';
 import { UsageError, runIfMain } from './lib/cli';
-import { createRng } from '../src/core/random';
-import type { Classifier } from '../src/ml/classifier';
-import type { ImageFeatures } from '../src/core/ood';
-import { grayAsDecoded, imageFeatures } from '../src/ml/ood';
-import { preprocessGray } from '../src/ml/preprocess';
+import { grayAsDecoded } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
 import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 // Modules that load tfjs (tf-node, node-io, dataset) are imported lazily, so that usage and
 // manifest errors are reported in a fraction of a second.
-import type { LoadedDataset, LoadedImage } from './lib/dataset';
+import type { LoadedDataset } from './lib/dataset';
 import type { EvaluationData } from '../src/core/evaluation-data';
 import type { FolderImage } from './lib/folder-dataset';
-import type { DicomMeta } from '../src/core/dicom-meta';
+import { commandLine, displayPath, fmt, gitCommit, loadModel, pad, predictImages, progressLogger, selectSplit, stratifiedSubset, type SplitSelection } from './lib/evaluation';
 
 // The same locations as scripts/lib/node-io.ts (importing it would load tfjs).
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -52,148 +47,6 @@ export const EVALUATE_USAGE = `usage: npm run evaluate -- [--data <dir>] [--spli
   --limit      evaluate a seeded, class-stratified subset of N images (development only)
   --bootstrap  bootstrap iterations for the 95% intervals (default 1000)
   --no-cache   decode every image again instead of using .cache/`;
-
-export { UsageError, stringifyReport };
-export type { EvaluationJson };
-
-// ---------------------------------------------------------------------------------------------
-// Pieces shared with scripts/audit.ts
-// ---------------------------------------------------------------------------------------------
-
-/** Formats a number with `digits` decimals, '—' for null/undefined/NaN. */
-export function fmt(value: number | null | undefined, digits = 3): string {
-  return value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
-}
-
-export function pad(text: string, width: number, right = false): string {
-  return right ? text.padStart(width) : text.padEnd(width);
-}
-
-/** Path relative to the repository root when that is shorter (for reports that get committed). */
-export function displayPath(p: string): string {
-  const rel = path.relative(REPO_ROOT, p);
-  return rel === '' ? '.' : rel.length < p.length ? rel : p;
-}
-
-/** The command line as run, with absolute paths shortened relative to the repository root. */
-export function commandLine(script: string, argv: string[]): string {
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  const parts = argv.map((a) => (path.isAbsolute(a) ? displayPath(a) : a));
-  return ['npx tsx', script, ...parts].map((p, i) => (i < 2 ? p : quote(p))).join(' ');
-}
-
-export function gitCommit(): string | null {
-  try {
-    return execSync('git rev-parse HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    return null;
-  }
-}
-
-/** Seeded subset with about the same number of images per class (round-robin over classes). */
-export function stratifiedSubset<T extends { entry: { labelIndex: number } }>(items: T[], n: number, nClasses: number, seed: number): T[] {
-  if (!(n > 0) || n >= items.length) return items;
-  const rng = createRng(seed);
-  const byClass = Array.from({ length: nClasses }, (_, c) => rng.shuffle(items.filter((x) => x.entry.labelIndex === c)));
-  const out: T[] = [];
-  for (let i = 0; out.length < n; i++) for (const cls of byClass) if (i < cls.length && out.length < n) out.push(cls[i]);
-  return out;
-}
-
-export interface SplitSelection {
-  /** Splits passed to loadDataset (undefined = every row). */
-  splits: string[] | undefined;
-  /** What the report calls it: a split name, or 'all'. */
-  name: string;
-  /** Rows of the manifest in the selection. */
-  rows: number;
-  manifestText: string;
-}
-
-/**
- * Parses the manifest (ManifestError with the line on malformed input) and picks the split. A
- * manifest without split values is evaluated whole, whatever --split says (with a note).
- */
-export function selectSplit(dataDir: string, split: string, labels: readonly string[] | undefined): SplitSelection {
-  if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) throw new UsageError(`no manifest.csv in ${dataDir} (pass --data <folder holding manifest.csv>)`);
-  const file = path.join(dataDir, 'manifest.csv');
-  const text = fs.readFileSync(file, 'utf8');
-  const manifest = parseManifest(text, { labels, source: file });
-  try {
-    // The rule the Evaluate page applies too (src/core/evaluation-data.ts).
-    const rows = selectManifestRows(manifest, split, file);
-    if (rows.note) logErr(rows.note);
-    return { splits: rows.name === 'all' ? undefined : [split], name: rows.name, rows: rows.entries.length, manifestText: text };
-  } catch (e) {
-    if (e instanceof EvaluationDataError) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
-/** Loads a model folder the way the browser does; a readable message when it is missing or broken. */
-export async function loadModel(modelDir: string): Promise<Classifier> {
-  if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
-    throw new Error(`no model at ${displayPath(modelDir)} (model.json missing): train one with \`npm run train\` or pass --model <dir>`);
-  }
-  const { loadClassifierFromDir } = await import('./lib/node-io');
-  return loadClassifierFromDir(modelDir);
-}
-
-export interface BatchResult {
-  probabilities: number[][];
-  logits: number[][];
-  /** prediction.ood.flagged per image (null when the model has no trust.ood). */
-  oodFlagged: (boolean | null)[];
-  seconds: number;
-}
-
-/** Preprocesses (with `toInput`) and predicts in batches; timing covers both. */
-export async function predictImages(
-  classifier: Classifier,
-  images: LoadedImage[],
-  toInput: (image: LoadedImage) => Float32Array,
-  batchSize: number,
-  onProgress?: (done: number) => void,
-  /** Image statistics for the OOD checks (src/ml/ood.ts); without them only the distances are checked. */
-  toFeatures?: (image: LoadedImage) => ImageFeatures,
-  /** DICOM header facts for the OOD verdict's header checks (as the browser worker passes them). */
-  toDicom?: (image: LoadedImage) => DicomMeta | undefined,
-): Promise<BatchResult> {
-  const probabilities: number[][] = [];
-  const logits: number[][] = [];
-  const oodFlagged: (boolean | null)[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < images.length; i += batchSize) {
-    const batch = images.slice(i, i + batchSize);
-    const { predictions } = await classifier.predict(batch.map(toInput), {
-      ...(toFeatures ? { features: batch.map(toFeatures) } : {}),
-      ...(toDicom ? { dicom: batch.map(toDicom) } : {}),
-    });
-    for (const p of predictions) {
-      probabilities.push(p.probabilities);
-      logits.push(p.logits);
-      oodFlagged.push(p.ood ? p.ood.flagged : null);
-    }
-    onProgress?.(Math.min(images.length, i + batchSize));
-  }
-  return { probabilities, logits, oodFlagged, seconds: (performance.now() - t0) / 1000 };
-}
-
-/** Groupings derivable from the manifest: source_repo, age_group (see CXR_AGE_GROUP_RULE) and site. */
-export function manifestGroups(images: LoadedImage[]): Record<string, (string | null)[]> {
-  return evaluationGroups(images.map((im) => im.entry));
-}
-
-export function progressLogger(total: number, label: string): (done: number) => void {
-  let last = 0;
-  return (done) => {
-    const now = Date.now();
-    if (done === total || now - last > 2000) {
-      last = now;
-      if (process.stderr.isTTY) process.stderr.write(`\r${label} ${done}/${total}   ${done === total ? '\n' : ''}`);
-    }
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // evaluate
@@ -308,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
   let selection: Pick<SplitSelection, 'name' | 'rows'>;
   if (classFolders) {
     try {
-      dataset = await loadClassFolders(dataDir, metadata.classNames, { features: (decoded) => imageFeatures(decoded, metadata.preprocessing, classifier.layoutTemplate) });
+      dataset = await loadClassFolders(dataDir, metadata.classNames, { prepare: (decoded) => prepareImage(decoded, metadata.preprocessing, { layoutTemplate: classifier.layoutTemplate }) });
     } catch (e) {
       if (e instanceof EvaluationDataError) throw new UsageError(`${e.message} in ${dataDir}`);
       throw e;
@@ -331,14 +184,13 @@ export async function main(argv: string[]): Promise<number> {
   const spec = metadata.preprocessing;
   // Class folders carry the decoded image's statistics (colour included) and DICOM header facts, as
   // the browser worker uses them; the manifest loader's cache keeps grey pixels only.
+  // One pipeline run per image (class folders ran it while decoding).
   const result = await predictImages(
     classifier,
     images,
-    (im) => preprocessGray(im.gray, spec),
+    (im) => (im as FolderImage).prepared ?? prepareImage(grayAsDecoded(im.gray), spec, { layoutTemplate: classifier.layoutTemplate }),
     batchSize,
     progressLogger(images.length, 'predicting'),
-    (im) => (im as FolderImage).features ?? imageFeatures(grayAsDecoded(im.gray), spec, classifier.layoutTemplate),
-    (im) => (im as FolderImage).dicom,
   );
   const json: EvaluationJson = buildEvaluationJson({
     metadata,

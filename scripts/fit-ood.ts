@@ -9,7 +9,7 @@
 //   * the distance thresholds: one percentile of the val split's distances, by default the smallest
 //     one at which all checks together flag at most 1.5 % of val (--target-val);
 //   * image-check limits: tail quantiles of the train split's image features (colour limits are fixed);
-//   * re-acquired films (src/ml/acquisition.ts, randomReacquisition: other contrast, low-resolution
+//   * re-acquired films (src/image/acquisition.ts, randomReacquisition: other contrast, low-resolution
 //     JPEG exports, gamma, sharpening, blur, rotation, lines, markers, crop margins) join the train fit
 //     (--reacquire copies per train image) and the val threshold choice (one copy per val image), so
 //     that a hospital's export style is not "not a chest X-ray";
@@ -35,9 +35,10 @@ import {
   type ImageFeatures,
   type OodStats,
 } from '../src/core/ood';
-import { cropAndResize, normalizeInput } from '../src/ml/preprocess';
+import { grayAsDecoded } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
 import { parseArgs, optNumber, optString } from './lib/args';
-import { commandLine, displayPath, loadModel, progressLogger, selectSplit, stratifiedSubset, UsageError } from './evaluate';
+import { commandLine, displayPath, loadModel, progressLogger, selectSplit, stratifiedSubset, UsageError } from './lib/evaluation';
 import type { LoadedImage } from './lib/dataset';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -88,7 +89,7 @@ export async function embedImages(
   batchSize = 32,
   label = 'embedding',
 ): Promise<SplitEmbeddings> {
-  const { imageFeaturesFrom, grayAsDecoded } = await import('../src/ml/ood');
+  const { prepareImage } = await import('../src/image/pipeline');
   const { layerView, pooledActivations } = await import('../src/ml/ood-layers');
   const view = layerView(model, layer);
   const onProgress = progressLogger(images.length, label);
@@ -97,9 +98,8 @@ export async function embedImages(
     const batch = images.slice(i, i + batchSize);
     const inputs: Float32Array[] = [];
     for (const im of batch) {
-      const crop = cropAndResize(im.gray, spec);
-      out.features.push(imageFeaturesFrom(grayAsDecoded(im.gray), crop, spec.inputSize, layoutTemplate));
-      const input = normalizeInput(crop, spec);
+      const { input, features } = prepareImage(grayAsDecoded(im.gray), spec, { layoutTemplate });
+      out.features.push(features);
       inputs.push(input);
       if (pixelSize > 0) out.pixels.push(pixelVector(input, pixelSize));
       out.labels.push(im.entry.labelIndex);
@@ -176,7 +176,7 @@ export function defaultOodLayer(model: import('@tensorflow/tfjs').LayersModel, e
 export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   const { initNodeBackend } = await import('../src/ml/tf-node');
   const { loadDataset } = await import('./lib/dataset');
-  const { layoutVector } = await import('../src/ml/ood');
+  const { layoutVector } = await import('../src/image/features');
   await initNodeBackend('wasm');
   const classifier = await loadModel(opts.modelDir);
   const { metadata, model } = classifier;
@@ -198,14 +198,14 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
   // Layout template first (the layout feature needs it).
   const layouts: Float64Array[] = [];
   for (const im of trainImages) {
-    const v = layoutVector(cropAndResize(im.gray, spec), spec.inputSize);
+    const v = layoutVector(prepareImage(grayAsDecoded(im.gray), spec).crop, spec.inputSize);
     if (v) layouts.push(v);
   }
   const layoutTemplate = layoutTemplateFrom(layouts);
 
   const t0 = performance.now();
   const reacquire = Math.max(0, Math.floor(opts.reacquire ?? 1));
-  const { withReacquired } = await import('../src/ml/acquisition');
+  const { withReacquired } = await import('../src/image/acquisition');
   const regray = (im: LoadedImage, gray: LoadedImage['gray']): LoadedImage => ({ ...im, gray });
   const trainFit = withReacquired(trainImages, (im) => im.gray, regray, reacquire, 20261202);
   const valFit = withReacquired(val.images, (im) => im.gray, regray, reacquire > 0 ? 1 : 0, 20261203);

@@ -10,10 +10,11 @@ import path from 'node:path';
 import { initNodeBackend } from '../src/ml/tf-node';
 import { buildClassifier, LAYER_NAMES, type ModelConfig } from '../src/ml/model';
 import { serializeModel } from '../src/ml/io';
-import { DEFAULT_PREPROCESSING } from '../src/ml/preprocess';
+import { DEFAULT_PREPROCESSING } from '../src/image/preprocess';
 import type { ModelMetadata } from '../src/core/metadata';
 import { REPO_ROOT } from './lib/node-io';
 import { parseArgsOrExit } from './lib/args';
+import { CXR_CLASSES } from '../src/core/labels';
 
 export const DEV_MODEL_DIR = path.join(REPO_ROOT, '.cache/dev-model');
 
@@ -38,7 +39,7 @@ export async function makeDevModel(outDir = DEV_MODEL_DIR): Promise<string> {
     name: 'cxr-dev-random',
     version: 'dev-0',
     task: 'chest X-ray classification (covid / normal / pneumonia)',
-    classNames: ['covid', 'normal', 'pneumonia'],
+    classNames: [...CXR_CLASSES],
     input: { shape: [1, config.inputSize, config.inputSize, 1], dtype: 'float32', layout: 'NHWC' },
     preprocessing: { ...DEFAULT_PREPROCESSING },
     layers: { embedding: LAYER_NAMES.embedding, lastConv: LAYER_NAMES.lastConv, logits: LAYER_NAMES.logits },

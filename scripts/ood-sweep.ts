@@ -14,10 +14,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tfTypes from '@tensorflow/tfjs';
 import { fitImageChecks, fitTiedGaussians, layoutTemplateFrom, nearestMahalanobis, OodScorer, packSymmetric, percentile, pixelVector, type ImageFeatures } from '../src/core/ood';
-import type { DecodedImage } from '../src/ml/preprocess';
-import { cropAndResize, normalizeInput, toGray8 } from '../src/ml/preprocess';
+import type { DecodedImage } from '../src/image/preprocess';
+import { grayAsDecoded } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
 import { parseArgsOrExit, optString } from './lib/args';
-import { displayPath, loadModel } from './evaluate';
+import { displayPath, loadModel } from './lib/evaluation';
 import { readOodManifest } from './evaluate-ood';
 import { autoPercentile } from './fit-ood';
 
@@ -44,9 +45,9 @@ const outFile = optString(args, 'out', '');
 const dumpFile = optString(args, 'dump', '');
 const { initNodeBackend } = await import('../src/ml/tf-node');
 const { loadDataset } = await import('./lib/dataset');
-const { decodeImageBytes } = await import('../src/ml/decode');
+const { decodeImageBytes } = await import('../src/image/decode');
 const { readImageFileSync } = await import('./lib/node-io');
-const { imageFeaturesFrom, layoutVector, grayAsDecoded } = await import('../src/ml/ood');
+const { layoutVector } = await import('../src/image/features');
 const tf = await initNodeBackend('wasm');
 const classifier = await loadModel(modelDir);
 const { metadata, model } = classifier;
@@ -66,7 +67,7 @@ readOodManifest(oodDir).forEach((e, i) =>
 // Layout template from train (as fit-ood).
 const layouts: Float64Array[] = [];
 for (const it of items.filter((x) => x.split === 'train')) {
-  const v = layoutVector(cropAndResize(toGray8(await it.load()), spec), spec.inputSize);
+  const v = layoutVector(prepareImage(await it.load(), spec).crop, spec.inputSize);
   if (v) layouts.push(v);
 }
 const template = layoutTemplateFrom(layouts);
@@ -84,9 +85,8 @@ for (let i = 0; i < items.length; i += B) {
   const inputs: Float32Array[] = [];
   for (const it of batch) {
     const img = await it.load();
-    const crop = cropAndResize(toGray8(img), spec);
-    features.push(imageFeaturesFrom(img, crop, spec.inputSize, template));
-    const input = normalizeInput(crop, spec);
+    const { input, features: f } = prepareImage(img, spec, { layoutTemplate: template });
+    features.push(f!);
     inputs.push(input);
     for (const s of [8, 12, 16]) pixels[s].push(pixelVector(input, s));
   }

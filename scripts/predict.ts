@@ -32,8 +32,8 @@ const path = await import('node:path');
 const { parseArgs, optNumber, optString, UsageError } = await import('./lib/args');
 const { runMain } = await import('./lib/cli');
 const { DEFAULT_MODEL_DIR, loadClassifierFromDir, logErr, readImageFileSync } = await import('./lib/node-io');
-const { decodeImageBytes } = await import('../src/ml/decode');
-const { analyseDecoded } = await import('../src/ml/ood');
+const { decodeImageBytes } = await import('../src/image/decode');
+const { prepareImage } = await import('../src/image/pipeline');
 
 const USAGE = `usage: npm run predict -- <files or folders...> [--json] [--model <dir>] [--batch 16]
   folders are searched recursively for .png, .jpg, .jpeg, .gif and .dcm files (links to folders are not followed)
@@ -173,7 +173,7 @@ async function main(argv: string[]): Promise<number> {
       }
       try {
         // Decode once: the model input, and the image statistics the OOD checks need (colour etc.).
-        const analysed = analyseDecoded(await decodeImageBytes(readImageFileSync(t.file)), spec, classifier.layoutTemplate);
+        const analysed = prepareImage(await decodeImageBytes(readImageFileSync(t.file)), spec, { layoutTemplate: classifier.layoutTemplate });
         inputs.push(analysed.input);
         features.push(analysed.features);
         dicom.push(analysed.dicom);

@@ -11,8 +11,9 @@ import { runIfMain, UsageError } from './lib/cli';
 import { cxrAgeGroup } from '../src/core/report';
 import { initNodeBackend } from '../src/ml/tf-node';
 import { buildClassifier, DEFAULT_MODEL_CONFIG, V1_MODEL_CONFIG, LAYER_NAMES, type ModelConfig } from '../src/ml/model';
-import { DEFAULT_PREPROCESSING, preprocessGray } from '../src/ml/preprocess';
-import { DEFAULT_AUGMENT, SOURCE_INVARIANT_AUGMENT, BASE_MARGIN, augmentToInput, makeAugmentBase } from '../src/ml/augment';
+import { DEFAULT_PREPROCESSING, grayAsDecoded } from '../src/image/preprocess';
+import { prepareImage } from '../src/image/pipeline';
+import { DEFAULT_AUGMENT, SOURCE_INVARIANT_AUGMENT, BASE_MARGIN, augmentToInput } from '../src/image/augment';
 import { balancedWeights, stratifiedSourceWeights, learningRateAt, oneHotSmoothed, sampleIndices, setLearningRate, stackInputs } from '../src/ml/training';
 import { serializeModel } from '../src/ml/io';
 import { createRng } from '../src/core/random';
@@ -21,7 +22,7 @@ import { oneVsRestAuc, softmax, argmax } from '../src/core/metrics';
 import { fitCalibration } from '../src/core/operating-point';
 import type { ModelMetadata, PreprocessingSpec } from '../src/core/metadata';
 import { loadDataset, trainingDataKey } from './lib/dataset';
-import { parseArgs, optNumber, optString } from './lib/args';
+import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 import { REPO_ROOT, SHARED_DATA } from './lib/node-io';
 
 export const TRAIN_USAGE = `usage: npm run train [-- --data <dir>] [--out <dir>] [--seed 20261123] [--recipe v2|v1] [--epochs 24] [--epoch-size 1600]
@@ -40,7 +41,8 @@ function oneOf<T extends string>(option: string, value: string, allowed: readonl
   return value as T;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** The options of a run, parsed and checked (UsageError with the usage on bad input). */
+export function trainOptions(argv: string[]) {
   const args = parseArgs(argv, {
     usage: TRAIN_USAGE,
     options: {
@@ -88,6 +90,11 @@ export async function main(argv: string[]): Promise<number> {
   // Leave-source-out runs (scripts/evaluate-shift.ts): drop every training/validation image of these sources.
   const excludeSources = new Set(optString(args, 'exclude-sources', '').split(',').map((x) => x.trim()).filter(Boolean));
 
+  return { args, dataDir, outDir, seed, maxEpochs, batchSize, peakLr, patience, maxMinutes, limit, labelSmoothing, quantize, backend, recipeName, baseModel, spec, modelConfig, augment, epochSize, sourcePower, threads, excludeSources };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { args, dataDir, outDir, seed, maxEpochs, batchSize, peakLr, patience, maxMinutes, limit, labelSmoothing, quantize, backend, recipeName, baseModel, spec, modelConfig, augment, epochSize, sourcePower, threads, excludeSources } = trainOptions(argv);
   if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) throw new UsageError(`No data at ${dataDir} (expected manifest.csv). Pass --data <dir>.`);
 
   const tf = await initNodeBackend(backend, threads > 0 ? { threads } : {});
@@ -116,13 +123,14 @@ export async function main(argv: string[]): Promise<number> {
   log(`train ${trainImages.length} images, val ${valImages.length} images (${((Date.now() - started) / 1000).toFixed(0)} s to load)`);
 
   const baseSize = Math.round(spec.inputSize * BASE_MARGIN);
-  const bases = trainImages.map((im) => makeAugmentBase(im.gray, spec, baseSize));
+  // The one pipeline: augmentation bases of the training films, model inputs of the validation films.
+  const bases = trainImages.map((im) => prepareImage(grayAsDecoded(im.gray), spec, { augmentBaseSize: baseSize }).augmentBase!);
   const trainLabels = trainImages.map((im) => im.entry.labelIndex);
   // Class-balanced; within a class adult and pediatric films get equal shares; within those, sources damped.
   const strata = trainImages.map((im) => (cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group) === 'pediatric' ? 'pediatric' : 'adult'));
   const sources = trainImages.map((im) => im.entry.sourceRepo ?? 'unknown');
   const weights = recipeName === 'v1' ? balancedWeights(trainLabels, sources, classNames.length, sourcePower) : stratifiedSourceWeights(trainLabels, strata, sources, classNames.length, sourcePower);
-  const valInputs = valImages.map((im) => preprocessGray(im.gray, spec));
+  const valInputs = valImages.map((im) => prepareImage(grayAsDecoded(im.gray), spec).input);
   const valLabels = valImages.map((im) => im.entry.labelIndex);
 
   const model = buildClassifier(modelConfig);
@@ -277,6 +285,17 @@ export async function main(argv: string[]): Promise<number> {
   // `heads` shares its layers with `model`: disposing the model frees both.
   model.dispose();
 
+  const code = await afterTraining(args, outDir, dataDir, log);
+  if (code !== 0) return code;
+  log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  return 0;
+}
+
+/**
+ * After the model files are written: the OOD fit, the test-split evaluation and the shortcut audit,
+ * in this process (their modules' own entry points), on the files just written. Returns an exit code.
+ */
+async function afterTraining(args: ParsedArgs, outDir: string, dataDir: string, log: (s: string) => void): Promise<number> {
   // Out-of-distribution detector (trust.ood in metadata.json), fitted on train/val only, then the
   // test-split evaluation (metrics.json, always regenerated by the evaluation code, never typed in) and
   // the shortcut audit (audit.json): all in this process, on the files just written.
@@ -297,7 +316,6 @@ export async function main(argv: string[]): Promise<number> {
     const code = await auditMain(['--data', dataDir, '--model', outDir]);
     if (code !== 0) return code;
   }
-  log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
   return 0;
 }
 

@@ -6,7 +6,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBrowserBackend } from '../../src/ml/backend';
 import { Classifier } from '../../src/ml/classifier';
-import { loadModelFiles } from '../../src/ml/io';
 import { buildMobileNetV2 } from '../lib/mobilenet-v2';
 import { stats } from '../lib/stats';
 import type { BenchRequest, BenchResponse, BenchResult, ModelTiming } from './protocol';
@@ -78,8 +77,8 @@ async function bench(req: BenchRequest): Promise<BenchResult> {
     if (!res.ok) throw new Error(`HTTP ${res.status} for ${rel}`);
     return new Uint8Array(await res.arrayBuffer());
   };
-  const { model, metadata } = await loadModelFiles(read);
-  const ours = new Classifier(model, metadata);
+  const ours = await Classifier.load(read);
+  const { model, metadata } = ours;
   const reference = buildMobileNetV2({ alpha: 0.35, inputSize: 224, channels: 3, classes: metadata.classNames.length });
   const s = ours.inputSize;
   const R = 224;

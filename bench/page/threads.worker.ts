@@ -4,7 +4,6 @@
 // and alternates timed runs between them, so both see the same machine state.
 import { initBrowserBackend } from '../../src/ml/backend';
 import { Classifier } from '../../src/ml/classifier';
-import { loadModelFiles } from '../../src/ml/io';
 import type { ThreadsReply, ThreadsRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -30,14 +29,16 @@ async function handle(req: ThreadsRequest): Promise<ThreadsReply> {
       if (!res.ok) throw new Error(`HTTP ${res.status} for ${rel}`);
       return new Uint8Array(await res.arrayBuffer());
     };
-    const { model: m, metadata } = await loadModelFiles(read);
-    model = new Classifier(m, metadata);
+    model = await Classifier.load(read);
     return { type: 'ready', details: backend.details, crossOriginIsolated: self.crossOriginIsolated };
   }
   if (!model) throw new Error('not initialised');
   const s = model.inputSize;
   let x = inputs.get(req.batch);
-  if (!x) inputs.set(req.batch, (x = Array.from({ length: req.batch }, (_, i) => pseudoRandom(s * s, 7 + i))));
+  if (!x) {
+    x = Array.from({ length: req.batch }, (_, i) => pseudoRandom(s * s, 7 + i));
+    inputs.set(req.batch, x);
+  }
   const t0 = performance.now();
   await model.predict(x);
   return { type: 'ms', ms: performance.now() - t0 };

@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseManifest, manifestHash, sha256Hex, type ManifestEntry } from '../../src/core/manifest';
-import { decodeImageBytes } from '../../src/ml/decode';
-import { toGray8, type GrayImage } from '../../src/ml/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
+import { toGray8, type GrayImage } from '../../src/image/preprocess';
 import { REPO_ROOT, logErr, readImageFileSync } from './node-io';
 
 /** Bumped when the decoders or the cached layout change in a way that alters the cached pixels. */

@@ -5,11 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { comparePaths, describeEvaluationData, type EvaluationData } from '../../src/core/evaluation-data';
-import { decodeImageBytes } from '../../src/ml/decode';
-import { toGray8 } from '../../src/ml/preprocess';
-import type { DecodedImage } from '../../src/ml/preprocess';
-import type { ImageFeatures } from '../../src/core/ood';
-import type { DicomMeta } from '../../src/core/dicom-meta';
+import { decodeImageBytes } from '../../src/image/decode';
+import { toGray8 } from '../../src/image/preprocess';
+import type { DecodedImage } from '../../src/image/preprocess';
+import type { PreparedImage } from '../../src/image/pipeline';
 import { datasetContentKey, type LoadedDataset, type LoadedImage } from './dataset';
 import { logErr, readImageFileSync } from './node-io';
 
@@ -39,10 +38,8 @@ export function listFiles(dir: string): string[] {
 }
 
 export interface FolderImage extends LoadedImage {
-  /** OOD image statistics of the decoded image (colour included), when asked for. */
-  features?: ImageFeatures;
-  /** DICOM header facts of a DICOM file (view, body part, …) for the OOD header checks. */
-  dicom?: DicomMeta;
+  /** The pipeline's output for the decoded image (model input, OOD statistics with colour, DICOM facts), when asked for. */
+  prepared?: PreparedImage;
 }
 
 export interface FolderDataset extends LoadedDataset {
@@ -52,13 +49,13 @@ export interface FolderDataset extends LoadedDataset {
 
 /**
  * Describes and decodes a class-folder data set (EvaluationDataError when nothing fits). With
- * `features`, each image's OOD statistics are taken from the decoded image before it is turned
- * grey, as the browser's worker does (a colour photo is then flagged as such, on both sides).
+ * `prepare` (prepareImage), each decoded image goes through the pipeline before it is turned grey,
+ * as in the browser's worker (a colour photo is then flagged as such, on both sides).
  */
 export async function loadClassFolders(
   dir: string,
   classNames: readonly string[],
-  opts: { quiet?: boolean; features?: (image: DecodedImage) => ImageFeatures } = {},
+  opts: { quiet?: boolean; prepare?: (image: DecodedImage) => PreparedImage } = {},
 ): Promise<FolderDataset> {
   const layout = await describeEvaluationData(listFiles(dir), classNames, { readManifest: (p) => fs.readFileSync(path.join(dir, p), 'utf8') });
   const images: FolderImage[] = [];
@@ -67,7 +64,8 @@ export async function loadClassFolders(
     const file = path.join(dir, layout.root, entry.file);
     try {
       const decoded = await decodeImageBytes(readImageFileSync(file));
-      images.push({ entry, path: file, gray: toGray8(decoded), features: opts.features?.(decoded), dicom: decoded.dicom });
+      const prepared = opts.prepare?.(decoded);
+      images.push({ entry, path: file, gray: prepared?.gray ?? toGray8(decoded), prepared });
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
       failures.push({ file: entry.file, line: entry.line, reason });

@@ -3,10 +3,10 @@
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
-import { loadModelFiles, type FileReader } from '../../src/ml/io';
+import type { FileReader } from '../../src/ml/io';
 import { Classifier } from '../../src/ml/classifier';
-import { decodeImageBytes, ImageDecodeError, MAX_FILE_BYTES } from '../../src/ml/decode';
-import { preprocessDecoded } from '../../src/ml/preprocess';
+import { decodeImageBytes, ImageDecodeError, MAX_FILE_BYTES } from '../../src/image/decode';
+import { preprocessDecoded } from '../../src/image/preprocess';
 import type { PreprocessingSpec } from '../../src/core/metadata';
 
 export const REPO_ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
@@ -18,8 +18,7 @@ export function fsReader(dir: string): FileReader {
 }
 
 export async function loadClassifierFromDir(dir = DEFAULT_MODEL_DIR): Promise<Classifier> {
-  const { model, metadata } = await loadModelFiles(fsReader(dir));
-  return new Classifier(model, metadata);
+  return Classifier.load(fsReader(dir));
 }
 
 function notRegular(stat: fsSync.Stats): string | null {

@@ -1,5 +1,5 @@
 // What CXR Lab takes from a DICOM header besides the pixels, and what it does with it. Pure TS: the
-// decoder (src/ml/dicom.ts, a chunk loaded only for DICOM input) fills DicomMeta and applies the rules
+// decoder (src/image/dicom.ts, a chunk loaded only for DICOM input) fills DicomMeta and applies the rules
 // below; the Classifier adds its headerReasons to the "Not a chest X-ray?" verdict; the worker and
 // `npm run predict` attach it to results; the CSV exports it and the Evaluate page can group by it.
 //

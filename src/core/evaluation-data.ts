@@ -54,7 +54,7 @@ export class EvaluationDataError extends Error {
   }
 }
 
-// Extensions the decoders read (src/ml/decode.ts: PNG, JPEG, WebP, BMP, GIF, DICOM); files without
+// Extensions the decoders read (src/image/decode.ts: PNG, JPEG, WebP, BMP, GIF, DICOM); files without
 // an extension are given to the decoder too (DICOM files often have none).
 const IMAGE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'jpe', 'jfif', 'webp', 'bmp', 'gif', 'dcm', 'dicom']);
 

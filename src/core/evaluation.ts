@@ -7,6 +7,7 @@ import type { ModelMetadata } from './metadata';
 import type { ManifestEntry } from './manifest';
 import { buildMetricsReport, CXR_AGE_GROUP_RULE, type MetricsReport, type OperatingPointInput } from './report';
 import { evaluationGroups, type EvaluationLayout, type IgnoredFile, type UnknownFolder } from './evaluation-data';
+import { COVID_CLASS } from './labels';
 
 export interface SkippedImage {
   file: string;
@@ -78,10 +79,10 @@ export interface EvaluationJson extends MetricsReport {
 /** The stored covid operating point of a model (metadata.trust.covidThreshold) for the report. */
 export function operatingPointFrom(metadata: ModelMetadata): OperatingPointInput | null {
   const op = metadata.trust?.covidThreshold;
-  if (!op || !metadata.classNames.includes('covid') || !Number.isFinite(op.threshold)) return null;
+  if (!op || !metadata.classNames.includes(COVID_CLASS) || !Number.isFinite(op.threshold)) return null;
   const finite = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   return {
-    className: 'covid',
+    className: COVID_CLASS,
     threshold: op.threshold,
     source: 'metadata.trust.covidThreshold',
     targetSensitivity: finite(op.targetSensitivity),

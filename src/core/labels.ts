@@ -4,6 +4,9 @@ export const CXR_CLASSES = ['covid', 'normal', 'pneumonia'] as const;
 
 export type CxrClass = (typeof CXR_CLASSES)[number];
 
+/** The class the covid operating point, the covid screen and the reports single out. */
+export const COVID_CLASS: CxrClass = CXR_CLASSES[0];
+
 export const N_CXR_CLASSES = CXR_CLASSES.length;
 
 export function isCxrClass(value: unknown): value is CxrClass {

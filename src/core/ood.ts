@@ -1,7 +1,7 @@
 // Out-of-distribution ("is this a frontal chest X-ray at all?") statistics and scoring. Pure TS (no
 // tfjs, no DOM): the Node fitting script, the browser worker and the tests share every number.
 //
-// Two kinds of evidence are combined (src/ml/ood.ts computes the inputs):
+// Two kinds of evidence are combined (src/image/features.ts computes the inputs):
 // 1. Embedding distance: Mahalanobis distance of the model's pooled embedding to the nearest class
 //    mean, with one shared (tied) covariance shrunk towards a scaled identity (Ledoit–Wolf). Means and
 //    covariance come from the training split; the threshold is a high percentile of the validation
@@ -279,7 +279,7 @@ export function unpackSymmetric(text: string, p: number): Float64Array {
 // Image features and checks
 // ---------------------------------------------------------------------------------------------
 
-/** Cheap statistics of a decoded image (computed by src/ml/ood.ts imageFeatures). */
+/** Cheap statistics of a decoded image (computed by src/image/features.ts imageFeatures). */
 export interface ImageFeatures {
   /** Fraction of pixels whose channel spread (max − min, 0..255) exceeds 32: strong colour. */
   colourFraction: number;

@@ -5,6 +5,7 @@ import * as tf from './tf';
 import type { ModelMetadata } from '../core/metadata';
 import { OodScorer, withHeaderReasons, type ImageFeatures, type OodResult } from '../core/ood';
 import type { DicomMeta } from '../core/dicom-meta';
+import { loadModelFiles, type FileReader } from './io';
 
 export interface Prediction {
   /** Calibrated probabilities (softmax(logits / temperature)), in metadata.classNames order. */
@@ -25,7 +26,7 @@ export interface Prediction {
 }
 
 export interface PredictOptions {
-  /** Per input: features of the decoded image (src/ml/ood.ts analyseDecoded / imageFeatures). */
+  /** Per input: features of the decoded image (src/image/features.ts analyseDecoded / imageFeatures). */
   features?: (ImageFeatures | undefined)[];
   /**
    * Per input: the DICOM header facts (DecodedImage.dicom). A lateral view, a non-chest body part or
@@ -46,6 +47,15 @@ export class Classifier {
   private readonly heads: tf.LayersModel;
   /** Index of the OOD layer's output in `heads` (1 = the embedding itself). */
   private readonly oodOutput: number;
+
+  /**
+   * Loads a model folder through `read` (model.json, weight shards, metadata.json; ModelLoadError with
+   * the reason when something is missing or wrong) and wraps it: the one way every caller loads one.
+   */
+  static async load(read: FileReader, onProgress?: (fraction: number) => void): Promise<Classifier> {
+    const { model, metadata } = await loadModelFiles(read, onProgress);
+    return new Classifier(model, metadata);
+  }
 
   constructor(
     readonly model: tf.LayersModel,
@@ -118,7 +128,7 @@ export class Classifier {
     return { predictions, embeddings };
   }
 
-  /** trust.ood.layoutTemplate, for computing image features (src/ml/ood.ts). */
+  /** trust.ood.layoutTemplate, for computing image features (src/image/features.ts). */
   get layoutTemplate(): number[] | undefined {
     return this.ood?.stats.layoutTemplate;
   }

@@ -6,7 +6,7 @@
 // Also the seeded, stratified train/validation split and the data-set warnings.
 import { Unzip, UnzipInflate } from 'fflate';
 import { createRng } from '../core/random';
-import { MAX_FILE_BYTES } from './decode';
+import { MAX_FILE_BYTES } from '../image/decode';
 
 /** A file with its path inside the drop ('/'-separated, e.g. 'dataset/covid/a.jpg'). */
 export interface IntakeFile {

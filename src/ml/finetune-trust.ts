@@ -15,7 +15,7 @@ export const FINETUNE_MIN_TEMPERATURE = 1;
 /** One fine-tuning image as the gate sees it: the model input and the decoded image's features. */
 export interface TrustImage {
   input: Float32Array;
-  /** imageFeaturesFrom(…, base gate's layoutTemplate) of the decoded image (src/ml/ood.ts analyseDecoded). */
+  /** imageFeaturesFrom(…, base gate's layoutTemplate) of the decoded image (src/image/features.ts analyseDecoded). */
   features: ImageFeatures;
   label: number;
 }

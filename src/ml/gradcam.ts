@@ -115,4 +115,4 @@ export function forgetGradCamModel(model: tf.LayersModel): void {
 }
 
 // Drawing helpers (pure, no tfjs) live in ./heatmap; re-exported for existing callers.
-export { colorizeHeatmap, heatmapLegendGradient, massByRegion, projectHeatmap, turbo, upsampleHeatmap } from './heatmap';
+export { colorizeHeatmap, heatmapLegendGradient, massByRegion, projectHeatmap, turbo, upsampleHeatmap } from '../image/heatmap';

@@ -44,6 +44,7 @@ export function modelNameProblem(name: string): string | null {
   const n = name.trim();
   if (!n) return 'give the model a name';
   if (n.length > 80) return 'use at most 80 characters';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   if (/[\u0000-\u001f]/.test(n)) return 'control characters are not allowed';
   return null;
 }

@@ -1,5 +1,5 @@
 // tfjs half of the OOD fitting: pooled activations of any layer (scripts/fit-ood.ts). Kept apart from
-// src/ml/ood.ts so that the image statistics load without tfjs (the CLIs report usage errors fast).
+// src/image/features.ts so that the image statistics load without tfjs (the CLIs report usage errors fast).
 import * as tf from './tf';
 
 /**

@@ -1,5 +1,5 @@
 // The emscripten codec packages ship no type declarations: each entry point is a factory.
-// src/ml/dicom-codecs.ts types the modules it instantiates; the encoder builds are loaded only by
+// src/image/dicom-codecs.ts types the modules it instantiates; the encoder builds are loaded only by
 // tests/unit/helpers/dicom-encoders.ts, through require.
 declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
   const factory: (opts: Record<string, unknown>) => Promise<unknown>;

@@ -1,77 +1,64 @@
 // Image → model input → embedding pieces shared by the training worker and its embedding helpers.
-import { decodeImageFile, jpegComponents } from '../ml/decode-browser';
-import { ImageDecodeError, jpegSize, sniffFormat } from '../ml/decode';
-import { inputToGray8, preprocessDecoded, resizeRegionArea, type DecodedImage } from '../ml/preprocess';
-import type { ModelMetadata } from '../core/metadata';
+// Each dropped image is decoded ONCE, by the same decoder as the Classify page (decodeImageFile:
+// jpeg-js for JPEG), and put through the one pipeline (src/image/pipeline.ts); what later stages need
+// (the crop for the exact model input, the OOD statistics for the trust fit, the augmentation base
+// for last-block tuning) is kept per image (KeptImage), so training, calibration, the misclassified
+// gallery and Grad-CAM never decode it again.
+import { decodeImageFile } from '../image/decode-browser';
+import { ImageDecodeError } from '../image/decode';
+import { normalizeInput } from '../image/preprocess';
+import { BASE_MARGIN } from '../image/augment';
+import { inputThumbnail, prepareImage } from '../image/pipeline';
+import type { ImageFeatures } from '../core/ood';
+import type { ModelMetadata, PreprocessingSpec } from '../core/metadata';
 import { THUMB_SIZE } from './train-protocol';
+
+export { decodesSoFar } from '../image/decode-browser';
 
 export function errorReason(e: unknown): string {
   if (e instanceof ImageDecodeError) return e.reason;
   return (e as Error)?.message ?? String(e);
 }
 
-/** The exact model input, through the same decoder as the Classify page (jpeg-js for JPEG). */
-export async function inputOf(file: Blob, metadata: ModelMetadata): Promise<Float32Array> {
+/** What the Train page keeps of an image after its one decode (about 12 + 19 KiB at 112 px). */
+export interface KeptImage {
+  /**
+   * The model's crop (0..255, inputSize²) before normalisation: rounded to 8 bit under histogram
+   * equalisation, which rounds it the same way first (so the input is bit-identical), else as floats.
+   */
+  crop: Uint8Array | Float32Array;
+  /** OOD image statistics under the base model's layout template (for the fine-tuned gate). */
+  features: ImageFeatures;
+  /** The augmentation base (augment.ts makeAugmentBase) for last-block tuning. */
+  base: { pixels: Uint8Array; size: number };
+}
+
+export interface PreparedTrainImage {
+  input: Float32Array;
+  kept: KeptImage;
+}
+
+/** Decodes (once) and prepares a training image: its exact model input and what later stages keep. */
+export async function prepareTrainImage(file: Blob, metadata: ModelMetadata): Promise<PreparedTrainImage> {
+  const spec = metadata.preprocessing;
   const { image } = await decodeImageFile(file);
-  return preprocessDecoded(image, metadata.preprocessing);
-}
-
-let canvas: OffscreenCanvas | null = null;
-
-/**
- * Fast decode for training-side statistics: JPEGs through the browser's own decoder
- * (createImageBitmap decodes off the worker's thread, so the next images decode while this one is
- * embedded; several times faster than jpeg-js). Its pixels differ from jpeg-js by ±1 on a few
- * percent of pixels, which does not matter for training or for fitting statistics; classification
- * (preview, Classify page, Node) keeps the exact jpeg-js path. Anything else, and any failure, goes
- * through decodeImageFile (which gives the user-facing reasons).
- */
-export async function fastDecodedOf(file: Blob): Promise<DecodedImage> {
-  if (typeof createImageBitmap === 'function' && typeof OffscreenCanvas === 'function' && file.size > 0) {
-    const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
-    const size = sniffFormat(head) === 'jpeg' && jpegComponents(head) !== 4 ? jpegSize(head) : null;
-    if (size && size.width * size.height <= 40_000_000) {
-      let bitmap: ImageBitmap | null = null;
-      try {
-        bitmap = await createImageBitmap(file.type === 'image/jpeg' ? file : new Blob([file], { type: 'image/jpeg' }), {
-          imageOrientation: 'from-image',
-          premultiplyAlpha: 'none',
-          colorSpaceConversion: 'none',
-        });
-        canvas ??= new OffscreenCanvas(1, 1);
-        if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
-          canvas.width = bitmap.width;
-          canvas.height = bitmap.height;
-        }
-        const ctx = canvas.getContext('2d', { willReadFrequently: true });
-        if (ctx) {
-          ctx.drawImage(bitmap, 0, 0);
-          const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-          return { width, height, channels: 4, data, bitDepth: 8 };
-        }
-      } catch {
-        /* fall back to the exact decoder, which explains failures */
-      } finally {
-        bitmap?.close();
-      }
-    }
+  const p = prepareImage(image, spec, { layoutTemplate: metadata.trust?.ood?.layoutTemplate, augmentBaseSize: Math.round(spec.inputSize * BASE_MARGIN) });
+  let crop: Uint8Array | Float32Array = p.crop;
+  if (spec.equalize === 'histogram') {
+    crop = new Uint8Array(p.crop.length);
+    for (let i = 0; i < p.crop.length; i++) crop[i] = Math.round(p.crop[i]);
   }
-  return (await decodeImageFile(file)).image;
+  return { input: p.input, kept: { crop, features: p.features, base: p.augmentBase! } };
 }
 
-/** The model input through the fast decoder (fastDecodedOf): for embedding training images. */
-export async function fastInputOf(file: Blob, metadata: ModelMetadata): Promise<Float32Array> {
-  return preprocessDecoded(await fastDecodedOf(file), metadata.preprocessing);
+/** The exact model input of a kept image (= its input at decode time). */
+export function inputOfKept(kept: KeptImage, spec: PreprocessingSpec): Float32Array {
+  return normalizeInput(kept.crop instanceof Float32Array ? kept.crop : Float32Array.from(kept.crop), spec);
 }
 
 /** The 64 px thumbnail of a model input. */
 export function thumbnailOf(input: Float32Array, metadata: ModelMetadata): Uint8Array {
-  const s = metadata.preprocessing.inputSize;
-  const gray = { width: s, height: s, data: inputToGray8(input, metadata.preprocessing) };
-  const small = resizeRegionArea(gray, { x: 0, y: 0, size: s }, THUMB_SIZE);
-  const out = new Uint8Array(small.length);
-  for (let i = 0; i < small.length; i++) out[i] = Math.round(small[i]);
-  return out;
+  return inputThumbnail(input, metadata.preprocessing, THUMB_SIZE);
 }
 
 /** Messages of the embedding helper workers (see embed.worker.ts). */
@@ -82,4 +69,15 @@ export type HelperRequest =
 export type HelperReply =
   | { type: 'ready'; dim: number }
   | { type: 'failed'; message: string }
-  | { type: 'embedded'; seq: number; embedding?: Float32Array; thumb?: Uint8Array; error?: string; decodeMs: number; embedMs: number };
+  | {
+      type: 'embedded';
+      seq: number;
+      embedding?: Float32Array;
+      thumb?: Uint8Array;
+      kept?: KeptImage;
+      error?: string;
+      decodeMs: number;
+      embedMs: number;
+      /** The helper's decodesSoFar() after this image. */
+      decodes?: number;
+    };

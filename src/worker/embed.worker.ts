@@ -8,12 +8,12 @@ import { initBrowserBackend } from '../ml/backend';
 import { loadModelFiles } from '../ml/io';
 import { createEmbedder, type Embedder } from '../ml/finetune';
 import type { ModelMetadata } from '../core/metadata';
-import { errorReason, fastInputOf, thumbnailOf, type HelperReply, type HelperRequest } from './embed-common';
+import { decodesSoFar, errorReason, prepareTrainImage, thumbnailOf, type HelperReply, type HelperRequest, type PreparedTrainImage } from './embed-common';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 let ready: Promise<{ embedder: Embedder; metadata: ModelMetadata }> | null = null;
-// One image at a time through the backend; decoding of the next overlaps (createImageBitmap).
+// One image at a time through the backend.
 let chain: Promise<unknown> = Promise.resolve();
 
 function post(msg: HelperReply, transfer: Transferable[] = []): void {
@@ -43,23 +43,29 @@ self.onmessage = (ev: MessageEvent<HelperRequest>) => {
   }
   const { seq, file } = req;
   const t0 = performance.now();
-  const decoding = ready!.then(({ metadata }) => fastInputOf(file, metadata));
+  const decoding = ready!.then(({ metadata }) => prepareTrainImage(file, metadata));
   chain = chain.then(async () => {
     const { embedder, metadata } = await ready!;
-    let input: Float32Array;
+    let prepared: PreparedTrainImage;
     try {
-      input = await decoding;
+      prepared = await decoding;
     } catch (e) {
-      post({ type: 'embedded', seq, error: errorReason(e), decodeMs: performance.now() - t0, embedMs: 0 });
+      post({ type: 'embedded', seq, error: errorReason(e), decodeMs: performance.now() - t0, embedMs: 0, decodes: decodesSoFar() });
       return;
     }
     const t1 = performance.now();
     try {
-      const [embedding] = await embedder.embed([input]);
-      const thumb = thumbnailOf(input, metadata);
-      post({ type: 'embedded', seq, embedding, thumb, decodeMs: t1 - t0, embedMs: performance.now() - t1 }, [embedding.buffer as ArrayBuffer, thumb.buffer as ArrayBuffer]);
+      const [embedding] = await embedder.embed([prepared.input]);
+      const thumb = thumbnailOf(prepared.input, metadata);
+      const { kept } = prepared;
+      post({ type: 'embedded', seq, embedding, thumb, kept, decodeMs: t1 - t0, embedMs: performance.now() - t1, decodes: decodesSoFar() }, [
+        embedding.buffer as ArrayBuffer,
+        thumb.buffer as ArrayBuffer,
+        kept.crop.buffer as ArrayBuffer,
+        kept.base.pixels.buffer as ArrayBuffer,
+      ]);
     } catch (e) {
-      post({ type: 'embedded', seq, error: errorReason(e), decodeMs: t1 - t0, embedMs: performance.now() - t1 });
+      post({ type: 'embedded', seq, error: errorReason(e), decodeMs: t1 - t0, embedMs: performance.now() - t1, decodes: decodesSoFar() });
     }
   });
 };

@@ -4,17 +4,14 @@
 // so the page never blocks on decoding or on the GPU.
 import * as tf from '../ml/tf';
 import { Classifier, type Prediction } from '../ml/classifier';
-import type { ImageFeatures } from '../core/ood';
-import type { DicomMeta } from '../core/dicom-meta';
-import { ModelLoadError, loadModelFiles, prefetchingReader, type FileReader } from '../ml/io';
+import { ModelLoadError, prefetchingReader, type FileReader } from '../ml/io';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
-import { decodeImageFile } from '../ml/decode-browser';
-import { ImageDecodeError } from '../ml/decode';
-import { cropAndResize, cropRegion, inputToGray8, normalizeInput, preprocessDecoded, toGray8, type GrayImage } from '../ml/preprocess';
+import { decodeImageFile } from '../image/decode-browser';
+import { ImageDecodeError } from '../image/decode';
+import { inputToGray8, preprocessDecoded } from '../image/preprocess';
+import { prepareImage, type PreparedImage } from '../image/pipeline';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
-import { imageFeaturesFrom } from '../ml/ood';
 import { covidScreen } from '../core/operating-point';
-import { CENTRE_FRACTION, applyAuditMask } from '../core/audit';
 import {
   GRADCAM_PREVIEW_SIDE,
   type BatchItemResult,
@@ -25,7 +22,6 @@ import {
   type LoadPhase,
   type ModelInfo,
   type ModelSource,
-  type OriginalPreview,
   type WorkerRequest,
   type WorkerResponse,
 } from './protocol';
@@ -59,31 +55,6 @@ function keepResult(entry: KeptResult): number {
 
 function forgetResults(): void {
   kept.clear();
-}
-
-/** Box-filter downscale so the long side is at most `maxSide` (no upscaling). */
-function previewOf(gray: GrayImage, maxSide: number): OriginalPreview {
-  const scale = Math.min(1, maxSide / Math.max(gray.width, gray.height));
-  const w = Math.max(1, Math.round(gray.width * scale));
-  const h = Math.max(1, Math.round(gray.height * scale));
-  const out = new Uint8Array(w * h);
-  const sx = gray.width / w;
-  const sy = gray.height / h;
-  for (let y = 0; y < h; y++) {
-    const y0 = Math.floor(y * sy);
-    const y1 = Math.max(y0 + 1, Math.min(gray.height, Math.floor((y + 1) * sy)));
-    for (let x = 0; x < w; x++) {
-      const x0 = Math.floor(x * sx);
-      const x1 = Math.max(x0 + 1, Math.min(gray.width, Math.floor((x + 1) * sx)));
-      let sum = 0;
-      for (let yy = y0; yy < y1; yy++) {
-        const row = yy * gray.width;
-        for (let xx = x0; xx < x1; xx++) sum += gray.data[row + xx];
-      }
-      out[y * w + x] = Math.round(sum / ((y1 - y0) * (x1 - x0)));
-    }
-  }
-  return { width: w, height: h, gray: out };
 }
 
 function post(msg: WorkerResponse, transfer: Transferable[] = []): void {
@@ -159,8 +130,8 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
     if (!rel.endsWith('.json')) weightBytes += bytes.byteLength;
     return bytes;
   };
-  const { model, metadata } = await loadModelFiles(counting, (f) => progress(id, 'weights', f));
-  const next = new Classifier(model, metadata);
+  const next = await Classifier.load(counting, (f) => progress(id, 'weights', f));
+  const { metadata } = next;
   if (classifier) {
     forgetGradCamModel(classifier.model);
     classifier.dispose();
@@ -193,12 +164,8 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
 interface Prepared {
   name: string;
   format: ClassifyResult['format'];
-  image: { width: number; height: number; bitDepth: 8 | 16 };
-  gray: GrayImage;
-  input: Float32Array;
-  features: ImageFeatures;
-  /** DICOM header facts (DecodedImage.dicom), for the header checks of the OOD verdict. */
-  dicom: DicomMeta | undefined;
+  /** prepareImage's output (input, features, crop geometry, preview, DICOM facts). */
+  image: PreparedImage;
   readMs: number;
   decodeMs: number;
   preprocessMs: number;
@@ -216,41 +183,36 @@ async function prepare(c: Classifier, name: string, file: Blob | Uint8Array, opt
   const t1 = performance.now();
   const { image, format } = await decodeImageFile(bytes);
   const t2 = performance.now();
-  const spec = c.metadata.preprocessing;
-  // = preprocessDecoded(image, spec), keeping the gray image for the Grad-CAM preview, and the
-  // decoded image's statistics for the out-of-distribution checks (prediction.ood; colour is only
-  // visible here, before the conversion to grey).
-  const gray = toGray8(image);
-  const crop = cropAndResize(gray, spec);
-  const features = imageFeaturesFrom(image, crop, spec.inputSize, c.layoutTemplate);
-  const mask = options?.auditMask;
-  const input = normalizeInput(mask ? applyAuditMask(crop, spec.inputSize, mask, 0, CENTRE_FRACTION) : crop, spec);
+  // The one pipeline: model input (audit-masked when asked), the OOD statistics of the decoded image
+  // (colour is only visible here, before the conversion to grey), the Grad-CAM preview.
+  const prepared = prepareImage(image, c.metadata.preprocessing, { layoutTemplate: c.layoutTemplate, auditMask: options?.auditMask, previewSide: GRADCAM_PREVIEW_SIDE });
   const t3 = performance.now();
-  return { name, format, image: { width: image.width, height: image.height, bitDepth: image.bitDepth }, gray, input, features, dicom: image.dicom, readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2 };
+  return { name, format, image: prepared, readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2 };
 }
 
 /** The result of a prepared image once the model has run (`inferenceMs`: its share of the run). */
 function finish(c: Classifier, p: Prepared, prediction: Prediction, embedding: Float32Array | undefined, inferenceMs: number): ClassifyResult {
   const spec = c.metadata.preprocessing;
-  const { gray } = p;
+  const im = p.image;
+  const preview = im.preview!;
   const resultId = keepResult({
-    input: p.input,
-    original: { width: gray.width, height: gray.height, crop: cropRegion(gray.width, gray.height, spec.cropFraction), preview: previewOf(gray, GRADCAM_PREVIEW_SIDE) },
+    input: im.input,
+    original: { width: im.width, height: im.height, crop: im.region, preview: { width: preview.width, height: preview.height, gray: preview.data } },
   });
   return {
     resultId,
     name: p.name,
     format: p.format,
-    width: p.image.width,
-    height: p.image.height,
-    bitDepth: p.image.bitDepth,
+    width: im.width,
+    height: im.height,
+    bitDepth: im.bitDepth,
     prediction,
     covidScreen: covidScreen(prediction.probabilities, c.classNames, c.metadata.trust),
-    thumbnail: { size: spec.inputSize, gray: inputToGray8(p.input, spec) },
+    thumbnail: { size: spec.inputSize, gray: inputToGray8(im.input, spec) },
     embedding,
     timings: { readMs: p.readMs, decodeMs: p.decodeMs, preprocessMs: p.preprocessMs, inferenceMs, totalMs: p.readMs + p.decodeMs + p.preprocessMs + inferenceMs },
     backend: backend!.name,
-    ...(p.dicom ? { dicom: p.dicom } : {}),
+    ...(im.dicom ? { dicom: im.dicom } : {}),
   };
 }
 
@@ -258,7 +220,7 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
   const c = loaded();
   const p = await prepare(c, req.name, req.file, req.options);
   const t0 = performance.now();
-  const out = await c.predict([p.input], { features: [p.features], dicom: [p.dicom] });
+  const out = await c.predict([p.image.input], { features: [p.image.features], dicom: [p.image.dicom] });
   const inferenceMs = performance.now() - t0;
   return finish(c, p, out.predictions[0], req.options?.embedding ? out.embeddings[0] : undefined, inferenceMs);
 }
@@ -283,8 +245,8 @@ async function classifyBatch(req: WorkerRequest & { type: 'classifyBatch' }): Pr
   if (ready.length === 0) return out;
   const t0 = performance.now();
   const run = await c.predict(
-    ready.map((r) => r.p.input),
-    { features: ready.map((r) => r.p.features), dicom: ready.map((r) => r.p.dicom) },
+    ready.map((r) => r.p.image.input),
+    { features: ready.map((r) => r.p.image.features), dicom: ready.map((r) => r.p.image.dicom) },
   );
   const share = (performance.now() - t0) / ready.length;
   ready.forEach((r, i) => (out[r.at] = { ok: true, result: finish(c, r.p, run.predictions[i], req.options?.embedding ? run.embeddings[i] : undefined, share) }));

@@ -6,7 +6,7 @@ import type { AuditMask } from '../core/audit';
 import type { OperatingPointDecision } from '../core/operating-point';
 import type { Prediction } from '../ml/classifier';
 import type { BackendInfo, BackendName, BackendOptions } from '../ml/backend';
-import type { ImageFormat } from '../ml/decode';
+import type { ImageFormat } from '../image/decode';
 import type { DicomMeta } from '../core/dicom-meta';
 
 /**

@@ -24,6 +24,8 @@ export interface TrainRun {
   modelName: string;
   /** Facts recorded in metadata.training (data description, split seed…). */
   notes?: Record<string, string | number>;
+  /** Classroom pace: each epoch takes at least this long (the worker waits after it; Stop still stops). */
+  minEpochMs?: number;
 }
 
 export interface BaseInfo {
@@ -70,6 +72,8 @@ export interface MemorySample {
 }
 
 export interface TrainResult {
+  /** Image decodes by the training worker and its helpers so far (each dropped image is decoded once). */
+  decodes: number;
   history: EpochLog[];
   keptEpoch: number;
   stopReason: StopReason;
@@ -112,7 +116,7 @@ export type TrainRequest =
   | { type: 'image'; id: number; imageId: number }
   /**
    * Grad-CAM of the trained (kept) model for an added image: the class `classIndex` (default: the
-   * predicted one). The image is decoded again with the exact decoder (nothing is kept per image).
+   * predicted one). The model input comes from the crop kept at the image's one decode (no second decode).
    */
   | { type: 'gradcam'; id: number; imageId: number; classIndex?: number }
   | { type: 'export'; id: number }

@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 // The training worker: owns tfjs for the Train page, so the page never blocks. It loads the shipped
-// model as the frozen backbone, decodes → preprocesses → embeds each dropped image one at a time as
-// soon as it arrives (keeping only the embedding and a 64 px thumbnail, so thousands of images fit),
+// model as the frozen backbone, decodes (once: src/worker/embed-common.ts) → preprocesses → embeds
+// each dropped image as soon as it arrives (keeping the embedding, a 64 px thumbnail and the
+// pipeline's crop, features and augmentation base, about 36 KiB an image),
 // trains the new head (and optionally the last block) with per-epoch events, fits the composed
 // model's trust numbers (the base's "Not a chest X-ray?" gate refitted on the images, temperature and
 // covid operating point on the validation split: src/ml/finetune-trust.ts), and keeps the model for
@@ -9,11 +10,12 @@
 // in IndexedDB.
 import * as tf from '../ml/tf';
 import { initBrowserBackend, type BackendInfo } from '../ml/backend';
-import { decodeImageFile } from '../ml/decode-browser';
 import { loadModelFiles, type FileReader } from '../ml/io';
-import { inputToGray8, toGray8 } from '../ml/preprocess';
-import { errorReason, fastDecodedOf, fastInputOf, inputOf, thumbnailOf, type HelperReply, type HelperRequest } from './embed-common';
-import { BASE_MARGIN, DEFAULT_AUGMENT, augmentToInput, makeAugmentBase } from '../ml/augment';
+import { inputToGray8 } from '../image/preprocess';
+import { decodeImageFile } from '../image/decode-browser';
+import { prepareImage } from '../image/pipeline';
+import { decodesSoFar, errorReason, inputOfKept, prepareTrainImage, thumbnailOf, type HelperReply, type HelperRequest, type KeptImage } from './embed-common';
+import { DEFAULT_AUGMENT, augmentToInput } from '../image/augment';
 import {
   composeModel,
   createEmbedder,
@@ -29,7 +31,6 @@ import {
   type LastBlock,
 } from '../ml/finetune';
 import { saveStoredModel, checkModelFiles } from '../ml/model-store';
-import { analyseDecoded } from '../ml/ood';
 import { fitFinetuneTrust, type TrustImage } from '../ml/finetune-trust';
 import { Classifier } from '../ml/classifier';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
@@ -129,6 +130,8 @@ async function loadBase(baseUrl: string, backends: TrainRequest & { type: 'init'
 interface Stored {
   file: Blob;
   embedding?: Float32Array;
+  /** What the pipeline gave at the image's one decode (crop, features, augmentation base). */
+  kept?: KeptImage;
   error?: string;
 }
 
@@ -157,9 +160,27 @@ interface Done {
   id: number;
   embedding?: Float32Array;
   thumb?: Uint8Array;
+  kept?: KeptImage;
   error?: string;
   decodeMs: number;
   embedMs: number;
+}
+
+/** Latest decodesSoFar() reported by each helper worker. */
+const helperDecodes = new Map<object, number>();
+
+/** Dataset decodes so far by this worker and its helpers (the Train page decodes each image once). */
+function decodesTotal(): number {
+  let n = decodesSoFar();
+  for (const v of helperDecodes.values()) n += v;
+  return n;
+}
+
+/** The kept pipeline output of an embedded image (never decoded again). */
+function keptOf(id: number): KeptImage {
+  const kept = images.get(id)?.kept;
+  if (!kept) throw new Error(`image ${id} is not prepared (it was skipped or removed)`);
+  return kept;
 }
 
 /** Records a finished image and queues its result for the page. */
@@ -170,6 +191,7 @@ function deliver(d: Done): void {
   stats.embedMs += d.embedMs;
   if (d.embedding) {
     item.embedding = d.embedding;
+    item.kept = d.kept;
     pendingResults.push({ id: d.id, thumb: d.thumb });
     if (d.thumb) pendingTransfer.push(d.thumb.buffer as ArrayBuffer);
   } else {
@@ -201,8 +223,8 @@ async function localLane(b: Base): Promise<void> {
       if (!next) break;
       const t0 = performance.now();
       ahead.push(
-        fastInputOf(next.file, b.metadata).then(
-          (input) => ({ id: next.id, input, decodeMs: performance.now() - t0, embedMs: 0 }),
+        prepareTrainImage(next.file, b.metadata).then(
+          ({ input, kept }) => ({ id: next.id, input, kept, decodeMs: performance.now() - t0, embedMs: 0 }),
           (e) => ({ id: next.id, error: errorReason(e), decodeMs: performance.now() - t0, embedMs: 0 }),
         ),
       );
@@ -307,8 +329,9 @@ async function helperLane(h: Helper): Promise<void> {
       queue.unshift(next.id); // helper died: someone else does it
       return;
     }
+    if (r.decodes !== undefined) helperDecodes.set(h, r.decodes);
     if (images.has(next.id)) stats.byHelpers++;
-    deliver({ id: next.id, embedding: r.embedding, thumb: r.thumb, error: r.error, decodeMs: r.decodeMs, embedMs: r.embedMs });
+    deliver({ id: next.id, embedding: r.embedding, thumb: r.thumb, kept: r.kept, error: r.error, decodeMs: r.decodeMs, embedMs: r.embedMs });
   }
 }
 
@@ -353,9 +376,6 @@ function gather(ids: number[], dim: number): Float32Array {
   return x;
 }
 
-/** Augmentation bases are cached up to this many bytes; beyond, images are decoded again. */
-const BASE_CACHE_BYTES = 96 * 1024 * 1024;
-
 async function train(run: TrainRun): Promise<TrainResult> {
   const b = await base!;
   await embeddingsIdle();
@@ -367,10 +387,18 @@ async function train(run: TrainRun): Promise<TrainResult> {
   stopRequested = false;
   training = true;
   const history: EpochLog[] = [];
-  const onEpoch = (log: EpochLog, valProbs: Float32Array | null) => {
+  const pace = Math.max(0, run.minEpochMs ?? 0);
+  let epochStart = performance.now();
+  const onEpoch = async (log: EpochLog, valProbs: Float32Array | null) => {
     history.push(log);
     const copy = valProbs ? valProbs.slice() : null;
     post({ type: 'epoch', log, valProbs: copy, memory: memorySample() }, copy ? [copy.buffer as ArrayBuffer] : []);
+    // Classroom pace: wait out the rest of the epoch's minimum time in short sleeps, so a Stop
+    // message (handled concurrently) ends the wait within ~50 ms.
+    while (pace > 0 && !stopRequested && performance.now() - epochStart < pace) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, pace - (performance.now() - epochStart))));
+    }
+    epochStart = performance.now();
   };
   const hooks = { onEpoch, shouldStop: () => stopRequested, yieldNow: macrotask };
   try {
@@ -397,28 +425,13 @@ async function train(run: TrainRun): Promise<TrainResult> {
       const valFeatures: Float32Array[] = [];
       for (const id of run.val.ids) {
         if (stopRequested) break;
-        const input = await inputOf(images.get(id)!.file, b.metadata);
-        valFeatures.push(...(await trunkFeatures(b.block, [input], size)));
+        valFeatures.push(...(await trunkFeatures(b.block, [inputOfKept(keptOf(id), spec)], size)));
       }
       tPrep = performance.now();
       if (!stopRequested) {
         post({ type: 'stage', stage: 'block' });
-        const baseSize = Math.round(size * BASE_MARGIN);
-        const cache = new Map<number, { pixels: Uint8Array; size: number }>();
-        let cached = 0;
-        const trainInput = async (i: number, rng: Rng) => {
-          const id = run.train.ids[i];
-          let aug = cache.get(id);
-          if (!aug) {
-            const { image } = await decodeImageFile(images.get(id)!.file);
-            aug = makeAugmentBase(toGray8(image), spec, baseSize);
-            if (cached + aug.pixels.byteLength <= BASE_CACHE_BYTES) {
-              cache.set(id, aug);
-              cached += aug.pixels.byteLength;
-            }
-          }
-          return augmentToInput(aug, spec, DEFAULT_AUGMENT, rng);
-        };
+        // The augmentation bases were made at each image's one decode.
+        const trainInput = async (i: number, rng: Rng) => augmentToInput(keptOf(run.train.ids[i]).base, spec, DEFAULT_AUGMENT, rng);
         const blockOut = await trainLastBlock({
           model: b.model,
           block: b.block,
@@ -434,7 +447,6 @@ async function train(run: TrainRun): Promise<TrainResult> {
           epochOffset: history.length ? history[history.length - 1].epoch : 0,
           hooks,
         });
-        cache.clear();
         stopReason = blockOut.stopReason === 'stopped' ? 'stopped' : stopReason === 'early-stopped' ? 'early-stopped' : blockOut.stopReason;
         if (blockOut.history.length > 0) {
           head = blockOut.head;
@@ -464,18 +476,16 @@ async function train(run: TrainRun): Promise<TrainResult> {
       },
     });
     // The trust numbers, fitted on the composed model as the Classify page will run it: the gate on
-    // train + val, temperature and operating point on val (decoded again, by the fast decoder the
-    // embeddings came from: nothing per image is kept between stages).
+    // train + val, temperature and operating point on val (from what each image's one decode kept).
     const tCompose = performance.now();
     const nTrust = run.train.ids.length + run.val.ids.length;
     post({ type: 'stage', stage: 'calibrate', detail: `${nTrust} images` });
     const spec = composed.metadata.preprocessing;
     const baseOod = b.metadata.trust?.ood;
     const trustImage = (ids: number[], labels: number[]) => async (i: number): Promise<TrustImage> => {
-      const item = images.get(ids[i]);
-      if (!item) throw new Error(`image ${ids[i]} was removed during training`);
-      const { input, features } = analyseDecoded(await fastDecodedOf(item.file), spec, baseOod?.layoutTemplate);
-      return { input, features, label: labels[i] };
+      if (!images.has(ids[i])) throw new Error(`image ${ids[i]} was removed during training`);
+      const kept = keptOf(ids[i]);
+      return { input: inputOfKept(kept, spec), features: kept.features, label: labels[i] };
     };
     const fit = await fitFinetuneTrust({
       model: composed.model,
@@ -503,6 +513,7 @@ async function train(run: TrainRun): Promise<TrainResult> {
     };
     const tEnd = performance.now();
     const result: TrainResult = {
+      decodes: decodesTotal(),
       history,
       keptEpoch,
       stopReason,
@@ -530,20 +541,20 @@ async function predict(file: Blob): Promise<{ probabilities: number[]; thumb: Ui
   if (!trained) throw new Error('train a model first');
   const { classifier, metadata } = trained;
   const { image } = await decodeImageFile(file);
-  const { input, features } = analyseDecoded(image, metadata.preprocessing, classifier.layoutTemplate);
+  const { input, features } = prepareImage(image, metadata.preprocessing, { layoutTemplate: classifier.layoutTemplate });
   const { predictions } = await classifier.predict([input], { features: [features] });
   const p = predictions[0];
   return { probabilities: p.probabilities, thumb: thumbnailOf(input, metadata), withheld: p.ood?.flagged ? p.ood.reasons : null };
 }
 
-/** Grad-CAM of the trained model for an added image (decoded again with the exact decoder). */
+/** Grad-CAM of the trained model for an added image (from its kept crop: no second decode). */
 async function gradCamOf(imageId: number, classIndex: number | undefined): Promise<GradCamReply> {
   if (!trained) throw new Error('train a model first');
   if (training) throw new Error('wait until training has finished');
   const item = images.get(imageId);
   if (!item) throw new Error('that image is no longer loaded');
   const { model, metadata } = trained;
-  const input = await inputOf(item.file, metadata);
+  const input = inputOfKept(keptOf(imageId), metadata.preprocessing);
   if (training || trained?.model !== model) throw new Error('a new training run started meanwhile');
   const k = metadata.classNames.length;
   if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= k)) throw new Error(`class index ${classIndex} out of range`);
@@ -630,8 +641,7 @@ async function handle(req: TrainRequest): Promise<void> {
         const b = await needBase();
         const item = images.get(req.imageId);
         if (!item) throw new Error('that image is no longer loaded');
-        const input = await inputOf(item.file, b.metadata);
-        const gray = inputToGray8(input, b.metadata.preprocessing);
+        const gray = inputToGray8(inputOfKept(keptOf(req.imageId), b.metadata.preprocessing), b.metadata.preprocessing);
         post({ type: 'image', id: req.id, gray, size: b.metadata.preprocessing.inputSize }, [gray.buffer as ArrayBuffer]);
         return;
       }

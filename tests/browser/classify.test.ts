@@ -292,8 +292,8 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
   const app = useAppHarness();
 
   it('reads PNG (16-bit, palette), JPEG, WebP, BMP and GIF (first frame)', async () => {
-    const { decodeImageBytes } = await import('../../src/ml/decode');
-    const { toGray8 } = await import('../../src/ml/preprocess');
+    const { decodeImageBytes } = await import('../../src/image/decode');
+    const { toGray8 } = await import('../../src/image/preprocess');
     const { encode } = await import('fast-png');
     const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(testImages('covid', 5)[4]))));
     const { width, height } = gray;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { decodeImageBytes } from '../../src/ml/decode';
-import { preprocessDecoded, toGray8 } from '../../src/ml/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
+import { preprocessDecoded, toGray8 } from '../../src/image/preprocess';
 import { parseModelMetadata } from '../../src/core/metadata';
 import { makeDicom, TS } from '../unit/helpers/dicom-writer';
 import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegExtended, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from '../unit/helpers/dicom-encoders';
@@ -39,7 +39,7 @@ function codecSizes(distDir: string): { codec: string; js: number; jsGzip: numbe
     ['@cornerstonejs/codec-charls (JPEG-LS)', /^charlswasm_decode-.*\.js$/, /^charlswasm_decode-.*\.wasm$/],
     ['@cornerstonejs/codec-libjpeg-turbo-8bit (JPEG Extended)', /^libjpegturbowasm_decode-.*\.js$/, /^libjpegturbowasm_decode-.*\.wasm$/],
     ['@cornerstonejs/jpeg-lossless-decoder-js (JPEG Lossless)', /^lossless-.*\.js$/, null],
-    ['src/ml/jpeg-extended.ts (12-bit JPEG Extended)', /^jpeg-extended-.*\.js$/, null],
+    ['src/image/jpeg-extended.ts (12-bit JPEG Extended)', /^jpeg-extended-.*\.js$/, null],
   ];
   return codecs.map(([codec, js, wasm]) => {
     const j = size(files.find((f) => js.test(f)));

@@ -126,8 +126,8 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
   beforeAll(async () => {
     films = makeFilms(6, 0, true);
     // A DICOM whose header says lateral view: both sides add the header's reason to the OOD verdict.
-    const { decodeImageBytes } = await import('../../src/ml/decode');
-    const { toGray8 } = await import('../../src/ml/preprocess');
+    const { decodeImageBytes } = await import('../../src/image/decode');
+    const { toGray8 } = await import('../../src/image/preprocess');
     const { makeDicom } = await import('../unit/helpers/dicom-writer');
     const source = manifest().filter((r) => r.split === 'test' && r.label === 'covid')[40];
     const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(source.path))));
@@ -279,7 +279,7 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     const { initNodeBackend } = await import('../../src/ml/tf-node');
     const { buildClassifier, LAYER_NAMES } = await import('../../src/ml/model');
     const { serializeModel } = await import('../../src/ml/io');
-    const { DEFAULT_PREPROCESSING } = await import('../../src/ml/preprocess');
+    const { DEFAULT_PREPROCESSING } = await import('../../src/image/preprocess');
     await initNodeBackend('cpu');
     const model = buildClassifier({ inputSize: DEFAULT_PREPROCESSING.inputSize, stages: [{ filters: 4, convs: 1 }, { filters: 8, convs: 1 }], numClasses: 2, dropout: 0, l2: 0, seed: 5 });
     const { modelJson, weights } = await serializeModel(model);

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { encode as encodePng } from 'fast-png';
-import { decodeImageBytes } from '../../src/ml/decode';
-import { preprocessDecoded, toGray8, type DecodedImage } from '../../src/ml/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
+import { preprocessDecoded, toGray8, type DecodedImage } from '../../src/image/preprocess';
 import { parseModelMetadata, type PreprocessingSpec } from '../../src/core/metadata';
 import { ensureBuild, hasData, launchBrowser, openApp, skipReason, startPreview, testImages, type PreviewServer } from './helpers';
 

@@ -395,7 +395,7 @@ describe.skipIf(!hasData())('Train page', () => {
     await session.context.close();
   });
 
-  it('last-block fine-tuning (augmented images) runs after the head in the worker; the kept model includes the tuned block and classifies', async () => {
+  it('last-block fine-tuning (augmented images) runs after the head in the worker; the kept model includes the tuned block and classifies; each image was decoded once', async () => {
     const data = makeDataset({ covid: 'covid', pneumonia: 'pneumonia' }, 10, 200);
     temp.push(data.root);
     const session = await openTrain(browser, server.url);
@@ -414,6 +414,8 @@ describe.skipIf(!hasData())('Train page', () => {
       [3, 'block'],
     ]);
     expect(r.blockTuned).toBe(true);
+    // Embedding, block tuning (train and validation) and the trust fit all ran from one decode per image.
+    expect(r.decodes).toBe(20);
     expect(r.metadata.notes?.[0]).toMatch(/last block fine-tuned/);
     expect(await page.getByTestId('chart-loss').getAttribute('data-points')).toBe('3');
     const shown = Object.values(await previewProbabilities(page, testImages('pneumonia', 1)))[0];

@@ -65,7 +65,7 @@ async function buildTestModel(dir: string): Promise<void> {
   const { initNodeBackend } = await import('../../src/ml/tf-node');
   const { buildClassifier, LAYER_NAMES } = await import('../../src/ml/model');
   const { serializeModel } = await import('../../src/ml/io');
-  const { DEFAULT_PREPROCESSING } = await import('../../src/ml/preprocess');
+  const { DEFAULT_PREPROCESSING } = await import('../../src/image/preprocess');
   await initNodeBackend('cpu');
   const model = buildClassifier({
     inputSize: DEFAULT_PREPROCESSING.inputSize,
@@ -293,8 +293,8 @@ describe.skipIf(!hasData)('predict CLI', () => {
 
   it('--json classifies DICOM files end to end (uncompressed and deflated), as the page does', async () => {
     const { makeDicom, TS } = await import('./helpers/dicom-writer');
-    const { decodeImageBytes } = await import('../../src/ml/decode');
-    const { toGray8 } = await import('../../src/ml/preprocess');
+    const { decodeImageBytes } = await import('../../src/image/decode');
+    const { toGray8 } = await import('../../src/image/preprocess');
     const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(picked[0].file))));
     const files = [TS.explicitLE, TS.deflatedLE].map((ts, i) => {
       const f = path.join(tmp, `film${i}.dcm`);
@@ -313,8 +313,8 @@ describe.skipIf(!hasData)('predict CLI', () => {
   it('--json decodes compressed DICOM (JPEG 2000, JPEG-LS, RLE) with the codecs under tsx, and withholds a lateral film with its reason', async () => {
     const { makeDicom, TS } = await import('./helpers/dicom-writer');
     const { encodeJ2k, encodeJpegLs, encodeRle } = await import('./helpers/dicom-encoders');
-    const { decodeImageBytes } = await import('../../src/ml/decode');
-    const { toGray8 } = await import('../../src/ml/preprocess');
+    const { decodeImageBytes } = await import('../../src/image/decode');
+    const { toGray8 } = await import('../../src/image/preprocess');
     const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(picked[0].file))));
     const s12 = Array.from(gray.data, (v) => v * 16);
     const frame = { width: gray.width, height: gray.height, bitsPerSample: 12, pixels: s12 };
@@ -384,8 +384,8 @@ describe.skipIf(!hasData)('predict CLI', () => {
 
   it('GIF is classified as the page classifies it (same pixels as the PNG of the image), also found in folders', async () => {
     const { makeGif } = await import('./helpers/gif-writer');
-    const { decodeImageBytes } = await import('../../src/ml/decode');
-    const { toGray8 } = await import('../../src/ml/preprocess');
+    const { decodeImageBytes } = await import('../../src/image/decode');
+    const { toGray8 } = await import('../../src/image/preprocess');
     const { encode } = await import('fast-png');
     const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(picked[0].file))));
     const folder = path.join(tmp, 'gif');

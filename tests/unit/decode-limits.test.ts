@@ -1,5 +1,5 @@
 // Decoder hardening: declared sizes are checked before any pixel memory is allocated (in the shared
-// decoders, src/ml/decode.ts, and the browser path, src/ml/decode-browser.ts, which runs here for every
+// decoders, src/image/decode.ts, and the browser path, src/image/decode-browser.ts, which runs here for every
 // format it decodes without a canvas), GIF decodes the same way in Node and in the page, and corrupt
 // files get a message that says what is wrong.
 import { describe, expect, it } from 'vitest';
@@ -12,9 +12,9 @@ import {
   decodeImageBytes,
   decodePng,
   sniffFormat,
-} from '../../src/ml/decode';
-import { decodeImageFile } from '../../src/ml/decode-browser';
-import { toGray8 } from '../../src/ml/preprocess';
+} from '../../src/image/decode';
+import { decodeImageFile } from '../../src/image/decode-browser';
+import { toGray8 } from '../../src/image/preprocess';
 import { makeGif } from './helpers/gif-writer';
 import { craftedBmp, craftedGif, craftedJpeg, craftedPng } from './helpers/crafted-images';
 

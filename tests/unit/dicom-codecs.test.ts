@@ -5,9 +5,9 @@
 // or hand-written JPEG Lossless / RLE). Known answers: each file encodes a known 8-bit picture, and
 // the decoder must give it back exactly (lossless) or within a stated error (lossy).
 import { describe, expect, it } from 'vitest';
-import { decodeImageBytes, ImageDecodeError, MAX_IMAGE_SIDE } from '../../src/ml/decode';
-import { decodeDicom } from '../../src/ml/dicom';
-import { toGray8, type GrayImage } from '../../src/ml/preprocess';
+import { decodeImageBytes, ImageDecodeError, MAX_IMAGE_SIDE } from '../../src/image/decode';
+import { decodeDicom } from '../../src/image/dicom';
+import { toGray8, type GrayImage } from '../../src/image/preprocess';
 import { makeDicom, TS, type DicomImageSpec } from './helpers/dicom-writer';
 import { asExtendedJpeg, encodeHtj2k, encodeHtj2kRgb, encodeJ2k, encodeJpegExtended, encodeJpegLossless, encodeJpegLs, encodeJpegLsRgb, encodeRle, type GrayFrame } from './helpers/dicom-encoders';
 import { encode as encodeJpegJs } from 'jpeg-js';
@@ -161,7 +161,7 @@ describe('compressed transfer syntaxes: known answers', () => {
     // dequantisation and inverse DCT must agree to rounding, and both must give the picture back.
     const stream = encodeJpegExtended({ width: W, height: H, bitsPerSample: 8, pixels: picture }, 3, 5);
     const viaLibjpeg = await gray(makeDicom({ ...base, transferSyntax: TS.jpegExtended, frames: [stream] }));
-    const { decodeJpegExtended } = await import('../../src/ml/jpeg-extended');
+    const { decodeJpegExtended } = await import('../../src/image/jpeg-extended');
     const viaOurs = decodeJpegExtended(stream);
     expect(viaOurs.precision).toBe(8);
     expect(diffs(viaLibjpeg, viaOurs.data).max).toBeLessThanOrEqual(1);

@@ -5,9 +5,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ageInYears, headerReasons, isLateral, pediatricWarning, siteKey, type DicomMeta } from '../../src/core/dicom-meta';
 import { withHeaderReasons, type OodResult } from '../../src/core/ood';
-import { decodeImageBytes } from '../../src/ml/decode';
-import { analyseDecoded } from '../../src/ml/ood';
-import { DEFAULT_PREPROCESSING } from '../../src/ml/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
+import { prepareImage } from '../../src/image/pipeline';
+import { DEFAULT_PREPROCESSING } from '../../src/image/preprocess';
 import { initNodeBackend } from '../../src/ml/tf-node';
 import { buildClassifier, DEFAULT_MODEL_CONFIG, LAYER_NAMES } from '../../src/ml/model';
 import { Classifier } from '../../src/ml/classifier';
@@ -87,7 +87,7 @@ describe('header → prediction → CSV', () => {
 
   async function classify(bytes: Uint8Array): Promise<ClassifyResult> {
     const image = await decodeImageBytes(bytes);
-    const a = analyseDecoded(image, DEFAULT_PREPROCESSING);
+    const a = prepareImage(image, DEFAULT_PREPROCESSING);
     const { predictions } = await classifier.predict([a.input], { features: [a.features], dicom: [a.dicom] });
     // What the worker returns (src/worker/inference.worker.ts classify), minus the model input.
     return {

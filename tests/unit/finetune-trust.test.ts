@@ -9,7 +9,15 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { ModelMetadata } from '../../src/core/metadata';
-import type { DecodedImage } from '../../src/ml/preprocess';
+import type { DecodedImage } from '../../src/image/preprocess';
+import { prepareImage } from '../../src/image/pipeline';
+import type { PreprocessingSpec } from '../../src/core/metadata';
+
+/** Model input and OOD statistics of a decoded image, through the one pipeline. */
+function analyseDecoded(img: DecodedImage, spec: PreprocessingSpec, layoutTemplate?: ArrayLike<number>) {
+  const p = prepareImage(img, spec, { layoutTemplate });
+  return { input: p.input, features: p.features };
+}
 
 const REPO_ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 const MODEL_DIR = path.join(REPO_ROOT, 'public/model');
@@ -49,9 +57,8 @@ describe.skipIf(!ready)('a fine-tuned model keeps the trust features', () => {
   it('gate refitted so its own films pass, temperature + operating point on val (sizes stated), metrics.json + model-card.md exported; a photo and a blank square are withheld; no leaks', async () => {
     const { loadModelFiles } = await import('../../src/ml/io');
     const { fsReader } = await import('../../scripts/lib/node-io');
-    const { decodeImageBytes } = await import('../../src/ml/decode');
-    const { analyseDecoded } = await import('../../src/ml/ood');
-    const { Classifier } = await import('../../src/ml/classifier');
+    const { decodeImageBytes } = await import('../../src/image/decode');
+        const { Classifier } = await import('../../src/ml/classifier');
     const { composeModel, createEmbedder, exportModelFiles, trainHead, DEFAULT_HEAD_CONFIG } = await import('../../src/ml/finetune');
     const { fitFinetuneTrust } = await import('../../src/ml/finetune-trust');
     const { covidScreen } = await import('../../src/core/operating-point');

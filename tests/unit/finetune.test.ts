@@ -26,7 +26,7 @@ import {
 import { buildClassifier, LAYER_NAMES } from '../../src/ml/model';
 import { loadModelFiles } from '../../src/ml/io';
 import { forgetGradCamModel, gradCam } from '../../src/ml/gradcam';
-import { DEFAULT_PREPROCESSING } from '../../src/ml/preprocess';
+import { DEFAULT_PREPROCESSING } from '../../src/image/preprocess';
 import type { ModelMetadata } from '../../src/core/metadata';
 import { fitTemperature, sensitivitySpecificityAt } from '../../src/core/metrics';
 import { DEFAULT_TARGET_SENSITIVITY, fitCalibration } from '../../src/core/operating-point';

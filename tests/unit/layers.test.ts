@@ -28,7 +28,7 @@ interface ImportRef {
 }
 
 /** Static imports, re-exports and dynamic import() calls of a file (comments stripped first). */
-export function importsOf(text: string): ImportRef[] {
+function importsOf(text: string): ImportRef[] {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   const out: ImportRef[] = [];
   const lineAt = (i: number) => code.slice(0, i).split('\n').length;

@@ -98,7 +98,7 @@ describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data se
     const { initNodeBackend } = await import('../../src/ml/tf-node');
     const { buildClassifier, LAYER_NAMES } = await import('../../src/ml/model');
     const { serializeModel } = await import('../../src/ml/io');
-    const { DEFAULT_PREPROCESSING } = await import('../../src/ml/preprocess');
+    const { DEFAULT_PREPROCESSING } = await import('../../src/image/preprocess');
     await initNodeBackend('cpu');
     const S = DEFAULT_PREPROCESSING.inputSize;
     const model = buildClassifier({ inputSize: S, stages: [{ filters: 4, convs: 1 }, { filters: 6, convs: 1 }], numClasses: 3, dropout: 0, l2: 0, seed: 5 });

@@ -27,11 +27,17 @@ import {
   type OodStats,
 } from '../../src/core/ood';
 import { MetadataError, parseModelMetadata, type ModelMetadata } from '../../src/core/metadata';
-import { analyseDecoded, colourStats, grayAsDecoded, imageFeatures, layoutVector } from '../../src/ml/ood';
-import { cropAndResize, DEFAULT_PREPROCESSING, preprocessDecoded, toGray8, type DecodedImage } from '../../src/ml/preprocess';
-import { decodeImageBytes } from '../../src/ml/decode';
+import { colourStats, layoutVector } from '../../src/image/features';
+import { grayAsDecoded } from '../../src/image/preprocess';
+import { prepareImage } from '../../src/image/pipeline';
+import type { PreprocessingSpec } from '../../src/core/metadata';
+
+/** The pipeline's OOD statistics of a decoded image. */
+const imageFeatures = (img: DecodedImage, spec: PreprocessingSpec, layoutTemplate?: ArrayLike<number>) => prepareImage(img, spec, { layoutTemplate }).features;
+import { cropAndResize, DEFAULT_PREPROCESSING, preprocessDecoded, toGray8, type DecodedImage } from '../../src/image/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
 import { createRng } from '../../src/core/random';
-import { ACQUISITION_VARIANTS, withReacquired } from '../../src/ml/acquisition';
+import { ACQUISITION_VARIANTS, withReacquired } from '../../src/image/acquisition';
 import { CXR_DIR, cxrEntries, hasCxr, skipMessage } from './helpers/shared-data';
 
 const spec = DEFAULT_PREPROCESSING;
@@ -353,10 +359,10 @@ describe('image features', () => {
     expect(ramp.symmetry).toBeCloseTo(-1, 6);
     expect(imageFeatures(greyImage(512, 256, () => 1), spec).aspect).toBe(1);
   });
-  it('analyseDecoded gives exactly the model input of preprocessDecoded plus the features', () => {
+  it('prepareImage gives exactly the model input of preprocessDecoded plus the features', () => {
     const rng = createRng(2);
     const img = rgbImage(200, 150, () => [rng.int(256), rng.int(256), rng.int(256)]);
-    const a = analyseDecoded(img, spec);
+    const a = prepareImage(img, spec);
     expect(Array.from(a.input)).toEqual(Array.from(preprocessDecoded(img, spec)));
     expect(a.features).toEqual(imageFeatures(img, spec));
     expect(a.features.layout).toBeNaN(); // no template given

@@ -5,7 +5,8 @@ import { createRng } from '../../src/core/random';
 function referenceMulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
-    let t = (a = (a + 0x6d2b79f5) >>> 0);
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;

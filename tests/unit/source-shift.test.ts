@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/random';
 import { balancedAccuracy, trainLinearProbe } from '../../src/core/probe';
 import { stratifiedSourceWeights } from '../../src/ml/training';
-import { areaDownscale, drawLines, illumination, jpegRoundTrip, resolutionRoundTrip, unsharp } from '../../src/ml/degrade';
-import { ACQUISITION_VARIANTS, randomReacquisition, withReacquired } from '../../src/ml/acquisition';
-import { DEFAULT_AUGMENT, SOURCE_INVARIANT_AUGMENT, augmentToInput } from '../../src/ml/augment';
-import { DEFAULT_PREPROCESSING, equalizeHistogram, type GrayImage } from '../../src/ml/preprocess';
+import { areaDownscale, drawLines, illumination, jpegRoundTrip, resolutionRoundTrip, unsharp } from '../../src/image/degrade';
+import { ACQUISITION_VARIANTS, randomReacquisition, withReacquired } from '../../src/image/acquisition';
+import { DEFAULT_AUGMENT, SOURCE_INVARIANT_AUGMENT, augmentToInput } from '../../src/image/augment';
+import { DEFAULT_PREPROCESSING, equalizeHistogram, type GrayImage } from '../../src/image/preprocess';
 import { CXR_DIR, hasCxr, skipMessage } from './helpers/shared-data';
 
 const checker = (n: number) => Float32Array.from({ length: n * n }, (_, i) => (((i % n) + Math.floor(i / n)) % 2 ? 200 : 50));

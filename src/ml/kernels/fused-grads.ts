@@ -78,7 +78,7 @@ function reluGrad(args: KernelArgs): TensorInfo {
   const o = f32Offset(backend, out);
   for (let i = 0; i < n; i++) {
     const v = heap[xo + i];
-    heap[o + i] = heap[g + i] * (v > 0 ? 1 : v !== v ? NaN : 0);
+    heap[o + i] = heap[g + i] * (v > 0 ? 1 : Number.isNaN(v) ? NaN : 0);
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import type { InputFile } from '../hooks/useBatch';
 import { filesFromDataTransfer, filesFromInput } from '../lib/files';
 
-/** What the file picker offers: every format the worker decodes (src/ml/decode-browser.ts), DICOM included. */
+/** What the file picker offers: every format the worker decodes (src/image/decode-browser.ts), DICOM included. */
 export const ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,image/gif,application/dicom,.png,.jpg,.jpeg,.webp,.bmp,.gif,.dcm,.dicom';
 
 /**

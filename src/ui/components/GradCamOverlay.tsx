@@ -2,11 +2,11 @@
 // model's last conv layer (metadata.layers.lastConv) for the predicted class or any class picked
 // here, upsampled and drawn over the image the model saw, or projected over the whole original image
 // (the model only saw a centred crop; the rest is dimmed). Opacity slider, colour legend, keyboard
-// accessible controls. Drawing uses the pure helpers of src/ml/heatmap (no tfjs on this page).
+// accessible controls. Drawing uses the pure helpers of src/image/heatmap (no tfjs on this page).
 import { Explain } from './Explain';
 import { memo, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import type { ClassifyResult, GradCamPayload } from '../../worker/protocol';
-import { colorizeHeatmap, heatmapLegendGradient, projectHeatmap, upsampleHeatmap } from '../../ml/heatmap';
+import { colorizeHeatmap, heatmapLegendGradient, projectHeatmap, upsampleHeatmap } from '../../image/heatmap';
 import { useGradCam, useGradCamPrefs, type GradCamState } from '../hooks/useGradCam';
 import { Thumbnail } from './Thumbnail';
 

@@ -49,7 +49,14 @@ export interface TrainSettings {
   head: HeadConfig;
   blockEnabled: boolean;
   block: BlockConfig;
+  /** Classroom pace: every epoch takes at least CLASSROOM_EPOCH_MS, so the curves grow visibly. */
+  classroomPace: boolean;
+  /** Train on at most this many images of each class (0 = all); validation keeps its full share. */
+  maxTrainPerClass: number;
 }
+
+/** Minimum duration of an epoch at classroom pace. */
+export const CLASSROOM_EPOCH_MS = 1500;
 
 export type RunStatus = 'idle' | 'training' | 'stopping' | 'done' | 'error';
 
@@ -109,7 +116,30 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   head: { ...DEFAULT_HEAD_CONFIG },
   blockEnabled: false,
   block: { ...DEFAULT_BLOCK_CONFIG },
+  classroomPace: false,
+  maxTrainPerClass: 0,
 };
+
+/**
+ * The "Overfitting demo" preset: few training images per class, many epochs, no augmentation (no
+ * last-block stage), no early stopping, no regularisation, a wide head, classroom pace on: validation
+ * loss turns up while training loss keeps falling.
+ */
+export const OVERFITTING_PRESET = {
+  maxTrainPerClass: 8,
+  classroomPace: true,
+  blockEnabled: false,
+  head: { epochs: 40, patience: 0, restoreBest: false, dropout: 0, l2: 0, labelSmoothing: 0, hiddenUnits: 256, learningRate: 0.01 },
+} as const satisfies Partial<Omit<TrainSettings, 'head' | 'block'>> & { head: Partial<HeadConfig> };
+
+export function applyOverfittingPreset(): void {
+  updateSettings({ ...OVERFITTING_PRESET, head: { ...OVERFITTING_PRESET.head } });
+}
+
+/** Planned epochs of a run with these settings (head, plus the last block when it can run). */
+export function plannedEpochs(settings: TrainSettings, blockAvailable: boolean): number {
+  return settings.head.epochs + (settings.blockEnabled && blockAvailable ? settings.block.epochs : 0);
+}
 
 const idleRun: RunState = {
   runId: 0,
@@ -444,6 +474,15 @@ export function planSplit(s: Pick<TrainerState, 'classes' | 'images' | 'settings
   const keys = ready.map((im) => im.path);
   const split = stratifiedSplit(labels, keys, s.settings.valFraction, s.settings.seed);
   const perClass = classNames.map((name) => ({ name, train: 0, val: 0 }));
+  if (s.settings.maxTrainPerClass > 0) {
+    // Keep the first N of each class in the (seeded) split order: same seed, same images.
+    const taken = new Map<number, number>();
+    split.train = split.train.filter((i) => {
+      const t = taken.get(labels[i]) ?? 0;
+      taken.set(labels[i], t + 1);
+      return t < s.settings.maxTrainPerClass;
+    });
+  }
   split.train.forEach((i) => perClass[labels[i]].train++);
   split.val.forEach((i) => perClass[labels[i]].val++);
   return {
@@ -487,7 +526,8 @@ export async function startTraining(): Promise<TrainResult | null> {
     head,
     block,
     modelName: `${plan.classNames.join(' / ')} (fine-tuned)`,
-    notes: { valFraction: settings.valFraction, splitSeed: settings.seed },
+    notes: { valFraction: settings.valFraction, splitSeed: settings.seed, ...(settings.maxTrainPerClass > 0 ? { maxTrainPerClass: settings.maxTrainPerClass } : {}) },
+    minEpochMs: settings.classroomPace ? CLASSROOM_EPOCH_MS : 0,
   };
   const runId = s.run.runId + 1;
   set((st) => ({

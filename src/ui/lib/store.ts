@@ -24,7 +24,10 @@ export class Store<S> {
 
   set(next: S | ((prev: S) => S), options: { urgent?: boolean } = {}): void {
     this.state = typeof next === 'function' ? (next as (prev: S) => S)(this.state) : next;
-    if (this.throttleMs <= 0 || options.urgent) return this.notify(true);
+    if (this.throttleMs <= 0 || options.urgent) {
+      this.notify(true);
+      return;
+    }
     if (this.timer !== null) return;
     const wait = Math.max(0, this.lastNotify + this.throttleMs - Date.now());
     this.timer = setTimeout(() => this.notify(false), wait);

@@ -1,6 +1,6 @@
 // A small GIF89a writer for tests: a real LZW encoder (growing code width up to 12 bits, a clear code
 // when the table is full), optional interlacing, a transparent index and a frame offset on a larger
-// logical screen. Written from the GIF89a specification, independently of src/ml/decode.ts.
+// logical screen. Written from the GIF89a specification, independently of src/image/decode.ts.
 
 export interface GifFrame {
   /** Palette indices, row-major, width × height. */

@@ -3,7 +3,7 @@
 // slider and a colour legend. The training worker computes the map (src/ml/gradcam.ts); this only
 // draws it with the shared helpers (upsampleHeatmap, colorizeHeatmap, heatmapLegendGradient).
 import { useEffect, useId, useRef, useState } from 'react';
-import { colorizeHeatmap, heatmapLegendGradient, upsampleHeatmap } from '../../../ml/heatmap';
+import { colorizeHeatmap, heatmapLegendGradient, upsampleHeatmap } from '../../../image/heatmap';
 import type { GradCamReply } from '../../../worker/train-protocol';
 import { GrayThumb } from './GrayThumb';
 import { pct } from './evaluation';

@@ -4,7 +4,10 @@ import type { ModelMetadata } from '../../../core/metadata';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { ProgressBar } from '../ProgressBar';
 import {
+  applyOverfittingPreset,
+  CLASSROOM_EPOCH_MS,
   datasetCheck,
+  plannedEpochs,
   planSplit,
   resetSettings,
   startTraining,
@@ -124,13 +127,15 @@ function SelectField<T extends string | number>({
 export function SettingsPanel({ state }: { state: TrainerState }) {
   const { settings, run } = state;
   const busy = run.status === 'training' || run.status === 'stopping';
-  const plan = useMemo(() => planSplit(state), [state.classes, state.images, state.settings.valFraction, state.settings.seed]); // eslint-disable-line react-hooks/exhaustive-deps
+  const plan = useMemo(() => planSplit(state), [state.classes, state.images, state.settings.valFraction, state.settings.seed, state.settings.maxTrainPerClass]); // eslint-disable-line react-hooks/exhaustive-deps
   const check = useMemo(() => datasetCheck(state), [state.classes, state.images]); // eslint-disable-line react-hooks/exhaustive-deps
   const preparing = state.images.some((im) => im.status === 'queued');
   const blockProblem = state.base.info?.lastBlockProblem ?? null;
   const canTrain = !busy && !preparing && check.errors.length === 0 && state.images.length > 0 && state.base.status !== 'error';
   const last = run.history[run.history.length - 1];
   const valPct = Math.round(settings.valFraction * 100);
+  const epochsPlanned = plannedEpochs(settings, blockProblem === null);
+  const paceSeconds = (epochsPlanned * CLASSROOM_EPOCH_MS) / 1000;
   const why = busy
     ? null
     : state.images.length === 0
@@ -164,6 +169,32 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
           <span className="tr-field__help" data-testid="split-summary" data-train={plan.train.ids.length} data-val={plan.val.ids.length}>
             {plan.train.ids.length} to train on, {plan.val.ids.length} to validate (stratified:{' '}
             {plan.perClass.map((c) => `${c.name || '?'} ${c.train}/${c.val}`).join(', ')})
+          </span>
+        </div>
+        <div className="tr-field tr-field--check tr-field--wide">
+          <input id="tr-pace" type="checkbox" checked={settings.classroomPace} disabled={busy} onChange={(e) => updateSettings({ classroomPace: e.currentTarget.checked })} data-testid="classroom-pace" aria-describedby="tr-pace-help" />
+          <label htmlFor="tr-pace">Classroom pace (each epoch takes at least {CLASSROOM_EPOCH_MS / 1000} s, so the curves grow where everyone can follow them)</label>
+          <span id="tr-pace-help" className="tr-field__help" data-testid="pace-estimate" data-seconds={settings.classroomPace ? paceSeconds : ''}>
+            {settings.classroomPace
+              ? `About ${Math.round(paceSeconds)} s at classroom pace (${epochsPlanned} epochs × ${CLASSROOM_EPOCH_MS / 1000} s), longer if an epoch itself takes more.`
+              : 'Off: epochs run as fast as this device allows.'}
+          </span>
+        </div>
+        <div className="tr-field tr-field--wide">
+          <div>
+            <button type="button" onClick={applyOverfittingPreset} disabled={busy} data-testid="overfit-preset" aria-describedby="tr-overfit-help">
+              Overfitting demo
+            </button>
+          </div>
+          <span id="tr-overfit-help" className="tr-field__help" data-testid="overfit-summary">
+            {settings.maxTrainPerClass > 0
+              ? `Training on at most ${settings.maxTrainPerClass} images per class. `
+              : 'Sets: at most 8 training images per class, 40 epochs, no early stopping, no dropout or weight decay, no augmentation, classroom pace. '}
+            {settings.maxTrainPerClass > 0 && (
+              <button type="button" className="tr-link" onClick={() => updateSettings({ maxTrainPerClass: 0 })} disabled={busy} data-testid="use-all-images">
+                Use all images
+              </button>
+            )}
           </span>
         </div>
         <NumberField label="Seed" value={settings.seed} min={0} max={2 ** 31 - 1} integer disabled={busy} onChange={(v) => updateSettings({ seed: v })} help="Same seed, images and backend → same curves" testId="seed" />

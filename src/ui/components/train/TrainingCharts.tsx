@@ -1,6 +1,7 @@
 // Live loss and accuracy curves (training vs validation, one point per epoch), sized and styled to be
 // read from the back of a classroom: thick lines, big ticks, markers, no animation.
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { detectDivergence } from '../../../core/divergence';
 import type { EpochLog } from '../../../ml/finetune-config';
 import type { GlossaryTerm } from '../../lib/glossary';
 import { Explain } from '../Explain';
@@ -20,7 +21,9 @@ function Chart({
   maxEpoch,
   testId,
   explain,
+  divergedEpoch,
 }: {
+  divergedEpoch: number | null;
   explain: GlossaryTerm[];
   title: string;
   history: EpochLog[];
@@ -41,7 +44,7 @@ function Chart({
   const latest = data[data.length - 1];
   const fmt = (v: number) => (percent ? `${v.toFixed(0)}%` : v.toFixed(2));
   return (
-    <figure className="tr-chart" data-testid={testId} data-points={data.length} aria-label={`${title} per epoch: training${hasVal ? ' and validation' : ''}`}>
+    <figure className="tr-chart" data-testid={testId} data-points={data.length} data-diverged={divergedEpoch ?? ''} aria-label={`${title} per epoch: training${hasVal ? ' and validation' : ''}`}>
       <figcaption className="tr-chart__title">
         {title}
         {explain.map((t) => (
@@ -83,6 +86,9 @@ function Chart({
           <YAxis tick={TICK} width={64} domain={percent ? [0, 100] : [0, 'auto']} tickFormatter={(v: number) => (percent ? `${v}%` : v.toFixed(1))} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(l) => `epoch ${l}`} />
           {blockStart !== null && <ReferenceLine x={blockStart - 0.5} stroke="#6b7b8c" strokeDasharray="6 4" label={{ value: 'last block', fontSize: 14, position: 'insideTopLeft' }} />}
+          {divergedEpoch !== null && (
+            <ReferenceLine x={divergedEpoch} stroke="#8a1c7c" strokeWidth={3} strokeDasharray="2 3" label={{ value: 'overfitting starts', fontSize: 14, position: 'insideBottomRight', fill: '#8a1c7c' }} />
+          )}
           {keptEpoch !== null && keptEpoch > 0 && <ReferenceLine x={keptEpoch} stroke="#1e6b2e" strokeWidth={2} label={{ value: 'kept', fontSize: 14, position: 'insideTopRight' }} />}
           <Line type="monotone" dataKey="train" name="training" stroke={TRAIN} strokeWidth={3} dot={{ r: 4 }} isAnimationActive={false} />
           {hasVal && <Line type="monotone" dataKey="validation" name="validation" stroke={VAL} strokeWidth={3} strokeDasharray="8 4" dot={{ r: 4 }} isAnimationActive={false} />}
@@ -95,13 +101,24 @@ function Chart({
 export function TrainingCharts({ history, plannedEpochs, keptEpoch }: { history: EpochLog[]; plannedEpochs: number; keptEpoch: number | null }) {
   const firstBlock = history.find((h) => h.stage === 'block');
   const maxEpoch = Math.max(plannedEpochs, history.length ? history[history.length - 1].epoch : 1);
-  const common = { history, keptEpoch, blockStart: firstBlock ? firstBlock.epoch : null, maxEpoch };
+  // Overfitting onset, from the loss curves (history index i is epoch history[i].epoch).
+  const divergence = detectDivergence(
+    history.map((h) => h.trainLoss),
+    history.map((h) => h.valLoss),
+  );
+  const divergedEpoch = divergence ? history[divergence.epoch - 1].epoch : null;
+  const common = { history, keptEpoch, blockStart: firstBlock ? firstBlock.epoch : null, maxEpoch, divergedEpoch };
   return (
     <div className="tr-charts" data-testid="training-charts">
       <p className="tr-charts__terms">
         Terms: training vs validation <Explain term="trainVsVal" /> · epoch <Explain term="epoch" />
       </p>
       <Chart title="Loss" explain={['loss', 'lossVsAccuracy', 'overfitting']} trainKey="trainLoss" valKey="valLoss" percent={false} testId="chart-loss" {...common} />
+      {divergedEpoch !== null && (
+        <p className="tr-divergence" data-testid="divergence-note" data-epoch={divergedEpoch}>
+          From epoch {divergedEpoch} validation loss rises while training loss keeps falling: the model is memorising its training images (overfitting). <Explain term="overfitting" />
+        </p>
+      )}
       <Chart title="Accuracy" explain={['accuracy', 'valBeatsTrain', 'earlyStopping']} trainKey="trainAcc" valKey="valAcc" percent testId="chart-accuracy" {...common} />
     </div>
   );

@@ -1,12 +1,14 @@
 // Browser image decoding (main thread or worker): bytes → DecodedImage for the shared preprocessing.
+// The one file of src/image that needs browser APIs (createImageBitmap, OffscreenCanvas), and only for
+// formats the shared decoders cannot read; everything else in src/image is pure and runs in Node too.
 //
-// - PNG goes through fast-png (src/ml/decode.ts), exactly as in Node: 16-bit depth is kept (a canvas
+// - PNG goes through fast-png (src/image/decode.ts), exactly as in Node: 16-bit depth is kept (a canvas
 //   would squash it to 8 bit), palette and alpha are handled, and no colour management is applied.
 // - Gray and YCbCr JPEG go through jpeg-js, exactly as in Node (EXIF orientation applied). Measured:
 //   Chromium's JPEG decoder differs from jpeg-js by ±1 on ~7% of the pixels of the data set's images,
 //   and histogram equalisation amplifies that to up to 6/255 in the model input; with the same
 //   decoder the browser's input is bit-identical to training and `npm run predict`.
-// - GIF (first frame) goes through decodeGif (src/ml/decode.ts), as in Node: the page and the CLIs
+// - GIF (first frame) goes through decodeGif (src/image/decode.ts), as in Node: the page and the CLIs
 //   classify the same pixels.
 // - CMYK/YCCK JPEG (4 components), JPEG variants jpeg-js cannot read (arithmetic coding, 12-bit…),
 //   WebP and BMP use the browser's own decoder: createImageBitmap + OffscreenCanvas, EXIF orientation
@@ -31,6 +33,13 @@ import type { DecodedImage } from './preprocess';
 
 // The limits and the header reader live with the shared decoders (one set of limits for every path).
 export { MAX_FILE_BYTES, headerSize };
+
+let decodeCount = 0;
+
+/** decodeImageFile calls so far in this realm (page or worker): how the Train page shows it decodes each image once. */
+export function decodesSoFar(): number {
+  return decodeCount;
+}
 
 export interface BrowserDecoded {
   image: DecodedImage;
@@ -86,6 +95,7 @@ async function decodeWithBitmap(bytes: Uint8Array, format: ImageFormat): Promise
  * "empty file", "not an image", "image too large: W×H, limit …", "corrupt … file".
  */
 export async function decodeImageFile(input: Blob | Uint8Array): Promise<BrowserDecoded> {
+  decodeCount++;
   if (input instanceof Blob && input.size > MAX_FILE_BYTES) {
     throw new ImageDecodeError(`file too large: ${(input.size / 1e6).toFixed(0)} MB, limit ${MAX_FILE_BYTES / 1024 / 1024} MB`);
   }

@@ -3,8 +3,8 @@
 // maintained npm codec decodes 12-bit JPEG in both Node and a browser worker (libjpeg-turbo's wasm
 // build is 8-bit only; Cornerstone's 12-bit decoder is internal to its image loader), so this is ours:
 // one component, any sampling factor, restart intervals, 8- or 16-bit quantisation tables, and an
-// exact (floating-point) inverse DCT. 8-bit .51 files go to libjpeg-turbo (src/ml/dicom-codecs.ts).
-import { ImageDecodeError, checkImageSize } from './decode';
+// exact (floating-point) inverse DCT. 8-bit .51 files go to libjpeg-turbo (src/image/dicom-codecs.ts).
+import { ImageDecodeError, checkImageSize } from './format';
 
 const ZIGZAG = Int32Array.from([
   0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44,

@@ -1,7 +1,8 @@
-// The one preprocessing implementation: decoded pixels → 8-bit grayscale → centred square crop →
-// area resize → contrast normalisation → value range. Pure array code (no tfjs, no DOM) so that Node
-// training, evaluation, the browser worker and the tests run exactly the same arithmetic; only the
-// decoders differ (jpeg-js / fast-png in Node, createImageBitmap + canvas in the browser).
+// The steps of the one preprocessing: decoded pixels → 8-bit grayscale → centred square crop → area
+// resize → contrast normalisation → value range. Pure array code (no tfjs, no DOM) so that Node
+// training, evaluation, the browser worker and the tests run exactly the same arithmetic. Callers
+// use prepareImage (./pipeline.ts), which runs these steps once per image and returns everything
+// downstream needs; preprocessDecoded is its model-input-only shorthand.
 import type { DicomMeta } from '../core/dicom-meta';
 import type { PreprocessingSpec } from '../core/metadata';
 
@@ -74,24 +75,27 @@ export function cropRegion(width: number, height: number, cropFraction: number):
 }
 
 /**
- * Area (box-filter) resampling of a square source region to out×out. Each output pixel averages the
- * source pixels it covers, weighted by fractional overlap, so downscaling does not alias and the
+ * Area (box-filter) resampling of a rectangular source region to outW×outH: the one downscaler of
+ * the app (model input, augmentation base, Grad-CAM preview, thumbnails). Each output pixel averages
+ * the source pixels it covers, weighted by fractional overlap, so downscaling does not alias and the
  * result does not depend on the decoder's own resizing.
  */
-export function resizeRegionArea(
+export function resizeArea(
   src: GrayImage,
-  region: { x: number; y: number; size: number },
-  out: number,
+  region: { x: number; y: number; width: number; height: number },
+  outW: number,
+  outH: number,
 ): Float32Array {
   const { width, height, data } = src;
-  const scale = region.size / out;
-  const result = new Float32Array(out * out);
+  const scaleX = region.width / outW;
+  const scaleY = region.height / outH;
+  const result = new Float32Array(outW * outH);
   // Precompute horizontal spans and weights once per column.
   const xs: { start: number; weights: number[] }[] = [];
-  for (let ox = 0; ox < out; ox++) xs.push(spanWeights(region.x + ox * scale, region.x + (ox + 1) * scale, width));
-  for (let oy = 0; oy < out; oy++) {
-    const ys = spanWeights(region.y + oy * scale, region.y + (oy + 1) * scale, height);
-    for (let ox = 0; ox < out; ox++) {
+  for (let ox = 0; ox < outW; ox++) xs.push(spanWeights(region.x + ox * scaleX, region.x + (ox + 1) * scaleX, width));
+  for (let oy = 0; oy < outH; oy++) {
+    const ys = spanWeights(region.y + oy * scaleY, region.y + (oy + 1) * scaleY, height);
+    for (let ox = 0; ox < outW; ox++) {
       const sx = xs[ox];
       let acc = 0;
       let wsum = 0;
@@ -104,10 +108,27 @@ export function resizeRegionArea(
           wsum += w;
         }
       }
-      result[oy * out + ox] = wsum > 0 ? acc / wsum : 0;
+      result[oy * outW + ox] = wsum > 0 ? acc / wsum : 0;
     }
   }
   return result;
+}
+
+/** resizeArea of a square region to out×out (the model input's crop). */
+export function resizeRegionArea(src: GrayImage, region: { x: number; y: number; size: number }, out: number): Float32Array {
+  return resizeArea(src, { x: region.x, y: region.y, width: region.size, height: region.size }, out, out);
+}
+
+/** The whole image area-resized so its long side is at most `maxSide` (never enlarged), rounded to 8 bit. */
+export function downscaleGray(gray: GrayImage, maxSide: number): GrayImage {
+  const scale = Math.min(1, maxSide / Math.max(gray.width, gray.height));
+  const w = Math.max(1, Math.round(gray.width * scale));
+  const h = Math.max(1, Math.round(gray.height * scale));
+  if (w === gray.width && h === gray.height) return { width: w, height: h, data: gray.data.slice() };
+  const f = resizeArea(gray, { x: 0, y: 0, width: gray.width, height: gray.height }, w, h);
+  const data = new Uint8Array(f.length);
+  for (let i = 0; i < f.length; i++) data[i] = Math.round(f[i]);
+  return { width: w, height: h, data };
 }
 
 function spanWeights(a: number, b: number, limit: number): { start: number; weights: number[] } {
@@ -216,4 +237,9 @@ export function inputToGray8(input: Float32Array, spec: PreprocessingSpec): Uint
   const out = new Uint8Array(input.length);
   for (let i = 0; i < input.length; i++) out[i] = Math.round(((input[i] - lo) / (hi - lo)) * 255);
   return out;
+}
+
+/** A gray image as a DecodedImage (the Node data set's cached pixels are 8-bit gray). */
+export function grayAsDecoded(gray: GrayImage): DecodedImage {
+  return { width: gray.width, height: gray.height, channels: 1, data: gray.data, bitDepth: 8 };
 }

@@ -6,7 +6,7 @@
 //   JPEG-LS (.80/.81)              @cornerstonejs/codec-charls (CharLS, wasm, decode-only build)
 //   JPEG Lossless (.57/.70)        @cornerstonejs/jpeg-lossless-decoder-js (pure JS)
 //   JPEG Extended (.51), 8-bit     @cornerstonejs/codec-libjpeg-turbo-8bit (libjpeg-turbo, wasm)
-//   JPEG Extended (.51), 12-bit    src/ml/jpeg-extended.ts (ours: no npm codec decodes 12-bit JPEG)
+//   JPEG Extended (.51), 12-bit    src/image/jpeg-extended.ts (ours: no npm codec decodes 12-bit JPEG)
 //   RLE Lossless (.5)              our own PackBits reader (PS3.5 Annex G; a page of code)
 //
 // Each codec is a dynamic import, so its JavaScript is a separate chunk that a PNG or JPEG never
@@ -16,7 +16,7 @@
 // factory as `wasmBinary`, so the glue never guesses a location (nor fetches from a CDN). Compiling
 // them needs 'wasm-unsafe-eval' in the CSP, which the tfjs wasm backend already requires; the glue
 // uses neither eval nor new Function.
-import { ImageDecodeError, checkImageSize } from './decode';
+import { ImageDecodeError, checkImageSize } from './format';
 
 /** One decoded frame: samples interleaved (component fastest), unsigned or signed per `signed`. */
 export interface CodecFrame {
@@ -299,7 +299,7 @@ export async function decodeCompressedFrame(transferSyntax: string, frame: Uint8
       const sof = jpegFamilySize(frame);
       checkStreamSize(sof, expect, 'JPEG Extended');
       if (sof!.precision !== 8) {
-        // 12-bit data: our own sequential-DCT decoder (src/ml/jpeg-extended.ts); no npm codec has one.
+        // 12-bit data: our own sequential-DCT decoder (src/image/jpeg-extended.ts); no npm codec has one.
         const { decodeJpegExtended } = await import('./jpeg-extended');
         const f = decodeJpegExtended(frame);
         return { width: f.width, height: f.height, components: 1, bitsPerSample: f.precision, signed: false, data: f.data };

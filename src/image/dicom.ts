@@ -1,6 +1,6 @@
 // DICOM (Part 10) → DecodedImage, platform-neutral (Node tools, the browser worker, tests), using the
 // maintained `dicom-parser` package for the data set, maintained codecs for compressed pixel data
-// (src/ml/dicom-codecs.ts, loaded only when a file needs one) and our own pixel pipeline for what
+// (src/image/dicom-codecs.ts, loaded only when a file needs one) and our own pixel pipeline for what
 // they leave to the viewer. The pipeline follows PS3.3 C.11 / C.7.6.3:
 //
 //   stored values (BitsAllocated 8/16/32, BitsStored ≤ BitsAllocated, HighBit, signed or unsigned)
@@ -26,7 +26,8 @@ const dicomParser: DicomParserModule = (
   typeof (dicomParserNs as unknown as { parseDicom?: unknown }).parseDicom === 'function' ? dicomParserNs : (dicomParserNs as unknown as { default: DicomParserModule }).default
 ) as DicomParserModule;
 import { inflateSync } from 'fflate';
-import { ImageDecodeError, checkImageSize, decodeJpeg } from './decode';
+import { ImageDecodeError, checkImageSize } from './format';
+import { decodeJpeg } from './jpeg';
 import { decodeCompressedFrame, hasCodec, type CodecFrame } from './dicom-codecs';
 import { ageInYears, headerReasons, pediatricWarning, type DicomMeta } from '../core/dicom-meta';
 import type { DecodedImage } from './preprocess';

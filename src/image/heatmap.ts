@@ -1,7 +1,7 @@
 // Pure helpers for drawing a Grad-CAM heatmap (no tfjs, no DOM): upsampling to the model input,
 // projection over the original image (the model only saw a centred crop), the colour map, RGBA
-// pixels for a canvas and the legend's gradient. Kept apart from ./gradcam so that the Classify page
-// can draw heatmaps without pulling tfjs into its bundle; ./gradcam re-exports them.
+// pixels for a canvas and the legend's gradient. Kept in src/image, apart from src/ml/gradcam.ts, so
+// that the Classify page can draw heatmaps without pulling tfjs into its bundle; gradcam re-exports them.
 
 /** Fraction of a heatmap's total mass in each region of a grid (rows × cols), row-major. */
 export function massByRegion(heatmap: ArrayLike<number>, width: number, height: number, rows = 2, cols = 2): number[] {

@@ -1,14 +1,10 @@
 // Image-side half of the out-of-distribution detector: cheap statistics of the DECODED image (colour is
-// measured before preprocessing turns everything grey), and a one-call "decode result → model input +
-// features" helper that the worker, predict and the OOD scripts share. The statistics, the schema
-// and the combination live in src/core/ood.ts; the Classifier (src/ml/classifier.ts) attaches the
-// verdict to every prediction when the model's metadata carries trust.ood.
-import type { PreprocessingSpec } from '../core/metadata';
+// measured before preprocessing turns everything grey) and of the model's crop. prepareImage
+// (./pipeline.ts) computes them for every caller. The schema and the combination live in
+// src/core/ood.ts; the Classifier (src/ml/classifier.ts) attaches the verdict to every prediction
+// when the model's metadata carries trust.ood.
 import { LAYOUT_SIZE, type ImageFeatures } from '../core/ood';
-import type { DicomMeta } from '../core/dicom-meta';
-import { cropAndResize, normalizeInput, toGray8, type DecodedImage, type GrayImage } from './preprocess';
-
-export { OodScorer, type OodResult, type OodStats, type ImageFeatures, type OodCheckResult } from '../core/ood';
+import type { DecodedImage } from './preprocess';
 
 /** Channel spread (0..255) above which a pixel counts as strongly coloured. */
 export const COLOUR_SPREAD = 32;
@@ -159,32 +155,3 @@ export function imageFeaturesFrom(img: DecodedImage, crop: Float32Array, size: n
     aspect: Math.abs(Math.log2(img.width / img.height)),
   };
 }
-
-/** Features of a decoded image under a model's preprocessing (see imageFeaturesFrom). */
-export function imageFeatures(img: DecodedImage, spec: PreprocessingSpec, layoutTemplate?: ArrayLike<number>): ImageFeatures {
-  return imageFeaturesFrom(img, cropAndResize(toGray8(img), spec), spec.inputSize, layoutTemplate);
-}
-
-/** A grey image as a DecodedImage (the data set's cached pixels; its files are 8-bit grey). */
-export function grayAsDecoded(gray: GrayImage): DecodedImage {
-  return { width: gray.width, height: gray.height, channels: 1, data: gray.data, bitDepth: 8 };
-}
-
-export interface AnalysedImage {
-  /** The model input (same as preprocessDecoded). */
-  input: Float32Array;
-  features: ImageFeatures;
-  /** DICOM header facts of the image (pass to Classifier.predict's `dicom`). */
-  dicom?: DicomMeta;
-}
-
-/**
- * Decoded image → model input and OOD image features, converting to grey and cropping once.
- * `input` is bit-identical to preprocessDecoded(img, spec).
- */
-export function analyseDecoded(img: DecodedImage, spec: PreprocessingSpec, layoutTemplate?: ArrayLike<number>): AnalysedImage {
-  const crop = cropAndResize(toGray8(img), spec);
-  const features = imageFeaturesFrom(img, crop, spec.inputSize, layoutTemplate);
-  return { input: normalizeInput(crop, spec), features, dicom: img.dicom };
-}
-
