@@ -1,4 +1,4 @@
-// npm run hashes: the perceptual hash (src/core/image-hash.ts, through src/ml/image-hash.ts) of every
+// npm run hashes: the perceptual hash (src/core/image-hash.ts, through src/image/image-hash.ts) of every
 // image of the train split of manifest.csv — the split scripts/train.ts trains the base network on —
 // written to public/model/train-hashes.json (hashes only, never images; src/core/train-hashes.ts reads
 // it). scripts/train.ts writes the same file after training, with buildTrainHashes.
@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HASH_ALGORITHM, packHashes } from '../src/core/image-hash';
 import type { TrainHashesFile } from '../src/core/train-hashes';
-import { grayImageHash } from '../src/ml/image-hash';
-import { DEFAULT_PREPROCESSING, type GrayImage } from '../src/ml/preprocess';
+import { grayImageHash } from '../src/image/image-hash';
+import { DEFAULT_PREPROCESSING, type GrayImage } from '../src/image/preprocess';
 import type { PreprocessingSpec } from '../src/core/metadata';
 import { parseArgs, optString } from './lib/args';
 import { runIfMain, UsageError } from './lib/cli';
@@ -45,14 +45,20 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { usage: HASHES_USAGE, options: { data: 'string', out: 'string', 'no-cache': 'flag' } });
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
   const out = path.resolve(optString(args, 'out', path.join(REPO_ROOT, 'public/model/train-hashes.json')));
-  if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) throw new UsageError(`No data at ${dataDir} (expected manifest.csv). Pass --data <dir>.`, HASHES_USAGE);
+  if (!fs.existsSync(path.join(dataDir, 'manifest.csv')))
+    throw new UsageError(`No data at ${dataDir} (expected manifest.csv). Pass --data <dir>.`, HASHES_USAGE);
   const set = await loadDataset(dataDir, { splits: ['train'], cache: !args.options.has('no-cache') });
   if (set.images.length === 0) throw new UsageError(`the manifest in ${dataDir} has no readable train images`, HASHES_USAGE);
   // The crop of the model the file ships beside (its metadata.json), else the default preprocessing.
-  const content = buildTrainHashes(set.images.map((im) => im.gray), modelCrop(path.dirname(out)));
+  const content = buildTrainHashes(
+    set.images.map((im) => im.gray),
+    modelCrop(path.dirname(out)),
+  );
   writeTrainHashes(out, content);
   const distinct = Buffer.from(content.hashes, 'base64').length / 8;
-  process.stdout.write(`wrote ${path.relative(REPO_ROOT, out)}: ${content.count} train images, ${distinct} distinct hashes, ${(fs.statSync(out).size / 1024).toFixed(1)} KiB\n`);
+  process.stdout.write(
+    `wrote ${path.relative(REPO_ROOT, out)}: ${content.count} train images, ${distinct} distinct hashes, ${(fs.statSync(out).size / 1024).toFixed(1)} KiB\n`,
+  );
   return 0;
 }
 

@@ -1,7 +1,7 @@
 // Image fingerprints, pure arithmetic (no tfjs, no DOM, no Node): a 64-bit DCT perceptual hash
 // (pHash) that survives re-encoding and resizing, the Hamming distance between two such hashes, a
 // compact packing of many hashes (base64 of 8 bytes each), and an exact 64-bit FNV-1a content hash of
-// file bytes. The pixels to hash come from the one preprocessing (src/ml/image-hash.ts: the model's
+// file bytes. The pixels to hash come from the one preprocessing (src/image/image-hash.ts: the model's
 // centred crop, area-downscaled to HASH_SIDE²), so Node and the browser hash the same way.
 
 /** Side of the gray square the perceptual hash is computed on. */
@@ -32,7 +32,8 @@ function cosines(): Float64Array {
  * the first coefficient in the most significant bit.
  */
 export function dctHash(pixels: ArrayLike<number>): string {
-  if (pixels.length !== HASH_SIDE * HASH_SIDE) throw new Error(`dctHash needs ${HASH_SIDE}×${HASH_SIDE} = ${HASH_SIDE * HASH_SIDE} pixels, got ${pixels.length}`);
+  if (pixels.length !== HASH_SIDE * HASH_SIDE)
+    throw new Error(`dctHash needs ${HASH_SIDE}×${HASH_SIDE} = ${HASH_SIDE * HASH_SIDE} pixels, got ${pixels.length}`);
   const c = cosines();
   const N = HASH_SIDE;
   // Rows first: for each image row y, coefficients u = 1..8 along x.
@@ -74,7 +75,7 @@ function checkHash(h: string): void {
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /** Number of differing bits between two 16-hex-digit hashes (0..64). */
@@ -82,8 +83,7 @@ export function hammingDistance(a: string, b: string): number {
   checkHash(a);
   checkHash(b);
   return (
-    popcount32((parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) >>> 0) +
-    popcount32((parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16)) >>> 0)
+    popcount32((parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) >>> 0) + popcount32((parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16)) >>> 0)
   );
 }
 
@@ -116,7 +116,11 @@ export function base64Decode(text: string): Uint8Array {
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const out = new Uint8Array((text.length / 4) * 3 - pad);
   for (let i = 0, o = 0; i < text.length; i += 4) {
-    const n = (B64.indexOf(text[i]) << 18) | (B64.indexOf(text[i + 1]) << 12) | ((text[i + 2] === '=' ? 0 : B64.indexOf(text[i + 2])) << 6) | (text[i + 3] === '=' ? 0 : B64.indexOf(text[i + 3]));
+    const n =
+      (B64.indexOf(text[i]) << 18) |
+      (B64.indexOf(text[i + 1]) << 12) |
+      ((text[i + 2] === '=' ? 0 : B64.indexOf(text[i + 2])) << 6) |
+      (text[i + 3] === '=' ? 0 : B64.indexOf(text[i + 3]));
     if (o < out.length) out[o++] = (n >> 16) & 255;
     if (o < out.length) out[o++] = (n >> 8) & 255;
     if (o < out.length) out[o++] = n & 255;
@@ -126,7 +130,8 @@ export function base64Decode(text: string): Uint8Array {
 
 /** Hashes → one base64 string of 8 big-endian bytes each, sorted and without duplicates. */
 export function packHashes(hashes: readonly string[]): string {
-  const unique = [...new Set(hashes.map((h) => (checkHash(h), h)))].sort();
+  for (const h of hashes) checkHash(h);
+  const unique = [...new Set(hashes)].sort();
   const bytes = new Uint8Array(unique.length * 8);
   unique.forEach((h, i) => {
     for (let j = 0; j < 8; j++) bytes[i * 8 + j] = parseInt(h.slice(j * 2, j * 2 + 2), 16);

@@ -52,7 +52,8 @@ export function parseTrainHashes(input: string | unknown): TrainHashSet {
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new TrainHashesError('expected a JSON object');
   const o = data as Record<string, unknown>;
-  if (o.version !== TRAIN_HASHES_VERSION) throw new TrainHashesError(`version ${JSON.stringify(o.version)} is not supported (this app reads version ${TRAIN_HASHES_VERSION})`);
+  if (o.version !== TRAIN_HASHES_VERSION)
+    throw new TrainHashesError(`version ${JSON.stringify(o.version)} is not supported (this app reads version ${TRAIN_HASHES_VERSION})`);
   if (o.algorithm !== HASH_ALGORITHM) throw new TrainHashesError(`algorithm ${JSON.stringify(o.algorithm)} is not ${HASH_ALGORITHM}`);
   if (typeof o.source !== 'string') throw new TrainHashesError('source must be a string');
   if (typeof o.count !== 'number' || !Number.isInteger(o.count) || o.count < 0) throw new TrainHashesError('count must be a non-negative integer');

@@ -1,4 +1,4 @@
-// Perceptual image hashes (src/core/image-hash.ts through src/ml/image-hash.ts) and the shipped
+// Perceptual image hashes (src/core/image-hash.ts through src/image/image-hash.ts) and the shipped
 // public/model/train-hashes.json (npm run hashes; read by src/core/train-hashes.ts). On real data the
 // tests measure the near-duplicate threshold: 200 train images against themselves re-encoded (70 %
 // resize + JPEG quality 75, written and decoded as a file) and against each other (distinct patients).
@@ -8,10 +8,12 @@ import * as jpegNs from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { dctHash, fnv1a64Hex, hammingDistance, HASH_SIDE, packHashes, unpackHashes, base64Decode, base64Encode } from '../../src/core/image-hash';
 import { knownTrainingImages, NEAR_DUPLICATE_DISTANCE, parseTrainHashes, TrainHashesError } from '../../src/core/train-hashes';
-import { decodeImageBytes } from '../../src/ml/decode';
-import { areaDownscale } from '../../src/ml/degrade';
-import { decodedImageHash } from '../../src/ml/image-hash';
-import { toGray8 } from '../../src/ml/preprocess';
+import { decodeImageBytes } from '../../src/image/decode';
+import { areaDownscale } from '../../src/image/degrade';
+import { decodedImageHash, preparedImageHash } from '../../src/image/image-hash';
+import { prepareImage } from '../../src/image/pipeline';
+import { DEFAULT_PREPROCESSING } from '../../src/image/preprocess';
+import { toGray8 } from '../../src/image/preprocess';
 import { CXR_DIR, cxrEntries, hasCxr, PUBLIC_MODEL, skipMessage } from './helpers/shared-data';
 
 type JpegModule = typeof import('jpeg-js');
@@ -35,10 +37,11 @@ describe('image-hash (pure)', () => {
   it('hashes a 32×32 image to 16 hex digits, robust to brightness and small noise, different for another picture', () => {
     const a = new Float32Array(HASH_SIDE * HASH_SIDE);
     const b = new Float32Array(HASH_SIDE * HASH_SIDE);
-    for (let y = 0; y < HASH_SIDE; y++) for (let x = 0; x < HASH_SIDE; x++) {
-      a[y * HASH_SIDE + x] = 128 + 100 * Math.sin(x / 5) * Math.cos(y / 7);
-      b[y * HASH_SIDE + x] = 128 + 100 * Math.cos(x / 3 + y / 4);
-    }
+    for (let y = 0; y < HASH_SIDE; y++)
+      for (let x = 0; x < HASH_SIDE; x++) {
+        a[y * HASH_SIDE + x] = 128 + 100 * Math.sin(x / 5) * Math.cos(y / 7);
+        b[y * HASH_SIDE + x] = 128 + 100 * Math.cos(x / 3 + y / 4);
+      }
     const ha = dctHash(a);
     expect(ha).toMatch(/^[0-9a-f]{16}$/);
     expect(hammingDistance(ha, dctHash(a.map((v) => v * 0.8 + 20)))).toBe(0);
@@ -127,10 +130,11 @@ describe.skipIf(!hasCxr())('image hashes on the data set (../shared/data/cxr)', 
     }
     const copies = rows.map((r) => hammingDistance(r.hash, r.copy)).sort((a, b) => a - b);
     const distinct: number[] = [];
-    for (let i = 0; i < rows.length; i++) for (let j = i + 1; j < rows.length; j++) {
-      if (rows[i].patient === rows[j].patient || rows[i].group === rows[j].group) continue;
-      distinct.push(hammingDistance(rows[i].hash, rows[j].hash));
-    }
+    for (let i = 0; i < rows.length; i++)
+      for (let j = i + 1; j < rows.length; j++) {
+        if (rows[i].patient === rows[j].patient || rows[i].group === rows[j].group) continue;
+        distinct.push(hammingDistance(rows[i].hash, rows[j].hash));
+      }
     distinct.sort((a, b) => a - b);
     const above = distinct.filter((d) => d > NEAR_DUPLICATE_DISTANCE).length / distinct.length;
     console.log(
@@ -156,12 +160,19 @@ describe.skipIf(!hasCxr())('image hashes on the data set (../shared/data/cxr)', 
       trainHashes.push(hash);
       copyHashes.push(decodedImageHash(await decodeImageBytes(reencode(gray))));
     }
+    // The app hashes what prepareImage prepared: the same hash as the CLI's.
+    for (const [i, e] of trainSample.entries()) {
+      const img = await decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(CXR_DIR, e.file))));
+      expect(preparedImageHash(prepareImage(img, DEFAULT_PREPROCESSING))).toBe(trainHashes[i]);
+    }
     expect(knownTrainingImages(trainHashes, set).map((m) => m.distance)).toEqual([0, 0, 0, 0, 0]);
     expect(knownTrainingImages(copyHashes, set).map((m) => m.index)).toEqual([0, 1, 2, 3, 4]);
     // Test images are other patients: their nearest training image is further than the threshold (≥ 99 %).
     const test = cxrEntries('test');
     const testHashes = await Promise.all(test.map(async (e) => (await hashFile(path.join(CXR_DIR, e.file))).hash));
-    const nearest = knownTrainingImages(testHashes, set, 64).map((m) => m.distance).sort((a, b) => a - b);
+    const nearest = knownTrainingImages(testHashes, set, 64)
+      .map((m) => m.distance)
+      .sort((a, b) => a - b);
     const matched = knownTrainingImages(testHashes, set);
     const hist: Record<number, number> = {};
     for (const d of nearest) hist[d] = (hist[d] ?? 0) + 1;
