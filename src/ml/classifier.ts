@@ -6,6 +6,7 @@ import type { ModelMetadata } from '../core/metadata';
 import { OodScorer, withHeaderReasons, type ImageFeatures, type OodResult } from '../core/ood';
 import type { DicomMeta } from '../core/dicom-meta';
 import { loadModelFiles, type FileReader } from './io';
+import { stackInputs } from './batch';
 
 export interface Prediction {
   /** Calibrated probabilities (softmax(logits / temperature)), in metadata.classNames order. */
@@ -84,13 +85,7 @@ export class Classifier {
 
   /** Stacks preprocessed inputs into an NHWC batch tensor (caller disposes). */
   toBatch(inputs: Float32Array[]): tf.Tensor4D {
-    const s = this.inputSize;
-    const flat = new Float32Array(inputs.length * s * s);
-    inputs.forEach((x, i) => {
-      if (x.length !== s * s) throw new Error(`input ${i} has ${x.length} values, expected ${s * s}`);
-      flat.set(x, i * s * s);
-    });
-    return tf.tensor4d(flat, [inputs.length, s, s, 1]);
+    return stackInputs(inputs, this.inputSize);
   }
 
   /**

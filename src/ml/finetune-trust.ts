@@ -4,6 +4,7 @@
 // and the validation report that becomes the model's metrics.json (buildMetricsReport). Works on the
 // composed model exactly as the Classify page will run it, so the numbers describe the exported model.
 import * as tf from './tf';
+import { stackInputs } from './batch';
 import type { ModelMetadata, TrustSpec } from '../core/metadata';
 import { OodScorer, pixelVector, refitOodStats, type ImageFeatures, type OodSamples, type OodStats } from '../core/ood';
 import { fitCalibration, OPERATING_POINT_CLASS } from '../core/operating-point';
@@ -69,9 +70,7 @@ async function collect(input: TrustFitInput, view: tf.LayersModel, withLogits: b
     const batch: TrustImage[] = [];
     for (let j = i; j < Math.min(count, i + batchSize); j++) batch.push(await get(j));
     const outs = tf.tidy(() => {
-      const flat = new Float32Array(batch.length * size * size);
-      batch.forEach((b, j) => flat.set(b.input, j * size * size));
-      const o = view.predict(tf.tensor4d(flat, [batch.length, size, size, 1]));
+      const o = view.predict(stackInputs(batch.map((b) => b.input), size));
       const list = Array.isArray(o) ? o : [o];
       // A conv map is average-pooled, as the Classifier does for the gate's layer.
       return list.map((t) => (t.rank === 4 ? tf.mean(t, [1, 2]) : t));

@@ -14,6 +14,7 @@
 // and the weights always come from a finished epoch. Per-epoch callbacks get train/val loss and
 // accuracy and the validation probabilities. Everything is disposed: tf.memory().numTensors is flat.
 import * as tf from './tf';
+import { stackInputs } from './batch';
 import type { ModelMetadata } from '../core/metadata';
 import { createRng, type Rng } from '../core/random';
 import { serializeModel } from './io';
@@ -88,9 +89,7 @@ export function embeddingModel(model: tf.LayersModel, metadata: ModelMetadata): 
 export async function embed(embedder: tf.LayersModel, inputs: Float32Array[], inputSize: number): Promise<Float32Array[]> {
   if (inputs.length === 0) return [];
   const out = tf.tidy(() => {
-    const flat = new Float32Array(inputs.length * inputSize * inputSize);
-    inputs.forEach((x, i) => flat.set(x, i * inputSize * inputSize));
-    const y = embedder.predict(tf.tensor4d(flat, [inputs.length, inputSize, inputSize, 1])) as tf.Tensor;
+    const y = embedder.predict(stackInputs(inputs, inputSize)) as tf.Tensor;
     return y.reshape([inputs.length, -1]);
   });
   const data = (await out.data()) as Float32Array;
@@ -248,11 +247,6 @@ function runFused(steps: FusedStep[], x: tf.Tensor4D): tf.Tensor2D {
   return y as tf.Tensor2D;
 }
 
-function stack(inputs: Float32Array[], inputSize: number): tf.Tensor4D {
-  const flat = new Float32Array(inputs.length * inputSize * inputSize);
-  inputs.forEach((x, i) => flat.set(x, i * inputSize * inputSize));
-  return tf.tensor4d(flat, [inputs.length, inputSize, inputSize, 1]);
-}
 
 /**
  * The fastest available embedder for the model: the fused chain when the backbone is a plain
@@ -270,7 +264,7 @@ export function createEmbedder(model: tf.LayersModel, metadata: ModelMetadata, o
     async embed(inputs) {
       if (!inputs.length) return [];
       const out = tf.tidy(() => {
-        const x = stack(inputs, size);
+        const x = stackInputs(inputs, size);
         return (steps ? runFused(steps, x) : (view!.predict(x) as tf.Tensor)).reshape([inputs.length, -1]);
       });
       const data = (await out.data()) as Float32Array;

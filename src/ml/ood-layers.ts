@@ -1,6 +1,7 @@
 // tfjs half of the OOD fitting: pooled activations of any layer (scripts/fit-ood.ts). Kept apart from
 // src/image/features.ts so that the image statistics load without tfjs (the CLIs report usage errors fast).
 import * as tf from './tf';
+import { stackInputs } from './batch';
 
 /**
  * A view of `model` that outputs one layer's activations, global-average-pooled when the layer is a
@@ -14,9 +15,7 @@ export function layerView(model: tf.LayersModel, layer: string): tf.LayersModel 
 export async function pooledActivations(view: tf.LayersModel, inputs: Float32Array[], size: number): Promise<Float32Array[]> {
   if (inputs.length === 0) return [];
   const out = tf.tidy(() => {
-    const flat = new Float32Array(inputs.length * size * size);
-    inputs.forEach((x, i) => flat.set(x, i * size * size));
-    const y = view.predict(tf.tensor4d(flat, [inputs.length, size, size, 1])) as tf.Tensor;
+    const y = view.predict(stackInputs(inputs, size)) as tf.Tensor;
     return y.rank === 4 ? tf.mean(y, [1, 2]) : y.reshape([inputs.length, -1]);
   });
   const data = (await out.data()) as Float32Array;

@@ -78,12 +78,7 @@ export function oneHotSmoothed(labels: number[], nClasses: number, smoothing: nu
   return out;
 }
 
-/** Stacks inputs (each size² floats) into one NHWC batch tensor. */
-export function stackInputs(inputs: Float32Array[], size: number): tf.Tensor4D {
-  const flat = new Float32Array(inputs.length * size * size);
-  inputs.forEach((x, i) => flat.set(x, i * size * size));
-  return tf.tensor4d(flat, [inputs.length, size, size, 1]);
-}
+export { stackInputs } from './batch';
 
 /** Sets the learning rate of a tfjs optimizer (Adam and SGD read it on every step). */
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
