@@ -276,7 +276,12 @@ export async function main(argv: string[]): Promise<number> {
   fs.writeFileSync(path.join(outDir, 'model.json'), modelJson);
   fs.writeFileSync(path.join(outDir, 'weights.bin'), weightBytes);
   fs.writeFileSync(path.join(outDir, 'metadata.json'), JSON.stringify(metadata, null, 2) + '\n');
-  log(`wrote ${path.relative(REPO_ROOT, outDir)}: model.json + weights.bin (${(weightBytes.length / 1024).toFixed(0)} KiB, ${quantize}) + metadata.json in ${(trainingSeconds / 60).toFixed(1)} min`);
+  // Perceptual hashes of the images just trained on (scripts/hashes.ts), so the app can say when an
+  // input is (a copy of) a training image.
+  const { buildTrainHashes, writeTrainHashes, TRAIN_HASHES_SOURCE } = await import('./hashes');
+  const hashSource = limit > 0 || excludeSources.size > 0 ? `${TRAIN_HASHES_SOURCE} (the ${trainImages.length} images this run trained on)` : TRAIN_HASHES_SOURCE;
+  writeTrainHashes(path.join(outDir, 'train-hashes.json'), buildTrainHashes(trainImages.map((im) => im.gray), spec, hashSource));
+  log(`wrote ${path.relative(REPO_ROOT, outDir)}: model.json + weights.bin (${(weightBytes.length / 1024).toFixed(0)} KiB, ${quantize}) + metadata.json + train-hashes.json in ${(trainingSeconds / 60).toFixed(1)} min`);
   // `heads` shares its layers with `model`: disposing the model frees both.
   model.dispose();
 

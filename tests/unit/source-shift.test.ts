@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/random';
 import { balancedAccuracy, trainLinearProbe } from '../../src/core/probe';
 import { stratifiedSourceWeights } from '../../src/ml/training';
+import { parseTrainHashes } from '../../src/core/train-hashes';
 import { areaDownscale, drawLines, illumination, jpegRoundTrip, resolutionRoundTrip, unsharp } from '../../src/image/degrade';
 import { ACQUISITION_VARIANTS, randomReacquisition, withReacquired } from '../../src/image/acquisition';
 import { DEFAULT_AUGMENT, SOURCE_INVARIANT_AUGMENT, augmentToInput } from '../../src/image/augment';
@@ -139,6 +140,10 @@ describe.skipIf(!hasCxr())('npm run train: a short seeded run is reproducible', 
     const c = await run(12, path.join(dir, 'c'));
     expect(a.equals(b)).toBe(true);
     expect(a.equals(c)).toBe(false);
+    // Training also writes the perceptual hashes of the 24 images it trained on (scripts/hashes.ts).
+    const hashes = parseTrainHashes(fs.readFileSync(path.join(dir, 'a', 'train-hashes.json'), 'utf8'));
+    expect(hashes.count).toBe(24);
+    expect(hashes.exact.size).toBeGreaterThan(20);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 240_000);
 });
