@@ -75,7 +75,10 @@ const template = layoutTemplateFrom(layouts);
 const LAYERS = ['s3_conv2_relu', 's4_conv2_relu', metadata.layers.lastConv];
 const view = tf.model({ inputs: model.inputs, outputs: LAYERS.map((l) => model.getLayer(l).output as tfTypes.SymbolicTensor) });
 const sets: Record<string, Float32Array[]> = {};
-const add = (name: string, rows: Float32Array[]) => (sets[name] ??= []).push(...rows);
+const add = (name: string, rows: Float32Array[]) => {
+  sets[name] ??= [];
+  sets[name].push(...rows);
+};
 const features: ImageFeatures[] = [];
 const pixels: Record<number, Float64Array[]> = { 8: [], 12: [], 16: [] };
 const t0 = Date.now();

@@ -149,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { initNodeBackend } = await import('../src/ml/tf-node');
   await initNodeBackend('wasm');
-  let classifier;
+  let classifier: Awaited<ReturnType<typeof loadClassifierFromDir>>;
   try {
     classifier = await loadClassifierFromDir(modelDir);
   } catch (e) {

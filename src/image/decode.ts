@@ -31,7 +31,7 @@ function pngTruncation(bytes: Uint8Array): string | null {
 export async function decodePng(bytes: Uint8Array): Promise<DecodedImage> {
   checkDeclaredImage(bytes, 'png');
   const { decode } = await import('fast-png');
-  let png;
+  let png: ReturnType<typeof decode>;
   try {
     png = decode(bytes);
   } catch (e) {

@@ -68,7 +68,7 @@ export async function decodeJpeg(bytes: Uint8Array): Promise<DecodedImage> {
   const jpeg = await import('jpeg-js');
   const decodeFn = (jpeg as unknown as { decode?: typeof import('jpeg-js').decode; default?: { decode: typeof import('jpeg-js').decode } });
   const decode = decodeFn.decode ?? decodeFn.default!.decode;
-  let raw;
+  let raw: { width: number; height: number; data: Uint8Array };
   try {
     raw = decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6 });
   } catch (e) {
