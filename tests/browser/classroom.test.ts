@@ -88,7 +88,7 @@ describe.skipIf(!hasData())('classroom: explanations, intervals, projector, smal
     expect(await page.title()).toBe('For teachers · CXR Lab');
     expect(await page.getByTestId('lesson-step').count()).toBe(6);
     const text = await page.getByTestId('lesson-plan').innerText();
-    for (const feature of ['Grad-CAM', 'Not a chest X-ray?', 'classroom pace', 'overfitting preset', 'shortcut lesson', 'confusion matrix', '95 % interval', 'Projects', 'duplicates/leakage']) expect(text).toContain(feature);
+    for (const feature of ['Grad-CAM', 'Not a chest X-ray?', 'classroom pace', 'overfitting preset', 'shortcut check', 'confusion matrix', '95 % interval', 'download it as one .zip']) expect(text).toContain(feature);
     const links = await page.getByTestId('data-sources').locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
     expect(links.length).toBeGreaterThanOrEqual(6);
     for (const l of links) expect(l).toMatch(/^https:\/\//);

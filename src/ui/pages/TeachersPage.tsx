@@ -35,7 +35,7 @@ const PLAN: Step[] = [
     title: 'Train a model and watch it learn',
     where: { href: '#/train', text: 'Train' },
     body: [
-      'On the Train page, drop a folder with one sub-folder per class (for example 40 normal and 40 pneumonia films). If the duplicates/leakage warning appears, read it aloud: copies of one image on both sides of the split make validation look better than it is.',
+      'On the Train page, drop a folder with one sub-folder per class (for example 40 normal and 40 pneumonia films). Check beforehand that no image is in the folder twice (a folder and a zip of it, say): copies of one image on both sides of the split make validation look better than it is.',
       'Set the “classroom pace” so each epoch takes a visible moment, then press Train. Follow the loss and accuracy curves: training vs validation, one point per epoch. The “?” buttons explain loss, epoch, early stopping, and why validation can beat training when dropout and augmentation make training harder.',
       'Show the augmentation preview: the shifted, rotated, brightened copies the network trains on.',
     ],
@@ -51,11 +51,11 @@ const PLAN: Step[] = [
   },
   {
     minutes: '32–40',
-    title: 'Two experiments: overfitting and the shortcut lesson',
-    where: { href: '#/train', text: 'Train' },
+    title: 'Two experiments: overfitting and the shortcut check',
+    where: { href: '#/train', text: 'Train, then Evaluate' },
     body: [
       'Run the overfitting preset (few images, many epochs, no augmentation): training loss keeps falling while validation loss turns upwards; the chart marks where the curves part.',
-      'Run the shortcut lesson: the same data with the lungs blacked out, only the border left. If it still scores well, the model is learning the hospital, not the disease. Both runs’ curves and accuracies appear side by side.',
+      'Run the shortcut check on the Evaluate page: drop the same class folders, then “Run the shortcut check” scores the films again with the lungs blacked out (only the border left). If it still scores well, the model is learning the hospital, not the disease.',
     ],
   },
   {
@@ -64,7 +64,7 @@ const PLAN: Step[] = [
     where: { href: '#/model', text: 'Model card' },
     body: [
       'Open the Model card: what the model was trained on, its metrics with intervals, its caveats. A model is only as good as the data and the test behind it.',
-      'Save the project (images, labels, split, settings, trained model and curves) to a file or to browser storage with Projects, so the next lesson starts where this one ended.',
+      'Keep the trained model: download it as one .zip (with its own model card and metrics) or save it in this browser, so the next lesson can classify with it or import it again.',
     ],
   },
 ];
@@ -137,7 +137,7 @@ export default function TeachersPage() {
         </ul>
         <p className="muted">
           Mixing collections is itself a lesson: if all covid films come from one source and all normal films from another, a model can learn the source instead of the
-          disease. The shortcut lesson on the Train page shows it.
+          disease. The shortcut check on the Evaluate page shows it.
         </p>
       </section>
     </div>
