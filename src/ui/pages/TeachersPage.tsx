@@ -37,7 +37,6 @@ const PLAN: Step[] = [
     body: [
       'On the Train page, drop a folder with one sub-folder per class (for example 40 normal and 40 pneumonia films). Check beforehand that no image is in the folder twice (a folder and a zip of it, say): copies of one image on both sides of the split make validation look better than it is.',
       'Set the “classroom pace” so each epoch takes a visible moment, then press Train. Follow the loss and accuracy curves: training vs validation, one point per epoch. The “?” buttons explain loss, epoch, early stopping, and why validation can beat training when dropout and augmentation make training harder.',
-      'Show the augmentation preview: the shifted, rotated, brightened copies the network trains on.',
     ],
   },
   {
