@@ -30,7 +30,8 @@ export default defineConfig({
       manifest: {
         name: 'CXR Lab',
         short_name: 'CXR Lab',
-        description: 'Chest X-ray classifier (covid / normal / pneumonia) that runs entirely in the browser. Research and education only; not for clinical use.',
+        description:
+          'Chest X-ray classifier (covid / normal / pneumonia) that runs entirely in the browser. Research and education only; not for clinical use.',
         start_url: './#/classify',
         scope: './',
         display: 'standalone',

@@ -48,8 +48,18 @@ const ARGS = parseArgsOrExit(argv, {
   --eval-limit  images of the test split for the evaluate speed (0 = all)
   --no-build    use dist/ as it is`,
   options: {
-    quick: 'flag', backends: 'string', runs: 'number', warmup: 'number', batch: 'number', batches: 'number', cold: 'number',
-    predictions: 'number', 'eval-limit': 'number', skip: 'string', out: 'string', 'no-build': 'flag',
+    quick: 'flag',
+    backends: 'string',
+    runs: 'number',
+    warmup: 'number',
+    batch: 'number',
+    batches: 'number',
+    cold: 'number',
+    predictions: 'number',
+    'eval-limit': 'number',
+    skip: 'string',
+    out: 'string',
+    'no-build': 'flag',
   },
 });
 const has = (f: string) => ARGS.options.has(f);
@@ -139,7 +149,8 @@ function gitInfo(): { commit: string | null; dirty: boolean | null } {
   }
 }
 
-const isError = (x: unknown): x is { error: string } => typeof x === 'object' && x !== null && 'error' in x && typeof (x as { error: unknown }).error === 'string';
+const isError = (x: unknown): x is { error: string } =>
+  typeof x === 'object' && x !== null && 'error' in x && typeof (x as { error: unknown }).error === 'string';
 
 // ---------------------------------------------------------------------------------------------
 // Parts
@@ -157,7 +168,9 @@ async function benchModels(browser: Browser, modelDir: string, results: Results)
       try {
         const page = await context.newPage();
         page.on('pageerror', (e) => log(`  page error: ${e.message}`));
-        await page.goto(`${server.url}?backend=${backend}&runs=${RUNS}&warmup=${WARMUP}&batch=${BATCH}&batches=${batches}&batchWarmup=${backend === 'cpu' ? 0 : 1}`);
+        await page.goto(
+          `${server.url}?backend=${backend}&runs=${RUNS}&warmup=${WARMUP}&batch=${BATCH}&batches=${batches}&batchWarmup=${backend === 'cpu' ? 0 : 1}`,
+        );
         await page.waitForFunction(() => window.cxrBench?.done === true, undefined, { timeout: 900_000, polling: 500 });
         const { result, error } = await page.evaluate(() => ({ result: window.cxrBench!.result, error: window.cxrBench!.error }));
         if (error || !result) throw new Error(error ?? 'no result');
@@ -184,7 +197,9 @@ async function benchModels(browser: Browser, modelDir: string, results: Results)
 async function benchThreads(browser: Browser, modelDir: string, results: Results): Promise<void> {
   await buildBenchPage();
   const server = await serveBenchPage(modelDir);
-  log(`threads: the shipped model on wasm, threaded vs single-threaded, ${RUNS} batch-1 runs and ${BATCHES} batches of ${BATCH} each, interleaved [${elapsed()}]`);
+  log(
+    `threads: the shipped model on wasm, threaded vs single-threaded, ${RUNS} batch-1 runs and ${BATCHES} batches of ${BATCH} each, interleaved [${elapsed()}]`,
+  );
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -224,7 +239,11 @@ async function benchApp(browser: Browser, distDir: string, results: Results): Pr
           const s = await coldStarts(browser, server.url, distDir, kind === 'wasm' ? 'wasm' : null, image, COLD, log);
           results.coldStart[kind] = s;
           const worst = s.runs.reduce((a, r) => (r.jsBeforeFirstPrediction.gzip > a.jsBeforeFirstPrediction.gzip ? r : a));
-          results.bytes.jsBeforeFirstPredictionGzip[kind] = { gzip: worst.jsBeforeFirstPrediction.gzip, bytes: worst.jsBeforeFirstPrediction.bytes, files: worst.jsBeforeFirstPrediction.files };
+          results.bytes.jsBeforeFirstPredictionGzip[kind] = {
+            gzip: worst.jsBeforeFirstPrediction.gzip,
+            bytes: worst.jsBeforeFirstPrediction.bytes,
+            files: worst.jsBeforeFirstPrediction.files,
+          };
         } catch (e) {
           results.coldStart[kind] = { error: (e as Error).message };
           log(`  failed: ${(e as Error).message}`);
@@ -266,16 +285,34 @@ function table(rows: string[][]): string[] {
 function evaluateTargets(res: Results): Target[] {
   const t: Target[] = [];
   const add = (name: string, target: string, value: number | null, limit: number, fmt: (v: number) => string) =>
-    t.push({ name, target, measured: value === null ? 'not measured' : fmt(value), met: value === null ? null : value <= limit, factor: value === null || value <= limit ? null : value / limit });
+    t.push({
+      name,
+      target,
+      measured: value === null ? 'not measured' : fmt(value),
+      met: value === null ? null : value <= limit,
+      factor: value === null || value <= limit ? null : value / limit,
+    });
   for (const b of ['wasm', 'webgl'] as const) {
     const m = res.models[b];
     add(`latency ratio ours/reference, ${b} (batch-1 median)`, '<= 0.5', m && !isError(m) ? m.ratio.latencyMedian : null, 0.5, (v) => v.toFixed(2));
   }
   add('model files loaded before the first prediction', '<= 1 MB (1,000,000 bytes)', res.bytes.model.loadedBytes, 1_000_000, (v) => `${v} bytes`);
   const js = Math.max(...Object.values(res.bytes.jsBeforeFirstPredictionGzip).map((x) => x?.gzip ?? 0));
-  add('JavaScript before the first prediction (gzip, wasm and default runs, larger)', '<= 400 KB (400,000 bytes)', js > 0 ? js : null, 400_000, (v) => `${v} bytes`);
+  add(
+    'JavaScript before the first prediction (gzip, wasm and default runs, larger)',
+    '<= 400 KB (400,000 bytes)',
+    js > 0 ? js : null,
+    400_000,
+    (v) => `${v} bytes`,
+  );
   const cs = res.coldStart.wasm;
-  add('first prediction shown after navigation, wasm, localhost (median)', '<= 1000 ms', cs && !isError(cs) ? cs.median.firstPredictionShownMs : null, 1000, (v) => `${v.toFixed(0)} ms`);
+  add(
+    'first prediction shown after navigation, wasm, localhost (median)',
+    '<= 1000 ms',
+    cs && !isError(cs) ? cs.median.firstPredictionShownMs : null,
+    1000,
+    (v) => `${v.toFixed(0)} ms`,
+  );
   const mem = res.memory;
   if (mem && !isError(mem)) {
     const d = mem.afterN.tensors - mem.after1.tensors;
@@ -292,8 +329,12 @@ function evaluateTargets(res: Results): Target[] {
 
 function printReport(res: Results): void {
   log('');
-  log(`== CXR Lab bench ${res.meta.quick ? '(QUICK: fewer repetitions) ' : ''}— ${res.meta.date}, ${res.meta.host.kind} (${res.meta.host.cpuModel}), Chromium ${res.meta.host.chromium ?? '?'}`);
-  log(`   model ${res.meta.model.name}@${res.meta.model.version} from ${path.relative(REPO_ROOT, res.meta.model.dir) || res.meta.model.dir}; load average ${res.meta.loadAverage.start.join(' ')} at the start, ${res.meta.loadAverage.end.join(' ')} at the end (${res.meta.host.cpus} CPUs)`);
+  log(
+    `== CXR Lab bench ${res.meta.quick ? '(QUICK: fewer repetitions) ' : ''}— ${res.meta.date}, ${res.meta.host.kind} (${res.meta.host.cpuModel}), Chromium ${res.meta.host.chromium ?? '?'}`,
+  );
+  log(
+    `   model ${res.meta.model.name}@${res.meta.model.version} from ${path.relative(REPO_ROOT, res.meta.model.dir) || res.meta.model.dir}; load average ${res.meta.loadAverage.start.join(' ')} at the start, ${res.meta.loadAverage.end.join(' ')} at the end (${res.meta.host.cpus} CPUs)`,
+  );
   log('');
   const rows: string[][] = [['backend', 'model', 'input', 'params', 'b1 median ms', 'b1 p90 ms', `b${BATCH} img/s`, 'ratio b1', `ratio b${BATCH}`]];
   for (const b of BACKENDS) {
@@ -345,14 +386,27 @@ function printReport(res: Results): void {
   if (mem) {
     if (isError(mem)) log(`Memory: ${mem.error}`);
     else {
-      log(`Memory (app, ${mem.backend}, ${mem.done} done of ${mem.afterN.predictions}, ${(mem.afterN.predictions - 1) / mem.seconds > 0 ? ((mem.afterN.predictions - 1) / mem.seconds).toFixed(1) : '—'} images/s end to end):`);
-      log(`  after 1:   ${mem.after1.tensors} tensors, ${kib(mem.after1.tensorBytes)} in tensors; JS heap page ${mib(mem.after1.pageHeapBytes)}, worker ${mib(mem.after1.workerHeapBytes)}`);
-      log(`  after ${mem.afterN.predictions}: ${mem.afterN.tensors} tensors, ${kib(mem.afterN.tensorBytes)} in tensors; JS heap page ${mib(mem.afterN.pageHeapBytes)}, worker ${mib(mem.afterN.workerHeapBytes)}; page after clearing the table ${mib(mem.pageHeapAfterClearBytes)}`);
+      log(
+        `Memory (app, ${mem.backend}, ${mem.done} done of ${mem.afterN.predictions}, ${(mem.afterN.predictions - 1) / mem.seconds > 0 ? ((mem.afterN.predictions - 1) / mem.seconds).toFixed(1) : '—'} images/s end to end):`,
+      );
+      log(
+        `  after 1:   ${mem.after1.tensors} tensors, ${kib(mem.after1.tensorBytes)} in tensors; JS heap page ${mib(mem.after1.pageHeapBytes)}, worker ${mib(mem.after1.workerHeapBytes)}`,
+      );
+      log(
+        `  after ${mem.afterN.predictions}: ${mem.afterN.tensors} tensors, ${kib(mem.afterN.tensorBytes)} in tensors; JS heap page ${mib(mem.afterN.pageHeapBytes)}, worker ${mib(mem.afterN.workerHeapBytes)}; page after clearing the table ${mib(mem.pageHeapAfterClearBytes)}`,
+      );
     }
   }
   const mb = res.bytes.model;
-  log(`Bytes: model files loaded ${mb.loadedBytes} bytes (${kib(mb.loadedBytes)}; gzip ${kib(mb.loadedGzip)}): ${mb.files.filter((f) => f.loadedBeforeFirstPrediction).map((f) => `${f.file} ${f.bytes}`).join(', ')}`);
-  for (const [kind, js] of Object.entries(res.bytes.jsBeforeFirstPredictionGzip)) if (js) log(`  JavaScript before the first prediction (${kind}): ${js.gzip} bytes gzip (${kib(js.gzip)}) in ${js.files.length} files, ${kib(js.bytes)} raw`);
+  log(
+    `Bytes: model files loaded ${mb.loadedBytes} bytes (${kib(mb.loadedBytes)}; gzip ${kib(mb.loadedGzip)}): ${mb.files
+      .filter((f) => f.loadedBeforeFirstPrediction)
+      .map((f) => `${f.file} ${f.bytes}`)
+      .join(', ')}`,
+  );
+  for (const [kind, js] of Object.entries(res.bytes.jsBeforeFirstPredictionGzip))
+    if (js)
+      log(`  JavaScript before the first prediction (${kind}): ${js.gzip} bytes gzip (${kib(js.gzip)}) in ${js.files.length} files, ${kib(js.bytes)} raw`);
   const tr = res.node.train;
   if (tr)
     log(
@@ -360,10 +414,16 @@ function printReport(res: Results): void {
         `forward ${f1(tr.shippedInferenceImagesPerSecond)} images/s${tr.ok ? '' : ` — bench:train failed: ${tr.error}`}`,
     );
   const ev = res.node.evaluate;
-  if (ev) log(`Node evaluate: ${f1(ev.imagesPerSecond)} images/s over ${ev.images ?? '—'} test images (${ev.measures ?? ''}; ${ev.backend}, ${ev.threads} thread(s), batch ${ev.batchSize})${ev.ok ? '' : ` — failed: ${ev.error}`}`);
+  if (ev)
+    log(
+      `Node evaluate: ${f1(ev.imagesPerSecond)} images/s over ${ev.images ?? '—'} test images (${ev.measures ?? ''}; ${ev.backend}, ${ev.threads} thread(s), batch ${ev.batchSize})${ev.ok ? '' : ` — failed: ${ev.error}`}`,
+    );
   log('');
   log('Targets');
-  table([['', 'target', 'measured', ''], ...res.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : `MISSED${t.factor ? ` (${t.factor.toFixed(2)}x)` : ''}`])]).forEach((l) => log('  ' + l));
+  table([
+    ['', 'target', 'measured', ''],
+    ...res.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : `MISSED${t.factor ? ` (${t.factor.toFixed(2)}x)` : ''}`]),
+  ]).forEach((l) => log('  ' + l));
   log('');
 }
 
@@ -374,7 +434,9 @@ function printReport(res: Results): void {
 async function main(): Promise<void> {
   const git = gitInfo();
   const hostKind = `${os.platform()}-${os.arch()}-${os.cpus().length}cpu`;
-  log(`npm run bench${QUICK ? ' --quick' : ''}: backends ${BACKENDS.join(',')}, ${RUNS} runs, batch ${BATCH}, ${COLD} cold starts, ${PREDICTIONS} predictions [${hostKind}]`);
+  log(
+    `npm run bench${QUICK ? ' --quick' : ''}: backends ${BACKENDS.join(',')}, ${RUNS} runs, batch ${BATCH}, ${COLD} cold starts, ${PREDICTIONS} predictions [${hostKind}]`,
+  );
   if (has('no-build')) process.env.CXR_SKIP_BUILD = '1';
   else log('building the app (vite build, skipped when dist/ is fresh)…');
   const build = await ensureBuild();
@@ -394,7 +456,18 @@ async function main(): Promise<void> {
       gitCommit: git.commit,
       gitDirty: git.dirty,
       quick: QUICK,
-      options: { backends: BACKENDS, runs: RUNS, warmup: WARMUP, batch: BATCH, batches: BATCHES, cpuBatches: CPU_BATCHES, cold: COLD, predictions: PREDICTIONS, evalLimit: EVAL_LIMIT, skip: [...SKIP] },
+      options: {
+        backends: BACKENDS,
+        runs: RUNS,
+        warmup: WARMUP,
+        batch: BATCH,
+        batches: BATCHES,
+        cpuBatches: CPU_BATCHES,
+        cold: COLD,
+        predictions: PREDICTIONS,
+        evalLimit: EVAL_LIMIT,
+        skip: [...SKIP],
+      },
       host: {
         kind: hostKind,
         platform: os.platform(),

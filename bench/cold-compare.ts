@@ -30,7 +30,8 @@ const args = parseArgsOrExit(process.argv.slice(2), {
 
 async function main(): Promise<void> {
   const baselineDir = path.resolve(optString(args, 'baseline', ''));
-  if (!fs.existsSync(path.join(baselineDir, 'index.html'))) throw new Error(`--baseline ${baselineDir} is not a built site (no index.html); see the header of bench/cold-compare.ts`);
+  if (!fs.existsSync(path.join(baselineDir, 'index.html')))
+    throw new Error(`--baseline ${baselineDir} is not a built site (no index.html); see the header of bench/cold-compare.ts`);
   if (!hasData()) throw new Error(skipReason());
   const runs = Math.max(1, Math.floor(optNumber(args, 'runs', 7)));
   const kind = optString(args, 'backend', 'wasm');
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
       for (const which of ['baseline', 'current'] as const) {
         const r = await coldStart(browser, sites[which].url, which === 'baseline' ? baselineDir : build.distDir, kind === 'wasm' ? 'wasm' : null, image);
         got[which].push(r);
-        console.log(`${which.padEnd(8)} ${i + 1}/${runs} (${r.backend}): model ready ${r.modelReadyMs?.toFixed(0)} ms, first prediction shown ${r.firstPredictionShownMs.toFixed(0)} ms`);
+        console.log(
+          `${which.padEnd(8)} ${i + 1}/${runs} (${r.backend}): model ready ${r.modelReadyMs?.toFixed(0)} ms, first prediction shown ${r.firstPredictionShownMs.toFixed(0)} ms`,
+        );
       }
     }
   } finally {
@@ -76,7 +79,9 @@ async function main(): Promise<void> {
   const out = path.resolve(optString(args, 'out', path.join(REPO_ROOT, 'bench/results', `${result.date.slice(0, 10)}-cold-compare.json`)));
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  console.log(`wrote ${path.relative(REPO_ROOT, out)}; load average ${result.loadAverage.start.join(' ')} → ${result.loadAverage.end.join(' ')} on ${result.cpus} CPUs`);
+  console.log(
+    `wrote ${path.relative(REPO_ROOT, out)}; load average ${result.loadAverage.start.join(' ')} → ${result.loadAverage.end.join(' ')} on ${result.cpus} CPUs`,
+  );
   console.log(
     `cold-start ${kind}: baseline ${b.firstPredictionShownMs.toFixed(0)} ms, current ${c.firstPredictionShownMs.toFixed(0)} ms first prediction (ratio ${result.ratio.firstPredictionShown.toFixed(2)}); ` +
       `model ready ${b.modelReadyMs.toFixed(0)} → ${c.modelReadyMs.toFixed(0)} ms (ratio ${result.ratio.modelReady.toFixed(2)})`,

@@ -63,7 +63,11 @@ async function main(): Promise<void> {
       const threads = arg('cli-threads', '');
       if (threads) env.CXR_WASM_THREADS = threads;
       const t0 = Date.now();
-      const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', dir, '--out', out], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+      const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', dir, '--out', out], {
+        cwd: REPO_ROOT,
+        env,
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error(`npm run evaluate failed:\n${r.stderr}`);
       const cliWall = (Date.now() - t0) / 1000;
       cli = JSON.parse(fs.readFileSync(out, 'utf8')) as EvaluationJson;
@@ -80,7 +84,12 @@ async function main(): Promise<void> {
       const wall = (Date.now() - t1) / 1000;
       const s = await page.evaluate(() => {
         const st = window.cxrLabEvaluate!.state();
-        return { phase: st.phase, error: st.error, report: st.report, classifySeconds: st.startedAt !== null && st.finishedAt !== null ? (st.finishedAt - st.startedAt) / 1000 : null };
+        return {
+          phase: st.phase,
+          error: st.error,
+          report: st.report,
+          classifySeconds: st.startedAt !== null && st.finishedAt !== null ? (st.finishedAt - st.startedAt) / 1000 : null,
+        };
       });
       if (s.phase !== 'done' || !s.report) throw new Error(`the page failed: ${s.error}`);
       rep = s.report;
@@ -90,12 +99,18 @@ async function main(): Promise<void> {
       log(
         `round ${round} page: ${rep.n} images, ${rep.throughput.imagesPerSecond!.toFixed(1)} images/s (report measure, batch ${rep.throughput.batchSize} in the worker, ${rep.meta.backend}); ${(rep.n / pageEnd).toFixed(1)} images/s end to end (classifying ${pageEnd.toFixed(1)} s; with intake and the report ${wall.toFixed(1)} s)`,
       );
-      log(`  same confusion matrix as the CLI: ${rep.n === cli.n && JSON.stringify(rep.confusionMatrix) === JSON.stringify(cli.confusionMatrix) ? 'yes' : 'NO'}`);
+      log(
+        `  same confusion matrix as the CLI: ${rep.n === cli.n && JSON.stringify(rep.confusionMatrix) === JSON.stringify(cli.confusionMatrix) ? 'yes' : 'NO'}`,
+      );
     }
     if (problems.length) log(`page problems: ${problems.join(' | ')}`);
     const best = (v: number[]) => Math.max(...v);
-    log(`end to end (best of ${rounds}): page ${best(pageEndRate).toFixed(1)} images/s, cli ${best(cliEndRate).toFixed(1)} images/s, ratio ${(best(pageEndRate) / best(cliEndRate)).toFixed(2)}`);
-    log(`evaluate-${rep!.n}: page ${best(pageRate).toFixed(1)} images/s, cli ${best(cliRate).toFixed(1)} images/s, ratio ${(best(pageRate) / best(cliRate)).toFixed(2)} (target >= 0.80)`);
+    log(
+      `end to end (best of ${rounds}): page ${best(pageEndRate).toFixed(1)} images/s, cli ${best(cliEndRate).toFixed(1)} images/s, ratio ${(best(pageEndRate) / best(cliEndRate)).toFixed(2)}`,
+    );
+    log(
+      `evaluate-${rep!.n}: page ${best(pageRate).toFixed(1)} images/s, cli ${best(cliRate).toFixed(1)} images/s, ratio ${(best(pageRate) / best(cliRate)).toFixed(2)} (target >= 0.80)`,
+    );
   } finally {
     await browser.close();
     await server.close();

@@ -77,7 +77,10 @@ async function build(modelDir: string): Promise<void> {
 
 async function preview(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(VITE, ['preview', '--outDir', OUT_DIR, '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  const child = spawn(VITE, ['preview', '--outDir', OUT_DIR, '--port', String(port), '--strictPort', '--host', '127.0.0.1'], {
+    cwd: REPO_ROOT,
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${port}/`;
   for (let i = 0; i < 300; i++) {
     try {
@@ -197,7 +200,11 @@ async function main(): Promise<void> {
   log(`model: ${path.relative(REPO_ROOT, modelDir) || modelDir}   backend: ${BACKEND}   images: ${N_IMAGES} (${CLASSES.join(', ')})   head epochs: ${EPOCHS}`);
   await build(modelDir);
   const { dir, count, perClass } = makeDataset();
-  log(`data: ${Object.entries(perClass).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  log(
+    `data: ${Object.entries(perClass)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ')}`,
+  );
   const server = await preview();
   const browser = await launchBrowser(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
   const exclude = new Set([server.child.pid!]);
@@ -235,7 +242,9 @@ async function main(): Promise<void> {
     await page.getByTestId('base-status').and(page.locator('[data-status="ready"], [data-status="error"]')).waitFor({ timeout: 180_000 });
     const s0 = await state(page);
     if (s0.base.status !== 'ready') throw new Error(`network failed to load: ${s0.base.error}`);
-    log(`page + network ready in ${((Date.now() - tLoad) / 1000).toFixed(1)} s (backend ${s0.base.info!.backend.name} ${s0.base.info!.backend.details.join(', ')}, embedding ${s0.base.info!.embeddingDim}-d)`);
+    log(
+      `page + network ready in ${((Date.now() - tLoad) / 1000).toFixed(1)} s (backend ${s0.base.info!.backend.name} ${s0.base.info!.backend.details.join(', ')}, embedding ${s0.base.info!.embeddingDim}-d)`,
+    );
 
     // Settings: 30 epochs, no early stopping (the benchmark wants every epoch).
     await page.getByTestId('epochs').fill(String(EPOCHS));
@@ -247,10 +256,14 @@ async function main(): Promise<void> {
     const cpu0 = treeCpu(process.pid, exclude);
     const tEmbed = Date.now();
     await page.getByTestId('dataset-folder-input').setInputFiles(dir);
-    await page.waitForFunction((n) => {
-      const s = window.cxrLabTrain!.state();
-      return s.images.length >= n && s.images.every((im) => im.status !== 'queued');
-    }, count, { timeout: 600_000, polling: 100 });
+    await page.waitForFunction(
+      (n) => {
+        const s = window.cxrLabTrain!.state();
+        return s.images.length >= n && s.images.every((im) => im.status !== 'queued');
+      },
+      count,
+      { timeout: 600_000, polling: 100 },
+    );
     const embedS = (Date.now() - tEmbed) / 1000;
     const cpu1 = treeCpu(process.pid, exclude);
     const s1 = await state(page);
@@ -274,22 +287,50 @@ async function main(): Promise<void> {
     const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
     log('');
     log(`embedding: ${count} images (${failed} skipped) in ${embedS.toFixed(2)} s = ${(count / embedS).toFixed(1)} img/s`);
-    log(`  workers busy (summed over lanes): decode+preprocess ${(st.decodeMs / 1000).toFixed(2)} s, embed ${(st.embedMs / 1000).toFixed(2)} s (${(st.embedMs / Math.max(1, st.processed)).toFixed(1)} ms/img); ${st.helpers} embedding helper worker(s) did ${st.byHelpers} of ${st.processed} images`);
+    log(
+      `  workers busy (summed over lanes): decode+preprocess ${(st.decodeMs / 1000).toFixed(2)} s, embed ${(st.embedMs / 1000).toFixed(2)} s (${(st.embedMs / Math.max(1, st.processed)).toFixed(1)} ms/img); ${st.helpers} embedding helper worker(s) did ${st.byHelpers} of ${st.processed} images`,
+    );
     log(`training: ${r.history.length} head epochs on ${s2.run.trainCount} train / ${s2.run.valIds.length} val embeddings in ${trainS.toFixed(2)} s`);
-    log(`  worker: head ${(r.timings.headMs / 1000).toFixed(2)} s (${(r.timings.headMs / r.history.length).toFixed(0)} ms/epoch), compose ${(r.timings.composeMs / 1000).toFixed(2)} s, calibrate ${(r.timings.calibrateMs / 1000).toFixed(2)} s; final train acc ${(last.trainAcc * 100).toFixed(1)}%, val acc ${((last.valAcc ?? NaN) * 100).toFixed(1)}%, kept epoch ${r.keptEpoch}`);
-    log(`memory: peak Chromium RSS ${mb(peakRss)}, peak page JS heap ${mb(peakPageHeap)}, worker tf peak ${mb(Math.max(peakWorkerBytes, mem.peakNumBytes))}, wasm heap ${mem.wasmHeapBytes ? mb(Math.max(peakWasmHeap, mem.wasmHeapBytes)) : 'n/a'}, tensors after ${mem.numTensors}`);
+    log(
+      `  worker: head ${(r.timings.headMs / 1000).toFixed(2)} s (${(r.timings.headMs / r.history.length).toFixed(0)} ms/epoch), compose ${(r.timings.composeMs / 1000).toFixed(2)} s, calibrate ${(r.timings.calibrateMs / 1000).toFixed(2)} s; final train acc ${(last.trainAcc * 100).toFixed(1)}%, val acc ${((last.valAcc ?? NaN) * 100).toFixed(1)}%, kept epoch ${r.keptEpoch}`,
+    );
+    log(
+      `memory: peak Chromium RSS ${mb(peakRss)}, peak page JS heap ${mb(peakPageHeap)}, worker tf peak ${mb(Math.max(peakWorkerBytes, mem.peakNumBytes))}, wasm heap ${mem.wasmHeapBytes ? mb(Math.max(peakWasmHeap, mem.wasmHeapBytes)) : 'n/a'}, tensors after ${mem.numTensors}`,
+    );
     // Other processes compete for the cores on a shared machine: the browser's own CPU time tells how
     // much work the run needed, whatever the wall clock says.
     const cpuEmbed = cpuBetween(cpu0, cpu1);
     const cpuTrain = cpuBetween(cpu1, cpu2);
-    log(`cpu: Chromium used ${cpuEmbed.total.toFixed(1)} CPU-s embedding (${cpuEmbed.text}) + ${cpuTrain.total.toFixed(1)} CPU-s training (${cpuTrain.text}) on ${os.cpus().length} cores; machine load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`);
+    log(
+      `cpu: Chromium used ${cpuEmbed.total.toFixed(1)} CPU-s embedding (${cpuEmbed.text}) + ${cpuTrain.total.toFixed(1)} CPU-s training (${cpuTrain.text}) on ${os.cpus().length} cores; machine load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`,
+    );
     if (problems.length) log(`page problems: ${problems.join(' | ')}`);
     const total = embedS + trainS;
     const json = arg('json', '');
     if (json) {
       fs.writeFileSync(
         json,
-        JSON.stringify({ images: count, failed, embedSeconds: embedS, trainSeconds: trainS, totalSeconds: total, embedCpuSeconds: cpuEmbed.total, trainCpuSeconds: cpuTrain.total, loadAverage: [load0, load1], epochs: r.history.length, backend: mem.backend, peakRssBytes: peakRss, peakPageHeapBytes: peakPageHeap, workerPeakTfBytes: Math.max(peakWorkerBytes, mem.peakNumBytes), wasmHeapBytes: mem.wasmHeapBytes, model: modelDir }, null, 2),
+        JSON.stringify(
+          {
+            images: count,
+            failed,
+            embedSeconds: embedS,
+            trainSeconds: trainS,
+            totalSeconds: total,
+            embedCpuSeconds: cpuEmbed.total,
+            trainCpuSeconds: cpuTrain.total,
+            loadAverage: [load0, load1],
+            epochs: r.history.length,
+            backend: mem.backend,
+            peakRssBytes: peakRss,
+            peakPageHeapBytes: peakPageHeap,
+            workerPeakTfBytes: Math.max(peakWorkerBytes, mem.peakNumBytes),
+            wasmHeapBytes: mem.wasmHeapBytes,
+            model: modelDir,
+          },
+          null,
+          2,
+        ),
       );
     }
     log(`finetune-${count}: ${total.toFixed(1)} s`);

@@ -94,14 +94,20 @@ export interface AuditJson {
 function formatAudit(a: AuditJson): string {
   const lines: string[] = [];
   lines.push(`CXR Lab shortcut audit: model ${a.meta.model.name} ${a.meta.model.version} (${a.meta.model.dir})`);
-  lines.push(`data ${a.meta.data.dir}, split ${a.meta.split}: ${a.n} images, ${a.skipped.length} skipped${a.meta.data.limit ? `, --limit ${a.meta.data.limit}` : ''}`);
+  lines.push(
+    `data ${a.meta.data.dir}, split ${a.meta.split}: ${a.n} images, ${a.skipped.length} skipped${a.meta.data.limit ? `, --limit ${a.meta.data.limit}` : ''}`,
+  );
   lines.push(`majority-class rate ${fmt(a.majorityClass?.rate ?? null)} (always answering '${a.majorityClass?.className ?? '—'}')`);
   lines.push('');
   const auc1 = a.classNames.includes(COVID_CLASS) ? COVID_CLASS : a.classNames[0];
-  lines.push(`${pad('mode', 13)}${pad('accuracy', 10, true)}${pad('balanced', 10, true)}${pad('macro AUC', 11, true)}${pad(`${auc1} AUC`, 11, true)}   recall per class`);
+  lines.push(
+    `${pad('mode', 13)}${pad('accuracy', 10, true)}${pad('balanced', 10, true)}${pad('macro AUC', 11, true)}${pad(`${auc1} AUC`, 11, true)}   recall per class`,
+  );
   for (const m of a.modes) {
     const recalls = a.classNames.map((c) => `${c} ${fmt(m.recall[c])}`).join('  ');
-    lines.push(`${pad(m.mode, 13)}${pad(fmt(m.accuracy), 10, true)}${pad(fmt(m.balancedAccuracy), 10, true)}${pad(fmt(m.macroAuc), 11, true)}${pad(fmt(m.auc[auc1]), 11, true)}   ${recalls}`);
+    lines.push(
+      `${pad(m.mode, 13)}${pad(fmt(m.accuracy), 10, true)}${pad(fmt(m.balancedAccuracy), 10, true)}${pad(fmt(m.macroAuc), 11, true)}${pad(fmt(m.auc[auc1]), 11, true)}   ${recalls}`,
+    );
   }
   for (const grouping of Object.keys(a.modes[0]?.groups ?? {})) {
     lines.push('');
@@ -120,7 +126,9 @@ function formatAudit(a: AuditJson): string {
     }
   }
   lines.push('');
-  lines.push(`throughput: ${a.throughput.images} predictions in ${fmt(a.throughput.seconds, 1)} s = ${fmt(a.throughput.imagesPerSecond, 1)} images/s (${a.meta.backend}, ${a.meta.threads} thread(s))`);
+  lines.push(
+    `throughput: ${a.throughput.images} predictions in ${fmt(a.throughput.seconds, 1)} s = ${fmt(a.throughput.imagesPerSecond, 1)} images/s (${a.meta.backend}, ${a.meta.threads} thread(s))`,
+  );
   return lines.join('\n');
 }
 
@@ -143,7 +151,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
-    logErr(`shortcut audit${check ? ' --check: FAIL' : ''}: no model at ${displayPath(modelDir)} (model.json missing). Train one with \`npm run train\` or pass --model <dir>.`);
+    logErr(
+      `shortcut audit${check ? ' --check: FAIL' : ''}: no model at ${displayPath(modelDir)} (model.json missing). Train one with \`npm run train\` or pass --model <dir>.`,
+    );
     return 1;
   }
   selectSplit(dataDir, split, undefined);

@@ -12,17 +12,63 @@ import { parseArgs, optNumber } from './lib/args';
 import { runIfMain } from './lib/cli';
 
 export const CANDIDATES: Record<string, Partial<ModelConfig>> = {
-  'v1 (128px, 16/32/64x2/128x2/192)': { inputSize: 128, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 64, convs: 2 }, { filters: 128, convs: 2 }, { filters: 192, convs: 1 }] },
+  'v1 (128px, 16/32/64x2/128x2/192)': {
+    inputSize: 128,
+    stages: [
+      { filters: 16, convs: 1 },
+      { filters: 32, convs: 1 },
+      { filters: 64, convs: 2 },
+      { filters: 128, convs: 2 },
+      { filters: 192, convs: 1 },
+    ],
+  },
   'v2 (default: 112px, 12/24/48x2/96x2/160)': {},
-  '96px, 16/32/64x2/128x2/192': { inputSize: 96, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 64, convs: 2 }, { filters: 128, convs: 2 }, { filters: 192, convs: 1 }] },
-  '112px, 16/32/48x2/96x2/160': { inputSize: 112, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 48, convs: 2 }, { filters: 96, convs: 2 }, { filters: 160, convs: 1 }] },
-  '96px, 16/32/64x2/128x2/160': { inputSize: 96, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 64, convs: 2 }, { filters: 128, convs: 2 }, { filters: 160, convs: 1 }] },
-  '96px, 16/32/48x2/96x2/160': { inputSize: 96, stages: [{ filters: 16, convs: 1 }, { filters: 32, convs: 1 }, { filters: 48, convs: 2 }, { filters: 96, convs: 2 }, { filters: 160, convs: 1 }] },
+  '96px, 16/32/64x2/128x2/192': {
+    inputSize: 96,
+    stages: [
+      { filters: 16, convs: 1 },
+      { filters: 32, convs: 1 },
+      { filters: 64, convs: 2 },
+      { filters: 128, convs: 2 },
+      { filters: 192, convs: 1 },
+    ],
+  },
+  '112px, 16/32/48x2/96x2/160': {
+    inputSize: 112,
+    stages: [
+      { filters: 16, convs: 1 },
+      { filters: 32, convs: 1 },
+      { filters: 48, convs: 2 },
+      { filters: 96, convs: 2 },
+      { filters: 160, convs: 1 },
+    ],
+  },
+  '96px, 16/32/64x2/128x2/160': {
+    inputSize: 96,
+    stages: [
+      { filters: 16, convs: 1 },
+      { filters: 32, convs: 1 },
+      { filters: 64, convs: 2 },
+      { filters: 128, convs: 2 },
+      { filters: 160, convs: 1 },
+    ],
+  },
+  '96px, 16/32/48x2/96x2/160': {
+    inputSize: 96,
+    stages: [
+      { filters: 16, convs: 1 },
+      { filters: 32, convs: 1 },
+      { filters: 48, convs: 2 },
+      { filters: 96, convs: 2 },
+      { filters: 160, convs: 1 },
+    ],
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    usage: 'usage: npx tsx scripts/bench-arch.ts [--runs 40] [--threads 1]\n  batch-1 forward latency, parameters and MACs of the candidate architectures (wasm)',
+    usage:
+      'usage: npx tsx scripts/bench-arch.ts [--runs 40] [--threads 1]\n  batch-1 forward latency, parameters and MACs of the candidate architectures (wasm)',
     options: { runs: 'number', threads: 'number' },
   });
   const runs = optNumber(args, 'runs', 40);
@@ -46,7 +92,9 @@ export async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < all.length; i++) {
     const { name, model } = all[i];
     const m = median(times[i]);
-    console.log(`${name.padEnd(40)} params ${String(model.countParams()).padStart(8)}  MACs ${(countMacs(model).total / 1e6).toFixed(1).padStart(6)} M  b1 median ${m.toFixed(2)} ms  ratio ${(m / refMedian).toFixed(2)}`);
+    console.log(
+      `${name.padEnd(40)} params ${String(model.countParams()).padStart(8)}  MACs ${(countMacs(model).total / 1e6).toFixed(1).padStart(6)} M  b1 median ${m.toFixed(2)} ms  ratio ${(m / refMedian).toFixed(2)}`,
+    );
   }
   inputs.forEach((t) => t.dispose());
   all.forEach(({ model }) => model.dispose());

@@ -94,9 +94,7 @@ async function profileStep(tf: TF, name: string, step: () => Promise<unknown>): 
   console.log(`\n[profile] ${name}: one training step, ${calls} kernel calls, ${total.toFixed(1)} ms in kernels`);
   console.log('  kernel                                   calls   total ms    share');
   for (const [kname, e] of rows.slice(0, 20)) {
-    console.log(
-      `  ${kname.padEnd(40)} ${String(e.calls).padStart(5)} ${e.ms.toFixed(1).padStart(10)} ${((100 * e.ms) / total).toFixed(1).padStart(7)}%`,
-    );
+    console.log(`  ${kname.padEnd(40)} ${String(e.calls).padStart(5)} ${e.ms.toFixed(1).padStart(10)} ${((100 * e.ms) / total).toFixed(1).padStart(7)}%`);
   }
 }
 
@@ -149,7 +147,10 @@ async function bench(tf: TF, name: string, model: LayersModel): Promise<Result> 
 async function compare(tf: TF, model: LayersModel): Promise<void> {
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const xs = tf.randomNormal([BATCH, INPUT, INPUT, 1]);
-  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % CLASSES), 'int32');
+  const labels = tf.tensor1d(
+    Array.from({ length: BATCH }, (_, i) => i % CLASSES),
+    'int32',
+  );
   const ys = tf.oneHot(labels, CLASSES).toFloat();
   labels.dispose();
   const setMode = (on: boolean) => {

@@ -13,5 +13,9 @@ const args = parseArgsOrExit(process.argv.slice(2), {
 const dist = path.resolve(optString(args, 'dist', 'dist'));
 const copies = libraryCopies(dist);
 process.stdout.write(
-  JSON.stringify({ dist, precache: precacheSummary(dist), libraryCopies: Object.fromEntries(Object.entries(copies).map(([lib, files]) => [lib, files.length])) }, null, 2) + '\n',
+  JSON.stringify(
+    { dist, precache: precacheSummary(dist), libraryCopies: Object.fromEntries(Object.entries(copies).map(([lib, files]) => [lib, files.length])) },
+    null,
+    2,
+  ) + '\n',
 );

@@ -80,7 +80,8 @@ function functionsOf(file: string, text: string): FunctionSpan[] {
       // The name a function gets from where it stands: `const f = () => …`, `{ f: () => … }`, methods.
       let childName: string | undefined;
       if (node.type === 'VariableDeclarator' && key === 'init') childName = keyName(node.id);
-      else if ((node.type === 'Property' || node.type === 'MethodDefinition' || node.type === 'PropertyDefinition') && key === 'value') childName = keyName(node.key);
+      else if ((node.type === 'Property' || node.type === 'MethodDefinition' || node.type === 'PropertyDefinition') && key === 'value')
+        childName = keyName(node.key);
       else if (node.type === 'CallExpression' && key === 'arguments') childName = name ? `${name} (callback)` : undefined;
       for (const child of Array.isArray(value) ? value : [value]) if (isNode(child)) visit(child, childName);
     }
@@ -92,13 +93,22 @@ function functionsOf(file: string, text: string): FunctionSpan[] {
 const lineCount = (text: string) => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 const layers = LAYERS.map((layer) => {
   const files = sourceFiles(layer).filter((f) => layer !== 'src' || path.dirname(f) === 'src');
-  return { layer: layer === 'src' ? 'src (top level)' : layer, files: files.length, lines: files.reduce((n, f) => n + lineCount(fs.readFileSync(path.join(ROOT, f), 'utf8')), 0) };
+  return {
+    layer: layer === 'src' ? 'src (top level)' : layer,
+    files: files.length,
+    lines: files.reduce((n, f) => n + lineCount(fs.readFileSync(path.join(ROOT, f), 'utf8')), 0),
+  };
 });
 const appFiles = ['src', 'scripts'].flatMap(sourceFiles);
 const fileSizes = appFiles.map((f) => ({ file: f, lines: lineCount(fs.readFileSync(path.join(ROOT, f), 'utf8')) })).sort((a, b) => b.lines - a.lines);
 const functions = appFiles.flatMap((f) => functionsOf(f, fs.readFileSync(path.join(ROOT, f), 'utf8'))).sort((a, b) => b.lines - a.lines);
 
-const result = { layers, largestFiles: fileSizes.slice(0, top), largestFunctions: functions.slice(0, top), functionsOver100Lines: functions.filter((f) => f.lines > 100).length };
+const result = {
+  layers,
+  largestFiles: fileSizes.slice(0, top),
+  largestFunctions: functions.slice(0, top),
+  functionsOver100Lines: functions.filter((f) => f.lines > 100).length,
+};
 if (args.options.has('json')) {
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 } else {

@@ -17,7 +17,10 @@ const args = parseArgsOrExit(process.argv.slice(2), {
   trains the same short recipe at each input size and reports validation accuracy / AUC / loss and speed`,
   options: { sizes: 'string', epochs: 'number', 'epoch-size': 'number', out: 'string' },
 });
-const sizes = optString(args, 'sizes', '96,128,160').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 32);
+const sizes = optString(args, 'sizes', '96,128,160')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n >= 32);
 const epochs = optNumber(args, 'epochs', 3);
 const epochSize = optNumber(args, 'epoch-size', 800);
 const date = new Date().toISOString().slice(0, 10);
@@ -45,7 +48,22 @@ for (const size of sizes) {
   logErr(`--- ${size}px: training ${epochs} epochs of ${epochSize} samples → ${path.relative(REPO_ROOT, dir)}`);
   const run = spawnSync(
     'npx',
-    ['tsx', 'scripts/train.ts', '--size', String(size), '--epochs', String(epochs), '--epoch-size', String(epochSize), '--patience', '99', '--out', dir, '--no-evaluate', '--no-ood'],
+    [
+      'tsx',
+      'scripts/train.ts',
+      '--size',
+      String(size),
+      '--epochs',
+      String(epochs),
+      '--epoch-size',
+      String(epochSize),
+      '--patience',
+      '99',
+      '--out',
+      dir,
+      '--no-evaluate',
+      '--no-ood',
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (run.status !== 0) {
@@ -83,7 +101,13 @@ for (const row of rows) {
 }
 const numTensors = tf.memory().numTensors;
 
-const result = { date, command: `npm run compare:resolutions -- --sizes ${sizes.join(',')} --epochs ${epochs} --epoch-size ${epochSize}`, backend: tf.getBackend(), numTensorsAfter: numTensors, rows };
+const result = {
+  date,
+  command: `npm run compare:resolutions -- --sizes ${sizes.join(',')} --epochs ${epochs} --epoch-size ${epochSize}`,
+  backend: tf.getBackend(),
+  numTensorsAfter: numTensors,
+  rows,
+};
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
 console.log('size  best-epoch  val-acc  val-macroAUC  val-loss  train img/s  infer ms (b=1, wasm)');

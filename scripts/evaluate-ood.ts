@@ -95,7 +95,12 @@ export function stratifiedSample<T>(items: T[], groupOf: (x: T) => string, n: nu
     }
   }
   const chosen = new Set<number>();
-  keys.forEach((k, j) => rng.shuffle([...groups.get(k)!]).slice(0, take[j]).forEach((i) => chosen.add(i)));
+  keys.forEach((k, j) =>
+    rng
+      .shuffle([...groups.get(k)!])
+      .slice(0, take[j])
+      .forEach((i) => chosen.add(i)),
+  );
   return items.filter((_, i) => chosen.has(i));
 }
 
@@ -197,8 +202,18 @@ async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     usage: EVALUATE_OOD_USAGE,
     options: {
-      model: 'string', ood: 'string', data: 'string', split: 'string', sample: 'number', seed: 'number', check: 'flag',
-      'min-ood': 'number', 'max-test': 'number', out: 'string', batch: 'number', 'no-cache': 'flag',
+      model: 'string',
+      ood: 'string',
+      data: 'string',
+      split: 'string',
+      sample: 'number',
+      seed: 'number',
+      check: 'flag',
+      'min-ood': 'number',
+      'max-test': 'number',
+      out: 'string',
+      batch: 'number',
+      'no-cache': 'flag',
     },
   });
   const modelDir = path.resolve(optString(args, 'model', DEFAULT_MODEL_DIR));
@@ -224,7 +239,9 @@ async function main(argv: string[]): Promise<number> {
   const classifier = await loadModel(modelDir);
   const { metadata } = classifier;
   if (!classifier.ood) {
-    logErr(`error: ${displayPath(path.join(modelDir, 'metadata.json'))} has no trust.ood: fit it first with \`npx tsx scripts/fit-ood.ts --model ${displayPath(modelDir)}\``);
+    logErr(
+      `error: ${displayPath(path.join(modelDir, 'metadata.json'))} has no trust.ood: fit it first with \`npx tsx scripts/fit-ood.ts --model ${displayPath(modelDir)}\``,
+    );
     return 1;
   }
   const selection = selectSplit(dataDir, split, metadata.classNames);
@@ -253,15 +270,29 @@ async function main(argv: string[]): Promise<number> {
   const noteOf = new Map(oodEntries.map((e) => [e.file, e.note]));
   const kinds = [...new Set(oodPicked.map((e) => e.kind))].sort();
   const perKind: Record<string, Rate> = {};
-  for (const k of kinds) perKind[k] = rateOf(ood.scored.filter((x) => x.group === k), u);
+  for (const k of kinds)
+    perKind[k] = rateOf(
+      ood.scored.filter((x) => x.group === k),
+      u,
+    );
   const subsets: Record<string, Rate> = {
-    'ct (coronal)': rateOf(ood.scored.filter((x) => x.group === 'ct' && /view=coronal/i.test(noteOf.get(x.file) ?? '')), u),
-    'figure (borderline)': rateOf(ood.scored.filter((x) => x.group === 'figure' && /borderline/i.test(noteOf.get(x.file) ?? '')), u),
+    'ct (coronal)': rateOf(
+      ood.scored.filter((x) => x.group === 'ct' && /view=coronal/i.test(noteOf.get(x.file) ?? '')),
+      u,
+    ),
+    'figure (borderline)': rateOf(
+      ood.scored.filter((x) => x.group === 'figure' && /borderline/i.test(noteOf.get(x.file) ?? '')),
+      u,
+    ),
   };
   const oodAll = rateOf(ood.scored, u);
   const testAll = rateOf(test.scored, u);
   const perClass: Record<string, Rate> = {};
-  for (const c of metadata.classNames) perClass[c] = rateOf(test.scored.filter((x) => x.group === c), u);
+  for (const c of metadata.classNames)
+    perClass[c] = rateOf(
+      test.scored.filter((x) => x.group === c),
+      u,
+    );
   const stats = classifier.ood.stats;
   const summary = (x: ScoredImage) => ({
     file: x.file,
@@ -291,7 +322,9 @@ async function main(argv: string[]): Promise<number> {
         threshold: stats.embedding.threshold,
         percentile: stats.embedding.percentile,
         shrinkage: stats.embedding.shrinkage,
-        pixels: stats.pixels ? { size: stats.pixels.size, threshold: stats.pixels.threshold, percentile: stats.pixels.percentile, shrinkage: stats.pixels.shrinkage } : null,
+        pixels: stats.pixels
+          ? { size: stats.pixels.size, threshold: stats.pixels.threshold, percentile: stats.pixels.percentile, shrinkage: stats.pixels.shrinkage }
+          : null,
         imageChecks: stats.imageChecks,
         fit: stats.fit ? { command: stats.fit.command, date: stats.fit.date, valFlagged: stats.fit.valFlagged } : null,
       },
@@ -300,7 +333,12 @@ async function main(argv: string[]): Promise<number> {
     },
     ood: { all: oodAll, perKind, subsets, firedChecks: firedCounts(ood.scored) },
     test: { all: testAll, perClass, firedChecks: firedCounts(test.scored) },
-    throughput: { images: nImages, seconds: totalSeconds, msPerImage: nImages ? (1000 * totalSeconds) / nImages : null, measures: 'decode + preprocessing + image features + inference + OOD scoring' },
+    throughput: {
+      images: nImages,
+      seconds: totalSeconds,
+      msPerImage: nImages ? (1000 * totalSeconds) / nImages : null,
+      measures: 'decode + preprocessing + image features + inference + OOD scoring',
+    },
     missedOod: ood.scored.filter((x) => !x.ood.flagged).map(summary),
     flaggedXrays: test.scored.filter((x) => x.ood.flagged).map(summary),
     failures,
@@ -312,11 +350,15 @@ async function main(argv: string[]): Promise<number> {
     `CXR Lab OOD evaluation: model ${metadata.name} ${metadata.version} (${displayPath(modelDir)}), layer '${stats.embedding.layer}', distance threshold ${stats.embedding.threshold.toFixed(2)} (p${stats.embedding.percentile} of val)` +
       (stats.pixels ? `, pixel-space ${stats.pixels.size}×${stats.pixels.size} threshold ${stats.pixels.threshold.toFixed(2)}` : ''),
   );
-  lines.push(`OOD ${displayPath(oodDir)}: ${ood.scored.length} images; X-rays ${displayPath(dataDir)} split ${selection.name}: ${test.scored.length} images${sample ? ` (--sample ${sample}, seed ${seed})` : ''}`);
+  lines.push(
+    `OOD ${displayPath(oodDir)}: ${ood.scored.length} images; X-rays ${displayPath(dataDir)} split ${selection.name}: ${test.scored.length} images${sample ? ` (--sample ${sample}, seed ${seed})` : ''}`,
+  );
   lines.push('');
   const row = (name: string, r: Rate) =>
     `${name.padEnd(22)}${String(r.n).padStart(5)}${String(r.flagged).padStart(8)}${pct(r.rate).padStart(8)}  ${`${pct(r.ci95[0])}–${pct(r.ci95[1])}`.padEnd(14)}${pct(r.byEmbedding).padStart(8)}${pct(r.byPixels).padStart(8)}${pct(r.byImageChecks).padStart(8)}${pct(r.confidentUnflagged).padStart(11)}`;
-  lines.push(`${'set'.padEnd(22)}${'n'.padStart(5)}${'flagged'.padStart(8)}${'rate'.padStart(8)}  ${'95% CI'.padEnd(14)}${'emb.'.padStart(8)}${'pixels'.padStart(8)}${'image'.padStart(8)}${'confident'.padStart(11)}`);
+  lines.push(
+    `${'set'.padEnd(22)}${'n'.padStart(5)}${'flagged'.padStart(8)}${'rate'.padStart(8)}  ${'95% CI'.padEnd(14)}${'emb.'.padStart(8)}${'pixels'.padStart(8)}${'image'.padStart(8)}${'confident'.padStart(11)}`,
+  );
   lines.push('OOD (true-positive rate; want high)');
   for (const k of kinds) lines.push(row(`  ${k}`, perKind[k]));
   for (const [k, r] of Object.entries(subsets)) if (r.n > 0) lines.push(row(`    ${k}`, r));
@@ -324,19 +366,34 @@ async function main(argv: string[]): Promise<number> {
   lines.push(`${split} X-rays (false-positive rate; want low)`);
   for (const c of metadata.classNames) lines.push(row(`  ${c}`, perClass[c]));
   lines.push(row(`  all ${split}`, testAll));
-  lines.push('  (emb. / pixels / image: flagged by the embedding distance / the pixel-space distance / any image check, each on its own; confident: NOT flagged and top probability ≥ ' + u + ')');
+  lines.push(
+    '  (emb. / pixels / image: flagged by the embedding distance / the pixel-space distance / any image check, each on its own; confident: NOT flagged and top probability ≥ ' +
+      u +
+      ')',
+  );
   lines.push('');
-  const fmtCounts = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const fmtCounts = (c: Record<string, number>) =>
+    Object.entries(c)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   lines.push(`checks fired on OOD images: ${fmtCounts(report.ood.firedChecks)}`);
   lines.push(`checks fired on ${split} X-rays: ${fmtCounts(report.test.firedChecks)}`);
   if (report.missedOod.length > 0) {
     lines.push('');
     lines.push(`missed OOD images (${report.missedOod.length}${report.missedOod.length > 25 ? ', first 25' : ''}):`);
-    for (const m of report.missedOod.slice(0, 25)) lines.push(`  ${m.file}  distance ${m.score.toFixed(2)}${m.pixelDistance !== null ? `, pixel distance ${m.pixelDistance.toFixed(2)}` : ''}  → ${m.label} ${m.topProbability.toFixed(2)}`);
+    for (const m of report.missedOod.slice(0, 25))
+      lines.push(
+        `  ${m.file}  distance ${m.score.toFixed(2)}${m.pixelDistance !== null ? `, pixel distance ${m.pixelDistance.toFixed(2)}` : ''}  → ${m.label} ${m.topProbability.toFixed(2)}`,
+      );
   }
   if (failures.length > 0) {
     lines.push('');
-    lines.push(`skipped ${failures.length} unreadable image(s): ${failures.slice(0, 5).map((f) => `${f.file} (${f.reason})`).join('; ')}`);
+    lines.push(
+      `skipped ${failures.length} unreadable image(s): ${failures
+        .slice(0, 5)
+        .map((f) => `${f.file} (${f.reason})`)
+        .join('; ')}`,
+    );
   }
   lines.push('');
   lines.push(`throughput: ${nImages} images in ${totalSeconds.toFixed(1)} s (${report.throughput.measures}; ${tf.getBackend()})`);

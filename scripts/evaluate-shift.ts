@@ -74,7 +74,11 @@ function score(classifier: Classifier, labels: number[], probabilities: number[]
   const covidSensitivity =
     covid >= 0 && labels.includes(covid)
       ? threshold !== undefined
-        ? sensitivitySpecificityAt(probabilities.map((p) => p[covid]), labels.map((l) => l === covid), threshold).sensitivity
+        ? sensitivitySpecificityAt(
+            probabilities.map((p) => p[covid]),
+            labels.map((l) => l === covid),
+            threshold,
+          ).sensitivity
         : pred.filter((p, i) => labels[i] === covid && p === covid).length / labels.filter((l) => l === covid).length
       : null;
   const flagged = oodFlagged.filter((f) => f !== null);
@@ -88,7 +92,13 @@ function score(classifier: Classifier, labels: number[], probabilities: number[]
 
 async function classify(classifier: Classifier, images: LoadedImage[], label: string) {
   const spec = classifier.metadata.preprocessing;
-  return predictImages(classifier, images, (im) => prepareImage(grayAsDecoded(im.gray), spec, { layoutTemplate: classifier.layoutTemplate }), 32, progressLogger(images.length, label));
+  return predictImages(
+    classifier,
+    images,
+    (im) => prepareImage(grayAsDecoded(im.gray), spec, { layoutTemplate: classifier.layoutTemplate }),
+    32,
+    progressLogger(images.length, label),
+  );
 }
 
 /** The acquisition-shift table for one model on `images`. */
@@ -112,7 +122,11 @@ export function ageTargets(classifier: Classifier, images: LoadedImage[], probab
   const called = t === undefined ? [] : probabilities.map((p, i) => (p[covid] >= t ? i : -1)).filter((i) => i >= 0);
   return {
     adultPneumonia: { n: pn.length, sensitivity: share(pn, (i) => names[argmax(probabilities[i])] === 'pneumonia') },
-    adultNormal: { n: no.length, notCalledCovid: share(no, (i) => argmax(probabilities[i]) !== covid), notCovidAtOperatingPoint: t === undefined ? null : share(no, (i) => probabilities[i][covid] < t) },
+    adultNormal: {
+      n: no.length,
+      notCalledCovid: share(no, (i) => argmax(probabilities[i]) !== covid),
+      notCovidAtOperatingPoint: t === undefined ? null : share(no, (i) => probabilities[i][covid] < t),
+    },
     covidAtOperatingPoint: {
       sensitivity: t === undefined ? null : share(positives, (i) => probabilities[i][covid] >= t),
       ppv: called.length ? called.filter((i) => images[i].entry.labelIndex === covid).length / called.length : null,
@@ -120,7 +134,10 @@ export function ageTargets(classifier: Classifier, images: LoadedImage[], probab
   };
 }
 
-export async function acquisitionShift(classifier: Classifier, images: LoadedImage[]): Promise<{ untouched: ModelScore; targets: AgeTargets; variants: VariantResult[] }> {
+export async function acquisitionShift(
+  classifier: Classifier,
+  images: LoadedImage[],
+): Promise<{ untouched: ModelScore; targets: AgeTargets; variants: VariantResult[] }> {
   const labels = images.map((im) => im.entry.labelIndex);
   const base = await classify(classifier, images, 'untouched');
   const untouched = score(classifier, labels, base.probabilities, base.oodFlagged);
@@ -187,7 +204,11 @@ export async function sourceProbe(classifier: Classifier, train: LoadedImage[], 
     results.push({
       label,
       sources: sources.map((s) => ({ source: s, train: count(train, s), test: count(test, s) })),
-      balancedAccuracy: balancedAccuracy(te.ys, te.xs.map((x) => probe.predict(x)), sources.length),
+      balancedAccuracy: balancedAccuracy(
+        te.ys,
+        te.xs.map((x) => probe.predict(x)),
+        sources.length,
+      ),
       chance: 1 / sources.length,
     });
   }
@@ -216,10 +237,18 @@ export function lsoGroups(images: LoadedImage[]): LsoGroup[] {
   }
   for (const [s, ims] of [...bySource].sort()) {
     const adultNormal = ims.filter((im) => im.entry.label === 'normal' && cxrAgeGroup(s, 'normal', im.entry.extra.age_group) === 'adult').length;
-    if (adultNormal >= 60 && !groups.some((g) => g.sources.includes(s))) groups.push({ id: `adult-${short(s)}`, description: `${s} (${adultNormal} adult normal films; the whole source held out)`, sources: [s] });
+    if (adultNormal >= 60 && !groups.some((g) => g.sources.includes(s)))
+      groups.push({ id: `adult-${short(s)}`, description: `${s} (${adultNormal} adult normal films; the whole source held out)`, sources: [s] });
   }
-  const pediatric = [...bySource].filter(([s, ims]) => ims.some((im) => cxrAgeGroup(s, im.entry.label, im.entry.extra.age_group) === 'pediatric')).map(([s]) => s);
-  if (pediatric.length) groups.push({ id: 'pediatric-all', description: `every pediatric (Kermany/Guangzhou) repository: ${pediatric.map(short).join(', ')}`, sources: pediatric.sort() });
+  const pediatric = [...bySource]
+    .filter(([s, ims]) => ims.some((im) => cxrAgeGroup(s, im.entry.label, im.entry.extra.age_group) === 'pediatric'))
+    .map(([s]) => s);
+  if (pediatric.length)
+    groups.push({
+      id: 'pediatric-all',
+      description: `every pediatric (Kermany/Guangzhou) repository: ${pediatric.map(short).join(', ')}`,
+      sources: pediatric.sort(),
+    });
   return groups;
 }
 
@@ -237,7 +266,9 @@ interface LsoResult {
  */
 function reusable(dir: string, epochs: number, epochSize: number, recipe: string, exclude: string[], seed: number, dataKey: string): boolean {
   try {
-    const m = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { training?: { seed?: number; dataContentKey?: string; hyperparameters?: Record<string, unknown> } };
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as {
+      training?: { seed?: number; dataContentKey?: string; hyperparameters?: Record<string, unknown> };
+    };
     const h = m.training?.hyperparameters ?? {};
     const same =
       fs.existsSync(path.join(dir, 'weights.bin')) &&
@@ -255,10 +286,35 @@ function reusable(dir: string, epochs: number, epochSize: number, recipe: string
   }
 }
 
-async function trainShort(outDir: string, seed: number, epochs: number, epochSize: number, recipe: string, exclude: string[], dataDir: string): Promise<number> {
+async function trainShort(
+  outDir: string,
+  seed: number,
+  epochs: number,
+  epochSize: number,
+  recipe: string,
+  exclude: string[],
+  dataDir: string,
+): Promise<number> {
   const { main: trainMain } = await import('./train');
   const t0 = performance.now();
-  const argv = ['--data', dataDir, '--out', outDir, '--seed', String(seed), '--epochs', String(epochs), '--epoch-size', String(epochSize), '--patience', String(epochs), '--recipe', recipe, '--no-ood', '--no-evaluate'];
+  const argv = [
+    '--data',
+    dataDir,
+    '--out',
+    outDir,
+    '--seed',
+    String(seed),
+    '--epochs',
+    String(epochs),
+    '--epoch-size',
+    String(epochSize),
+    '--patience',
+    String(epochs),
+    '--recipe',
+    recipe,
+    '--no-ood',
+    '--no-evaluate',
+  ];
   if (exclude.length) argv.push('--exclude-sources', exclude.join(','));
   const code = await trainMain(argv);
   if (code !== 0) throw new Error(`training ${outDir} failed (exit ${code})`);
@@ -269,11 +325,23 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     usage: EVALUATE_SHIFT_USAGE,
     options: {
-      parts: 'string', model: 'string', data: 'string', out: 'string', limit: 'number', seed: 'number', 'lso-epochs': 'number',
-      'lso-epoch-size': 'number', 'lso-eval': 'number', 'lso-groups': 'string', recipe: 'string', 'write-model': 'flag',
+      parts: 'string',
+      model: 'string',
+      data: 'string',
+      out: 'string',
+      limit: 'number',
+      seed: 'number',
+      'lso-epochs': 'number',
+      'lso-epoch-size': 'number',
+      'lso-eval': 'number',
+      'lso-groups': 'string',
+      recipe: 'string',
+      'write-model': 'flag',
     },
   });
-  const parts = optString(args, 'parts', 'acquisition,probe').split(',').map((p) => p.trim()) as Part[];
+  const parts = optString(args, 'parts', 'acquisition,probe')
+    .split(',')
+    .map((p) => p.trim()) as Part[];
   for (const p of parts) if (!PARTS.includes(p)) throw new UsageError(`unknown part '${p}' (parts: ${PARTS.join(', ')})`, EVALUATE_SHIFT_USAGE);
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
   if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) {
@@ -297,7 +365,12 @@ export async function main(argv: string[]): Promise<number> {
   const classifier = await loadModel(modelDir);
   const classNames = classifier.metadata.classNames;
   const all = await loadDataset(dataDir, { labels: classNames });
-  const test = stratifiedSubset(all.images.filter((im) => im.entry.split === 'test'), limit, classNames.length, 0);
+  const test = stratifiedSubset(
+    all.images.filter((im) => im.entry.split === 'test'),
+    limit,
+    classNames.length,
+    0,
+  );
   const train = all.images.filter((im) => im.entry.split === 'train');
 
   const json: Record<string, unknown> = {
@@ -306,7 +379,12 @@ export async function main(argv: string[]): Promise<number> {
       command: commandLine('scripts/evaluate-shift.ts', argv),
       date: new Date().toISOString(),
       gitCommit: gitCommit(),
-      model: { dir: displayPath(modelDir), name: classifier.metadata.name, version: classifier.metadata.version, recipe: classifier.metadata.training?.recipe ?? null },
+      model: {
+        dir: displayPath(modelDir),
+        name: classifier.metadata.name,
+        version: classifier.metadata.version,
+        recipe: classifier.metadata.training?.recipe ?? null,
+      },
       data: { dir: displayPath(dataDir), manifestHash: all.manifestHash, testImages: test.length },
     },
   };
@@ -316,9 +394,19 @@ export async function main(argv: string[]): Promise<number> {
   if (parts.includes('acquisition')) {
     const r = await acquisitionShift(classifier, test);
     json.acquisition = r;
-    md.push(`Acquisition shift (${displayPath(modelDir)}, test split, ${test.length} films)`, '', '| variant | accuracy | change | balanced acc. | covid sens. @ op. point | OOD flagged |', '|---|---:|---:|---:|---:|---:|');
-    md.push(`| untouched | ${pct(r.untouched.accuracy)} | | ${pct(r.untouched.balancedAccuracy)} | ${pct(r.untouched.covidSensitivity)} | ${pct(r.untouched.oodRate)} |`);
-    for (const v of r.variants) md.push(`| ${v.id} | ${pct(v.accuracy)} | ${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)} | ${pct(v.balancedAccuracy)} | ${pct(v.covidSensitivity)} | ${pct(v.oodRate)} |`);
+    md.push(
+      `Acquisition shift (${displayPath(modelDir)}, test split, ${test.length} films)`,
+      '',
+      '| variant | accuracy | change | balanced acc. | covid sens. @ op. point | OOD flagged |',
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    md.push(
+      `| untouched | ${pct(r.untouched.accuracy)} | | ${pct(r.untouched.balancedAccuracy)} | ${pct(r.untouched.covidSensitivity)} | ${pct(r.untouched.oodRate)} |`,
+    );
+    for (const v of r.variants)
+      md.push(
+        `| ${v.id} | ${pct(v.accuracy)} | ${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)} | ${pct(v.balancedAccuracy)} | ${pct(v.covidSensitivity)} | ${pct(v.oodRate)} |`,
+      );
     const worst = Math.min(...r.variants.map((v) => v.deltaPoints));
     md.push('', `worst change ${worst.toFixed(1)} points; largest OOD rate ${pct(Math.max(...r.variants.map((v) => v.oodRate ?? 0)))}`, '');
     const t = r.targets;
@@ -330,8 +418,14 @@ export async function main(argv: string[]): Promise<number> {
   if (parts.includes('probe')) {
     const r = await sourceProbe(classifier, train, test);
     json.probe = r;
-    md.push('Source probe (linear, embedding → source_repo within a class and age group; train → test; lower is better)', '', '| class (age group) | sources (train/test films) | balanced accuracy | chance |', '|---|---|---:|---:|');
-    for (const p of r) md.push(`| ${p.label} | ${p.sources.map((s) => `${s.source} (${s.train}/${s.test})`).join('; ')} | ${pct(p.balancedAccuracy)} | ${pct(p.chance)} |`);
+    md.push(
+      'Source probe (linear, embedding → source_repo within a class and age group; train → test; lower is better)',
+      '',
+      '| class (age group) | sources (train/test films) | balanced accuracy | chance |',
+      '|---|---|---:|---:|',
+    );
+    for (const p of r)
+      md.push(`| ${p.label} | ${p.sources.map((s) => `${s.source} (${s.train}/${s.test})`).join('; ')} | ${pct(p.balancedAccuracy)} | ${pct(p.chance)} |`);
     md.push('');
   }
   classifier.dispose();
@@ -344,7 +438,9 @@ export async function main(argv: string[]): Promise<number> {
     for (const group of groups) {
       logErr(`leave-source-out: ${group.id} — ${group.description}`);
       const dir = path.join(REPO_ROOT, '.cache/shift', `lso-${recipe}-${group.id}`);
-      const trainSeconds = reusable(dir, lsoEpochs, lsoEpochSize, recipe, group.sources, seed, trainingKey) ? 0 : await trainShort(dir, seed, lsoEpochs, lsoEpochSize, recipe, group.sources, dataDir);
+      const trainSeconds = reusable(dir, lsoEpochs, lsoEpochSize, recipe, group.sources, seed, trainingKey)
+        ? 0
+        : await trainShort(dir, seed, lsoEpochs, lsoEpochSize, recipe, group.sources, dataDir);
       const m = await loadModel(dir);
       const held = all.images.filter((im) => group.sources.includes(im.entry.sourceRepo ?? ''));
       const perLabel: LsoResult['perLabel'] = [];
@@ -368,15 +464,31 @@ export async function main(argv: string[]): Promise<number> {
       }
       const rest = test.filter((im) => !group.sources.includes(im.entry.sourceRepo ?? ''));
       const rr = await classify(m, rest, `${group.id}: remaining test`);
-      const remainingTest = score(m, rest.map((im) => im.entry.labelIndex), rr.probabilities, rr.oodFlagged);
+      const remainingTest = score(
+        m,
+        rest.map((im) => im.entry.labelIndex),
+        rr.probabilities,
+        rr.oodFlagged,
+      );
       m.dispose();
       results.push({ group, trainSeconds, perLabel, remainingTest });
     }
     json.lso = { recipe, epochs: lsoEpochs, epochSize: lsoEpochSize, seed, results };
-    md.push(`Leave-source-out (recipe ${recipe}, ${lsoEpochs} epochs × ${lsoEpochSize} films; held-out films never seen in train or val)`, '', '| held-out group | label | films | sensitivity | covid sens. @ op. point | called as | accuracy on the remaining test split |', '|---|---|---:|---:|---:|---|---:|');
+    md.push(
+      `Leave-source-out (recipe ${recipe}, ${lsoEpochs} epochs × ${lsoEpochSize} films; held-out films never seen in train or val)`,
+      '',
+      '| held-out group | label | films | sensitivity | covid sens. @ op. point | called as | accuracy on the remaining test split |',
+      '|---|---|---:|---:|---:|---|---:|',
+    );
     for (const r of results) {
       for (const l of r.perLabel) {
-        md.push(`| ${r.group.id} | ${l.label} | ${l.n} | ${pct(l.sensitivity)} | ${l.covidSensitivityAtOperatingPoint === undefined ? '' : pct(l.covidSensitivityAtOperatingPoint)} | ${Object.entries(l.calledAs).map(([k, v]) => `${k} ${v}`).join(', ')} | ${pct(r.remainingTest.accuracy)} |`);
+        md.push(
+          `| ${r.group.id} | ${l.label} | ${l.n} | ${pct(l.sensitivity)} | ${l.covidSensitivityAtOperatingPoint === undefined ? '' : pct(l.covidSensitivityAtOperatingPoint)} | ${Object.entries(
+            l.calledAs,
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')} | ${pct(r.remainingTest.accuracy)} |`,
+        );
       }
     }
     md.push('');
@@ -389,12 +501,26 @@ export async function main(argv: string[]): Promise<number> {
       await trainShort(dir, seed, lsoEpochs, lsoEpochSize, r, [], dataDir);
       const m = await loadModel(dir);
       const a = await acquisitionShift(m, test);
-      rows.push({ recipe: r, run: `short (${lsoEpochs} × ${lsoEpochSize})`, test: a.untouched, meanAbsShiftPoints: mean(a.variants.map((v) => Math.abs(v.deltaPoints))), worstShiftPoints: Math.min(...a.variants.map((v) => v.deltaPoints)) });
+      rows.push({
+        recipe: r,
+        run: `short (${lsoEpochs} × ${lsoEpochSize})`,
+        test: a.untouched,
+        meanAbsShiftPoints: mean(a.variants.map((v) => Math.abs(v.deltaPoints))),
+        worstShiftPoints: Math.min(...a.variants.map((v) => v.deltaPoints)),
+      });
       m.dispose();
     }
     json.ranking = rows;
-    md.push('Short-run recipe ranking (same seed, all sources)', '', '| recipe | run | test accuracy | balanced acc. | mean abs. acquisition change | worst change |', '|---|---|---:|---:|---:|---:|');
-    for (const r of rows) md.push(`| ${r.recipe} | ${r.run} | ${pct(r.test.accuracy)} | ${pct(r.test.balancedAccuracy)} | ${r.meanAbsShiftPoints.toFixed(1)} | ${r.worstShiftPoints.toFixed(1)} |`);
+    md.push(
+      'Short-run recipe ranking (same seed, all sources)',
+      '',
+      '| recipe | run | test accuracy | balanced acc. | mean abs. acquisition change | worst change |',
+      '|---|---|---:|---:|---:|---:|',
+    );
+    for (const r of rows)
+      md.push(
+        `| ${r.recipe} | ${r.run} | ${pct(r.test.accuracy)} | ${pct(r.test.balancedAccuracy)} | ${r.meanAbsShiftPoints.toFixed(1)} | ${r.worstShiftPoints.toFixed(1)} |`,
+      );
     md.push('');
   }
 
@@ -404,7 +530,9 @@ export async function main(argv: string[]): Promise<number> {
   logErr(`wrote ${displayPath(outFile)}`);
   if (args.options.has('write-model')) {
     // The Model card reads <model>/shift.json; metadata.json keeps a summary (training.shift).
-    const prev = fs.existsSync(path.join(modelDir, 'shift.json')) ? (JSON.parse(fs.readFileSync(path.join(modelDir, 'shift.json'), 'utf8')) as Record<string, unknown>) : {};
+    const prev = fs.existsSync(path.join(modelDir, 'shift.json'))
+      ? (JSON.parse(fs.readFileSync(path.join(modelDir, 'shift.json'), 'utf8')) as Record<string, unknown>)
+      : {};
     // Each part keeps the run that produced it (parts can be measured by separate invocations).
     const runs = { ...((prev.runs as Record<string, unknown> | undefined) ?? {}), ...Object.fromEntries(parts.map((p) => [p, json.meta])) };
     const merged: Record<string, unknown> = { ...prev, ...json, runs };

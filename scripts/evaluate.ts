@@ -25,7 +25,19 @@ import { parseArgs, optNumber, optString, type ParsedArgs } from './lib/args';
 import type { LoadedDataset } from './lib/dataset';
 import type { EvaluationData } from '../src/core/evaluation-data';
 import type { FolderImage } from './lib/folder-dataset';
-import { commandLine, displayPath, fmt, gitCommit, loadModel, pad, predictImages, progressLogger, selectSplit, stratifiedSubset, type SplitSelection } from './lib/evaluation';
+import {
+  commandLine,
+  displayPath,
+  fmt,
+  gitCommit,
+  loadModel,
+  pad,
+  predictImages,
+  progressLogger,
+  selectSplit,
+  stratifiedSubset,
+  type SplitSelection,
+} from './lib/evaluation';
 
 // The same locations as scripts/lib/node-io.ts (importing it would load tfjs).
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -58,7 +70,9 @@ export function formatEvaluation(r: EvaluationJson): string {
   const withCi = (v: number | null, iv: { lower: number | null; upper: number | null } | undefined) =>
     iv && iv.lower !== null ? `${fmt(v)} (95% CI ${fmt(iv.lower)}–${fmt(iv.upper)})` : fmt(v);
   lines.push(`CXR Lab evaluation: model ${r.meta.model.name} ${r.meta.model.version} (${r.meta.model.dir})`);
-  lines.push(`data ${r.meta.data.dir}, split ${r.meta.split}: ${r.n} images evaluated, ${r.skipped.length} skipped${r.meta.data.limit ? `, --limit ${r.meta.data.limit}` : ''}`);
+  lines.push(
+    `data ${r.meta.data.dir}, split ${r.meta.split}: ${r.n} images evaluated, ${r.skipped.length} skipped${r.meta.data.limit ? `, --limit ${r.meta.data.limit}` : ''}`,
+  );
   lines.push('');
   lines.push(`accuracy           ${withCi(r.accuracy, ci?.accuracy)}`);
   lines.push(`balanced accuracy  ${fmt(r.balancedAccuracy)}`);
@@ -86,7 +100,9 @@ export function formatEvaluation(r: EvaluationJson): string {
     lines.push(
       `${op.className} operating point: threshold ${fmt(op.threshold, 4)} (${op.source}${op.targetSensitivity !== null ? `, chosen on val for sensitivity ${fmt(op.targetSensitivity, 2)}` : ''})`,
     );
-    lines.push(`  on this split: sensitivity ${fmt(op.sensitivity)}  specificity ${fmt(op.specificity)}  PPV ${fmt(op.ppv)}  NPV ${fmt(op.npv)}  (tp ${op.tp}, fp ${op.fp}, fn ${op.fn}, tn ${op.tn})`);
+    lines.push(
+      `  on this split: sensitivity ${fmt(op.sensitivity)}  specificity ${fmt(op.specificity)}  PPV ${fmt(op.ppv)}  NPV ${fmt(op.npv)}  (tp ${op.tp}, fp ${op.fp}, fn ${op.fn}, tn ${op.tn})`,
+    );
   } else {
     lines.push('covid operating point: none (metadata.trust.covidThreshold is absent)');
   }
@@ -99,23 +115,34 @@ export function formatEvaluation(r: EvaluationJson): string {
       const recalls = Object.entries(g.perClass)
         .map(([c, s]) => `${c} ${fmt(s.recall)} (${s.support})`)
         .join('  ');
-      lines.push(`${pad(g.group.length > gw - 2 ? g.group.slice(0, gw - 3) + '…' : g.group, gw)}${pad(String(g.n), 6, true)}${pad(fmt(g.accuracy), 8, true)}  ${recalls}`);
+      lines.push(
+        `${pad(g.group.length > gw - 2 ? g.group.slice(0, gw - 3) + '…' : g.group, gw)}${pad(String(g.n), 6, true)}${pad(fmt(g.accuracy), 8, true)}  ${recalls}`,
+      );
     }
   }
   if (r.ood) {
     lines.push('');
-    lines.push(`out-of-distribution flag (trust.ood): ${r.ood.flagged} of ${r.ood.n} images flagged (${fmt(r.ood.rate === null ? null : 100 * r.ood.rate, 1)}%); in the app their class is withheld`);
+    lines.push(
+      `out-of-distribution flag (trust.ood): ${r.ood.flagged} of ${r.ood.n} images flagged (${fmt(r.ood.rate === null ? null : 100 * r.ood.rate, 1)}%); in the app their class is withheld`,
+    );
     const w = r.withoutRefused;
-    if (w) lines.push(`  without the refused images (${w.n}): accuracy ${fmt(w.accuracy)}, balanced accuracy ${fmt(w.balancedAccuracy)}, macro AUC ${fmt(w.macro.auc)}`);
+    if (w)
+      lines.push(
+        `  without the refused images (${w.n}): accuracy ${fmt(w.accuracy)}, balanced accuracy ${fmt(w.balancedAccuracy)}, macro AUC ${fmt(w.macro.auc)}`,
+      );
   }
   if (r.unknownFolders.length > 0) {
     lines.push('');
-    lines.push(`ignored folders (not a class of this model: ${r.classNames.join(', ')}): ${r.unknownFolders.map((u) => `${u.folder} (${u.files})`).join(', ')}`);
+    lines.push(
+      `ignored folders (not a class of this model: ${r.classNames.join(', ')}): ${r.unknownFolders.map((u) => `${u.folder} (${u.files})`).join(', ')}`,
+    );
   }
   if (r.ignored.length > 0) lines.push(`ignored ${r.ignored.length} file(s) (not an image, or not inside a class folder)`);
   lines.push('');
   const t = r.throughput;
-  lines.push(`throughput: ${t.images} images in ${fmt(t.seconds, 1)} s = ${fmt(t.imagesPerSecond, 1)} images/s (${t.measures}; ${r.meta.backend}, ${r.meta.threads} thread(s), batch ${t.batchSize})`);
+  lines.push(
+    `throughput: ${t.images} images in ${fmt(t.seconds, 1)} s = ${fmt(t.imagesPerSecond, 1)} images/s (${t.measures}; ${r.meta.backend}, ${r.meta.threads} thread(s), batch ${t.batchSize})`,
+  );
   if (r.skipped.length > 0) {
     lines.push('');
     lines.push(`skipped ${r.skipped.length} image(s):`);
@@ -128,8 +155,16 @@ export async function main(argv: string[]): Promise<number> {
   const args: ParsedArgs = parseArgs(argv, {
     usage: EVALUATE_USAGE,
     options: {
-      data: 'string', split: 'string', out: 'string', json: 'flag', model: 'string', batch: 'number', limit: 'number',
-      bootstrap: 'number', seed: 'number', 'no-cache': 'flag',
+      data: 'string',
+      split: 'string',
+      out: 'string',
+      json: 'flag',
+      model: 'string',
+      batch: 'number',
+      limit: 'number',
+      bootstrap: 'number',
+      seed: 'number',
+      'no-cache': 'flag',
     },
   });
   const dataDir = path.resolve(optString(args, 'data', path.join(SHARED_DATA, 'cxr')));
@@ -145,7 +180,8 @@ export async function main(argv: string[]): Promise<number> {
 
   // The manifest first: a malformed one fails fast (exit 2), before the model is loaded. Without
   // one, the folder must hold class folders (checked against the model's classes below).
-  if (!fs.existsSync(dataDir) || !fs.statSync(dataDir).isDirectory()) throw new UsageError(`no manifest.csv in ${dataDir}: the folder does not exist (pass --data <folder holding manifest.csv, or one sub-folder per class>)`);
+  if (!fs.existsSync(dataDir) || !fs.statSync(dataDir).isDirectory())
+    throw new UsageError(`no manifest.csv in ${dataDir}: the folder does not exist (pass --data <folder holding manifest.csv, or one sub-folder per class>)`);
   const classFolders = !fs.existsSync(path.join(dataDir, 'manifest.csv'));
   if (!classFolders) selectSplit(dataDir, split, undefined);
 
@@ -161,7 +197,9 @@ export async function main(argv: string[]): Promise<number> {
   let selection: Pick<SplitSelection, 'name' | 'rows'>;
   if (classFolders) {
     try {
-      dataset = await loadClassFolders(dataDir, metadata.classNames, { prepare: (decoded) => prepareImage(decoded, metadata.preprocessing, { layoutTemplate: classifier.layoutTemplate }) });
+      dataset = await loadClassFolders(dataDir, metadata.classNames, {
+        prepare: (decoded) => prepareImage(decoded, metadata.preprocessing, { layoutTemplate: classifier.layoutTemplate }),
+      });
     } catch (e) {
       if (e instanceof EvaluationDataError) throw new UsageError(`${e.message} in ${dataDir}`);
       throw e;

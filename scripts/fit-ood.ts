@@ -281,7 +281,8 @@ export async function fitOod(opts: FitOodOptions): Promise<FitOodResult> {
     valImages: val.images.length,
     reacquiredCopiesPerTrainImage: reacquire,
     fitImages: { train: tr.embeddings.length, val: va.embeddings.length },
-    percentileRule: pOpt === 'auto' ? `auto: smallest percentile (0.05 grid) whose thresholds flag ≤ ${targetVal} of val together with the image checks` : 'given',
+    percentileRule:
+      pOpt === 'auto' ? `auto: smallest percentile (0.05 grid) whose thresholds flag ≤ ${targetVal} of val together with the image checks` : 'given',
     valFlagged: {
       embedding: rate(valResults.filter((r) => r.checks.some((c) => c.id === 'embedding' && c.fired)).length),
       pixels: gp ? rate(valResults.filter((r) => r.checks.some((c) => c.id === 'pixels' && c.fired)).length) : undefined,
@@ -324,7 +325,9 @@ export function formatFit(r: FitOodResult): string {
       : 'pixel-space check: off',
     `percentile rule: ${String(f.percentileRule)}`,
     'image checks:',
-    ...s.imageChecks.map((c) => `  ${c.feature.padEnd(17)} ${c.side.padEnd(5)} ${c.side === 'high' ? '>' : '<'} ${c.limit.toPrecision(4).padStart(9)}  (${c.source})`),
+    ...s.imageChecks.map(
+      (c) => `  ${c.feature.padEnd(17)} ${c.side.padEnd(5)} ${c.side === 'high' ? '>' : '<'} ${c.limit.toPrecision(4).padStart(9)}  (${c.source})`,
+    ),
     `val flagged: embedding ${pct(f.valFlagged?.embedding)}, pixels ${pct(f.valFlagged?.pixels)}, image checks ${pct(f.valFlagged?.image)}, any ${pct(f.valFlagged?.any)}`,
     `val flagged per check: ${JSON.stringify(f.valFlaggedByCheck)}`,
     `re-acquired val copies flagged: ${typeof f.valReacquiredFlagged === 'number' ? pct(f.valReacquiredFlagged) : '—'} (${String(f.reacquiredCopiesPerTrainImage ?? 0)} re-acquired cop(ies) per train image in the fit)`,
@@ -337,8 +340,19 @@ async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     usage: FIT_OOD_USAGE,
     options: {
-      model: 'string', data: 'string', layer: 'string', percentile: 'string', 'target-val': 'number', pixels: 'number', quantile: 'number',
-      margin: 'number', shrinkage: 'string', limit: 'number', reacquire: 'number', 'dry-run': 'flag', 'no-cache': 'flag',
+      model: 'string',
+      data: 'string',
+      layer: 'string',
+      percentile: 'string',
+      'target-val': 'number',
+      pixels: 'number',
+      quantile: 'number',
+      margin: 'number',
+      shrinkage: 'string',
+      limit: 'number',
+      reacquire: 'number',
+      'dry-run': 'flag',
+      'no-cache': 'flag',
     },
   });
   const shrink = optString(args, 'shrinkage', 'auto');

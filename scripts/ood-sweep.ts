@@ -13,7 +13,17 @@ import v8 from 'node:v8';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tfTypes from '@tensorflow/tfjs';
-import { fitImageChecks, fitTiedGaussians, layoutTemplateFrom, nearestMahalanobis, OodScorer, packSymmetric, percentile, pixelVector, type ImageFeatures } from '../src/core/ood';
+import {
+  fitImageChecks,
+  fitTiedGaussians,
+  layoutTemplateFrom,
+  nearestMahalanobis,
+  OodScorer,
+  packSymmetric,
+  percentile,
+  pixelVector,
+  type ImageFeatures,
+} from '../src/core/ood';
 import type { DecodedImage } from '../src/image/preprocess';
 import { grayAsDecoded } from '../src/image/preprocess';
 import { prepareImage } from '../src/image/pipeline';
@@ -114,14 +124,22 @@ for (let i = 0; i < items.length; i += B) {
   for (const [name, t] of Object.entries(outs)) {
     const d = (await t.data()) as Float32Array;
     const w = t.shape[1];
-    add(name, batch.map((_, k) => d.slice(k * w, (k + 1) * w)));
+    add(
+      name,
+      batch.map((_, k) => d.slice(k * w, (k + 1) * w)),
+    );
     t.dispose();
   }
-  if (process.stderr.isTTY || i % (B * 20) === 0) process.stderr.write(`\r${Math.min(items.length, i + B)}/${items.length} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  if (process.stderr.isTTY || i % (B * 20) === 0)
+    process.stderr.write(`\r${Math.min(items.length, i + B)}/${items.length} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 }
 process.stderr.write('\n');
 // (The view shares its layers with the model: nothing to dispose separately; the process ends here.)
-if (dumpFile) fs.writeFileSync(dumpFile, v8.serialize({ items: items.map(({ split, label, kind, half }) => ({ split, label, kind, half })), sets, features, pixels, template }));
+if (dumpFile)
+  fs.writeFileSync(
+    dumpFile,
+    v8.serialize({ items: items.map(({ split, label, kind, half }) => ({ split, label, kind, half })), sets, features, pixels, template }),
+  );
 for (const s of [8, 12, 16]) sets[`pixels${s}`] = pixels[s].map((v) => Float32Array.from(v));
 
 const idx = (split: Item['split']) => items.map((it, i) => (it.split === split ? i : -1)).filter((i) => i >= 0);
@@ -144,7 +162,11 @@ const imageFlag = features.map((f) => imageScorer.imageChecks(f).some((c) => c.f
 /** Distances of every item to the train-fitted tied Gaussians of a feature set. */
 function distances(name: string): number[] {
   const rows = sets[name];
-  const g = fitTiedGaussians(train.map((i) => rows[i]), train.map((i) => items[i].label), nClasses);
+  const g = fitTiedGaussians(
+    train.map((i) => rows[i]),
+    train.map((i) => items[i].label),
+    nClasses,
+  );
   return rows.map((r) => nearestMahalanobis(r, g).distance);
 }
 
@@ -167,9 +189,23 @@ function report(detector: string, p: number, flagged: (i: number) => boolean): v
     valFlagged: rate(val, flagged),
     testFlagged: rate(test, flagged),
     ood: rate(ood, flagged),
-    oodEven: rate(ood.filter((i) => items[i].half === 0), flagged),
-    oodOdd: rate(ood.filter((i) => items[i].half === 1), flagged),
-    perKind: Object.fromEntries(kinds.map((k) => [k, rate(ood.filter((i) => items[i].kind === k), flagged)])),
+    oodEven: rate(
+      ood.filter((i) => items[i].half === 0),
+      flagged,
+    ),
+    oodOdd: rate(
+      ood.filter((i) => items[i].half === 1),
+      flagged,
+    ),
+    perKind: Object.fromEntries(
+      kinds.map((k) => [
+        k,
+        rate(
+          ood.filter((i) => items[i].kind === k),
+          flagged,
+        ),
+      ]),
+    ),
   };
   rows.push(row);
   const pc = (v: number) => `${(100 * v).toFixed(1)}`.padStart(6);
@@ -178,13 +214,20 @@ function report(detector: string, p: number, flagged: (i: number) => boolean): v
   );
 }
 
-process.stdout.write(`OOD sweep: model ${metadata.name} (${displayPath(modelDir)}); train ${train.length}, val ${val.length}, test ${test.length}, OOD ${ood.length}\n`);
-process.stdout.write(`${'detector'.padEnd(44)}${'pct'.padStart(6)}${'val%'.padStart(6)}${'test%'.padStart(6)}${'OOD%'.padStart(6)}${'even'.padStart(6)}${'odd'.padStart(6)}  per kind (%)\n`);
+process.stdout.write(
+  `OOD sweep: model ${metadata.name} (${displayPath(modelDir)}); train ${train.length}, val ${val.length}, test ${test.length}, OOD ${ood.length}\n`,
+);
+process.stdout.write(
+  `${'detector'.padEnd(44)}${'pct'.padStart(6)}${'val%'.padStart(6)}${'test%'.padStart(6)}${'OOD%'.padStart(6)}${'even'.padStart(6)}${'odd'.padStart(6)}  per kind (%)\n`,
+);
 report('image checks alone', 100, (i) => imageFlag[i]);
 const dist: Record<string, number[]> = {};
 for (const name of Object.keys(sets)) {
   dist[name] = distances(name);
-  const t = percentile(val.map((i) => dist[name][i]), 99);
+  const t = percentile(
+    val.map((i) => dist[name][i]),
+    99,
+  );
   report(`${name} alone`, 99, (i) => dist[name][i] > t);
 }
 const none = val.map(() => false);

@@ -125,7 +125,9 @@ function formatTable(entries: PredictEntry[], classNames: string[], withOod: boo
       lines.push(`${name.padEnd(fw)}error: ${e.error}`);
       continue;
     }
-    lines.push(`${name.padEnd(fw)}${e.label!.padEnd(lw)}${classNames.map((c) => e.probabilities![c].toFixed(3).padStart(Math.max(9, c.length + 2))).join('')}${oodCol(e)}`);
+    lines.push(
+      `${name.padEnd(fw)}${e.label!.padEnd(lw)}${classNames.map((c) => e.probabilities![c].toFixed(3).padStart(Math.max(9, c.length + 2))).join('')}${oodCol(e)}`,
+    );
   }
   const flagged = entries.filter((e) => e.ood?.flagged);
   if (flagged.length > 0) {

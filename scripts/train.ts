@@ -46,10 +46,32 @@ export function trainOptions(argv: string[]) {
   const args = parseArgs(argv, {
     usage: TRAIN_USAGE,
     options: {
-      data: 'string', out: 'string', seed: 'number', epochs: 'number', batch: 'number', lr: 'number', patience: 'number',
-      'max-minutes': 'number', limit: 'number', 'label-smoothing': 'number', quantize: 'string', backend: 'string', recipe: 'string',
-      size: 'number', crop: 'number', equalize: 'string', stages: 'string', dropout: 'number', augment: 'string', 'epoch-size': 'number',
-      'source-power': 'number', threads: 'number', 'exclude-sources': 'string', 'no-evaluate': 'flag', 'no-cache': 'flag', 'no-ood': 'flag',
+      data: 'string',
+      out: 'string',
+      seed: 'number',
+      epochs: 'number',
+      batch: 'number',
+      lr: 'number',
+      patience: 'number',
+      'max-minutes': 'number',
+      limit: 'number',
+      'label-smoothing': 'number',
+      quantize: 'string',
+      backend: 'string',
+      recipe: 'string',
+      size: 'number',
+      crop: 'number',
+      equalize: 'string',
+      stages: 'string',
+      dropout: 'number',
+      augment: 'string',
+      'epoch-size': 'number',
+      'source-power': 'number',
+      threads: 'number',
+      'exclude-sources': 'string',
+      'no-evaluate': 'flag',
+      'no-cache': 'flag',
+      'no-ood': 'flag',
       'no-audit': 'flag',
     },
   });
@@ -83,18 +105,72 @@ export function trainOptions(argv: string[]) {
     ...(args.options.has('stages') ? { stages: JSON.parse(optString(args, 'stages', '[]')) } : {}),
     dropout: optNumber(args, 'dropout', baseModel.dropout),
   };
-  const augment = { ...(recipeName === 'v1' ? DEFAULT_AUGMENT : SOURCE_INVARIANT_AUGMENT), ...(args.options.has('augment') ? JSON.parse(optString(args, 'augment', '{}')) : {}) };
+  const augment = {
+    ...(recipeName === 'v1' ? DEFAULT_AUGMENT : SOURCE_INVARIANT_AUGMENT),
+    ...(args.options.has('augment') ? JSON.parse(optString(args, 'augment', '{}')) : {}),
+  };
   const epochSize = optNumber(args, 'epoch-size', limit > 0 ? 0 : 1600);
   const sourcePower = optNumber(args, 'source-power', 0.5);
   const threads = optNumber(args, 'threads', 0);
   // Leave-source-out runs (scripts/evaluate-shift.ts): drop every training/validation image of these sources.
-  const excludeSources = new Set(optString(args, 'exclude-sources', '').split(',').map((x) => x.trim()).filter(Boolean));
+  const excludeSources = new Set(
+    optString(args, 'exclude-sources', '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
-  return { args, dataDir, outDir, seed, maxEpochs, batchSize, peakLr, patience, maxMinutes, limit, labelSmoothing, quantize, backend, recipeName, baseModel, spec, modelConfig, augment, epochSize, sourcePower, threads, excludeSources };
+  return {
+    args,
+    dataDir,
+    outDir,
+    seed,
+    maxEpochs,
+    batchSize,
+    peakLr,
+    patience,
+    maxMinutes,
+    limit,
+    labelSmoothing,
+    quantize,
+    backend,
+    recipeName,
+    baseModel,
+    spec,
+    modelConfig,
+    augment,
+    epochSize,
+    sourcePower,
+    threads,
+    excludeSources,
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { args, dataDir, outDir, seed, maxEpochs, batchSize, peakLr, patience, maxMinutes, limit, labelSmoothing, quantize, backend, recipeName, baseModel, spec, modelConfig, augment, epochSize, sourcePower, threads, excludeSources } = trainOptions(argv);
+  const {
+    args,
+    dataDir,
+    outDir,
+    seed,
+    maxEpochs,
+    batchSize,
+    peakLr,
+    patience,
+    maxMinutes,
+    limit,
+    labelSmoothing,
+    quantize,
+    backend,
+    recipeName,
+    baseModel,
+    spec,
+    modelConfig,
+    augment,
+    epochSize,
+    sourcePower,
+    threads,
+    excludeSources,
+  } = trainOptions(argv);
   if (!fs.existsSync(path.join(dataDir, 'manifest.csv'))) throw new UsageError(`No data at ${dataDir} (expected manifest.csv). Pass --data <dir>.`);
 
   const tf = await initNodeBackend(backend, threads > 0 ? { threads } : {});
@@ -129,7 +205,10 @@ export async function main(argv: string[]): Promise<number> {
   // Class-balanced; within a class adult and pediatric films get equal shares; within those, sources damped.
   const strata = trainImages.map((im) => (cxrAgeGroup(im.entry.sourceRepo, im.entry.label, im.entry.extra.age_group) === 'pediatric' ? 'pediatric' : 'adult'));
   const sources = trainImages.map((im) => im.entry.sourceRepo ?? 'unknown');
-  const weights = recipeName === 'v1' ? balancedWeights(trainLabels, sources, classNames.length, sourcePower) : stratifiedSourceWeights(trainLabels, strata, sources, classNames.length, sourcePower);
+  const weights =
+    recipeName === 'v1'
+      ? balancedWeights(trainLabels, sources, classNames.length, sourcePower)
+      : stratifiedSourceWeights(trainLabels, strata, sources, classNames.length, sourcePower);
   const valInputs = valImages.map((im) => prepareImage(grayAsDecoded(im.gray), spec).input);
   const valLabels = valImages.map((im) => im.entry.labelIndex);
 
@@ -157,7 +236,17 @@ export async function main(argv: string[]): Promise<number> {
     return out;
   }
 
-  interface EpochRecord { epoch: number; trainLoss: number; trainAcc: number; valLoss: number; valAcc: number; valMacroAuc: number; imagesPerSecond: number; seconds: number; lr: number }
+  interface EpochRecord {
+    epoch: number;
+    trainLoss: number;
+    trainAcc: number;
+    valLoss: number;
+    valAcc: number;
+    valMacroAuc: number;
+    imagesPerSecond: number;
+    seconds: number;
+    lr: number;
+  }
   const history: EpochRecord[] = [];
   let best: { epoch: number; valLoss: number; weights: tfTypes.Tensor[] } | null = null;
   let step = 0;
@@ -188,7 +277,9 @@ export async function main(argv: string[]): Promise<number> {
         const ips = ((b + 1) * batchSize) / secs;
         const remainingSteps = (maxEpochs - epoch) * stepsPerEpoch + (stepsPerEpoch - b - 1);
         const eta = Math.min((remainingSteps * batchSize) / ips, maxMinutes * 60 - (Date.now() - trainStart) / 1000);
-        process.stderr.write(`\r  epoch ${epoch} batch ${b + 1}/${stepsPerEpoch} loss ${(lossSum / (b + 1)).toFixed(3)} acc ${(accSum / (b + 1)).toFixed(3)} ${ips.toFixed(1)} img/s ETA ${(eta / 60).toFixed(1)} min   `);
+        process.stderr.write(
+          `\r  epoch ${epoch} batch ${b + 1}/${stepsPerEpoch} loss ${(lossSum / (b + 1)).toFixed(3)} acc ${(accSum / (b + 1)).toFixed(3)} ${ips.toFixed(1)} img/s ETA ${(eta / 60).toFixed(1)} min   `,
+        );
       }
     }
     process.stderr.write('\n');
@@ -198,11 +289,23 @@ export async function main(argv: string[]): Promise<number> {
     const valLoss = -probs.reduce((s, p, i) => s + Math.log(Math.max(1e-7, p[valLabels[i]])), 0) / probs.length;
     const valAcc = probs.filter((p, i) => argmax(p) === valLabels[i]).length / probs.length;
     const valMacroAuc = oneVsRestAuc(probs, valLabels, classNames.length).macro ?? NaN;
-    const rec: EpochRecord = { epoch, trainLoss: lossSum / stepsPerEpoch, trainAcc: accSum / stepsPerEpoch, valLoss, valAcc, valMacroAuc, imagesPerSecond: (stepsPerEpoch * batchSize) / trainSeconds, seconds: (Date.now() - epochStart) / 1000, lr };
+    const rec: EpochRecord = {
+      epoch,
+      trainLoss: lossSum / stepsPerEpoch,
+      trainAcc: accSum / stepsPerEpoch,
+      valLoss,
+      valAcc,
+      valMacroAuc,
+      imagesPerSecond: (stepsPerEpoch * batchSize) / trainSeconds,
+      seconds: (Date.now() - epochStart) / 1000,
+      lr,
+    };
     history.push(rec);
     const elapsedMin = (Date.now() - trainStart) / 60000;
     const etaMin = Math.min((maxEpochs - epoch) * (rec.seconds / 60), maxMinutes - elapsedMin);
-    log(`epoch ${String(epoch).padStart(2)}/${maxEpochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${rec.trainAcc.toFixed(4)}  val loss ${valLoss.toFixed(4)} acc ${valAcc.toFixed(4)} macroAUC ${valMacroAuc.toFixed(4)}  ${rec.imagesPerSecond.toFixed(1)} img/s  ${rec.seconds.toFixed(0)} s  lr ${lr.toExponential(2)}  ETA ${Math.max(0, etaMin).toFixed(1)} min`);
+    log(
+      `epoch ${String(epoch).padStart(2)}/${maxEpochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${rec.trainAcc.toFixed(4)}  val loss ${valLoss.toFixed(4)} acc ${valAcc.toFixed(4)} macroAUC ${valMacroAuc.toFixed(4)}  ${rec.imagesPerSecond.toFixed(1)} img/s  ${rec.seconds.toFixed(0)} s  lr ${lr.toExponential(2)}  ETA ${Math.max(0, etaMin).toFixed(1)} min`,
+    );
     if (!best || valLoss < best.valLoss) {
       best?.weights.forEach((w) => w.dispose());
       best = { epoch, valLoss, weights: model.getWeights().map((w) => w.clone()) };
@@ -225,11 +328,15 @@ export async function main(argv: string[]): Promise<number> {
   const calibration = fitCalibration(valLogits(), valLabels, classNames);
   const temperature = calibration.temperature;
   const op = calibration.covidThreshold;
-  log(`temperature ${temperature.toFixed(3)}; covid threshold ${op ? `${op.threshold.toFixed(4)} → val sensitivity ${op.valSensitivity.toFixed(3)} specificity ${op.valSpecificity.toFixed(3)}` : 'none (no covid images in val)'}`);
+  log(
+    `temperature ${temperature.toFixed(3)}; covid threshold ${op ? `${op.threshold.toFixed(4)} → val sensitivity ${op.valSensitivity.toFixed(3)} specificity ${op.valSpecificity.toFixed(3)}` : 'none (no covid images in val)'}`,
+  );
 
   let gitCommit = 'unknown';
   try {
-    gitCommit = execSync('git rev-parse HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    gitCommit = execSync('git rev-parse HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     /* not a git checkout */
   }
@@ -260,7 +367,30 @@ export async function main(argv: string[]): Promise<number> {
       epochs: history.length,
       bestEpoch: best!.epoch,
       trainingSeconds,
-      hyperparameters: { modelConfig, augment, batchSize, peakLr, schedule: 'warmup+cosine', optimizer: 'adam', labelSmoothing, patience, maxEpochs, maxMinutes, recipeName, sampling: recipeName === 'v1' ? `class-balanced, source-damped (n^-${sourcePower})` : `class-balanced; adult/pediatric strata equal within a class; sources damped (n^-${sourcePower})`, excludeSources: [...excludeSources], epochSize: perEpoch, limit, quantize, parameters: model.countParams(), trainImages: trainImages.length, valImages: valImages.length },
+      hyperparameters: {
+        modelConfig,
+        augment,
+        batchSize,
+        peakLr,
+        schedule: 'warmup+cosine',
+        optimizer: 'adam',
+        labelSmoothing,
+        patience,
+        maxEpochs,
+        maxMinutes,
+        recipeName,
+        sampling:
+          recipeName === 'v1'
+            ? `class-balanced, source-damped (n^-${sourcePower})`
+            : `class-balanced; adult/pediatric strata equal within a class; sources damped (n^-${sourcePower})`,
+        excludeSources: [...excludeSources],
+        epochSize: perEpoch,
+        limit,
+        quantize,
+        parameters: model.countParams(),
+        trainImages: trainImages.length,
+        valImages: valImages.length,
+      },
       history: history.map((h) => ({ ...h })),
     },
     notes: [
@@ -279,9 +409,19 @@ export async function main(argv: string[]): Promise<number> {
   // Perceptual hashes of the images just trained on (scripts/hashes.ts), so the app can say when an
   // input is (a copy of) a training image.
   const { buildTrainHashes, writeTrainHashes, TRAIN_HASHES_SOURCE } = await import('./hashes');
-  const hashSource = limit > 0 || excludeSources.size > 0 ? `${TRAIN_HASHES_SOURCE} (the ${trainImages.length} images this run trained on)` : TRAIN_HASHES_SOURCE;
-  writeTrainHashes(path.join(outDir, 'train-hashes.json'), buildTrainHashes(trainImages.map((im) => im.gray), spec, hashSource));
-  log(`wrote ${path.relative(REPO_ROOT, outDir)}: model.json + weights.bin (${(weightBytes.length / 1024).toFixed(0)} KiB, ${quantize}) + metadata.json + train-hashes.json in ${(trainingSeconds / 60).toFixed(1)} min`);
+  const hashSource =
+    limit > 0 || excludeSources.size > 0 ? `${TRAIN_HASHES_SOURCE} (the ${trainImages.length} images this run trained on)` : TRAIN_HASHES_SOURCE;
+  writeTrainHashes(
+    path.join(outDir, 'train-hashes.json'),
+    buildTrainHashes(
+      trainImages.map((im) => im.gray),
+      spec,
+      hashSource,
+    ),
+  );
+  log(
+    `wrote ${path.relative(REPO_ROOT, outDir)}: model.json + weights.bin (${(weightBytes.length / 1024).toFixed(0)} KiB, ${quantize}) + metadata.json + train-hashes.json in ${(trainingSeconds / 60).toFixed(1)} min`,
+  );
   // `heads` shares its layers with `model`: disposing the model frees both.
   model.dispose();
 

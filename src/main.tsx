@@ -11,7 +11,9 @@ import './ui/styles.css';
 const route = parseRoute(window.location.hash);
 if (route !== 'train') void ensureModel().catch(() => {});
 // The current page's module loads beside React, not after it (App loads it again from the cache).
-void routeEntry(route).load().catch(() => {});
+void routeEntry(route)
+  .load()
+  .catch(() => {});
 installDebugHooks();
 registerServiceWorker();
 

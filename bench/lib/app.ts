@@ -130,14 +130,24 @@ export interface ColdStartSummary {
   jsBeforeFirstPredictionGzip: number;
 }
 
-export async function coldStarts(browser: Browser, siteUrl: string, distDir: string, backend: AppBackend | null, image: string, n: number, say: (s: string) => void): Promise<ColdStartSummary> {
+export async function coldStarts(
+  browser: Browser,
+  siteUrl: string,
+  distDir: string,
+  backend: AppBackend | null,
+  image: string,
+  n: number,
+  say: (s: string) => void,
+): Promise<ColdStartSummary> {
   const runs: ColdStartRun[] = [];
   for (let i = 0; i < n; i++) {
     const r = await coldStart(browser, siteUrl, distDir, backend, image);
     const w = r.workerPhasesMs;
     say(
       `  cold start ${i + 1}/${n} (${r.backend}): model ready ${r.modelReadyMs?.toFixed(0)} ms, first prediction shown ${r.firstPredictionShownMs.toFixed(0)} ms, JS ${(r.jsBeforeFirstPrediction.gzip / 1024).toFixed(1)} KiB gzip` +
-        (w ? `; worker: created ${w.created.toFixed(0)}, scripts ${w.scriptsReady.toFixed(0)}, backend ${w.backendReady.toFixed(0)}, files ${w.filesReady.toFixed(0)}, model ${w.modelBuilt.toFixed(0)}, warm ${w.warmedUp.toFixed(0)}; file given ${r.fileGivenMs?.toFixed(0)}` : ''),
+        (w
+          ? `; worker: created ${w.created.toFixed(0)}, scripts ${w.scriptsReady.toFixed(0)}, backend ${w.backendReady.toFixed(0)}, files ${w.filesReady.toFixed(0)}, model ${w.modelBuilt.toFixed(0)}, warm ${w.warmedUp.toFixed(0)}; file given ${r.fileGivenMs?.toFixed(0)}`
+          : ''),
     );
     runs.push(r);
   }
@@ -188,7 +198,9 @@ async function workerHeap(cdp: CDPSession): Promise<number | null> {
   try {
     await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
     for (let i = 0; i < 20 && !attached.some((a) => a.targetInfo.type === 'worker'); i++) await new Promise((r) => setTimeout(r, 50));
-    const w = attached.find((a) => a.targetInfo.type === 'worker' && /inference/.test(a.targetInfo.url + a.targetInfo.title)) ?? attached.find((a) => a.targetInfo.type === 'worker');
+    const w =
+      attached.find((a) => a.targetInfo.type === 'worker' && /inference/.test(a.targetInfo.url + a.targetInfo.title)) ??
+      attached.find((a) => a.targetInfo.type === 'worker');
     if (!w) return null;
     let nextId = 1;
     const call = (method: string) =>
@@ -235,7 +247,13 @@ export interface MemoryResult {
   seconds: number;
 }
 
-export async function memoryRun(browser: Browser, siteUrl: string, backend: AppBackend | null, images: string[], say: (s: string) => void): Promise<MemoryResult> {
+export async function memoryRun(
+  browser: Browser,
+  siteUrl: string,
+  backend: AppBackend | null,
+  images: string[],
+  say: (s: string) => void,
+): Promise<MemoryResult> {
   const s = await openFresh(browser, siteUrl, backend);
   try {
     const cdp = await s.context.newCDPSession(s.page);

@@ -46,7 +46,9 @@ async function main(): Promise<void> {
   const a = countMacs(ours);
   const b = countMacs(ref);
   const m = (n: number) => `${(n / 1e6).toFixed(1)} M`;
-  console.log(`ours (${path.relative(repo, dir) || dir}), input ${JSON.stringify(ours.inputs[0].shape.slice(1))}: ${m(a.total)} MACs, ${ours.countParams()} params`);
+  console.log(
+    `ours (${path.relative(repo, dir) || dir}), input ${JSON.stringify(ours.inputs[0].shape.slice(1))}: ${m(a.total)} MACs, ${ours.countParams()} params`,
+  );
   for (const l of a.byLayer) console.log(`  ${l.name.padEnd(16)} ${l.className.padEnd(16)} ${m(l.macs).padStart(9)}`);
   const backbone = buildMobileNetV2({ alpha: 0.35, inputSize: 224, channels: 3, head: 'none' });
   console.log(

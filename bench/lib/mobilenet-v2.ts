@@ -65,7 +65,9 @@ export function buildMobileNetV2(opts: MobileNetV2Options = {}): tf.LayersModel 
 
   const input = tf.input({ shape: [size, size, channels], name: 'input' });
   const firstFilters = makeDivisible(32 * alpha, 8);
-  let x = tf.layers.conv2d({ filters: firstFilters, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: init(), name: 'Conv1' }).apply(input) as S;
+  let x = tf.layers
+    .conv2d({ filters: firstFilters, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: init(), name: 'Conv1' })
+    .apply(input) as S;
   x = bn('bn_Conv1').apply(x) as S;
   x = relu6('Conv1_relu').apply(x) as S;
 
@@ -78,17 +80,28 @@ export function buildMobileNetV2(opts: MobileNetV2Options = {}): tf.LayersModel 
       const prefix = blockId === 0 ? 'expanded_conv_' : `block_${blockId}_`;
       const blockInput = x;
       if (blockId > 0) {
-        x = tf.layers.conv2d({ filters: t * inChannels, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: init(), name: `${prefix}expand` }).apply(x) as S;
+        x = tf.layers
+          .conv2d({ filters: t * inChannels, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: init(), name: `${prefix}expand` })
+          .apply(x) as S;
         x = bn(`${prefix}expand_BN`).apply(x) as S;
         x = relu6(`${prefix}expand_relu`).apply(x) as S;
       }
       if (stride === 2) x = correctPad(x, `${prefix}pad`);
       x = tf.layers
-        .depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: false, depthwiseInitializer: init(), name: `${prefix}depthwise` })
+        .depthwiseConv2d({
+          kernelSize: 3,
+          strides: stride,
+          padding: stride === 2 ? 'valid' : 'same',
+          useBias: false,
+          depthwiseInitializer: init(),
+          name: `${prefix}depthwise`,
+        })
         .apply(x) as S;
       x = bn(`${prefix}depthwise_BN`).apply(x) as S;
       x = relu6(`${prefix}depthwise_relu`).apply(x) as S;
-      x = tf.layers.conv2d({ filters: outChannels, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: init(), name: `${prefix}project` }).apply(x) as S;
+      x = tf.layers
+        .conv2d({ filters: outChannels, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: init(), name: `${prefix}project` })
+        .apply(x) as S;
       x = bn(`${prefix}project_BN`).apply(x) as S;
       if (stride === 1 && inChannels === outChannels) x = tf.layers.add({ name: `${prefix}add` }).apply([blockInput, x]) as S;
       blockId++;
@@ -100,8 +113,12 @@ export function buildMobileNetV2(opts: MobileNetV2Options = {}): tf.LayersModel 
   x = relu6('out_relu').apply(x) as S;
   x = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(x) as S;
   if (head === 'teachable-machine') {
-    x = tf.layers.dense({ units: 100, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }), name: 'tm_dense_100' }).apply(x) as S;
-    x = tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }), name: 'tm_softmax' }).apply(x) as S;
+    x = tf.layers
+      .dense({ units: 100, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }), name: 'tm_dense_100' })
+      .apply(x) as S;
+    x = tf.layers
+      .dense({ units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }), name: 'tm_softmax' })
+      .apply(x) as S;
   }
   return tf.model({ inputs: input, outputs: x, name: `mobilenetv2_${alpha}_${size}` });
 }

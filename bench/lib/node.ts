@@ -62,7 +62,18 @@ export interface EvaluateBench {
 
 export function benchEvaluate(modelDir: string, limit: number): EvaluateBench {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-bench-')), 'evaluate.json');
-  const args = ['scripts/evaluate.ts', '--model', modelDir, '--split', 'test', '--bootstrap', '1', '--out', out, ...(limit > 0 ? ['--limit', String(limit)] : [])];
+  const args = [
+    'scripts/evaluate.ts',
+    '--model',
+    modelDir,
+    '--split',
+    'test',
+    '--bootstrap',
+    '1',
+    '--out',
+    out,
+    ...(limit > 0 ? ['--limit', String(limit)] : []),
+  ];
   const r = run(args, 15 * 60_000);
   let j: { throughput?: { images: number; imagesPerSecond: number; measures: string; batchSize: number }; meta?: { backend: string; threads: number } } = {};
   try {

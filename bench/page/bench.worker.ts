@@ -52,7 +52,9 @@ async function initWebGpu(): Promise<{ name: 'webgpu'; details: string[] }> {
 /** The WebGPU adapter's vendor and architecture (e.g. "google swiftshader" without a GPU). */
 async function webgpuAdapter(): Promise<string | null> {
   try {
-    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> } }).gpu;
+    const gpu = (
+      navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> } }
+    ).gpu;
     const a = await gpu?.requestAdapter();
     if (!a) return null;
     return [a.info?.vendor, a.info?.architecture, a.info?.description].filter(Boolean).join(' ') || 'unknown adapter';

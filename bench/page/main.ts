@@ -76,7 +76,10 @@ async function threadsComparison(): Promise<void> {
     };
     const threaded = start('always');
     const single = start(false);
-    const [a, b] = await Promise.all([threaded({ type: 'init', modelUrl: req.modelUrl, threads: 'always' }), single({ type: 'init', modelUrl: req.modelUrl, threads: false })]);
+    const [a, b] = await Promise.all([
+      threaded({ type: 'init', modelUrl: req.modelUrl, threads: 'always' }),
+      single({ type: 'init', modelUrl: req.modelUrl, threads: false }),
+    ]);
     if (a.type !== 'ready' || b.type !== 'ready') throw new Error('workers did not start');
     say(`threaded: ${a.details.join(', ')}; single: ${b.details.join(', ')}; crossOriginIsolated ${a.crossOriginIsolated}`);
     const time = async (call: typeof threaded, batch: number) => {

@@ -52,9 +52,7 @@ export interface BenchResult {
 export type BenchResponse = { type: 'progress'; message: string } | { type: 'done'; result: BenchResult } | { type: 'error'; message: string };
 
 // ?mode=threads: two workers (bench/page/threads.worker.ts), one threaded, one single-threaded.
-export type ThreadsRequest =
-  | { type: 'init'; modelUrl: string; threads: 'always' | false }
-  | { type: 'run'; batch: number };
+export type ThreadsRequest = { type: 'init'; modelUrl: string; threads: 'always' | false } | { type: 'run'; batch: number };
 export type ThreadsReply = { type: 'ready'; details: string[]; crossOriginIsolated: boolean } | { type: 'ms'; ms: number } | { type: 'error'; message: string };
 
 export interface ThreadsSide {

@@ -85,7 +85,9 @@ export async function loadDataset(
   const failures: LoadedDataset['failures'] = [];
   if (opts.cache !== false && fs.existsSync(cacheFile)) {
     const buf = fs.readFileSync(cacheFile);
-    const index = JSON.parse(buf.subarray(4, 4 + buf.readUInt32LE(0)).toString('utf8')) as { line: number; w: number; h: number; off: number }[] | { failures: LoadedDataset['failures']; items: { line: number; w: number; h: number; off: number }[] };
+    const index = JSON.parse(buf.subarray(4, 4 + buf.readUInt32LE(0)).toString('utf8')) as
+      | { line: number; w: number; h: number; off: number }[]
+      | { failures: LoadedDataset['failures']; items: { line: number; w: number; h: number; off: number }[] };
     const { items, failures: f } = Array.isArray(index) ? { items: index, failures: [] } : index;
     const dataStart = 4 + buf.readUInt32LE(0);
     const byLine = new Map(entries.map((e) => [e.line, e]));
@@ -115,7 +117,8 @@ export async function loadDataset(
   }
   if (opts.cache !== false) {
     fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-    for (const old of fs.readdirSync(path.dirname(cacheFile))) if (old.startsWith(cachePrefix)) fs.rmSync(path.join(path.dirname(cacheFile), old), { force: true });
+    for (const old of fs.readdirSync(path.dirname(cacheFile)))
+      if (old.startsWith(cachePrefix)) fs.rmSync(path.join(path.dirname(cacheFile), old), { force: true });
     let off = 0;
     const items = images.map((im) => {
       const it = { line: im.entry.line, w: im.gray.width, h: im.gray.height, off };
@@ -125,7 +128,10 @@ export async function loadDataset(
     const header = Buffer.from(JSON.stringify({ items, failures }), 'utf8');
     const len = Buffer.alloc(4);
     len.writeUInt32LE(header.length);
-    fs.writeFileSync(cacheFile, Buffer.concat([len, header, ...images.map((im) => Buffer.from(im.gray.data.buffer, im.gray.data.byteOffset, im.gray.data.length))]));
+    fs.writeFileSync(
+      cacheFile,
+      Buffer.concat([len, header, ...images.map((im) => Buffer.from(im.gray.data.buffer, im.gray.data.byteOffset, im.gray.data.length))]),
+    );
   }
   for (const f of failures) logErr(`skipped ${f.file} (manifest line ${f.line}): ${f.reason}`);
   return { dir, manifestText: text, manifestHash: hash, labels: manifest.labels, images, failures, contentKey };

@@ -37,7 +37,10 @@ export function parseHeadersFile(text: string): HeaderRule[] {
   for (const line of text.split(/\r?\n/)) {
     if (!line.trim() || line.trimStart().startsWith('#')) continue;
     if (!/^\s/.test(line)) {
-      const glob = line.trim().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+      const glob = line
+        .trim()
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*');
       rules.push({ pattern: new RegExp(`^${glob}$`), headers: [] });
     } else if (rules.length) {
       const i = line.indexOf(':');
@@ -147,7 +150,10 @@ export function tfjsThreadedWasmPlugin(): Plugin {
       if (!FILE.test(id.split('?')[0])) return null;
       const i = code.indexOf(INNER);
       const uses = i < 0 ? 0 : (code.slice(i).match(/\b_scriptDir\b/g) ?? []).length;
-      if (uses !== 4) this.error(`tfjs-backend-wasm-threaded-simd.js changed shape (${i < 0 ? 'no inner factory' : `${uses} uses of _scriptDir, expected 4`}); update tfjsThreadedWasmPlugin`);
+      if (uses !== 4)
+        this.error(
+          `tfjs-backend-wasm-threaded-simd.js changed shape (${i < 0 ? 'no inner factory' : `${uses} uses of _scriptDir, expected 4`}); update tfjsThreadedWasmPlugin`,
+        );
       return { code: code.slice(0, i) + code.slice(i).replace(/\b_scriptDir\b/g, 'globalThis.__tfjsWasmScriptDir'), map: null };
     },
   };

@@ -101,7 +101,8 @@ export function headerReasons(meta: Omit<DicomMeta, 'headerReasons'> | undefined
     reasons.push(`lateral view (DICOM ${from}); the model reads frontal films only`);
   }
   const part = meta.bodyPart?.trim().toUpperCase();
-  if (part && !UNINFORMATIVE_BODY_PART.has(part) && !CHEST_BODY_PART.test(part)) reasons.push(`body part examined is ${meta.bodyPart} (DICOM header), not chest`);
+  if (part && !UNINFORMATIVE_BODY_PART.has(part) && !CHEST_BODY_PART.test(part))
+    reasons.push(`body part examined is ${meta.bodyPart} (DICOM header), not chest`);
   const modality = meta.modality?.trim().toUpperCase();
   if (modality && NON_RADIOGRAPH_MODALITIES[modality]) reasons.push(`modality ${modality} (${NON_RADIOGRAPH_MODALITIES[modality]}) is not a chest radiograph`);
   return reasons;
@@ -114,7 +115,6 @@ export function pediatricWarning(meta: Pick<DicomMeta, 'ageYears'> | undefined):
   const shown = age >= 2 ? `${Math.floor(age)} years` : age >= 1 / 12 ? `${Math.floor(age * 12)} months` : `${Math.max(0, Math.floor(age * 365.25))} days`;
   return `pediatric patient (age ${shown}, DICOM header): the model was trained mostly on adult films, so its output on children is less reliable`;
 }
-
 
 /** A grouping key for per-site analyses: manufacturer and model as written ("unknown" when absent). */
 export function siteKey(meta: DicomMeta | undefined): string {

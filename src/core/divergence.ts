@@ -64,10 +64,11 @@ export function detectDivergence(trainLoss: number[], valLoss: (number | null)[]
   if (after < o.minRising) return null;
   const margin = Math.max(o.absMargin, o.relMargin * Math.abs(sv[best]));
   let first = -1;
-  for (let i = best + 1; i < n; i++) if (sv[i] > sv[best] + margin) {
-    first = i;
-    break;
-  }
+  for (let i = best + 1; i < n; i++)
+    if (sv[i] > sv[best] + margin) {
+      first = i;
+      break;
+    }
   if (first < 0 || n - first < o.minRising) return null;
   for (let i = first; i < n; i++) if (!(sv[i] > sv[best] + margin)) return null;
   if (!(st[n - 1] < st[best])) return null;

@@ -84,7 +84,10 @@ export function comparePaths(a: string, b: string): number {
 }
 
 function splitPath(path: string): string[] {
-  return path.replace(/\\/g, '/').split('/').filter((p) => p !== '' && p !== '.');
+  return path
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((p) => p !== '' && p !== '.');
 }
 
 /** The value of a `site` column (any case), trimmed; undefined when absent or empty. */
@@ -141,7 +144,11 @@ function findManifest(paths: string[][]): string[] | null {
  * without split values, takes every row (with a note when a split was asked for); a split with no
  * rows is an error listing the splits present.
  */
-export function selectManifestRows(manifest: Manifest, split: string, source = 'manifest.csv'): { entries: ManifestEntry[]; name: string; note: string | null } {
+export function selectManifestRows(
+  manifest: Manifest,
+  split: string,
+  source = 'manifest.csv',
+): { entries: ManifestEntry[]; name: string; note: string | null } {
   const hasSplits = manifest.entries.some((e) => e.split !== undefined);
   if (split === 'all' || !hasSplits) {
     const note = split !== 'all' ? `note: ${source} has no split values; evaluating all ${manifest.entries.length} rows` : null;
@@ -167,7 +174,8 @@ export async function describeEvaluationData(
   opts: { split?: string; readManifest: (path: string) => Promise<string> | string; manifestSource?: string },
 ): Promise<EvaluationData> {
   const files = paths.map((p) => ({ original: p, parts: splitPath(p) })).filter((f) => f.parts.length > 0 && !isClutterPath(f.parts.join('/')));
-  if (files.length === 0) throw new EvaluationDataError('no files found (choose a folder with one sub-folder per class, a .zip of it, or a folder with manifest.csv)');
+  if (files.length === 0)
+    throw new EvaluationDataError('no files found (choose a folder with one sub-folder per class, a .zip of it, or a folder with manifest.csv)');
   const manifestPath = findManifest(files.map((f) => f.parts));
   if (manifestPath) {
     const root = manifestPath.slice(0, -1);
@@ -222,7 +230,9 @@ export async function describeEvaluationData(
   const unknownFolders = [...unknown].map(([folder, n]) => ({ folder, files: n })).sort((a, b) => comparePaths(a.folder, b.folder));
   if (found.length === 0) {
     const seen = unknownFolders.length ? ` (found ${unknownFolders.map((u) => `'${u.folder}'`).join(', ')})` : '';
-    throw new EvaluationDataError(`no images in class folders: expected a manifest.csv or one folder per class named ${classNames.join(', ')} (any case)${seen}`);
+    throw new EvaluationDataError(
+      `no images in class folders: expected a manifest.csv or one folder per class named ${classNames.join(', ')} (any case)${seen}`,
+    );
   }
   found.sort((a, b) => comparePaths(a.file, b.file));
   // The equivalent manifest: its hash identifies the data set in the report, like a real one's.

@@ -38,7 +38,7 @@ export interface TrustSpec {
     valPositives?: number;
   };
   /** How the temperature was fitted (absent in older metadata). */
-  temperatureFit?: { valImages: number; nllBefore: number; nllAfter: number; /** Lower bound of the fit, when one was set. */ minTemperature?: number };
+  temperatureFit?: { valImages: number; nllBefore: number; nllAfter: number /** Lower bound of the fit, when one was set. */; minTemperature?: number };
   /**
    * Out-of-distribution detector (schema and scoring: src/core/ood.ts), written by scripts/fit-ood.ts:
    * embedding class means + shared shrunk precision + threshold, and image checks. Absent = no OOD flag.

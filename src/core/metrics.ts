@@ -292,11 +292,7 @@ export interface OperatingPoint {
 }
 
 /** Binary metrics when samples with score >= threshold are called positive. */
-export function sensitivitySpecificityAt(
-  scores: readonly number[],
-  positives: readonly boolean[],
-  threshold: number,
-): OperatingPoint {
+export function sensitivitySpecificityAt(scores: readonly number[], positives: readonly boolean[], threshold: number): OperatingPoint {
   assertSameLength('sensitivitySpecificityAt', scores, positives);
   let tp = 0;
   let fp = 0;
@@ -318,11 +314,7 @@ export function sensitivitySpecificityAt(
  * `targetSensitivity`; the highest threshold is the one with the best specificity among those
  * meeting the target. Null when there are no positive samples.
  */
-export function thresholdForSensitivity(
-  scores: readonly number[],
-  positives: readonly boolean[],
-  targetSensitivity: number,
-): OperatingPoint | null {
+export function thresholdForSensitivity(scores: readonly number[], positives: readonly boolean[], targetSensitivity: number): OperatingPoint | null {
   assertSameLength('thresholdForSensitivity', scores, positives);
   assertFiniteScores('thresholdForSensitivity', scores);
   if (!(targetSensitivity >= 0 && targetSensitivity <= 1)) {
@@ -370,11 +362,7 @@ export interface ReliabilityDiagram {
 }
 
 /** Top-label reliability diagram with `nBins` equal-width confidence bins over [0, 1]. */
-export function reliabilityDiagram(
-  probs: readonly (readonly number[])[],
-  yTrue: readonly number[],
-  nBins = 15,
-): ReliabilityDiagram {
+export function reliabilityDiagram(probs: readonly (readonly number[])[], yTrue: readonly number[], nBins = 15): ReliabilityDiagram {
   assertSameLength('reliabilityDiagram', probs, yTrue);
   if (!Number.isInteger(nBins) || nBins <= 0) throw new RangeError(`reliabilityDiagram: bad nBins ${nBins}`);
   const counts = new Array<number>(nBins).fill(0);
@@ -408,11 +396,7 @@ export function reliabilityDiagram(
 }
 
 /** Top-label expected calibration error with equal-width bins; null when there are no samples. */
-export function expectedCalibrationError(
-  probs: readonly (readonly number[])[],
-  yTrue: readonly number[],
-  nBins = 15,
-): number | null {
+export function expectedCalibrationError(probs: readonly (readonly number[])[], yTrue: readonly number[], nBins = 15): number | null {
   return reliabilityDiagram(probs, yTrue, nBins).ece;
 }
 
@@ -423,10 +407,7 @@ export function expectedCalibrationError(
 /** Calibrated probabilities softmax(logits / T), for one logit vector or a batch. */
 export function applyTemperature(logits: readonly number[], temperature: number): number[];
 export function applyTemperature(logits: readonly (readonly number[])[], temperature: number): number[][];
-export function applyTemperature(
-  logits: readonly number[] | readonly (readonly number[])[],
-  temperature: number,
-): number[] | number[][] {
+export function applyTemperature(logits: readonly number[] | readonly (readonly number[])[], temperature: number): number[] | number[][] {
   if (!(temperature > 0) || !Number.isFinite(temperature)) {
     throw new RangeError(`applyTemperature: temperature must be a positive finite number, got ${temperature}`);
   }
@@ -438,11 +419,7 @@ export function applyTemperature(
 }
 
 /** Mean negative log-likelihood of the true classes under softmax(logits / T). */
-export function negativeLogLikelihood(
-  logits: readonly (readonly number[])[],
-  yTrue: readonly number[],
-  temperature = 1,
-): number {
+export function negativeLogLikelihood(logits: readonly (readonly number[])[], yTrue: readonly number[], temperature = 1): number {
   assertSameLength('negativeLogLikelihood', logits, yTrue);
   if (logits.length === 0) throw new RangeError('negativeLogLikelihood: no samples');
   const scale = 1 / temperature;
@@ -474,11 +451,7 @@ export interface FitTemperatureOptions {
  * NLL is convex in 1/T, hence unimodal in log T, so a golden-section search on log T finds the
  * global minimum in the bracket. Perfectly separable data drives T to the lower bound.
  */
-export function fitTemperature(
-  logits: readonly (readonly number[])[],
-  yTrue: readonly number[],
-  options: FitTemperatureOptions = {},
-): TemperatureFit {
+export function fitTemperature(logits: readonly (readonly number[])[], yTrue: readonly number[], options: FitTemperatureOptions = {}): TemperatureFit {
   const { minTemperature = 0.05, maxTemperature = 20, tolerance = 1e-6 } = options;
   if (!(minTemperature > 0 && maxTemperature > minTemperature)) {
     throw new RangeError(`fitTemperature: bad bracket [${minTemperature}, ${maxTemperature}]`);
@@ -564,11 +537,7 @@ function quantileSorted(sorted: readonly number[], q: number): number {
  * alpha/2 and 1-alpha/2 quantiles of the statistic. `statistic` receives the resampled indices
  * (with repeats) and returns null where it is undefined (e.g. AUC with one class only).
  */
-export function bootstrapCI(
-  n: number,
-  statistic: (indices: number[]) => number | null,
-  options: BootstrapOptions = {},
-): BootstrapResult {
+export function bootstrapCI(n: number, statistic: (indices: number[]) => number | null, options: BootstrapOptions = {}): BootstrapResult {
   return bootstrapCIs(n, { statistic }, options).statistic;
 }
 

@@ -38,7 +38,11 @@ export function modelCardMarkdown(metadata: ModelMetadata, report: MetricsReport
     t.split.classNames.forEach((c, i) => lines.push(`| ${c} | ${t.split!.train[i]} | ${t.split!.val[i]} |`));
     lines.push('');
   }
-  if (t?.date) lines.push(`Trained on ${formatDate(t.date)}${t.epochs ? `, ${t.epochs} epochs (kept: epoch ${t.bestEpoch ?? '—'})` : ''}${t.backend ? `, ${t.backend} backend` : ''}.`, '');
+  if (t?.date)
+    lines.push(
+      `Trained on ${formatDate(t.date)}${t.epochs ? `, ${t.epochs} epochs (kept: epoch ${t.bestEpoch ?? '—'})` : ''}${t.backend ? `, ${t.backend} backend` : ''}.`,
+      '',
+    );
   lines.push('## Validation metrics', '');
   if (report) {
     lines.push(

@@ -199,7 +199,10 @@ export function fitTiedGaussians(samples: ArrayLike<number>[], labels: number[],
 }
 
 /** Distance to the nearest class mean, and that class's index among `means`. */
-export function nearestMahalanobis(x: ArrayLike<number>, g: { means: ArrayLike<number>[]; precision: ArrayLike<number>; dim: number }): { distance: number; index: number } {
+export function nearestMahalanobis(
+  x: ArrayLike<number>,
+  g: { means: ArrayLike<number>[]; precision: ArrayLike<number>; dim: number },
+): { distance: number; index: number } {
   let best = Infinity;
   let index = -1;
   g.means.forEach((m, c) => {
@@ -443,7 +446,8 @@ export function oodStatsProblem(json: unknown, classCount?: number): string | nu
     const dim = px.size * px.size;
     if (!Array.isArray(px.means) || px.means.length < 1) return 'pixels.means must list at least one mean';
     if (classCount !== undefined && px.means.length !== classCount) return `pixels.means has ${px.means.length} rows, expected one per class (${classCount})`;
-    for (const [i, m] of px.means.entries()) if (!Array.isArray(m) || m.length !== dim || !m.every(isFiniteNumber)) return `pixels.means[${i}] must hold ${dim} finite numbers`;
+    for (const [i, m] of px.means.entries())
+      if (!Array.isArray(m) || m.length !== dim || !m.every(isFiniteNumber)) return `pixels.means[${i}] must hold ${dim} finite numbers`;
     if (typeof px.precision !== 'string') return 'pixels.precision must be a base64 string';
     try {
       unpackSymmetric(px.precision, dim);
@@ -457,7 +461,8 @@ export function oodStatsProblem(json: unknown, classCount?: number): string | nu
   if (!Array.isArray(s.imageChecks)) return 'imageChecks must be an array';
   for (const [i, c] of s.imageChecks.entries()) {
     if (!c || typeof c !== 'object') return `imageChecks[${i}] must be an object`;
-    if (!(IMAGE_FEATURE_NAMES as readonly string[]).includes(c.feature)) return `imageChecks[${i}].feature '${String(c.feature)}' is not one of ${IMAGE_FEATURE_NAMES.join(', ')}`;
+    if (!(IMAGE_FEATURE_NAMES as readonly string[]).includes(c.feature))
+      return `imageChecks[${i}].feature '${String(c.feature)}' is not one of ${IMAGE_FEATURE_NAMES.join(', ')}`;
     if (c.side !== 'low' && c.side !== 'high') return `imageChecks[${i}].side must be 'low' or 'high'`;
     if (!isFiniteNumber(c.limit)) return `imageChecks[${i}].limit must be a finite number`;
     if (c.source !== 'fitted' && c.source !== 'fixed') return `imageChecks[${i}].source must be 'fitted' or 'fixed'`;
@@ -530,7 +535,8 @@ export class OodScorer {
   /** Distance of a pixel vector (pixelVector of the model input) to the pixel-space class means; null without trust.ood.pixels. */
   pixelDistance(vector: ArrayLike<number>): number | null {
     if (!this.pixelModel) return null;
-    if (vector.length !== this.pixelModel.dim) throw new RangeError(`pixel vector has ${vector.length} values, trust.ood.pixels expects ${this.pixelModel.dim}`);
+    if (vector.length !== this.pixelModel.dim)
+      throw new RangeError(`pixel vector has ${vector.length} values, trust.ood.pixels expects ${this.pixelModel.dim}`);
     return nearestMahalanobis(vector, this.pixelModel).distance;
   }
 
@@ -540,7 +546,8 @@ export class OodScorer {
 
   /** Distance of an embedding to the nearest class mean. */
   distance(embedding: ArrayLike<number>): number {
-    if (embedding.length !== this.stats.embedding.dim) throw new RangeError(`embedding has ${embedding.length} values, trust.ood expects ${this.stats.embedding.dim}`);
+    if (embedding.length !== this.stats.embedding.dim)
+      throw new RangeError(`embedding has ${embedding.length} values, trust.ood expects ${this.stats.embedding.dim}`);
     return nearestMahalanobis(embedding, { means: this.means, precision: this.precision, dim: this.stats.embedding.dim }).distance;
   }
 
@@ -550,7 +557,14 @@ export class OodScorer {
       const value = features[c.feature];
       const fired = Number.isFinite(value) && (c.side === 'high' ? value > c.limit : value < c.limit);
       const words = describeCheck(c.feature, c.side);
-      return { id: c.feature, side: c.side, value, limit: c.limit, fired, reason: `${words} (${c.feature} ${fmtValue(value)} ${c.side === 'high' ? '>' : '<'} ${fmtValue(c.limit)})` };
+      return {
+        id: c.feature,
+        side: c.side,
+        value,
+        limit: c.limit,
+        fired,
+        reason: `${words} (${c.feature} ${fmtValue(value)} ${c.side === 'high' ? '>' : '<'} ${fmtValue(c.limit)})`,
+      };
     });
   }
 
@@ -575,7 +589,14 @@ export class OodScorer {
     const pd = pixels ? this.pixelDistance(pixels) : null;
     if (pd !== null && this.stats.pixels) {
       const t = this.stats.pixels.threshold;
-      checks.push({ id: 'pixels', side: 'high', value: pd, limit: t, fired: !(pd <= t), reason: `anatomy layout unlike the training X-rays (pixel distance ${fmtValue(pd)} > ${fmtValue(t)})` });
+      checks.push({
+        id: 'pixels',
+        side: 'high',
+        value: pd,
+        limit: t,
+        fired: !(pd <= t),
+        reason: `anatomy layout unlike the training X-rays (pixel distance ${fmtValue(pd)} > ${fmtValue(t)})`,
+      });
     }
     const fired = checks.filter((c) => c.fired);
     return { flagged: fired.length > 0, score: distance, threshold, reasons: fired.map((c) => c.reason), checks };
@@ -731,7 +752,8 @@ export function refitOodStats(base: OodStats, train: OodSamples, val: OodSamples
   };
   const n = all.embeddings.length;
   if (all.features.length !== n) throw new RangeError(`refitOodStats: ${n} embeddings but ${all.features.length} feature sets`);
-  if (base.pixels && (!all.pixels || all.pixels.length !== n)) throw new RangeError('refitOodStats: the base gate has a pixel-space check; pixel vectors are needed for every image');
+  if (base.pixels && (!all.pixels || all.pixels.length !== n))
+    throw new RangeError('refitOodStats: the base gate has a pixel-space check; pixel vectors are needed for every image');
   const baseScorer = new OodScorer(base);
   const before = all.embeddings.map((e, i) => baseScorer.scoreWith(e, all.features[i], all.pixels?.[i]));
 
@@ -766,7 +788,9 @@ export function refitOodStats(base: OodStats, train: OodSamples, val: OodSamples
   const fails = (c: ImageCheckSpec, v: number) => Number.isFinite(v) && (c.side === 'high' ? v > c.limit : v < c.limit);
   stats.imageChecks = stats.imageChecks.map((c) => {
     if (c.source !== 'fitted' || !all.features.some((f) => fails(c, f[c.feature]))) return c;
-    const refit = fitImageChecks(all.features, { quantile: options.quantile, margin: options.margin, checks: [{ feature: c.feature, side: c.side }] }).find((r) => r.source === 'fitted');
+    const refit = fitImageChecks(all.features, { quantile: options.quantile, margin: options.margin, checks: [{ feature: c.feature, side: c.side }] }).find(
+      (r) => r.source === 'fitted',
+    );
     if (!refit) return c;
     // Never tighter than the base: only images beyond the base limit move it.
     const limit = c.side === 'high' ? Math.max(c.limit, refit.limit) : Math.min(c.limit, refit.limit);
@@ -778,7 +802,13 @@ export function refitOodStats(base: OodStats, train: OodSamples, val: OodSamples
   stats.fit = {
     tool: options.tool ?? 'refitOodStats (src/core/ood.ts): base gate refitted on the fine-tuning images',
     date: options.date,
-    base: { manifestHash: base.fit?.manifestHash, trainImages: base.fit?.trainImages, valImages: base.fit?.valImages, threshold: base.embedding.threshold, classes: base.embedding.means.length },
+    base: {
+      manifestHash: base.fit?.manifestHash,
+      trainImages: base.fit?.trainImages,
+      valImages: base.fit?.valImages,
+      threshold: base.embedding.threshold,
+      classes: base.embedding.means.length,
+    },
     trainImages: train.embeddings.length,
     valImages: val.embeddings.length,
     /** Fine-tuning images (train + val) the base gate, unchanged, would have withheld. */

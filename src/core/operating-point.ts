@@ -115,7 +115,12 @@ export function fitCalibration(
   const calibrated = logits.map((l) => softmax(l.map((v) => v / temperature)));
   const out: CalibrationFit = {
     temperature,
-    temperatureFit: { valImages: labels.length, nllBefore: fit.nllBefore, nllAfter: fit.nll, ...(options.minTemperature !== undefined ? { minTemperature: options.minTemperature } : {}) },
+    temperatureFit: {
+      valImages: labels.length,
+      nllBefore: fit.nllBefore,
+      nllAfter: fit.nll,
+      ...(options.minTemperature !== undefined ? { minTemperature: options.minTemperature } : {}),
+    },
     calibrated,
   };
   const c = classNames.indexOf(OPERATING_POINT_CLASS);

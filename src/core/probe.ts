@@ -55,7 +55,7 @@ export function trainLinearProbe(xs: ArrayLike<number>[], ys: number[], classes:
         if (s > max) max = s;
       }
       let sum = 0;
-      for (let c = 0; c < classes; c++) sum += (p[c] = Math.exp(p[c] - max));
+      for (let c = 0; c < classes; c++) sum += p[c] = Math.exp(p[c] - max);
       for (let c = 0; c < classes; c++) {
         const g = sampleWeight[i] * (p[c] / sum - (ys[i] === c ? 1 : 0));
         for (let d = 0; d <= dim; d++) grad[c * (dim + 1) + d] += g * zi[d];

@@ -351,7 +351,13 @@ export function buildMetricsReport(input: ReportInput): MetricsReport {
   // Calibration: before (softmax of the raw logits, T = 1) and after (the given probabilities).
   const bins = input.eceBins ?? 15;
   const after = reliabilityDiagram(probabilities, labels, bins);
-  const before = input.logits ? reliabilityDiagram(input.logits.map((z) => softmax(z)), labels, bins) : null;
+  const before = input.logits
+    ? reliabilityDiagram(
+        input.logits.map((z) => softmax(z)),
+        labels,
+        bins,
+      )
+    : null;
   const calibration: CalibrationReport = {
     bins,
     temperature: input.temperature ?? 1,
@@ -418,7 +424,13 @@ export function buildMetricsReport(input: ReportInput): MetricsReport {
     const perClassCi: ConfidenceIntervals['perClass'] = {};
     classNames.forEach((c, ci) => {
       aucCi[c] = interval(r[`auc:${ci}`]);
-      perClassCi[c] = { sensitivity: interval(r[`sensitivity:${ci}`]), specificity: interval(r[`specificity:${ci}`]), ppv: interval(r[`ppv:${ci}`]), npv: interval(r[`npv:${ci}`]), f1: interval(r[`f1:${ci}`]) };
+      perClassCi[c] = {
+        sensitivity: interval(r[`sensitivity:${ci}`]),
+        specificity: interval(r[`specificity:${ci}`]),
+        ppv: interval(r[`ppv:${ci}`]),
+        npv: interval(r[`npv:${ci}`]),
+        f1: interval(r[`f1:${ci}`]),
+      };
     });
     const accuracy = r.accuracy;
     const macro = r.macroAuc;

@@ -67,7 +67,8 @@ export function cornerMarkers(g: GrayImage, rng: Rng): GrayImage {
   const out = Uint8Array.from(g.data);
   const side = Math.min(w, h);
   const rect = (x0: number, y0: number, rw: number, rh: number, v: number) => {
-    for (let y = Math.max(0, Math.round(y0)); y < Math.min(h, Math.round(y0 + rh)); y++) for (let x = Math.max(0, Math.round(x0)); x < Math.min(w, Math.round(x0 + rw)); x++) out[y * w + x] = v;
+    for (let y = Math.max(0, Math.round(y0)); y < Math.min(h, Math.round(y0 + rh)); y++)
+      for (let x = Math.max(0, Math.round(x0)); x < Math.min(w, Math.round(x0 + rw)); x++) out[y * w + x] = v;
   };
   // An "L"/"R" letter: two strokes, in the top-left or top-right corner.
   const m = side * 0.04;
@@ -116,13 +117,21 @@ export function softUpscale(g: GrayImage, side: number): GrayImage {
 
 /** The fixed variants of the acquisition-shift evaluation (scripts/evaluate-shift.ts). */
 export const ACQUISITION_VARIANTS: readonly AcquisitionVariant[] = [
-  { id: 'low-contrast', description: 'contrast × 0.5 about the mean, brightened by 20 levels (washed-out film)', apply: (g) => mapPixels(g, (v) => scaleContrast(v, 0.5, 20)) },
+  {
+    id: 'low-contrast',
+    description: 'contrast × 0.5 about the mean, brightened by 20 levels (washed-out film)',
+    apply: (g) => mapPixels(g, (v) => scaleContrast(v, 0.5, 20)),
+  },
   { id: 'export-224-q40', description: 'shorter side 224 px, JPEG quality 40 (a PACS/web export)', apply: (g) => lowResolutionExport(g, 224, 40) },
   { id: 'export-128-q20', description: 'shorter side 128 px, JPEG quality 20 (a thumbnail-grade export)', apply: (g) => lowResolutionExport(g, 128, 20) },
   { id: 'soft-upscale-160', description: 'reduced to 160 px and enlarged back (a soft, upscaled copy)', apply: (g) => softUpscale(g, 160) },
   { id: 'gamma-0.6', description: 'display gamma 0.6 (brighter mid-tones)', apply: (g) => mapPixels(g, (v) => applyGamma(v, 0.6)) },
   { id: 'gamma-1.6', description: 'display gamma 1.6 (darker mid-tones)', apply: (g) => mapPixels(g, (v) => applyGamma(v, 1.6)) },
-  { id: 'sharpen', description: 'unsharp mask, amount 1 (edge-enhancing export filter)', apply: (g) => mapPixels(g, (v) => unsharp(v, g.width, g.height, 1, 1)) },
+  {
+    id: 'sharpen',
+    description: 'unsharp mask, amount 1 (edge-enhancing export filter)',
+    apply: (g) => mapPixels(g, (v) => unsharp(v, g.width, g.height, 1, 1)),
+  },
   { id: 'blur', description: 'box blur radius 1 (a softer detector)', apply: (g) => mapPixels(g, (v) => boxBlur(v, g.width, g.height, 1)) },
   { id: 'rotate-5', description: 'rotated by 5° (film placed askew)', apply: (g) => rotateGray(g, 5) },
   {
@@ -134,7 +143,11 @@ export const ACQUISITION_VARIANTS: readonly AcquisitionVariant[] = [
       return fromFloat(v, g.width, g.height);
     },
   },
-  { id: 'corner-markers', description: 'burned-in side letter, text strip and ruler ticks in the corners', apply: (g, seed) => cornerMarkers(g, createRng(seed)) },
+  {
+    id: 'corner-markers',
+    description: 'burned-in side letter, text strip and ruler ticks in the corners',
+    apply: (g, seed) => cornerMarkers(g, createRng(seed)),
+  },
   { id: 'crop-tight', description: 'only the centred 85 % of each side (tighter collimation)', apply: (g) => cropCentre(g, 0.85) },
   { id: 'crop-wide', description: 'a black margin of 8 % of each side around the film (wider field)', apply: (g) => padBlack(g, 0.08) },
 ];

@@ -101,12 +101,7 @@ export function cropFractionOfBase(spec: PreprocessingSpec): number {
  * One augmented model input from a base image. With all randomness off (identity transform), the
  * result approximates the inference preprocessing of the same image.
  */
-export function augmentToInput(
-  base: { pixels: Uint8Array; size: number },
-  spec: PreprocessingSpec,
-  cfg: AugmentConfig,
-  rng: Rng,
-): Float32Array {
+export function augmentToInput(base: { pixels: Uint8Array; size: number }, spec: PreprocessingSpec, cfg: AugmentConfig, rng: Rng): Float32Array {
   const S = spec.inputSize;
   const B = base.size;
   const src = base.pixels;
@@ -186,10 +181,19 @@ export function augmentToInput(
       const depth = u(0, 0.12) * S;
       let x0: number;
       let y0: number;
-      if (side === 0) { x0 = along * (S - w); y0 = depth; }
-      else if (side === 1) { x0 = along * (S - w); y0 = S - h - depth; }
-      else if (side === 2) { x0 = depth; y0 = along * (S - h); }
-      else { x0 = S - w - depth; y0 = along * (S - h); }
+      if (side === 0) {
+        x0 = along * (S - w);
+        y0 = depth;
+      } else if (side === 1) {
+        x0 = along * (S - w);
+        y0 = S - h - depth;
+      } else if (side === 2) {
+        x0 = depth;
+        y0 = along * (S - h);
+      } else {
+        x0 = S - w - depth;
+        y0 = along * (S - h);
+      }
       fillRect(out, S, Math.floor(x0), Math.floor(y0), w, h, rng.next() < 0.7 ? 255 : 0);
     }
   }

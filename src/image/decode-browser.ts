@@ -108,6 +108,12 @@ export async function decodeImageFile(input: Blob | Uint8Array): Promise<Browser
   // Before any pixel memory: the shared limits, and whether the file can hold what its header declares.
   checkDeclaredImage(bytes, format);
   const image =
-    format === 'png' ? await decodePng(bytes) : format === 'jpeg' ? await decodeJpegBrowser(bytes) : format === 'gif' ? await decodeGif(bytes) : await decodeWithBitmap(bytes, format);
+    format === 'png'
+      ? await decodePng(bytes)
+      : format === 'jpeg'
+        ? await decodeJpegBrowser(bytes)
+        : format === 'gif'
+          ? await decodeGif(bytes)
+          : await decodeWithBitmap(bytes, format);
   return { image, format };
 }

@@ -5,7 +5,22 @@ import type { DecodedImage } from './preprocess';
 import { GIF_MAX_PIXELS_PER_BYTE, ImageDecodeError, ImageSizeError, checkDeclaredImage, checkImageSize, messageWithCauses, sniffFormat, u16le } from './format';
 import { decodeJpeg } from './jpeg';
 
-export { MAX_FILE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, ImageDecodeError, ImageSizeError, checkDeclaredImage, checkImageSize, headerSize, jpegFrameHeader, jpegSize, pngSize, sniffFormat, type ImageFormat, type JpegFrameHeader } from './format';
+export {
+  MAX_FILE_BYTES,
+  MAX_IMAGE_PIXELS,
+  MAX_IMAGE_SIDE,
+  ImageDecodeError,
+  ImageSizeError,
+  checkDeclaredImage,
+  checkImageSize,
+  headerSize,
+  jpegFrameHeader,
+  jpegSize,
+  pngSize,
+  sniffFormat,
+  type ImageFormat,
+  type JpegFrameHeader,
+} from './format';
 export { applyOrientation, decodeJpeg, jpegOrientation } from './jpeg';
 
 /**
@@ -24,7 +39,9 @@ function pngTruncation(bytes: Uint8Array): string | null {
     if (type === 'IEND') return null;
     p = end;
   }
-  return p < bytes.length ? `truncated PNG: the file ends inside a chunk header (${bytes.length} bytes)` : `truncated PNG: the file ends after ${bytes.length} bytes, before its IEND chunk`;
+  return p < bytes.length
+    ? `truncated PNG: the file ends inside a chunk header (${bytes.length} bytes)`
+    : `truncated PNG: the file ends after ${bytes.length} bytes, before its IEND chunk`;
 }
 
 /** Decodes a PNG of any bit depth, palette or alpha with fast-png. */
@@ -178,7 +195,13 @@ export async function decodeGif(bytes: Uint8Array): Promise<DecodedImage> {
 function interlacedRows(height: number): Int32Array {
   const rows = new Int32Array(height);
   let r = 0;
-  for (const [start, step] of [[0, 8], [4, 8], [2, 4], [1, 2]]) for (let y = start; y < height; y += step) rows[r++] = y;
+  for (const [start, step] of [
+    [0, 8],
+    [4, 8],
+    [2, 4],
+    [1, 2],
+  ])
+    for (let y = start; y < height; y += step) rows[r++] = y;
   return rows;
 }
 

@@ -76,26 +76,41 @@ async function instantiate(mod: unknown, wasm: URL, name: string): Promise<Codec
     // print/printErr: OpenJPEG logs every header it reads.
     return (await factory({ wasmBinary, locateFile: () => wasm.href, print: () => {}, printErr: () => {} })) as CodecModule;
   } catch (e) {
-    throw new ImageDecodeError(`the ${name} decoder could not be loaded (${e instanceof Error ? e.message : String(e)}); are you offline before the first visit finished caching?`);
+    throw new ImageDecodeError(
+      `the ${name} decoder could not be loaded (${e instanceof Error ? e.message : String(e)}); are you offline before the first visit finished caching?`,
+    );
   }
 }
 
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | null = null;
-  return () => (p ??= load().catch((e) => {
-    p = null; // a failed load (offline) may succeed later
-    throw e;
-  }));
+  return () =>
+    (p ??= load().catch((e) => {
+      p = null; // a failed load (offline) may succeed later
+      throw e;
+    }));
 }
 
 const openjpeg = once(async () =>
-  instantiate(await import('@cornerstonejs/codec-openjpeg/decodewasmjs'), new URL('../../node_modules/@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm', import.meta.url), 'JPEG 2000 (OpenJPEG)'),
+  instantiate(
+    await import('@cornerstonejs/codec-openjpeg/decodewasmjs'),
+    new URL('../../node_modules/@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm', import.meta.url),
+    'JPEG 2000 (OpenJPEG)',
+  ),
 );
 const openjph = once(async () =>
-  instantiate(await import('@cornerstonejs/codec-openjph/wasmjs'), new URL('../../node_modules/@cornerstonejs/codec-openjph/dist/openjphjs.wasm', import.meta.url), 'HTJ2K (OpenJPH)'),
+  instantiate(
+    await import('@cornerstonejs/codec-openjph/wasmjs'),
+    new URL('../../node_modules/@cornerstonejs/codec-openjph/dist/openjphjs.wasm', import.meta.url),
+    'HTJ2K (OpenJPH)',
+  ),
 );
 const charls = once(async () =>
-  instantiate(await import('@cornerstonejs/codec-charls/decodewasmjs'), new URL('../../node_modules/@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm', import.meta.url), 'JPEG-LS (CharLS)'),
+  instantiate(
+    await import('@cornerstonejs/codec-charls/decodewasmjs'),
+    new URL('../../node_modules/@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm', import.meta.url),
+    'JPEG-LS (CharLS)',
+  ),
 );
 const libjpegTurbo = once(async () =>
   instantiate(
@@ -216,16 +231,20 @@ export function decodeRle(frame: Uint8Array, rows: number, columns: number, samp
   const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const segments = dv.getUint32(0, true);
   const bytesPer = bitsAllocated / 8;
-  if (!Number.isInteger(bytesPer) || bytesPer < 1 || bytesPer > 2) throw new ImageDecodeError(`DICOM RLE with BitsAllocated ${bitsAllocated} is not supported (8 or 16)`);
+  if (!Number.isInteger(bytesPer) || bytesPer < 1 || bytesPer > 2)
+    throw new ImageDecodeError(`DICOM RLE with BitsAllocated ${bitsAllocated} is not supported (8 or 16)`);
   if (segments !== samplesPerPixel * bytesPer) {
-    throw new ImageDecodeError(`corrupt DICOM RLE pixel data: ${segments} segments, ${samplesPerPixel} samples of ${bitsAllocated} bits need ${samplesPerPixel * bytesPer}`);
+    throw new ImageDecodeError(
+      `corrupt DICOM RLE pixel data: ${segments} segments, ${samplesPerPixel} samples of ${bitsAllocated} bits need ${samplesPerPixel * bytesPer}`,
+    );
   }
   const n = rows * columns;
   const planes = new Uint8Array(n * segments);
   for (let s = 0; s < segments; s++) {
     const start = dv.getUint32(4 + 4 * s, true);
     const end = s + 1 < segments ? dv.getUint32(8 + 4 * s, true) : frame.length;
-    if (!(start >= 64 && start <= end && end <= frame.length)) throw new ImageDecodeError(`corrupt DICOM RLE pixel data: segment ${s + 1} lies outside the frame`);
+    if (!(start >= 64 && start <= end && end <= frame.length))
+      throw new ImageDecodeError(`corrupt DICOM RLE pixel data: segment ${s + 1} lies outside the frame`);
     const out = planes.subarray(s * n, (s + 1) * n);
     let o = 0;
     let i = start;
@@ -323,7 +342,14 @@ export async function decodeCompressedFrame(transferSyntax: string, frame: Uint8
       }
       const need = sof!.width * sof!.height * sof!.components * bytesOut;
       if (out.length < need) throw new ImageDecodeError(`corrupt DICOM JPEG Lossless pixel data: ${out.length} bytes decoded, the frame needs ${need}`);
-      return { width: sof!.width, height: sof!.height, components: sof!.components, bitsPerSample: sof!.precision, signed: false, data: typed(out.subarray(0, need), sof!.precision, false) };
+      return {
+        width: sof!.width,
+        height: sof!.height,
+        components: sof!.components,
+        bitsPerSample: sof!.precision,
+        signed: false,
+        data: typed(out.subarray(0, need), sof!.precision, false),
+      };
     }
     default:
       throw new ImageDecodeError(`no decoder for DICOM transfer syntax ${transferSyntax}`);

@@ -23,7 +23,9 @@ import * as dicomParserNs from 'dicom-parser';
 // loader (tsx, the CLIs) only as the default export. Take whichever carries parseDicom.
 type DicomParserModule = typeof import('dicom-parser');
 const dicomParser: DicomParserModule = (
-  typeof (dicomParserNs as unknown as { parseDicom?: unknown }).parseDicom === 'function' ? dicomParserNs : (dicomParserNs as unknown as { default: DicomParserModule }).default
+  typeof (dicomParserNs as unknown as { parseDicom?: unknown }).parseDicom === 'function'
+    ? dicomParserNs
+    : (dicomParserNs as unknown as { default: DicomParserModule }).default
 ) as DicomParserModule;
 import { inflateSync } from 'fflate';
 import { ImageDecodeError, checkImageSize } from './format';
@@ -258,7 +260,8 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
   if (!colour && photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2') {
     throw new ImageDecodeError(`DICOM photometric interpretation ${photometric} is not supported (only MONOCHROME1, MONOCHROME2, RGB and YBR)`);
   }
-  if (colour && !COLOUR_PHOTOMETRICS.has(photometric)) throw new ImageDecodeError(`DICOM photometric interpretation ${photometric} is not supported for colour (only RGB and YBR)`);
+  if (colour && !COLOUR_PHOTOMETRICS.has(photometric))
+    throw new ImageDecodeError(`DICOM photometric interpretation ${photometric} is not supported for colour (only RGB and YBR)`);
 
   // ---- Stored values of the first frame.
   let stored: Float64Array | Int32Array;
@@ -266,7 +269,8 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
   if (ts === JPEG_BASELINE) {
     const frame = firstFrame(ds, pixel, numberOfFrames, ts, meta);
     const jpg = await decodeJpeg(frame);
-    if (jpg.width !== columns || jpg.height !== rows) throw new ImageDecodeError(`DICOM JPEG frame is ${jpg.width}×${jpg.height} but the header says ${columns}×${rows}`);
+    if (jpg.width !== columns || jpg.height !== rows)
+      throw new ImageDecodeError(`DICOM JPEG frame is ${jpg.width}×${jpg.height} but the header says ${columns}×${rows}`);
     if (colour) {
       rgb = new Uint8Array(n * 3);
       for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = jpg.data[i * 4 + c];
@@ -289,7 +293,9 @@ export async function decodeDicom(bytes: Uint8Array, options: DicomDecodeOptions
       meta.notes.push('the JPEG frame has 3 components but the header says 1 sample per pixel: the first was used');
     }
     if (decoded.components !== samplesPerPixel) {
-      throw new ImageDecodeError(`DICOM ${transferSyntaxName(ts)} frame has ${decoded.components} components but the header says ${samplesPerPixel} samples per pixel`);
+      throw new ImageDecodeError(
+        `DICOM ${transferSyntaxName(ts)} frame has ${decoded.components} components but the header says ${samplesPerPixel} samples per pixel`,
+      );
     }
     if (colour) {
       rgb = codecToRgb(decoded);
@@ -442,7 +448,8 @@ function firstFrame(ds: dicomParserNs.DataSet, pixel: dicomParserNs.Element, fra
   if (fragments.length === 0) throw new ImageDecodeError(`DICOM ${name} pixel data is missing: the encapsulated pixel data has no fragments`);
   const end = ds.byteArray.length;
   for (const f of fragments) {
-    if (f.position + f.length > end) throw new ImageDecodeError(`DICOM pixel data is truncated: a ${name} fragment runs ${f.position + f.length - end} bytes past the end of the file`);
+    if (f.position + f.length > end)
+      throw new ImageDecodeError(`DICOM pixel data is truncated: a ${name} fragment runs ${f.position + f.length - end} bytes past the end of the file`);
   }
   try {
     if (frames <= 1) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length) as Uint8Array;
@@ -494,7 +501,14 @@ function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
 }
 
-function chooseWindow(ds: dicomParserNs.DataSet, values: Float64Array, stored: Float64Array | Int32Array, info: DicomInfo, options: DicomDecodeOptions, voiLut: Lut | null): DicomWindow {
+function chooseWindow(
+  ds: dicomParserNs.DataSet,
+  values: Float64Array,
+  stored: Float64Array | Int32Array,
+  info: DicomInfo,
+  options: DicomDecodeOptions,
+  voiLut: Lut | null,
+): DicomWindow {
   const fnRaw = str(ds, 'x00281056');
   const fn: VoiFunction = fnRaw === 'SIGMOID' || fnRaw === 'LINEAR_EXACT' ? fnRaw : 'LINEAR';
   if (options.window !== 'auto') {
@@ -552,4 +566,3 @@ export function applyWindow(values: ArrayLike<number>, window: { center: number;
     }
   }
 }
-

@@ -37,7 +37,8 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat {
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
   if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'gif';
-  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
+  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50)
+    return 'webp';
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
   if (b.length >= 132 && b[128] === 0x44 && b[129] === 0x49 && b[130] === 0x43 && b[131] === 0x4d) return 'dicom';
   return 'unknown';
@@ -46,9 +47,7 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat {
 export function checkImageSize(width: number, height: number): void {
   if (!(width > 0 && height > 0)) throw new ImageDecodeError('image has no pixels');
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
-    throw new ImageSizeError(
-      `image too large: ${width}×${height}, limit ${MAX_IMAGE_SIDE} px per side and ${MAX_IMAGE_PIXELS / 1e6} megapixels`,
-    );
+    throw new ImageSizeError(`image too large: ${width}×${height}, limit ${MAX_IMAGE_SIDE} px per side and ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
   }
 }
 
@@ -194,7 +193,6 @@ export function checkDeclaredImage(bytes: Uint8Array, format: ImageFormat): { wi
   }
   return size;
 }
-
 
 /** An error's message with its causes ("Error while decompressing the data:" alone says nothing). */
 export function messageWithCauses(e: unknown): string {

@@ -46,13 +46,34 @@ export function applyOrientation(img: DecodedImage, orientation: number): Decode
       let nx: number;
       let ny: number;
       switch (orientation) {
-        case 2: nx = w - 1 - x; ny = y; break;
-        case 3: nx = w - 1 - x; ny = h - 1 - y; break;
-        case 4: nx = x; ny = h - 1 - y; break;
-        case 5: nx = y; ny = x; break;
-        case 6: nx = h - 1 - y; ny = x; break;
-        case 7: nx = h - 1 - y; ny = w - 1 - x; break;
-        default: nx = y; ny = w - 1 - x; break; // 8
+        case 2:
+          nx = w - 1 - x;
+          ny = y;
+          break;
+        case 3:
+          nx = w - 1 - x;
+          ny = h - 1 - y;
+          break;
+        case 4:
+          nx = x;
+          ny = h - 1 - y;
+          break;
+        case 5:
+          nx = y;
+          ny = x;
+          break;
+        case 6:
+          nx = h - 1 - y;
+          ny = x;
+          break;
+        case 7:
+          nx = h - 1 - y;
+          ny = w - 1 - x;
+          break;
+        default:
+          nx = y;
+          ny = w - 1 - x;
+          break; // 8
       }
       const s = (y * w + x) * c;
       const d = (ny * ow + nx) * c;
@@ -66,7 +87,7 @@ export function applyOrientation(img: DecodedImage, orientation: number): Decode
 export async function decodeJpeg(bytes: Uint8Array): Promise<DecodedImage> {
   checkDeclaredImage(bytes, 'jpeg');
   const jpeg = await import('jpeg-js');
-  const decodeFn = (jpeg as unknown as { decode?: typeof import('jpeg-js').decode; default?: { decode: typeof import('jpeg-js').decode } });
+  const decodeFn = jpeg as unknown as { decode?: typeof import('jpeg-js').decode; default?: { decode: typeof import('jpeg-js').decode } };
   const decode = decodeFn.decode ?? decodeFn.default!.decode;
   let raw: { width: number; height: number; data: Uint8Array };
   try {

@@ -80,12 +80,7 @@ export function cropRegion(width: number, height: number, cropFraction: number):
  * the source pixels it covers, weighted by fractional overlap, so downscaling does not alias and the
  * result does not depend on the decoder's own resizing.
  */
-export function resizeArea(
-  src: GrayImage,
-  region: { x: number; y: number; width: number; height: number },
-  outW: number,
-  outH: number,
-): Float32Array {
+export function resizeArea(src: GrayImage, region: { x: number; y: number; width: number; height: number }, outW: number, outH: number): Float32Array {
   const { width, height, data } = src;
   const scaleX = region.width / outW;
   const scaleY = region.height / outH;

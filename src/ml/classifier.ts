@@ -94,7 +94,8 @@ export class Classifier {
    */
   async predict(inputs: Float32Array[], options: PredictOptions = {}): Promise<BatchOutput> {
     if (inputs.length === 0) return { predictions: [], embeddings: [] };
-    if (options.features && options.features.length !== inputs.length) throw new Error(`predict: ${options.features.length} feature sets for ${inputs.length} inputs`);
+    if (options.features && options.features.length !== inputs.length)
+      throw new Error(`predict: ${options.features.length} feature sets for ${inputs.length} inputs`);
     const outs = tf.tidy(() => {
       const x = this.toBatch(inputs);
       const o = this.heads.predict(x) as tf.Tensor[];

@@ -35,7 +35,11 @@ export const IMBALANCE_RATIO = 3;
 export const MAX_ZIP_ENTRY_BYTES = MAX_FILE_BYTES;
 
 const IMAGE_EXT = new Set(['png', 'jpg', 'jpeg', 'jpe', 'jfif', 'webp', 'bmp', 'gif']);
-const NON_IMAGE_EXT_HINT: Record<string, string> = { dcm: 'DICOM files are not supported yet', csv: 'not an image (a CSV file)', txt: 'not an image (a text file)' };
+const NON_IMAGE_EXT_HINT: Record<string, string> = {
+  dcm: 'DICOM files are not supported yet',
+  csv: 'not an image (a CSV file)',
+  txt: 'not an image (a text file)',
+};
 const SPLIT_FOLDERS = new Set(['train', 'training', 'val', 'valid', 'validation', 'test', 'testing', 'dev']);
 
 function extension(path: string): string {
@@ -136,7 +140,11 @@ export function intakeFromFileList(list: FileList | File[] | null): IntakeFile[]
  * own Blob. Entries that cannot be read are rejected with a reason; a file that is not a zip at all
  * throws.
  */
-export async function readZip(zip: Blob, zipName = 'archive.zip', onProgress?: (fraction: number) => void): Promise<{ files: IntakeFile[]; rejected: Rejected[] }> {
+export async function readZip(
+  zip: Blob,
+  zipName = 'archive.zip',
+  onProgress?: (fraction: number) => void,
+): Promise<{ files: IntakeFile[]; rejected: Rejected[] }> {
   const files: IntakeFile[] = [];
   const rejected: Rejected[] = [];
   const pending: Promise<void>[] = [];

@@ -59,7 +59,15 @@ interface Collected {
  * Runs `view` (outputs: [logits?, gate layer?]) on `count` images in batches and collects what the
  * fits need. `withLogits`: the view's first output is the logits.
  */
-async function collect(input: TrustFitInput, view: tf.LayersModel, withLogits: boolean, hasOod: boolean, count: number, get: (i: number) => Promise<TrustImage>, offset: number): Promise<Collected> {
+async function collect(
+  input: TrustFitInput,
+  view: tf.LayersModel,
+  withLogits: boolean,
+  hasOod: boolean,
+  count: number,
+  get: (i: number) => Promise<TrustImage>,
+  offset: number,
+): Promise<Collected> {
   const size = input.metadata.preprocessing.inputSize;
   const pixelSize = input.baseOod?.pixels?.size ?? 0;
   const k = input.metadata.classNames.length;
@@ -70,7 +78,12 @@ async function collect(input: TrustFitInput, view: tf.LayersModel, withLogits: b
     const batch: TrustImage[] = [];
     for (let j = i; j < Math.min(count, i + batchSize); j++) batch.push(await get(j));
     const outs = tf.tidy(() => {
-      const o = view.predict(stackInputs(batch.map((b) => b.input), size));
+      const o = view.predict(
+        stackInputs(
+          batch.map((b) => b.input),
+          size,
+        ),
+      );
       const list = Array.isArray(o) ? o : [o];
       // A conv map is average-pooled, as the Classifier does for the gate's layer.
       return list.map((t) => (t.rank === 4 ? tf.mean(t, [1, 2]) : t));
@@ -136,7 +149,14 @@ export async function fitFinetuneTrust(input: TrustFitInput): Promise<TrustFit> 
     logits: val.logits,
     temperature: calibration.temperature,
     operatingPoint: op
-      ? { className: OPERATING_POINT_CLASS, threshold: op.threshold, source: 'metadata.trust.covidThreshold (fitted on this validation split)', targetSensitivity: op.targetSensitivity, valSensitivity: op.valSensitivity, valSpecificity: op.valSpecificity }
+      ? {
+          className: OPERATING_POINT_CLASS,
+          threshold: op.threshold,
+          source: 'metadata.trust.covidThreshold (fitted on this validation split)',
+          targetSensitivity: op.targetSensitivity,
+          valSensitivity: op.valSensitivity,
+          valSpecificity: op.valSpecificity,
+        }
       : null,
   });
   const metrics = {

@@ -47,7 +47,6 @@ export interface HeadWeights {
   logits: DenseWeights;
 }
 
-
 export interface TrainOutcome {
   head: HeadWeights;
   history: EpochLog[];
@@ -195,7 +194,15 @@ function compileFused(model: tf.LayersModel, metadata: ModelMetadata): FusedStep
           relu = true;
           i++;
         }
-        steps.push({ op: 'conv', filter, bias, strides: pair(cfg.strides as number[], 1), pad: cfg.padding as 'same' | 'valid', dilation: pair(cfg.dilationRate as number[], 1), relu });
+        steps.push({
+          op: 'conv',
+          filter,
+          bias,
+          strides: pair(cfg.strides as number[], 1),
+          pad: cfg.padding as 'same' | 'valid',
+          dilation: pair(cfg.dilationRate as number[], 1),
+          relu,
+        });
       } else if (cls === 'BatchNormalization') {
         const { scale, shift } = bnAffine(l);
         created.push(scale, shift);
@@ -204,7 +211,12 @@ function compileFused(model: tf.LayersModel, metadata: ModelMetadata): FusedStep
         steps.push({ op: 'relu' });
       } else if (cls === 'MaxPooling2D' || cls === 'AveragePooling2D') {
         const size = pair(cfg.poolSize as number[], 2);
-        steps.push({ op: cls === 'MaxPooling2D' ? 'maxPool' : 'avgPool', size, strides: pair((cfg.strides as number[] | null) ?? size, 2), pad: cfg.padding as 'same' | 'valid' });
+        steps.push({
+          op: cls === 'MaxPooling2D' ? 'maxPool' : 'avgPool',
+          size,
+          strides: pair((cfg.strides as number[] | null) ?? size, 2),
+          pad: cfg.padding as 'same' | 'valid',
+        });
       } else if (cls === 'Dropout' || cls === 'SpatialDropout2D') {
         // identity at inference
       } else if (cls === 'GlobalAveragePooling2D' && i === chain.length - 1) {
@@ -225,7 +237,15 @@ function runFused(steps: FusedStep[], x: tf.Tensor4D): tf.Tensor2D {
   for (const s of steps) {
     switch (s.op) {
       case 'conv':
-        y = tf.fused.conv2d({ x: y as tf.Tensor4D, filter: s.filter, strides: s.strides, pad: s.pad, dilations: s.dilation, bias: s.bias ?? undefined, activation: s.relu ? 'relu' : 'linear' });
+        y = tf.fused.conv2d({
+          x: y as tf.Tensor4D,
+          filter: s.filter,
+          strides: s.strides,
+          pad: s.pad,
+          dilations: s.dilation,
+          bias: s.bias ?? undefined,
+          activation: s.relu ? 'relu' : 'linear',
+        });
         break;
       case 'affine':
         y = y.mul(s.scale).add(s.shift);
@@ -246,7 +266,6 @@ function runFused(steps: FusedStep[], x: tf.Tensor4D): tf.Tensor2D {
   }
   return y as tf.Tensor2D;
 }
-
 
 /**
  * The fastest available embedder for the model: the fused chain when the backbone is a plain
@@ -421,12 +440,7 @@ class HeadVars {
   }
 
   async read(): Promise<HeadWeights> {
-    const [hk, hb, lk, lb] = await Promise.all([
-      this.hiddenKernel?.data(),
-      this.hiddenBias?.data(),
-      this.logitsKernel.data(),
-      this.logitsBias.data(),
-    ]);
+    const [hk, hb, lk, lb] = await Promise.all([this.hiddenKernel?.data(), this.hiddenBias?.data(), this.logitsKernel.data(), this.logitsBias.data()]);
     const h = this.init.hidden;
     return {
       ...this.init,
@@ -758,7 +772,8 @@ export function findLastBlock(model: tf.LayersModel, metadata: ModelMetadata): {
   }
   if (emb.getClassName() !== 'GlobalAveragePooling2D') return { reason: 'the embedding layer is not global average pooling' };
   const act = inboundLayer(emb);
-  const actOk = act && (act.getClassName() === 'ReLU' || (act.getClassName() === 'Activation' && (act.getConfig() as { activation?: string }).activation === 'relu'));
+  const actOk =
+    act && (act.getClassName() === 'ReLU' || (act.getClassName() === 'Activation' && (act.getConfig() as { activation?: string }).activation === 'relu'));
   if (!act || !actOk) return { reason: 'the embedding is not fed by a ReLU' };
   let prev = inboundLayer(act);
   let bn: tf.layers.Layer | null = null;
@@ -995,7 +1010,8 @@ export async function composeModel(
   head: HeadWeights,
   opts: ComposeOptions,
 ): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
-  if (opts.classNames.length !== head.numClasses) throw new Error(`composeModel: ${opts.classNames.length} class names for a head with ${head.numClasses} outputs`);
+  if (opts.classNames.length !== head.numClasses)
+    throw new Error(`composeModel: ${opts.classNames.length} class names for a head with ${head.numClasses} outputs`);
   const emb = backbone.getLayer(baseMetadata.layers.embedding).output as tf.SymbolicTensor;
   const first = head.hidden ?? head.logits;
   const folded = foldStandardisation(first, head.mean, head.std);

@@ -69,12 +69,7 @@ function splitAt(model: tf.LayersModel, layers: GradCamLayers): SplitModel {
  * Grad-CAM for one preprocessed input (inputSize² floats, or a [1, H, W, C] tensor the caller keeps).
  * `classIndex` defaults to the predicted class (argmax of the logits).
  */
-export function gradCam(
-  model: tf.LayersModel,
-  input: Float32Array | tf.Tensor,
-  layers: GradCamLayers,
-  classIndex?: number,
-): GradCamResult {
+export function gradCam(model: tf.LayersModel, input: Float32Array | tf.Tensor, layers: GradCamLayers, classIndex?: number): GradCamResult {
   const { features, head } = splitAt(model, layers);
   const [camT, logitsT, cls] = tf.tidy((): [tf.Tensor, tf.Tensor, number] => {
     let x: tf.Tensor;

@@ -61,7 +61,8 @@ export function readerIOHandler(read: FileReader, modelJsonPath = 'model.json', 
           const bytes = await readOrExplain(read, dir + p);
           // A static server (or the dev server's SPA fallback) answers a missing shard with its HTML
           // page: name the file instead of reporting a byte count that matches nothing.
-          if (looksLikeHtml(bytes)) throw new ModelLoadError(`weight file ${dir + p} (named in ${modelJsonPath}) is missing: the server returned an HTML page instead`);
+          if (looksLikeHtml(bytes))
+            throw new ModelLoadError(`weight file ${dir + p} (named in ${modelJsonPath}) is missing: the server returned an HTML page instead`);
           groupBuffers.push(bytes);
           done++;
           onProgress?.(done / paths.length);

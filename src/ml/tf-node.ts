@@ -75,8 +75,7 @@ async function createThreadedModule(threads: number): Promise<EmscriptenModule> 
   let module: EmscriptenModule;
   try {
     module = await factory({
-      locateFile: (p: string) =>
-        p.endsWith('.worker.js') ? worker : p.endsWith('.wasm') ? path.join(distDir, 'tfjs-backend-wasm-threaded-simd.wasm') : p,
+      locateFile: (p: string) => (p.endsWith('.worker.js') ? worker : p.endsWith('.wasm') ? path.join(distDir, 'tfjs-backend-wasm-threaded-simd.wasm') : p),
       mainScriptUrlOrBlob: mainScript,
     });
   } finally {
@@ -123,9 +122,7 @@ function installThreadedWasm(threads: number): void {
 async function createSingleThreadedModule(): Promise<EmscriptenModule> {
   const require = createRequire(import.meta.url);
   const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
-  const factory = require(path.join(distDir, '..', 'wasm-out', 'tfjs-backend-wasm.js')) as (
-    cfg: object,
-  ) => Promise<EmscriptenModule>;
+  const factory = require(path.join(distDir, '..', 'wasm-out', 'tfjs-backend-wasm.js')) as (cfg: object) => Promise<EmscriptenModule>;
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const wasmFile = path.join(distDir, simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm');
   const module = await factory({ locateFile: (p: string) => (p.endsWith('.wasm') ? wasmFile : p) });

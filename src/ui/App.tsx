@@ -54,9 +54,7 @@ export function App() {
         </Suspense>
       </main>
       <footer className="app-footer">
-        <p>
-          Everything runs in this browser: images and results never leave the device. CXR Lab is not a medical device and must not be used for diagnosis.
-        </p>
+        <p>Everything runs in this browser: images and results never leave the device. CXR Lab is not a medical device and must not be used for diagnosis.</p>
       </footer>
       <Disclaimer />
     </>

@@ -75,7 +75,10 @@ export class InferenceClient {
     });
   }
 
-  async load(source: ModelSource, opts: { backends?: BackendName[]; warmup?: boolean; threads?: BackendOptions['threads']; onProgress?: (p: ProgressEvent) => void } = {}): Promise<ModelInfo> {
+  async load(
+    source: ModelSource,
+    opts: { backends?: BackendName[]; warmup?: boolean; threads?: BackendOptions['threads']; onProgress?: (p: ProgressEvent) => void } = {},
+  ): Promise<ModelInfo> {
     const msg = await this.request({ type: 'load', source, backends: opts.backends, warmup: opts.warmup, threads: opts.threads }, opts.onProgress);
     return (msg as Extract<WorkerResponse, { type: 'loaded' }>).info;
   }

@@ -62,9 +62,7 @@ export function thumbnailOf(input: Float32Array, metadata: ModelMetadata): Uint8
 }
 
 /** Messages of the embedding helper workers (see embed.worker.ts). */
-export type HelperRequest =
-  | { type: 'init'; files: Record<string, Uint8Array>; backend: 'wasm' | 'cpu' | 'webgl' }
-  | { type: 'embed'; seq: number; file: Blob };
+export type HelperRequest = { type: 'init'; files: Record<string, Uint8Array>; backend: 'wasm' | 'cpu' | 'webgl' } | { type: 'embed'; seq: number; file: Blob };
 
 export type HelperReply =
   | { type: 'ready'; dim: number }

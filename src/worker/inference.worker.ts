@@ -185,7 +185,11 @@ async function prepare(c: Classifier, name: string, file: Blob | Uint8Array, opt
   const t2 = performance.now();
   // The one pipeline: model input (audit-masked when asked), the OOD statistics of the decoded image
   // (colour is only visible here, before the conversion to grey), the Grad-CAM preview.
-  const prepared = prepareImage(image, c.metadata.preprocessing, { layoutTemplate: c.layoutTemplate, auditMask: options?.auditMask, previewSide: GRADCAM_PREVIEW_SIDE });
+  const prepared = prepareImage(image, c.metadata.preprocessing, {
+    layoutTemplate: c.layoutTemplate,
+    auditMask: options?.auditMask,
+    previewSide: GRADCAM_PREVIEW_SIDE,
+  });
   const t3 = performance.now();
   return { name, format, image: prepared, readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2 };
 }
@@ -210,7 +214,13 @@ function finish(c: Classifier, p: Prepared, prediction: Prediction, embedding: F
     covidScreen: covidScreen(prediction.probabilities, c.classNames, c.metadata.trust),
     thumbnail: { size: spec.inputSize, gray: inputToGray8(im.input, spec) },
     embedding,
-    timings: { readMs: p.readMs, decodeMs: p.decodeMs, preprocessMs: p.preprocessMs, inferenceMs, totalMs: p.readMs + p.decodeMs + p.preprocessMs + inferenceMs },
+    timings: {
+      readMs: p.readMs,
+      decodeMs: p.decodeMs,
+      preprocessMs: p.preprocessMs,
+      inferenceMs,
+      totalMs: p.readMs + p.decodeMs + p.preprocessMs + inferenceMs,
+    },
     backend: backend!.name,
     ...(im.dicom ? { dicom: im.dicom } : {}),
   };
@@ -249,7 +259,9 @@ async function classifyBatch(req: WorkerRequest & { type: 'classifyBatch' }): Pr
     { features: ready.map((r) => r.p.image.features), dicom: ready.map((r) => r.p.image.dicom) },
   );
   const share = (performance.now() - t0) / ready.length;
-  ready.forEach((r, i) => (out[r.at] = { ok: true, result: finish(c, r.p, run.predictions[i], req.options?.embedding ? run.embeddings[i] : undefined, share) }));
+  ready.forEach(
+    (r, i) => (out[r.at] = { ok: true, result: finish(c, r.p, run.predictions[i], req.options?.embedding ? run.embeddings[i] : undefined, share) }),
+  );
   return out;
 }
 
@@ -259,9 +271,12 @@ function explain(req: WorkerRequest & { type: 'gradcam' }): GradCamPayload {
   if (!c) throw Object.assign(new Error('no model loaded'), { kind: 'not-loaded' as ErrorKind });
   const entry = kept.get(req.resultId);
   if (!entry) {
-    throw Object.assign(new Error('this result is no longer kept in memory (older results are dropped, and all of them when another model is loaded); add the image again'), {
-      kind: 'expired' as ErrorKind,
-    });
+    throw Object.assign(
+      new Error('this result is no longer kept in memory (older results are dropped, and all of them when another model is loaded); add the image again'),
+      {
+        kind: 'expired' as ErrorKind,
+      },
+    );
   }
   // Most recently used last.
   kept.delete(req.resultId);
@@ -304,9 +319,11 @@ let imagesWaiting = 0;
 self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   const req = ev.data;
   if (req.type === 'classify') imagesWaiting++;
-  queue = queue.then(() => handle(req)).finally(() => {
-    if (req.type === 'classify') imagesWaiting--;
-  });
+  queue = queue
+    .then(() => handle(req))
+    .finally(() => {
+      if (req.type === 'classify') imagesWaiting--;
+    });
 };
 
 async function handle(req: WorkerRequest): Promise<void> {
@@ -332,13 +349,18 @@ async function handle(req: WorkerRequest): Promise<void> {
       case 'classifyBatch': {
         const results = await classifyBatch(req);
         const transfer: Transferable[] = [];
-        for (const r of results) if (r.ok) transfer.push(r.result.thumbnail.gray.buffer as ArrayBuffer, ...(r.result.embedding ? [r.result.embedding.buffer as ArrayBuffer] : []));
+        for (const r of results)
+          if (r.ok) transfer.push(r.result.thumbnail.gray.buffer as ArrayBuffer, ...(r.result.embedding ? [r.result.embedding.buffer as ArrayBuffer] : []));
         post({ type: 'results', id: req.id, results }, transfer);
         return;
       }
       case 'memory': {
         const m = tf.memory();
-        post({ type: 'memory', id: req.id, memory: { numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers, backend: tf.getBackend() ?? null } });
+        post({
+          type: 'memory',
+          id: req.id,
+          memory: { numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers, backend: tf.getBackend() ?? null },
+        });
         return;
       }
       case 'preprocess': {
@@ -346,7 +368,9 @@ async function handle(req: WorkerRequest): Promise<void> {
         const bytes = req.file instanceof Uint8Array ? req.file : new Uint8Array(await req.file.arrayBuffer());
         const { image, format } = await decodeImageFile(bytes);
         const input = preprocessDecoded(image, classifier.metadata.preprocessing);
-        post({ type: 'preprocessed', id: req.id, result: { input, format, width: image.width, height: image.height, bitDepth: image.bitDepth } }, [input.buffer as ArrayBuffer]);
+        post({ type: 'preprocessed', id: req.id, result: { input, format, width: image.width, height: image.height, bitDepth: image.bitDepth } }, [
+          input.buffer as ArrayBuffer,
+        ]);
         return;
       }
       case 'gradcam': {

@@ -16,9 +16,7 @@ import type { DicomMeta } from '../core/dicom-meta';
  * - 'artifacts': the same files given in the message (relative path → bytes), e.g. a fine-tuned model
  *   read from IndexedDB. Must include 'model.json', 'metadata.json' and every shard model.json names.
  */
-export type ModelSource =
-  | { kind: 'url'; baseUrl: string }
-  | { kind: 'artifacts'; files: Record<string, Uint8Array>; label: string };
+export type ModelSource = { kind: 'url'; baseUrl: string } | { kind: 'artifacts'; files: Record<string, Uint8Array>; label: string };
 
 export interface ClassifyOptions {
   /** Also return the pooled embedding (for OOD scoring / fine-tuning later). */

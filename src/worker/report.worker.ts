@@ -12,7 +12,10 @@ self.onmessage = (ev: MessageEvent<ReportRequest>) => {
   const req = ev.data;
   let msg: ReportResponse;
   try {
-    msg = req.kind === 'evaluation' ? { id: req.id, kind: 'evaluation', json: buildEvaluationJson(req.input) } : { id: req.id, kind: 'metrics', report: buildMetricsReport(req.input) };
+    msg =
+      req.kind === 'evaluation'
+        ? { id: req.id, kind: 'evaluation', json: buildEvaluationJson(req.input) }
+        : { id: req.id, kind: 'metrics', report: buildMetricsReport(req.input) };
   } catch (e) {
     msg = { id: req.id, kind: 'error', message: (e as Error)?.message ?? String(e) };
   }

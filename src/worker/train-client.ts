@@ -1,7 +1,18 @@
 // Promise-based client for the training worker (no React here: src/ui/hooks/useTrainer.ts wraps it).
 import type { BackendName } from '../ml/backend';
 import type { StoredModelSummary } from '../ml/model-store';
-import type { BaseInfo, GradCamReply, MemorySample, TrainEvent, TrainItem, TrainMessage, TrainReply, TrainRequestBody, TrainResult, TrainRun } from './train-protocol';
+import type {
+  BaseInfo,
+  GradCamReply,
+  MemorySample,
+  TrainEvent,
+  TrainItem,
+  TrainMessage,
+  TrainReply,
+  TrainRequestBody,
+  TrainResult,
+  TrainRun,
+} from './train-protocol';
 
 interface Pending {
   resolve: (msg: TrainReply) => void;

@@ -61,7 +61,8 @@ interface Base {
 
 let base: Promise<Base> | null = null;
 let backend: BackendInfo | null = null;
-let trained: { model: tf.LayersModel; metadata: ModelMetadata; result: TrainResult; metrics: Record<string, unknown> | null; classifier: Classifier } | null = null;
+let trained: { model: tf.LayersModel; metadata: ModelMetadata; result: TrainResult; metrics: Record<string, unknown> | null; classifier: Classifier } | null =
+  null;
 let training = false;
 let stopRequested = false;
 let peakNumBytes = 0;
@@ -472,7 +473,14 @@ async function train(run: TrainRun): Promise<TrainResult> {
         trainingSeconds: (tBlock - t0) / 1000,
         data: `${run.train.ids.length} training + ${run.val.ids.length} validation images in ${k} classes, dropped on the Train page`,
         hyperparameters: { head: run.head, block: run.block, stopReason, base: `${b.metadata.name}@${b.metadata.version}`, ...(run.notes ?? {}) },
-        history: history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, trainAcc: h.trainAcc, valLoss: h.valLoss ?? NaN, valAcc: h.valAcc ?? NaN, seconds: h.seconds })),
+        history: history.map((h) => ({
+          epoch: h.epoch,
+          trainLoss: h.trainLoss,
+          trainAcc: h.trainAcc,
+          valLoss: h.valLoss ?? NaN,
+          valAcc: h.valAcc ?? NaN,
+          seconds: h.seconds,
+        })),
       },
     });
     // The trust numbers, fitted on the composed model as the Classify page will run it: the gate on
@@ -482,11 +490,13 @@ async function train(run: TrainRun): Promise<TrainResult> {
     post({ type: 'stage', stage: 'calibrate', detail: `${nTrust} images` });
     const spec = composed.metadata.preprocessing;
     const baseOod = b.metadata.trust?.ood;
-    const trustImage = (ids: number[], labels: number[]) => async (i: number): Promise<TrustImage> => {
-      if (!images.has(ids[i])) throw new Error(`image ${ids[i]} was removed during training`);
-      const kept = keptOf(ids[i]);
-      return { input: inputOfKept(kept, spec), features: kept.features, label: labels[i] };
-    };
+    const trustImage =
+      (ids: number[], labels: number[]) =>
+      async (i: number): Promise<TrustImage> => {
+        if (!images.has(ids[i])) throw new Error(`image ${ids[i]} was removed during training`);
+        const kept = keptOf(ids[i]);
+        return { input: inputOfKept(kept, spec), features: kept.features, label: labels[i] };
+      };
     const fit = await fitFinetuneTrust({
       model: composed.model,
       metadata: composed.metadata,
@@ -521,7 +531,14 @@ async function train(run: TrainRun): Promise<TrainResult> {
       valIds: run.val.ids,
       metadata: composed.metadata,
       blockTuned: blockWeights !== null,
-      timings: { headMs: tHead - t0, blockPrepareMs: tPrep - tHead, blockMs: tBlock - tPrep, composeMs: tCompose - tBlock, calibrateMs: tEnd - tCompose, totalMs: tEnd - t0 },
+      timings: {
+        headMs: tHead - t0,
+        blockPrepareMs: tPrep - tHead,
+        blockMs: tBlock - tPrep,
+        composeMs: tCompose - tBlock,
+        calibrateMs: tEnd - tCompose,
+        totalMs: tEnd - t0,
+      },
       memory: memorySample(),
     };
     if (trained) {
@@ -529,7 +546,13 @@ async function train(run: TrainRun): Promise<TrainResult> {
       trained.model.dispose();
     }
     // The preview classifies as the Classify page will: calibrated, behind the gate.
-    trained = { model: composed.model, metadata: composed.metadata, result, metrics: fit.metrics, classifier: new Classifier(composed.model, composed.metadata) };
+    trained = {
+      model: composed.model,
+      metadata: composed.metadata,
+      result,
+      metrics: fit.metrics,
+      classifier: new Classifier(composed.model, composed.metadata),
+    };
     return result;
   } finally {
     training = false;
@@ -557,7 +580,8 @@ async function gradCamOf(imageId: number, classIndex: number | undefined): Promi
   const input = inputOfKept(keptOf(imageId), metadata.preprocessing);
   if (training || trained?.model !== model) throw new Error('a new training run started meanwhile');
   const k = metadata.classNames.length;
-  if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= k)) throw new Error(`class index ${classIndex} out of range`);
+  if (classIndex !== undefined && (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= k))
+    throw new Error(`class index ${classIndex} out of range`);
   const r = gradCam(model, input, { lastConv: metadata.layers.lastConv, logits: metadata.layers.logits }, classIndex);
   const m = Math.max(...r.logits);
   const e = r.logits.map((l) => Math.exp(l - m));
@@ -652,7 +676,10 @@ async function handle(req: TrainRequest): Promise<void> {
       }
       case 'export': {
         const files = await modelFiles();
-        post({ type: 'files', id: req.id, files }, Object.values(files).map((f) => f.buffer as ArrayBuffer));
+        post(
+          { type: 'files', id: req.id, files },
+          Object.values(files).map((f) => f.buffer as ArrayBuffer),
+        );
         return;
       }
       case 'save': {

@@ -31,7 +31,9 @@ function recordLongTasks(page: Page): Promise<void> {
   return page.evaluate(() => {
     const w = window as unknown as { longTasks: { start: number; duration: number }[] };
     w.longTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push({ start: e.startTime, duration: e.duration }))).observe({ type: 'longtask' });
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push({ start: e.startTime, duration: e.duration }))).observe({
+      type: 'longtask',
+    });
   });
 }
 
@@ -132,7 +134,9 @@ describe('Classify page: big batches, small screens, reloads', () => {
     expect(progressText).toContain(`${afterCancel.cancelled} cancelled`);
     expect(progressText).not.toMatch(/finished/);
     expect(await progress.getAttribute('data-cancelled')).toBe(String(afterCancel.cancelled));
-    await expect.poll(() => page.getByTestId('announcer').innerText()).toMatch(new RegExp(`cancelled.*${afterCancel.cancelled}|${afterCancel.cancelled}.*cancelled`, 'i'));
+    await expect
+      .poll(() => page.getByTestId('announcer').innerText())
+      .toMatch(new RegExp(`cancelled.*${afterCancel.cancelled}|${afterCancel.cancelled}.*cancelled`, 'i'));
     expect(await page.getByTestId('announcer').innerText()).not.toMatch(/finished/i);
 
     // Resume: the cancelled rows are classified; nothing is classified twice.
@@ -153,7 +157,11 @@ describe('Classify page: big batches, small screens, reloads', () => {
     const longest = Math.max(0, ...tasks.map((t) => t.duration));
     const top = [...tasks].sort((a, b) => b.duration - a.duration).slice(0, 5);
     console.log(
-      `${N}-image batch: long tasks ${tasks.length}, longest ${longest.toFixed(0)} ms (top 5 at ${top.map((t) => `${(t.start / 1000).toFixed(1)} s: ${t.duration.toFixed(0)} ms`).join(', ')}); marks ${Object.entries(marks).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}; filter updates ${filterTimes.map((t) => t.toFixed(0)).join(', ')} ms; ${afterCancel.done} done before cancel`,
+      `${N}-image batch: long tasks ${tasks.length}, longest ${longest.toFixed(0)} ms (top 5 at ${top.map((t) => `${(t.start / 1000).toFixed(1)} s: ${t.duration.toFixed(0)} ms`).join(', ')}); marks ${Object.entries(
+        marks,
+      )
+        .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+        .join(', ')}; filter updates ${filterTimes.map((t) => t.toFixed(0)).join(', ')} ms; ${afterCancel.done} done before cancel`,
     );
     expect(longest).toBeLessThanOrEqual(200);
     expect(Math.max(...filterTimes)).toBeLessThan(150);
@@ -164,7 +172,9 @@ describe('Classify page: big batches, small screens, reloads', () => {
 
   it('phone (390 px) and tablet (768 px) with results: no horizontal page overflow, one-line file names, the model picker inside its panel with the saved name; .dcm offered', async () => {
     const savedName = 'Adult frontal films, spring export — fine-tuned head (second attempt)';
-    const { page, context, problems } = await openApp(app.browser, `${app.server.url}?backend=wasm`, { contextOptions: { viewport: { width: 390, height: 844 } } });
+    const { page, context, problems } = await openApp(app.browser, `${app.server.url}?backend=wasm`, {
+      contextOptions: { viewport: { width: 390, height: 844 } },
+    });
     // The file picker and the drop zone offer DICOM.
     expect((await page.getByTestId('file-input').getAttribute('accept'))!.split(',')).toEqual(expect.arrayContaining(['.dcm', 'application/dicom']));
     expect(await page.getByTestId('dropzone').innerText()).toMatch(/DICOM \(\.dcm\)/);
@@ -172,15 +182,28 @@ describe('Classify page: big batches, small screens, reloads', () => {
     // A model saved in this browser under a long name (the shipped files, imported on the Train page).
     await page.getByTestId('nav-train').click();
     await page.getByTestId('import-name').fill(savedName);
-    await page.getByTestId('import-input').setInputFiles(['model.json', 'metadata.json', ...fs.readdirSync(SHIPPED_MODEL_DIR).filter((f) => f.endsWith('.bin'))].map((f) => path.join(SHIPPED_MODEL_DIR, f)));
-    await page.getByTestId('saved-model').and(page.locator(`[data-name="${savedName}"]`)).waitFor({ timeout: 180_000 });
+    await page
+      .getByTestId('import-input')
+      .setInputFiles(
+        ['model.json', 'metadata.json', ...fs.readdirSync(SHIPPED_MODEL_DIR).filter((f) => f.endsWith('.bin'))].map((f) => path.join(SHIPPED_MODEL_DIR, f)),
+      );
+    await page
+      .getByTestId('saved-model')
+      .and(page.locator(`[data-name="${savedName}"]`))
+      .waitFor({ timeout: 180_000 });
     await page.getByTestId('nav-classify').click();
     await page.getByTestId('model-picker-select').selectOption(savedName);
-    await page.getByTestId('model-name').and(page.locator(`[data-saved-name="${savedName}"]`)).waitFor({ timeout: 180_000 });
+    await page
+      .getByTestId('model-name')
+      .and(page.locator(`[data-saved-name="${savedName}"]`))
+      .waitFor({ timeout: 180_000 });
     await waitForModel(page);
 
     const long = (i: number) => `ward-7-portable-films/patient-study-2026-11-30-series-004/image-${String(i).padStart(6, '0')}-frontal-view.png`;
-    await addFiles(page, [...generatedFiles(4, long), { name: 'scanner-export-with-a-rather-long-file-name-that-is-not-an-image.png', buffer: Buffer.from('not a picture'), mimeType: 'image/png' }]);
+    await addFiles(page, [
+      ...generatedFiles(4, long),
+      { name: 'scanner-export-with-a-rather-long-file-name-that-is-not-an-image.png', buffer: Buffer.from('not a picture'), mimeType: 'image/png' },
+    ]);
     await waitForRows(page, 5);
     await page.getByTestId('result-card').waitFor();
 
@@ -208,7 +231,9 @@ describe('Classify page: big batches, small screens, reloads', () => {
           modelName: document.querySelector('[data-testid="model-name"]')!.textContent ?? '',
         };
       });
-      expect(layout.scrollWidth, `${width} px: page ${layout.scrollWidth} px wide; sticking out: ${layout.wide.join(', ')}`).toBeLessThanOrEqual(layout.innerWidth);
+      expect(layout.scrollWidth, `${width} px: page ${layout.scrollWidth} px wide; sticking out: ${layout.wide.join(', ')}`).toBeLessThanOrEqual(
+        layout.innerWidth,
+      );
       // One line per row (a 40 px thumbnail and padding), however long the file name.
       expect(layout.rowHeights).toHaveLength(5);
       for (const h of layout.rowHeights) expect(h, `${width} px: row height`).toBeLessThan(60);
@@ -219,7 +244,11 @@ describe('Classify page: big batches, small screens, reloads', () => {
     // The full name of a row is still there for the user (tooltip) and for screen readers.
     expect(await page.getByTestId('row-file').first().getAttribute('title')).toBe(long(0));
     const axe = await new AxeBuilder({ page }).analyze();
-    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    expect(
+      axe.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    ).toEqual([]);
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -229,7 +258,9 @@ describe('Classify page: big batches, small screens, reloads', () => {
     await addFiles(page, [...generatedFiles(3), { name: 'broken.png', buffer: Buffer.from('not a picture'), mimeType: 'image/png' }]);
     await waitForRows(page, 4);
     await page.getByTestId('session-note').and(page.locator('[data-saved="4"]')).waitFor({ timeout: 30_000 });
-    const before = await page.evaluate(() => window.cxrLab!.batch().rows.map((r) => ({ name: r.name, status: r.status, error: r.error ?? null, p: r.result?.prediction.probabilities ?? null })));
+    const before = await page.evaluate(() =>
+      window.cxrLab!.batch().rows.map((r) => ({ name: r.name, status: r.status, error: r.error ?? null, p: r.result?.prediction.probabilities ?? null })),
+    );
     const tableBefore = await readTable(page);
 
     // What is kept: no Blob or File anywhere, and no pixel array bigger than the model input.
@@ -264,22 +295,32 @@ describe('Classify page: big batches, small screens, reloads', () => {
 
     await page.reload();
     await page.waitForFunction(() => (window.cxrLab?.batch().rows.length ?? 0) === 4, undefined, { timeout: 60_000 });
-    const after = await page.evaluate(() => window.cxrLab!.batch().rows.map((r) => ({ name: r.name, status: r.status, error: r.error ?? null, p: r.result?.prediction.probabilities ?? null })));
+    const after = await page.evaluate(() =>
+      window.cxrLab!.batch().rows.map((r) => ({ name: r.name, status: r.status, error: r.error ?? null, p: r.result?.prediction.probabilities ?? null })),
+    );
     expect(after).toEqual(before);
     await waitForModel(page);
     expect(await readTable(page)).toEqual(tableBefore);
-    expect(await page.getByTestId('session-note').innerText()).toMatch(/^4 results restored from your last visit\. 4 results are kept in this browser \(thumbnails and numbers, never the images\)/);
+    expect(await page.getByTestId('session-note').innerText()).toMatch(
+      /^4 results restored from your last visit\. 4 results are kept in this browser \(thumbnails and numbers, never the images\)/,
+    );
     // The restored card says where it came from and offers no heatmap (the image is not kept).
     await page.getByTestId('row-file').first().click();
     await page.getByTestId('result-card').getByTestId('restored-note').waitFor();
     expect(await page.getByTestId('gradcam-unavailable').innerText()).toMatch(/restored after a reload/);
     // They export like any result.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
-    const csv = fs.readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    const csv = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
     expect(csv).toHaveLength(5);
 
     // A running batch cannot be kept (its files are not stored): the browser asks before leaving.
-    await addFiles(page, generatedFiles(200, (i) => `more/x-${i}.png`));
+    await addFiles(
+      page,
+      generatedFiles(200, (i) => `more/x-${i}.png`),
+    );
     await page.waitForFunction(() => window.cxrLab!.batch().running);
     await page.getByTestId('filter-text').click();
     const dialog = new Promise<string>((resolve) => page.once('dialog', (d) => void d.dismiss().then(() => resolve(d.type()))));

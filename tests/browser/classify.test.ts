@@ -4,7 +4,24 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import AxeBuilder from '@axe-core/playwright';
-import { REPO_ROOT, addFiles, dropFiles, hasData, launchBrowser, manifest, openApp, readTable, skipReason, startPreview, testImages, useAppHarness, waitForModel, waitForRows, waitForServiceWorker, workerMemory } from './helpers';
+import {
+  REPO_ROOT,
+  addFiles,
+  dropFiles,
+  hasData,
+  launchBrowser,
+  manifest,
+  openApp,
+  readTable,
+  skipReason,
+  startPreview,
+  testImages,
+  useAppHarness,
+  waitForModel,
+  waitForRows,
+  waitForServiceWorker,
+  workerMemory,
+} from './helpers';
 import { nodeReference } from './reference';
 
 if (!hasData()) console.warn(skipReason());
@@ -167,7 +184,9 @@ describe.skipIf(!hasData())('Classify page', () => {
     const done = await page.evaluate(() => window.cxrLab!.batch().rows.filter((r) => r.status === 'done').length);
     const cancelled = await page.evaluate(() => window.cxrLab!.batch().rows.filter((r) => r.status === 'cancelled').length);
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    console.log(`300-image batch: ${done} done before cancel, ${cancelled} cancelled; timer lag max ${Math.max(...lags).toFixed(0)} ms; long tasks ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
+    console.log(
+      `300-image batch: ${done} done before cancel, ${cancelled} cancelled; timer lag max ${Math.max(...lags).toFixed(0)} ms; long tasks ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`,
+    );
     expect(done + cancelled).toBe(300);
     expect(cancelled).toBeGreaterThan(0);
     expect(await progress.getAttribute('data-running')).toBe('false');
@@ -330,7 +349,14 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     ]);
     await waitForRows(page, 7);
     const rows = await page.evaluate(() =>
-      window.cxrLab!.batch().rows.map((r) => ({ name: r.name, status: r.status, error: r.error, format: r.result?.format, bitDepth: r.result?.bitDepth, p: r.result?.prediction.probabilities })),
+      window.cxrLab!.batch().rows.map((r) => ({
+        name: r.name,
+        status: r.status,
+        error: r.error,
+        format: r.result?.format,
+        bitDepth: r.result?.bitDepth,
+        p: r.result?.prediction.probabilities,
+      })),
     );
     expect(rows.map((r) => [r.name, r.status, r.error ?? null])).toEqual(rows.map((r) => [r.name, 'done', null]));
     const by = Object.fromEntries(rows.map((r) => [r.name, r]));
@@ -417,7 +443,12 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
         untouched: { accuracy: 0.9, oodRate: 0 },
         variants: [{ id: 'export-128-q20', description: 'low-res JPEG', accuracy: 0.85, deltaPoints: -5, covidSensitivity: 0.75, oodRate: 0.1 }],
       },
-      lso: { recipe: 'v2', epochs: 6, epochSize: 1200, results: [{ group: { id: 'covid-x', description: 'x' }, perLabel: [{ label: 'covid', n: 60, sensitivity: 0.8, calledAs: { covid: 48, normal: 12 } }] }] },
+      lso: {
+        recipe: 'v2',
+        epochs: 6,
+        epochSize: 1200,
+        results: [{ group: { id: 'covid-x', description: 'x' }, perLabel: [{ label: 'covid', n: 60, sensitivity: 0.8, calledAs: { covid: 48, normal: 12 } }] }],
+      },
       probe: [{ label: 'normal (adult)', sources: [{ source: 'a' }, { source: 'b' }], balancedAccuracy: 0.7, chance: 0.5 }],
     };
     // The model dir may or may not ship a metrics.json: serve none first, then the generated report.
@@ -428,13 +459,19 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
       contextOptions: { serviceWorkers: 'block' },
       beforeNavigate: async (ctx) => {
         await ctx.route('**/model/metrics.json', (route) =>
-          serveMetrics ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metrics) }) : route.fulfill({ status: 404, body: 'not found' }),
+          serveMetrics
+            ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(metrics) })
+            : route.fulfill({ status: 404, body: 'not found' }),
         );
         await ctx.route('**/model/audit.json', (route) =>
-          serveMetrics ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(audit) }) : route.fulfill({ status: 404, body: 'not found' }),
+          serveMetrics
+            ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(audit) })
+            : route.fulfill({ status: 404, body: 'not found' }),
         );
         await ctx.route('**/model/shift.json', (route) =>
-          serveMetrics ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(shift) }) : route.fulfill({ status: 404, body: 'not found' }),
+          serveMetrics
+            ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(shift) })
+            : route.fulfill({ status: 404, body: 'not found' }),
         );
       },
     });
@@ -444,20 +481,30 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     serveMetrics = true;
     await page.reload();
     await page.getByTestId('confusion-matrix').waitFor();
-    const matrix = await page.getByTestId('confusion-matrix').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => Number(td.textContent))));
+    const matrix = await page
+      .getByTestId('confusion-matrix')
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => Number(td.textContent))));
     expect(matrix).toEqual(report.confusionMatrix);
     expect(await page.getByTestId('accuracy').innerText()).toBe(report.accuracy!.toFixed(3));
     await page.getByTestId('per-class-metrics').waitFor();
     await page.getByTestId('group-source_repo').waitFor();
     expect(await page.getByTestId('metrics-summary').innerText()).toMatch(/test split: 10 images/);
-    const auditRows = await page.getByTestId('shortcut-audit').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    const auditRows = await page
+      .getByTestId('shortcut-audit')
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
     expect(auditRows).toEqual([
       ['0.900', '0.889', '0.950'],
       ['0.300', '0.333', '0.500'],
       ['0.800', '0.778', '0.900'],
     ]);
     expect(await page.getByTestId('shortcut-audit-check').innerText()).toMatch(/Border-only accuracy 0\.300: within the 0\.60 limit/);
-    const cells = (id: string) => page.getByTestId(id).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    const cells = (id: string) =>
+      page
+        .getByTestId(id)
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
     expect(await cells('shift-acquisition')).toEqual([
       ['90.0 %', '', '', '0.0 %'],
       ['85.0 %', '-5.0', '75.0 %', '10.0 %'],
@@ -483,7 +530,9 @@ describe.skipIf(!hasData())('Classify page: formats, backends, deployment', () =
     const sizes = jsFiles.map((p) => ({ file: p, gzip: zlib.gzipSync(fs.readFileSync(path.join(app.build.distDir, p.replace(/^\//, '')))).length }));
     const total = sizes.reduce((s, f) => s + f.gzip, 0);
     const coldStartMs = await page.evaluate(() => window.cxrLab!.firstResultShownMs);
-    console.log(`JS before first prediction: ${(total / 1024).toFixed(1)} KiB gzip in ${sizes.length} files; first result shown ${Math.round(coldStartMs!)} ms after navigation (SwiftShader, includes the file input)`);
+    console.log(
+      `JS before first prediction: ${(total / 1024).toFixed(1)} KiB gzip in ${sizes.length} files; first result shown ${Math.round(coldStartMs!)} ms after navigation (SwiftShader, includes the file input)`,
+    );
     expect(total).toBeLessThanOrEqual(400 * 1024);
   });
 });

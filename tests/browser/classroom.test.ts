@@ -21,7 +21,9 @@ afterAll(() => {
 
 async function seriousAxe(page: Page): Promise<string[]> {
   const axe = await new AxeBuilder({ page }).analyze();
-  return axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  return axe.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** At each width: no horizontal scrolling (the widest element named when it fails) and no serious axe violation. */
@@ -69,7 +71,10 @@ function classFolders(labels: string[], per: number, split: string): string {
   const root = path.join(tempDir(), 'films');
   for (const label of labels) {
     fs.mkdirSync(path.join(root, label), { recursive: true });
-    for (const r of manifest().filter((x) => x.split === split && x.label === label).slice(0, per)) fs.copyFileSync(r.path, path.join(root, label, path.basename(r.path)));
+    for (const r of manifest()
+      .filter((x) => x.split === split && x.label === label)
+      .slice(0, per))
+      fs.copyFileSync(r.path, path.join(root, label, path.basename(r.path)));
   }
   return root;
 }
@@ -88,8 +93,21 @@ describe.skipIf(!hasData())('classroom: explanations, intervals, projector, smal
     expect(await page.title()).toBe('For teachers · CXR Lab');
     expect(await page.getByTestId('lesson-step').count()).toBe(6);
     const text = await page.getByTestId('lesson-plan').innerText();
-    for (const feature of ['Grad-CAM', 'Not a chest X-ray?', 'classroom pace', 'overfitting preset', 'shortcut check', 'confusion matrix', '95 % interval', 'download it as one .zip']) expect(text).toContain(feature);
-    const links = await page.getByTestId('data-sources').locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    for (const feature of [
+      'Grad-CAM',
+      'Not a chest X-ray?',
+      'classroom pace',
+      'overfitting preset',
+      'shortcut check',
+      'confusion matrix',
+      '95 % interval',
+      'download it as one .zip',
+    ])
+      expect(text).toContain(feature);
+    const links = await page
+      .getByTestId('data-sources')
+      .locator('a')
+      .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
     expect(links.length).toBeGreaterThanOrEqual(6);
     for (const l of links) expect(l).toMatch(/^https:\/\//);
     expect(log.foreign()).toEqual([]);
@@ -104,7 +122,10 @@ describe.skipIf(!hasData())('classroom: explanations, intervals, projector, smal
       ['calibration', ' '],
       ['roc', 'Enter'],
     ] as const) {
-      const button = page.getByTestId('explain').and(page.locator(`[data-term="${term}"]`)).first();
+      const button = page
+        .getByTestId('explain')
+        .and(page.locator(`[data-term="${term}"]`))
+        .first();
       await button.focus();
       expect(await button.getAttribute('aria-expanded')).toBe('false');
       await page.keyboard.press(key === ' ' ? 'Space' : key);
@@ -188,10 +209,14 @@ describe.skipIf(!hasData())('classroom: explanations, intervals, projector, smal
     const { page, problems } = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/train', waitForModel: false });
     await page.getByTestId('base-status').and(page.locator('[data-status="ready"]')).waitFor({ timeout: 180_000 });
     await page.getByTestId('dataset-folder-input').setInputFiles(root);
-    await page.waitForFunction(() => {
-      const s = window.cxrLabTrain!.state();
-      return s.images.length >= 16 && s.images.every((im) => im.status !== 'queued');
-    }, undefined, { timeout: 180_000, polling: 200 });
+    await page.waitForFunction(
+      () => {
+        const s = window.cxrLabTrain!.state();
+        return s.images.length >= 16 && s.images.every((im) => im.status !== 'queued');
+      },
+      undefined,
+      { timeout: 180_000, polling: 200 },
+    );
     await page.getByTestId('epochs').fill('3');
     await page.getByTestId('train-button').click();
     await page.getByTestId('run-status').and(page.locator('[data-status="done"], [data-status="error"]')).waitFor({ timeout: 240_000 });
@@ -238,7 +263,9 @@ describe.skipIf(!hasData())('classroom: explanations, intervals, projector, smal
     const { page, problems } = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/evaluate' });
     await page.getByTestId('evaluate-folder-input').setInputFiles(films);
     await page.getByTestId('evaluate-report').waitFor({ timeout: 240_000 });
-    expect(await page.getByTestId('evaluate-small-sample').innerText()).toMatch(/Small sample: only 3 images of covid, normal, pneumonia \(under 30 per class\)/);
+    expect(await page.getByTestId('evaluate-small-sample').innerText()).toMatch(
+      /Small sample: only 3 images of covid, normal, pneumonia \(under 30 per class\)/,
+    );
     expect(await page.getByTestId('evaluate-roc-small').count()).toBe(1);
     await checkWidths(page, 'evaluate (report)');
     expect(problems).toEqual([]);

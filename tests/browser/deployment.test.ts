@@ -3,7 +3,19 @@
 // (the blob: thread pool within the CSP; same probabilities as single-threaded; offline too).
 import { describe, expect, it } from 'vitest';
 import { libraryCopies, precacheEntries, precacheSummary, LIBRARY_MARKERS } from '../../scripts/lib/build-report';
-import { addFiles, hasData, openApp, readTable, skipReason, startPreview, testImages, useAppHarness, waitForModel, waitForRows, waitForServiceWorker } from './helpers';
+import {
+  addFiles,
+  hasData,
+  openApp,
+  readTable,
+  skipReason,
+  startPreview,
+  testImages,
+  useAppHarness,
+  waitForModel,
+  waitForRows,
+  waitForServiceWorker,
+} from './helpers';
 
 describe('Deployment: build, headers, threads', () => {
   if (!hasData()) it.skip(skipReason(), () => {});
@@ -16,36 +28,50 @@ describe('Deployment: build, headers, threads', () => {
     expect(pre.duplicates).toEqual([]);
     // What offline use needs is there: the page, the model, and every wasm binary the backend may pick.
     const urls = precacheEntries(app.build.distDir).map((e) => e.url);
-    for (const want of [/^index\.html$/, /^model\/model\.json$/, /^model\/metadata\.json$/, /^model\/weights\.bin$/, /tfjs-backend-wasm-[\w-]{8}\.wasm$/, /tfjs-backend-wasm-simd-[^/]*\.wasm$/, /tfjs-backend-wasm-threaded-simd-[^/]*\.wasm$/])
+    for (const want of [
+      /^index\.html$/,
+      /^model\/model\.json$/,
+      /^model\/metadata\.json$/,
+      /^model\/weights\.bin$/,
+      /tfjs-backend-wasm-[\w-]{8}\.wasm$/,
+      /tfjs-backend-wasm-simd-[^/]*\.wasm$/,
+      /tfjs-backend-wasm-threaded-simd-[^/]*\.wasm$/,
+    ])
       expect({ want: String(want), found: urls.some((u) => want.test(u)) }).toEqual({ want: String(want), found: true });
   });
 
-  it.skipIf(!hasData())('the page is cross-origin isolated; ?threads=1 runs the threaded wasm binary with the same probabilities as ?threads=0, within the CSP', async () => {
-    const image = testImages('covid', 1);
-    const run = async (threads: '0' | '1') => {
-      const s = await openApp(app.browser, `${app.server.url}?backend=wasm&threads=${threads}`);
-      const isolated = await s.page.evaluate(() => crossOriginIsolated);
-      const details = await s.page.evaluate(() => window.cxrLab!.model().info?.backend.details ?? []);
-      await addFiles(s.page, image);
-      await waitForRows(s.page, 1);
-      const [row] = await readTable(s.page);
-      // What the app itself fetched (the service worker's precache fetches every binary in the background).
-      const wasmFiles = s.log.entries.filter((e) => !e.fromServiceWorker).map((e) => new URL(e.url).pathname).filter((p) => p.endsWith('.wasm'));
-      await s.context.close();
-      return { isolated, details, row, wasmFiles, problems: s.problems, foreign: s.log.foreign() };
-    };
-    const threaded = await run('1');
-    const single = await run('0');
-    expect(threaded.isolated).toBe(true);
-    expect(threaded.wasmFiles.some((p) => /threaded-simd/.test(p))).toBe(true);
-    expect(single.wasmFiles.some((p) => /threaded-simd/.test(p))).toBe(false);
-    expect(single.details).toContain('single-threaded (threads turned off)');
-    expect(threaded.row.status).toBe('done');
-    expect(threaded.row.label).toBe(single.row.label);
-    for (const [cls, p] of Object.entries(single.row.probabilities)) expect(Math.abs(threaded.row.probabilities[cls] - p)).toBeLessThan(1e-5);
-    expect(threaded.problems).toEqual([]);
-    expect(threaded.foreign).toEqual([]);
-  });
+  it.skipIf(!hasData())(
+    'the page is cross-origin isolated; ?threads=1 runs the threaded wasm binary with the same probabilities as ?threads=0, within the CSP',
+    async () => {
+      const image = testImages('covid', 1);
+      const run = async (threads: '0' | '1') => {
+        const s = await openApp(app.browser, `${app.server.url}?backend=wasm&threads=${threads}`);
+        const isolated = await s.page.evaluate(() => crossOriginIsolated);
+        const details = await s.page.evaluate(() => window.cxrLab!.model().info?.backend.details ?? []);
+        await addFiles(s.page, image);
+        await waitForRows(s.page, 1);
+        const [row] = await readTable(s.page);
+        // What the app itself fetched (the service worker's precache fetches every binary in the background).
+        const wasmFiles = s.log.entries
+          .filter((e) => !e.fromServiceWorker)
+          .map((e) => new URL(e.url).pathname)
+          .filter((p) => p.endsWith('.wasm'));
+        await s.context.close();
+        return { isolated, details, row, wasmFiles, problems: s.problems, foreign: s.log.foreign() };
+      };
+      const threaded = await run('1');
+      const single = await run('0');
+      expect(threaded.isolated).toBe(true);
+      expect(threaded.wasmFiles.some((p) => /threaded-simd/.test(p))).toBe(true);
+      expect(single.wasmFiles.some((p) => /threaded-simd/.test(p))).toBe(false);
+      expect(single.details).toContain('single-threaded (threads turned off)');
+      expect(threaded.row.status).toBe('done');
+      expect(threaded.row.label).toBe(single.row.label);
+      for (const [cls, p] of Object.entries(single.row.probabilities)) expect(Math.abs(threaded.row.probabilities[cls] - p)).toBeLessThan(1e-5);
+      expect(threaded.problems).toEqual([]);
+      expect(threaded.foreign).toEqual([]);
+    },
+  );
 
   it.skipIf(!hasData())('offline after one visit, the threaded binary still loads from the precache', async () => {
     const own = await startPreview();

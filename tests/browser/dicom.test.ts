@@ -12,8 +12,29 @@ import { decodeImageBytes } from '../../src/image/decode';
 import { preprocessDecoded, toGray8 } from '../../src/image/preprocess';
 import { parseModelMetadata } from '../../src/core/metadata';
 import { makeDicom, TS } from '../unit/helpers/dicom-writer';
-import { asExtendedJpeg, encodeHtj2k, encodeJ2k, encodeJpegExtended, encodeJpegLossless, encodeJpegLs, encodeRle, type GrayFrame } from '../unit/helpers/dicom-encoders';
-import { addFiles, hasData, openApp, readTable, skipReason, startPreview, testImages, useAppHarness, waitForModel, waitForRows, waitForServiceWorker } from './helpers';
+import {
+  asExtendedJpeg,
+  encodeHtj2k,
+  encodeJ2k,
+  encodeJpegExtended,
+  encodeJpegLossless,
+  encodeJpegLs,
+  encodeRle,
+  type GrayFrame,
+} from '../unit/helpers/dicom-encoders';
+import {
+  addFiles,
+  hasData,
+  openApp,
+  readTable,
+  skipReason,
+  startPreview,
+  testImages,
+  useAppHarness,
+  waitForModel,
+  waitForRows,
+  waitForServiceWorker,
+} from './helpers';
 
 const CODEC_FILES = /openjpeg|openjph|charls|libjpegturbo|lossless-|jpeg-extended-/;
 
@@ -82,12 +103,20 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
       for (let i = 0; i < node.length; i++) diff = Math.max(diff, Math.abs(node[i] - web.input[i]));
       expect(diff, f.name).toBe(0);
     }
-    const codecRequests = log.entries.filter((e) => CODEC_FILES.test(e.url) && !e.fromServiceWorker).map((e) => new URL(e.url).pathname.replace(/-[\w-]{8}\./, '.'));
-    for (const file of ['openjpegwasm_decode.wasm', 'openjphjs.wasm', 'charlswasm_decode.wasm', 'libjpegturbowasm_decode.wasm']) expect(codecRequests.some((p) => p.endsWith(file)), file).toBe(true);
+    const codecRequests = log.entries
+      .filter((e) => CODEC_FILES.test(e.url) && !e.fromServiceWorker)
+      .map((e) => new URL(e.url).pathname.replace(/-[\w-]{8}\./, '.'));
+    for (const file of ['openjpegwasm_decode.wasm', 'openjphjs.wasm', 'charlswasm_decode.wasm', 'libjpegturbowasm_decode.wasm'])
+      expect(
+        codecRequests.some((p) => p.endsWith(file)),
+        file,
+      ).toBe(true);
     expect(log.foreign()).toEqual([]);
     expect(problems).toEqual([]);
     const sizes = codecSizes(app.build.distDir);
-    console.log(`codec sizes as built (bytes, raw / gzip; each JS chunk is loaded only by a file that needs it):\n${sizes.map((c) => `  ${c.codec}: JS ${c.js} / ${c.jsGzip}${c.wasm ? `, wasm ${c.wasm} / ${c.wasmGzip}` : ''}`).join('\n')}`);
+    console.log(
+      `codec sizes as built (bytes, raw / gzip; each JS chunk is loaded only by a file that needs it):\n${sizes.map((c) => `  ${c.codec}: JS ${c.js} / ${c.jsGzip}${c.wasm ? `, wasm ${c.wasm} / ${c.wasmGzip}` : ''}`).join('\n')}`,
+    );
     for (const c of sizes) expect(c.js, c.codec).toBeGreaterThan(0);
     // Precached for offline use: the service worker's manifest lists every codec file.
     const sw = fs.readFileSync(path.join(app.build.distDir, 'sw.js'), 'utf8');
@@ -138,7 +167,9 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
     const card = page.locator('[data-testid="result-card"][data-file="IM000002"]');
     await card.waitFor();
     expect(await card.getAttribute('data-withheld')).toBe('true');
-    expect(await card.getByTestId('ood-alert').innerText()).toMatch(/^Not a chest X-ray\? Lateral view \(DICOM View Position LL\); the model reads frontal films only\./);
+    expect(await card.getByTestId('ood-alert').innerText()).toMatch(
+      /^Not a chest X-ray\? Lateral view \(DICOM View Position LL\); the model reads frontal films only\./,
+    );
     expect(await card.getByTestId('dicom-notes').innerText()).toMatch(/pediatric patient \(age 5 years/);
     expect(await card.getByTestId('dicom-notes').innerText()).toMatch(/the header offers 2 windows; the first was used/);
     expect(await card.getByTestId('dicom-grey-levels').innerText()).toBe('window C 2040.5 W 4081 from the header, first of 2');
@@ -157,7 +188,9 @@ describe.skipIf(!hasData())('DICOM in the browser', () => {
     await page.reload();
     await waitForModel(page);
     const all = await fixtures();
-    const files = all.filter((f) => f.name === 'j2k.dcm' || f.name === 'jls.dcm').map((f) => ({ name: f.name, buffer: Buffer.from(f.bytes), mimeType: 'application/dicom' }));
+    const files = all
+      .filter((f) => f.name === 'j2k.dcm' || f.name === 'jls.dcm')
+      .map((f) => ({ name: f.name, buffer: Buffer.from(f.bytes), mimeType: 'application/dicom' }));
     await addFiles(page, files);
     await waitForRows(page, 2);
     const rows = await readTable(page);

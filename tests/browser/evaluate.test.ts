@@ -21,12 +21,13 @@ const OOD_DIR = path.resolve(REPO_ROOT, '../shared/data/ood');
 
 /** One image of each kind from ../shared/data/ood (a colour photo, a document, a CT slice). */
 function oodImages(): string[] {
-  const rows = fs.readFileSync(path.join(OOD_DIR, 'manifest.csv'), 'utf8').trim().split(/\r?\n/).slice(1).map((l) => l.split(','));
-  return [
-    rows.find((r) => r[1] === 'photo' && r.includes('RGB')),
-    rows.find((r) => r[1] === 'document'),
-    rows.find((r) => r[1] === 'ct'),
-  ]
+  const rows = fs
+    .readFileSync(path.join(OOD_DIR, 'manifest.csv'), 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .slice(1)
+    .map((l) => l.split(','));
+  return [rows.find((r) => r[1] === 'photo' && r.includes('RGB')), rows.find((r) => r[1] === 'document'), rows.find((r) => r[1] === 'ct')]
     .filter((r): r is string[] => r !== undefined)
     .map((r) => path.join(OOD_DIR, r[0]));
 }
@@ -40,13 +41,20 @@ function makeFilms(per: number, offset = 0, withOod = false): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-evaluate-test-'));
   temp.push(root);
   const dir = path.join(root, 'films');
-  const test = (label: string) => manifest().filter((r) => r.split === 'test' && r.label === label).slice(offset, offset + per);
+  const test = (label: string) =>
+    manifest()
+      .filter((r) => r.split === 'test' && r.label === label)
+      .slice(offset, offset + per);
   const put = (folder: string, rows: { path: string }[]) => {
     fs.mkdirSync(path.join(dir, folder), { recursive: true });
     for (const r of rows) fs.copyFileSync(r.path, path.join(dir, folder, path.basename(r.path)));
   };
   put('COVID', test('covid'));
-  if (withOod) put('COVID', oodImages().map((p) => ({ path: p })));
+  if (withOod)
+    put(
+      'COVID',
+      oodImages().map((p) => ({ path: p })),
+    );
   const normals = test('normal');
   put('Normal/site-a', normals.slice(0, Math.ceil(per / 2)));
   put('Normal/site-b', normals.slice(Math.ceil(per / 2)));
@@ -99,7 +107,8 @@ function compareReports(cli: unknown, page: unknown, at: string, tol: number, pr
   const a = Object.keys(cli).sort();
   const b = Object.keys(page).sort();
   if (a.join() !== b.join()) problems.push(`${at}: keys cli [${a.join()}] vs page [${b.join()}]`);
-  for (const k of a) if (k in (page as object)) compareReports((cli as Record<string, unknown>)[k], (page as Record<string, unknown>)[k], at ? `${at}.${k}` : k, tol, problems);
+  for (const k of a)
+    if (k in (page as object)) compareReports((cli as Record<string, unknown>)[k], (page as Record<string, unknown>)[k], at ? `${at}.${k}` : k, tol, problems);
 }
 
 /** Counts that must match exactly (not merely within 1e-3). */
@@ -131,9 +140,16 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     const { makeDicom } = await import('../unit/helpers/dicom-writer');
     const source = manifest().filter((r) => r.split === 'test' && r.label === 'covid')[40];
     const gray = toGray8(await decodeImageBytes(new Uint8Array(fs.readFileSync(source.path))));
-    fs.writeFileSync(path.join(films, 'COVID', 'lateral.dcm'), makeDicom({ rows: gray.height, columns: gray.width, pixels: gray.data, bitsAllocated: 8, viewPosition: 'LL' }));
+    fs.writeFileSync(
+      path.join(films, 'COVID', 'lateral.dcm'),
+      makeDicom({ rows: gray.height, columns: gray.width, pixels: gray.data, bitsAllocated: 8, viewPosition: 'LL' }),
+    );
     const out = path.join(path.dirname(films), 'cli.json');
-    const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', films, '--out', out], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', films, '--out', out], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     if (r.status !== 0) throw new Error(`npm run evaluate failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
     cli = JSON.parse(fs.readFileSync(out, 'utf8'));
   }, 320_000);
@@ -182,7 +198,12 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     expect(await page.getByTestId('evaluate-unknown-folder').evaluateAll((els) => els.map((e) => e.getAttribute('data-folder')))).toEqual(['xrays']);
     expect(await page.getByTestId('evaluate-skipped-file').evaluateAll((els) => els.map((e) => e.getAttribute('data-file')))).toEqual(['pneumonia/broken.png']);
     expect(await page.getByTestId('evaluate-ignored-file').allTextContents()).toEqual(['notes.txt: not an image (.txt file)']);
-    expect(await page.getByTestId('evaluate-group-site').getByTestId('evaluate-group-row').evaluateAll((els) => els.map((e) => [e.getAttribute('data-group'), e.getAttribute('data-n')]))).toEqual([
+    expect(
+      await page
+        .getByTestId('evaluate-group-site')
+        .getByTestId('evaluate-group-row')
+        .evaluateAll((els) => els.map((e) => [e.getAttribute('data-group'), e.getAttribute('data-n')])),
+    ).toEqual([
       ['site-a', '3'],
       ['site-b', '3'],
     ]);
@@ -194,7 +215,10 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
 
     // The per-image CSV: a row per image of the data set (the corrupt one marked skipped).
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('evaluate-download-csv').click()]);
-    const lines = fs.readFileSync((await csvDownload.path())!, 'utf8').trim().split(/\r\n/);
+    const lines = fs
+      .readFileSync((await csvDownload.path())!, 'utf8')
+      .trim()
+      .split(/\r\n/);
     expect(lines[0]).toBe('file,site,label,prediction,prob_covid,prob_normal,prob_pneumonia,correct,ood_refused,ood_reasons,covid_screen,status,error');
     expect(lines).toHaveLength(1 + 23);
     expect(lines.find((l) => l.startsWith('COVID/lateral.dcm'))).toMatch(/,true,[^,]*lateral view/);
@@ -220,7 +244,9 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     await page.getByTestId('evaluate-shortcut-run').click();
     await page.getByTestId('evaluate-shortcut').and(page.locator('[data-status="done"], [data-status="error"]')).waitFor({ timeout: 240_000 });
     expect(await page.getByTestId('evaluate-shortcut').getAttribute('data-status')).toBe('done');
-    const rows = await page.getByTestId('evaluate-shortcut-row').evaluateAll((els) => els.map((e) => [e.getAttribute('data-mode'), Number(e.getAttribute('data-accuracy'))]));
+    const rows = await page
+      .getByTestId('evaluate-shortcut-row')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-mode'), Number(e.getAttribute('data-accuracy'))]));
     expect(rows.map((r) => r[0])).toEqual(['full', 'border-only', 'centre-only']);
     expect(rows[0][1]).toBeCloseTo(cli.accuracy!, 9);
     expect(await page.getByTestId('evaluate-shortcut-reading').textContent()).toMatch(/How to read it/);
@@ -281,7 +307,17 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     const { serializeModel } = await import('../../src/ml/io');
     const { DEFAULT_PREPROCESSING } = await import('../../src/image/preprocess');
     await initNodeBackend('cpu');
-    const model = buildClassifier({ inputSize: DEFAULT_PREPROCESSING.inputSize, stages: [{ filters: 4, convs: 1 }, { filters: 8, convs: 1 }], numClasses: 2, dropout: 0, l2: 0, seed: 5 });
+    const model = buildClassifier({
+      inputSize: DEFAULT_PREPROCESSING.inputSize,
+      stages: [
+        { filters: 4, convs: 1 },
+        { filters: 8, convs: 1 },
+      ],
+      numClasses: 2,
+      dropout: 0,
+      l2: 0,
+      seed: 5,
+    });
     const { modelJson, weights } = await serializeModel(model);
     model.dispose();
     const metadata = {
@@ -300,7 +336,10 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     // The films: Healthy/ (normals) and SICK/ (covid + pneumonia), and a covid/ folder this model does not know.
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-evaluate-ward-'));
     temp.push(root);
-    const pick = (label: string, n: number) => manifest().filter((r) => r.split === 'test' && r.label === label).slice(50, 50 + n);
+    const pick = (label: string, n: number) =>
+      manifest()
+        .filter((r) => r.split === 'test' && r.label === label)
+        .slice(50, 50 + n);
     const put = (folder: string, rows: { path: string }[]) => {
       fs.mkdirSync(path.join(root, folder), { recursive: true });
       for (const r of rows) fs.copyFileSync(r.path, path.join(root, folder, path.basename(r.path)));
@@ -310,7 +349,11 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     put('covid', pick('covid', 1));
     const out = path.join(root, '..', `${path.basename(root)}.json`);
     temp.push(out);
-    const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', root, '--model', modelDir, '--out', out], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', '--data', root, '--model', modelDir, '--out', out], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const cliWard = JSON.parse(fs.readFileSync(out, 'utf8')) as EvaluationJson;
 
@@ -321,7 +364,11 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     await page.getByTestId('saved-model').and(page.locator('[data-name="ward model"]')).waitFor({ timeout: 60_000 });
     await page.getByTestId('nav-evaluate').click();
     await page.getByTestId('model-picker-select').selectOption('ward model');
-    await page.waitForFunction(() => window.cxrLab?.model().status === 'ready' && window.cxrLab.model().info?.metadata.classNames.join() === 'healthy,sick', undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => window.cxrLab?.model().status === 'ready' && window.cxrLab.model().info?.metadata.classNames.join() === 'healthy,sick',
+      undefined,
+      { timeout: 60_000 },
+    );
     await page.getByTestId('evaluate-folder-input').setInputFiles(root);
     const report = await waitDone(page);
     expect(report.classNames).toEqual(['healthy', 'sick']);
@@ -356,7 +403,11 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
   it("a manifest.csv with site and split columns: sites from the column, the test split by default and all on request, the CLI parser's error for a bad label", async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-evaluate-manifest-'));
     temp.push(root);
-    const rows = ['covid', 'normal', 'pneumonia'].flatMap((l) => manifest().filter((r) => r.split === 'test' && r.label === l).slice(30, 32));
+    const rows = ['covid', 'normal', 'pneumonia'].flatMap((l) =>
+      manifest()
+        .filter((r) => r.split === 'test' && r.label === l)
+        .slice(30, 32),
+    );
     fs.mkdirSync(path.join(root, 'img'));
     for (const r of rows) fs.copyFileSync(r.path, path.join(root, 'img', path.basename(r.path)));
     const text = ['file,label,site', ...rows.map((r, i) => `img/${path.basename(r.path)},${r.label},${i % 2 ? 'north' : 'south'}`)].join('\n') + '\n';
@@ -372,7 +423,10 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
       ['south', 3],
     ]);
     // A split column: the test split by default (as the CLI), every row on request.
-    const withSplit = ['file,label,split,site', ...rows.map((r, i) => `img/${path.basename(r.path)},${r.label},${i < 4 ? 'test' : 'val'},${i % 2 ? 'north' : 'south'}`)].join('\n') + '\n';
+    const withSplit =
+      ['file,label,split,site', ...rows.map((r, i) => `img/${path.basename(r.path)},${r.label},${i < 4 ? 'test' : 'val'},${i % 2 ? 'north' : 'south'}`)].join(
+        '\n',
+      ) + '\n';
     fs.writeFileSync(path.join(root, 'manifest.csv'), withSplit);
     await page.getByTestId('evaluate-folder-input').setInputFiles(root);
     const testOnly = await waitDone(page, report.meta.date);
@@ -386,7 +440,9 @@ describe.skipIf(!hasData() || !fs.existsSync(path.join(OOD_DIR, 'manifest.csv'))
     await page.getByTestId('evaluate-folder-input').setInputFiles(root);
     await page.getByTestId('evaluate-error').waitFor();
     const line = text.split('\n').findIndex((l) => l.includes(',normal,')) + 1;
-    expect(await page.getByTestId('evaluate-error').textContent()).toBe(`manifest.csv line ${line}: unknown label 'nromal' (expected covid, normal, pneumonia)`);
+    expect(await page.getByTestId('evaluate-error').textContent()).toBe(
+      `manifest.csv line ${line}: unknown label 'nromal' (expected covid, normal, pneumonia)`,
+    );
     expect(session.problems).toEqual([]);
   });
 });

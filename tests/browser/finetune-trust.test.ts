@@ -19,7 +19,9 @@ const trainState = (page: Page) => page.evaluate(() => window.cxrLabTrain!.state
 /** Serious or critical axe violations of the page as it is now. */
 async function seriousAxe(page: Page): Promise<string[]> {
   const axe = await new AxeBuilder({ page }).analyze();
-  return axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  return axe.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** A colour photo-like gradient and a blank square, as PNG files made here. */
@@ -42,7 +44,10 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
     try {
       for (const label of ['covid', 'normal']) {
         fs.mkdirSync(path.join(root, 'dataset', label), { recursive: true });
-        for (const r of manifest().filter((m) => m.split === 'train' && m.label === label).slice(0, 12)) fs.copyFileSync(r.path, path.join(root, 'dataset', label, path.basename(r.path)));
+        for (const r of manifest()
+          .filter((m) => m.split === 'train' && m.label === label)
+          .slice(0, 12))
+          fs.copyFileSync(r.path, path.join(root, 'dataset', label, path.basename(r.path)));
       }
       const session = await openApp(h.browser, `${h.server.url}?backend=wasm`, { hash: '#/train', waitForModel: false });
       const { page } = session;
@@ -51,10 +56,14 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
       expect(await seriousAxe(page)).toEqual([]);
 
       await page.getByTestId('dataset-folder-input').setInputFiles(path.join(root, 'dataset'));
-      await page.waitForFunction(() => {
-        const s = window.cxrLabTrain!.state();
-        return s.images.length >= 24 && s.images.every((im) => im.status !== 'queued');
-      }, undefined, { timeout: 180_000, polling: 100 });
+      await page.waitForFunction(
+        () => {
+          const s = window.cxrLabTrain!.state();
+          return s.images.length >= 24 && s.images.every((im) => im.status !== 'queued');
+        },
+        undefined,
+        { timeout: 180_000, polling: 100 },
+      );
       const nVal = Number(await page.getByTestId('split-summary').getAttribute('data-val'));
       await page.getByTestId('epochs').fill('4');
       await page.getByTestId('train-button').click();
@@ -63,7 +72,9 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
       expect(s.run.status, s.run.error ?? '').toBe('done');
       const trust = s.run.result!.metadata.trust!;
       // The extra stage's cost, for the record (decode again + one forward pass per image).
-      console.log(`calibrate stage (gate, temperature, operating point): ${Math.round(s.run.result!.timings.calibrateMs)} ms for 24 images; whole run ${Math.round(s.run.result!.timings.totalMs)} ms`);
+      console.log(
+        `calibrate stage (gate, temperature, operating point): ${Math.round(s.run.result!.timings.calibrateMs)} ms for 24 images; whole run ${Math.round(s.run.result!.timings.totalMs)} ms`,
+      );
       expect(trust.temperatureFit?.valImages).toBe(nVal);
       expect(trust.covidThreshold).toMatchObject({ targetSensitivity: 0.95, valImages: nVal, valPositives: nVal / 2 });
       expect(trust.ood?.embedding.means).toHaveLength(2);
@@ -90,7 +101,11 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
       // A real lateral film from the OOD set (never used for fitting), when it is here.
       const oodDir = path.resolve(DATA_DIR, '../ood');
       const lateral = fs.existsSync(path.join(oodDir, 'manifest.csv'))
-        ? fs.readFileSync(path.join(oodDir, 'manifest.csv'), 'utf8').split('\n').map((l) => l.split(',')[0]).find((f) => f.startsWith('images/lateral/'))
+        ? fs
+            .readFileSync(path.join(oodDir, 'manifest.csv'), 'utf8')
+            .split('\n')
+            .map((l) => l.split(',')[0])
+            .find((f) => f.startsWith('images/lateral/'))
         : undefined;
       const extra = lateral ? [path.join(oodDir, lateral)] : [];
       await addFiles(page, [...generatedImages(), film, ...extra]);
@@ -139,13 +154,22 @@ describe.skipIf(!hasData())('trust features of fine-tuned models; the Model card
     const { page } = session;
     await page.getByTestId('shortcut-audit').waitFor({ timeout: 60_000 });
     await page.getByTestId('mc-chart-loss').waitFor();
-    const audit = JSON.parse(fs.readFileSync(path.join(h.build.modelDir, 'audit.json'), 'utf8')) as { modes: { mode: string; accuracy: number }[]; check: { passed: boolean } };
+    const audit = JSON.parse(fs.readFileSync(path.join(h.build.modelDir, 'audit.json'), 'utf8')) as {
+      modes: { mode: string; accuracy: number }[];
+      check: { passed: boolean };
+    };
     const acc = (m: string) => audit.modes.find((x) => x.mode === m)!.accuracy;
     const drop = acc('full') - acc('centre-only');
     const centre = await page.getByTestId('shortcut-audit-centre').innerText();
-    expect(centre).toContain(`Centre-only accuracy ${acc('centre-only').toFixed(3)}: ${(100 * drop).toFixed(1)} points below full accuracy (${acc('full').toFixed(3)})`);
-    expect(centre).toMatch(drop > 0.05 ? /outside the target of at most 5 points \(missed by \d\.\d points\)/ : /within the target of at most 5 points \(passed\)/);
-    expect(await page.getByTestId('shortcut-audit-check').innerText()).toMatch(audit.check.passed ? /within the 0\.60 limit that CI enforces \(passed\)/ : /\(failed\)/);
+    expect(centre).toContain(
+      `Centre-only accuracy ${acc('centre-only').toFixed(3)}: ${(100 * drop).toFixed(1)} points below full accuracy (${acc('full').toFixed(3)})`,
+    );
+    expect(centre).toMatch(
+      drop > 0.05 ? /outside the target of at most 5 points \(missed by \d\.\d points\)/ : /within the target of at most 5 points \(passed\)/,
+    );
+    expect(await page.getByTestId('shortcut-audit-check').innerText()).toMatch(
+      audit.check.passed ? /within the 0\.60 limit that CI enforces \(passed\)/ : /\(failed\)/,
+    );
     const link = page.getByRole('link', { name: 'audit.json' });
     const href = await link.getAttribute('href');
     expect(href).toBe('model/audit.json');

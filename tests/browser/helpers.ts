@@ -212,7 +212,9 @@ export function launchBrowser(extraArgs: string[] = [], opts: { webgl?: boolean 
     args: [
       '--no-sandbox',
       // WebGL through SwiftShader; `webgl: false` removes GPU and software GL to test the fallback.
-      ...(opts.webgl === false ? ['--disable-gpu', '--disable-software-rasterizer'] : ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist']),
+      ...(opts.webgl === false
+        ? ['--disable-gpu', '--disable-software-rasterizer']
+        : ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist']),
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
@@ -336,9 +338,13 @@ export async function waitForModel(page: Page, timeout = 180_000): Promise<strin
 
 /** Gives files to the page through the (hidden) file input, as the picker would. */
 export async function addFiles(page: Page, files: (string | { name: string; buffer: Buffer; mimeType?: string })[]): Promise<void> {
-  await page.getByTestId('file-input').setInputFiles(
-    files.map((f) => (typeof f === 'string' ? { name: path.basename(f), buffer: fs.readFileSync(f), mimeType: mimeOf(f) } : { mimeType: 'application/octet-stream', ...f })),
-  );
+  await page
+    .getByTestId('file-input')
+    .setInputFiles(
+      files.map((f) =>
+        typeof f === 'string' ? { name: path.basename(f), buffer: fs.readFileSync(f), mimeType: mimeOf(f) } : { mimeType: 'application/octet-stream', ...f },
+      ),
+    );
 }
 
 /** Drops files on the drop zone through a real DataTransfer (the drag-and-drop path). */
@@ -363,8 +369,13 @@ export async function dropFiles(page: Page, files: { name: string; buffer: Buffe
 function mimeOf(name: string): string {
   const ext = path.extname(name).toLowerCase();
   return (
-    { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.bmp': 'image/bmp', '.gif': 'image/gif' } as Record<string, string>
-  )[ext] ?? 'application/octet-stream';
+    (
+      { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.bmp': 'image/bmp', '.gif': 'image/gif' } as Record<
+        string,
+        string
+      >
+    )[ext] ?? 'application/octet-stream'
+  );
 }
 
 /** Waits until `n` rows are finished (done or error) and none is queued or running. */

@@ -51,7 +51,9 @@ describe('model loading errors', () => {
   });
 
   it('corrupt model.json (not valid JSON)', async () => {
-    const { message } = await openWithRoute('model.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"modelTopology": {' }));
+    const { message } = await openWithRoute('model.json', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: '{"modelTopology": {' }),
+    );
     expect(message).toMatch(/model\.json is corrupt/);
   });
 });

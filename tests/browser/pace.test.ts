@@ -16,7 +16,9 @@ const trainState = (page: Page) => page.evaluate(() => window.cxrLabTrain!.state
 
 async function seriousAxe(page: Page): Promise<string[]> {
   const axe = await new AxeBuilder({ page }).analyze();
-  return axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  return axe.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Resolves when the run is done, with the page-side arrival time (ms) of every epoch point. */
@@ -45,7 +47,10 @@ describe.skipIf(!hasData())('Train page: classroom pace and the overfitting demo
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-pace-test-'));
     for (const label of ['covid', 'normal']) {
       fs.mkdirSync(path.join(root, 'dataset', label), { recursive: true });
-      for (const r of manifest().filter((m) => m.split === 'train' && m.label === label).slice(0, 20)) fs.copyFileSync(r.path, path.join(root, 'dataset', label, path.basename(r.path)));
+      for (const r of manifest()
+        .filter((m) => m.split === 'train' && m.label === label)
+        .slice(0, 20))
+        fs.copyFileSync(r.path, path.join(root, 'dataset', label, path.basename(r.path)));
     }
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -55,10 +60,14 @@ describe.skipIf(!hasData())('Train page: classroom pace and the overfitting demo
     const { page } = session;
     await page.getByTestId('base-status').and(page.locator('[data-status="ready"]')).waitFor({ timeout: 180_000 });
     await page.getByTestId('dataset-folder-input').setInputFiles(path.join(root, 'dataset'));
-    await page.waitForFunction(() => {
-      const s = window.cxrLabTrain!.state();
-      return s.images.length >= 40 && s.images.every((im) => im.status !== 'queued');
-    }, undefined, { timeout: 180_000, polling: 100 });
+    await page.waitForFunction(
+      () => {
+        const s = window.cxrLabTrain!.state();
+        return s.images.length >= 40 && s.images.every((im) => im.status !== 'queued');
+      },
+      undefined,
+      { timeout: 180_000, polling: 100 },
+    );
     return page;
   }
 
@@ -67,7 +76,16 @@ describe.skipIf(!hasData())('Train page: classroom pace and the overfitting demo
     await expect.poll(() => page.getByTestId('pace-estimate').textContent()).toContain('Off');
     await page.getByTestId('overfit-preset').click();
     const s = (await trainState(page)).settings;
-    expect({ maxTrainPerClass: s.maxTrainPerClass, pace: s.classroomPace, block: s.blockEnabled, patience: s.head.patience, dropout: s.head.dropout, l2: s.head.l2, smoothing: s.head.labelSmoothing, epochs: s.head.epochs }).toEqual({
+    expect({
+      maxTrainPerClass: s.maxTrainPerClass,
+      pace: s.classroomPace,
+      block: s.blockEnabled,
+      patience: s.head.patience,
+      dropout: s.head.dropout,
+      l2: s.head.l2,
+      smoothing: s.head.labelSmoothing,
+      epochs: s.head.epochs,
+    }).toEqual({
       maxTrainPerClass: 8,
       pace: true,
       block: false,
@@ -129,7 +147,9 @@ describe.skipIf(!hasData())('Train page: classroom pace and the overfitting demo
     expect(d, `val loss ${s.run.history.map((e) => e.valLoss?.toFixed(3)).join(' ')}`).not.toBeNull();
     const note = page.getByTestId('divergence-note');
     expect(await note.getAttribute('data-epoch')).toBe(String(d!.epoch));
-    expect(await note.textContent()).toContain(`From epoch ${d!.epoch} validation loss rises while training loss keeps falling: the model is memorising its training images (overfitting).`);
+    expect(await note.textContent()).toContain(
+      `From epoch ${d!.epoch} validation loss rises while training loss keeps falling: the model is memorising its training images (overfitting).`,
+    );
     expect(await page.getByTestId('chart-loss').getAttribute('data-diverged')).toBe(String(d!.epoch));
     expect(await page.getByTestId('chart-loss').getByText('overfitting starts').count()).toBe(1);
     expect(await seriousAxe(page)).toEqual([]);

@@ -15,7 +15,11 @@ export async function nodeReference(files: string[], modelDir: string): Promise<
   const script = path.join(REPO_ROOT, 'scripts/predict.ts');
   if (fs.existsSync(script) && process.env.CXR_REFERENCE !== 'inprocess') {
     const modelArgs = modelDir === path.join(REPO_ROOT, 'public/model') ? [] : ['--model', modelDir];
-    const r = spawnSync('npm', ['run', '--silent', 'predict', '--', ...files, '--json', ...modelArgs], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync('npm', ['run', '--silent', 'predict', '--', ...files, '--json', ...modelArgs], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     if (r.status !== 0) throw new Error(`npm run predict failed (${r.status}):\n${r.stderr}`);
     const start = r.stdout.indexOf('[');
     return JSON.parse(r.stdout.slice(start)) as ReferencePrediction[];

@@ -80,15 +80,24 @@ async function train(page: Page, epochs: number): Promise<TrainerState> {
 /** Probabilities shown by the Train page's "Try it" panel, per file name. */
 async function previewProbabilities(page: Page, files: string[]): Promise<Record<string, Record<string, number>>> {
   await page.getByTestId('preview-input').setInputFiles(files);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="preview-result"][data-status="done"]').length >= n, files.length, { timeout: 60_000 });
-  return page.getByTestId('preview-result').evaluateAll((items) =>
-    Object.fromEntries(
-      items.map((li) => [
-        li.getAttribute('data-file'),
-        Object.fromEntries(Array.from(li.querySelectorAll('[data-testid="probabilities"] li')).map((b) => [b.getAttribute('data-class'), Number(b.getAttribute('data-value'))])),
-      ]),
-    ),
-  );
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="preview-result"][data-status="done"]').length >= n, files.length, {
+    timeout: 60_000,
+  });
+  return page
+    .getByTestId('preview-result')
+    .evaluateAll((items) =>
+      Object.fromEntries(
+        items.map((li) => [
+          li.getAttribute('data-file'),
+          Object.fromEntries(
+            Array.from(li.querySelectorAll('[data-testid="probabilities"] li')).map((b) => [
+              b.getAttribute('data-class'),
+              Number(b.getAttribute('data-value')),
+            ]),
+          ),
+        ]),
+      ),
+    );
 }
 
 describe.skipIf(!hasData())('Train page', () => {
@@ -127,10 +136,13 @@ describe.skipIf(!hasData())('Train page', () => {
       const { page } = session;
       await page.getByTestId('dataset-folder-input').setInputFiles(data.dir);
       // The page stays responsive while the worker decodes and embeds.
-      const lag = await page.evaluate(() => new Promise<number>((resolve) => {
-        const t0 = performance.now();
-        setTimeout(() => resolve(performance.now() - t0 - 50), 50);
-      }));
+      const lag = await page.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            const t0 = performance.now();
+            setTimeout(() => resolve(performance.now() - t0 - 50), 50);
+          }),
+      );
       expect(lag).toBeLessThan(250);
       await waitPrepared(page, 60);
       const cards = page.getByTestId('class-card');
@@ -225,7 +237,8 @@ describe.skipIf(!hasData())('Train page', () => {
     temp.push(data.root);
     const zipPath = path.join(data.root, 'dataset.zip');
     const entries: Record<string, Uint8Array> = {};
-    for (const [name, list] of Object.entries(data.files)) for (const f of list) entries[`dataset/${name}/${path.basename(f)}`] = new Uint8Array(fs.readFileSync(f));
+    for (const [name, list] of Object.entries(data.files))
+      for (const f of list) entries[`dataset/${name}/${path.basename(f)}`] = new Uint8Array(fs.readFileSync(f));
     entries['dataset/readme.txt'] = new TextEncoder().encode('not an image');
     fs.writeFileSync(zipPath, zipSync(entries, { level: 0 }));
 
@@ -287,7 +300,9 @@ describe.skipIf(!hasData())('Train page', () => {
     await page.getByTestId('class-files-input').nth(0).setInputFiles(data.files.a);
     await page.getByTestId('class-files-input').nth(1).setInputFiles(data.files.b);
     await waitPrepared(page, 32);
-    expect(await page.getByTestId('class-card').evaluateAll((els) => els.map((e) => [e.getAttribute('data-class'), Number(e.getAttribute('data-count'))]))).toEqual([
+    expect(
+      await page.getByTestId('class-card').evaluateAll((els) => els.map((e) => [e.getAttribute('data-class'), Number(e.getAttribute('data-count'))])),
+    ).toEqual([
       ['pneumonia-ish', 16],
       ['normal-ish', 16],
     ]);
@@ -368,12 +383,13 @@ describe.skipIf(!hasData())('Train page', () => {
     expect(await select.inputValue()).toBe(String(s.run.classNames.indexOf(predicted!)));
     // The overlay: drawn where there is evidence, at the slider's opacity; the legend is there.
     const overlay = cam.getByTestId('gradcam-overlay');
-    const painted = () => overlay.evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-      return n;
-    });
+    const painted = () =>
+      overlay.evaluate((c: HTMLCanvasElement) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+        return n;
+      });
     const rawMax = Number(await cam.getAttribute('data-raw-max'));
     if (rawMax > 0) expect(await painted()).toBeGreaterThan(0);
     else await cam.getByTestId('gradcam-empty').waitFor();
@@ -384,10 +400,14 @@ describe.skipIf(!hasData())('Train page', () => {
     // Another class.
     const other = 1 - s.run.classNames.indexOf(predicted!);
     await select.selectOption(String(other));
-    await page.waitForFunction((c) => {
-      const el = document.querySelector('[data-testid="misclassified-detail"] [data-testid="gradcam"]');
-      return el?.getAttribute('data-status') === 'ready' && el.getAttribute('data-class') === String(c);
-    }, other, { timeout: 60_000 });
+    await page.waitForFunction(
+      (c) => {
+        const el = document.querySelector('[data-testid="misclassified-detail"] [data-testid="gradcam"]');
+        return el?.getAttribute('data-status') === 'ready' && el.getAttribute('data-class') === String(c);
+      },
+      other,
+      { timeout: 60_000 },
+    );
     // Both maps computed without leaving a tensor behind in the worker.
     const after = await page.evaluate(() => window.cxrLabTrain!.memory());
     expect(after.numTensors).toBe(before.numTensors);

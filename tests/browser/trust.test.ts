@@ -172,7 +172,8 @@ describe.skipIf(!hasData())('Trust features', () => {
     await overlay.waitFor();
 
     // Repeated Grad-CAM calls (hook and page) leave the worker's tensor count where it was.
-    for (let i = 0; i < 12; i++) await page.evaluate(({ id, k }) => window.cxrLab!.gradcam(id, k).then(() => undefined), { id: resultId, k: i % classNames.length });
+    for (let i = 0; i < 12; i++)
+      await page.evaluate(({ id, k }) => window.cxrLab!.gradcam(id, k).then(() => undefined), { id: resultId, k: i % classNames.length });
     for (let k = 0; k < classNames.length; k++) {
       await card.getByTestId('gradcam-class').selectOption(String(k));
       // data-class names the class of the map on screen (set once that map is ready).
@@ -183,11 +184,20 @@ describe.skipIf(!hasData())('Trust features', () => {
     expect(after.numBytes).toBe(baseline!.numBytes);
 
     // A result id the worker no longer keeps gives a clear error.
-    const expired = await page.evaluate(() => window.cxrLab!.gradcam(987654).then(() => 'ok', (e: Error) => e.message));
+    const expired = await page.evaluate(() =>
+      window.cxrLab!.gradcam(987654).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+    );
     expect(expired).toMatch(/no longer kept/);
 
     const axe = await new AxeBuilder({ page }).analyze();
-    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    expect(
+      axe.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    ).toEqual([]);
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -199,14 +209,19 @@ describe.skipIf(!hasData())('Trust features', () => {
     await addFiles(first.page, files);
     await waitForRows(first.page, 2);
     const probs = await first.page.evaluate(() =>
-      window.cxrLab!.batch().rows.map((r) => ({ name: r.name, p: r.result!.prediction.probabilities[window.cxrLab!.model().info!.metadata.classNames.indexOf('covid')] })),
+      window
+        .cxrLab!.batch()
+        .rows.map((r) => ({ name: r.name, p: r.result!.prediction.probabilities[window.cxrLab!.model().info!.metadata.classNames.indexOf('covid')] })),
     );
     await first.context.close();
     expect(probs[0].p).not.toBe(probs[1].p);
     // A threshold between them: exactly one image is screen positive.
     const threshold = (probs[0].p + probs[1].p) / 2;
     const metadata = JSON.parse(fs.readFileSync(path.join(app.build.modelDir, 'metadata.json'), 'utf8'));
-    metadata.trust = { ...(metadata.trust ?? { temperature: 1 }), covidThreshold: { threshold, targetSensitivity: 0.95, valSensitivity: 0.951, valSpecificity: 0.802 } };
+    metadata.trust = {
+      ...(metadata.trust ?? { temperature: 1 }),
+      covidThreshold: { threshold, targetSensitivity: 0.95, valSensitivity: 0.951, valSpecificity: 0.802 },
+    };
     // This test is about the operating point: no out-of-distribution verdict may withhold a result.
     delete metadata.trust.ood;
     const { page, context } = await openApp(app.browser, app.server.url, { waitForModel: false, contextOptions: { serviceWorkers: 'block' } });
@@ -216,7 +231,11 @@ describe.skipIf(!hasData())('Trust features', () => {
     await addFiles(page, files);
     await waitForRows(page, 2);
     const cells = await page.getByTestId('result-row').evaluateAll((trs) =>
-      trs.map((tr) => ({ name: tr.getAttribute('data-file'), state: tr.querySelector('[data-testid="screen-cell"]')!.getAttribute('data-state'), text: tr.querySelector('[data-testid="screen-cell"]')!.textContent })),
+      trs.map((tr) => ({
+        name: tr.getAttribute('data-file'),
+        state: tr.querySelector('[data-testid="screen-cell"]')!.getAttribute('data-state'),
+        text: tr.querySelector('[data-testid="screen-cell"]')!.textContent,
+      })),
     );
     for (const pr of probs) {
       const cell = cells.find((c) => c.name === pr.name)!;
@@ -244,11 +263,15 @@ describe.skipIf(!hasData())('Trust features', () => {
     const headline = await card.getByTestId('verdict-headline').innerText();
     const positive = shownP >= threshold;
     if (positive && (shownRow.prediction.label !== 'covid' || shownRow.prediction.uncertain))
-      expect(headline).toBe(`Possible covid: the covid screen is positive, although the most likely class is ${shownRow.prediction.label}${shownRow.prediction.uncertain ? ' (uncertain)' : ''}.`);
+      expect(headline).toBe(
+        `Possible covid: the covid screen is positive, although the most likely class is ${shownRow.prediction.label}${shownRow.prediction.uncertain ? ' (uncertain)' : ''}.`,
+      );
     else if (positive) expect(headline).toBe('Covid: the covid screen is positive and covid is the most likely class.');
     else expect(headline).toMatch(/covid screen negative\.$|below the covid screen's cut-off\.$/);
     expect(await card.getByTestId('verdict').getAttribute('data-kind')).toBe(positive ? 'screen-positive' : 'screen-negative');
-    expect((await card.getByTestId('screen-explainer').innerText()).trim()).toMatch(/^The covid screen is positive whenever the covid probability is at least [\d.]+ % \(here [\d.]+ %\), a cut-off chosen to catch 95 % of covid films in validation \(sensitivity 0\.95\)[^.]*\. A screening flag, not a diagnosis\.$/);
+    expect((await card.getByTestId('screen-explainer').innerText()).trim()).toMatch(
+      /^The covid screen is positive whenever the covid probability is at least [\d.]+ % \(here [\d.]+ %\), a cut-off chosen to catch 95 % of covid films in validation \(sensitivity 0\.95\)[^.]*\. A screening flag, not a diagnosis\.$/,
+    );
     // CSV columns.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
     const records = parseCsv(fs.readFileSync((await download.path())!, 'utf8'));
@@ -280,7 +303,9 @@ describe.skipIf(!hasData())('Trust features', () => {
     } else {
       const { packSymmetric } = await import('../../src/core/ood');
       const modelJson = JSON.parse(fs.readFileSync(path.join(app.build.modelDir, 'model.json'), 'utf8'));
-      const kernel = (modelJson.weightsManifest as { weights: { name: string; shape: number[] }[] }[]).flatMap((g) => g.weights).find((w) => w.name === `${metadata.layers.logits}/kernel`)!;
+      const kernel = (modelJson.weightsManifest as { weights: { name: string; shape: number[] }[] }[])
+        .flatMap((g) => g.weights)
+        .find((w) => w.name === `${metadata.layers.logits}/kernel`)!;
       const dim = kernel.shape[0];
       const identity = new Float64Array(dim * dim);
       for (let i = 0; i < dim; i++) identity[i * dim + i] = 1;
@@ -288,7 +313,15 @@ describe.skipIf(!hasData())('Trust features', () => {
         ...(metadata.trust ?? { temperature: 1 }),
         ood: {
           version: 1,
-          embedding: { layer: metadata.layers.embedding, dim, means: metadata.classNames.map(() => new Array(dim).fill(0)), precision: packSymmetric(identity, dim), shrinkage: 0, threshold: 1e-9, percentile: 95 },
+          embedding: {
+            layer: metadata.layers.embedding,
+            dim,
+            means: metadata.classNames.map(() => new Array(dim).fill(0)),
+            precision: packSymmetric(identity, dim),
+            shrinkage: 0,
+            threshold: 1e-9,
+            percentile: 95,
+          },
           imageChecks: [],
         },
       };
@@ -348,7 +381,11 @@ describe.skipIf(!hasData())('Trust features', () => {
     expect(Number(rec[`prob_${metadata.classNames[2]}`])).toBeCloseTo(result.prediction.probabilities[2], 5);
 
     const axe = await new AxeBuilder({ page }).analyze();
-    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    expect(
+      axe.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    ).toEqual([]);
     await context.close();
   });
 
@@ -469,7 +506,11 @@ describe.skipIf(!hasData())('Trust features', () => {
     expect(await page.getByTestId('op-reset').isDisabled()).toBe(true);
 
     const axe = await new AxeBuilder({ page }).analyze();
-    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    expect(
+      axe.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    ).toEqual([]);
     await context.close();
   });
 });

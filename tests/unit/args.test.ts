@@ -115,7 +115,8 @@ async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promis
 describe('every CLI declares its options', () => {
   it('finds the command-line scripts', () => {
     const files = cliFiles();
-    for (const f of ['scripts/evaluate.ts', 'scripts/predict.ts', 'scripts/train.ts', 'bench/bench.ts', 'bench/finetune.ts', 'scripts/bench-train.ts']) expect(files).toContain(f);
+    for (const f of ['scripts/evaluate.ts', 'scripts/predict.ts', 'scripts/train.ts', 'bench/bench.ts', 'bench/finetune.ts', 'scripts/bench-train.ts'])
+      expect(files).toContain(f);
   });
 
   it('an unknown option: exit 2, the error and the usage on stderr, nothing on stdout; --help: usage on stdout, exit 0', async () => {

@@ -22,7 +22,13 @@ function result(probabilities: number[], opts: { uncertain?: boolean; ood?: unkn
     width: 10,
     height: 10,
     bitDepth: 8,
-    prediction: { probabilities, logits: probabilities.map(Math.log), label: classNames[best], uncertain: opts.uncertain ?? false, ...(opts.ood ? { ood: opts.ood } : {}) },
+    prediction: {
+      probabilities,
+      logits: probabilities.map(Math.log),
+      label: classNames[best],
+      uncertain: opts.uncertain ?? false,
+      ...(opts.ood ? { ood: opts.ood } : {}),
+    },
     covidScreen: opts.screen === false ? null : covidScreen(probabilities, classNames, trust),
     thumbnail: { size: 2, gray: new Uint8Array(4) },
     timings: { readMs: 1, decodeMs: 1, preprocessMs: 1, inferenceMs: 2.5, totalMs: 5 },
@@ -38,7 +44,14 @@ const flat = {
   checks: [
     { id: 'colourFraction', side: 'high', value: 0, limit: 0.01, fired: false, reason: 'colour image (colourFraction 0.000 > 0.010)' },
     { id: 'embedding', side: 'high', value: 95, limit: 30.5, fired: true, reason: 'unlike the training X-rays (distance 95.0 > 30.5)' },
-    { id: 'dominantFraction', side: 'high', value: 1, limit: 0.273, fired: true, reason: 'large flat area (blank page or fill) (dominantFraction 1.00 > 0.273)' },
+    {
+      id: 'dominantFraction',
+      side: 'high',
+      value: 1,
+      limit: 0.273,
+      fired: true,
+      reason: 'large flat area (blank page or fill) (dominantFraction 1.00 > 0.273)',
+    },
   ],
 };
 
@@ -57,7 +70,11 @@ describe('verdictOf: one coherent verdict per image', () => {
   it('agreeing class and screen, a negative screen, no screen', () => {
     expect(verdictOf(result([0.8, 0.15, 0.05])).headline).toBe('Covid: the covid screen is positive and covid is the most likely class.');
     expect(verdictOf(result([0.02, 0.9, 0.08]))).toMatchObject({ kind: 'screen-negative', headline: 'Normal; covid screen negative.' });
-    expect(verdictOf(result([0.02, 0.5, 0.48], { uncertain: true, screen: false }))).toMatchObject({ kind: 'no-screen', headline: 'Uncertain, most likely normal.', screenSentence: null });
+    expect(verdictOf(result([0.02, 0.5, 0.48], { uncertain: true, screen: false }))).toMatchObject({
+      kind: 'no-screen',
+      headline: 'Uncertain, most likely normal.',
+      screenSentence: null,
+    });
   });
 
   it('a withheld image gets the plain reason and no class', () => {
@@ -80,7 +97,9 @@ describe('out-of-distribution reasons', () => {
     ]);
     // Only the learnt check fired: its plain form.
     const onlyEmbedding = { ...flat, checks: [flat.checks[1]] };
-    expect(oodHeadline(oodOf(result([0.5, 0.3, 0.2], { ood: onlyEmbedding }))!)).toBe('Not a chest X-ray? It does not resemble the chest X-rays the model was trained on.');
+    expect(oodHeadline(oodOf(result([0.5, 0.3, 0.2], { ood: onlyEmbedding }))!)).toBe(
+      'Not a chest X-ray? It does not resemble the chest X-rays the model was trained on.',
+    );
   });
 });
 

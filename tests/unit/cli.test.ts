@@ -225,7 +225,10 @@ describe.skipIf(!hasData)('evaluate CLI', () => {
     // ../data/<image> exists and is a valid image: it must still not be evaluated.
     const outside = path.join('..', 'data', path.join('shared', path.relative(SHARED_CXR, picked[0].file)));
     expect(fs.existsSync(path.join(escaping, outside))).toBe(true);
-    for (const [bad, line] of [[outside, 3], ['../../../../etc/passwd', 2]] as const) {
+    for (const [bad, line] of [
+      [outside, 3],
+      ['../../../../etc/passwd', 2],
+    ] as const) {
       const rows = line === 3 ? `${inDataLink(escaping)},covid,test\n${bad},covid,test\n` : `${bad},covid,test\n`;
       fs.writeFileSync(path.join(escaping, 'manifest.csv'), `file,label,split\n${rows}`);
       const r = await tsx('evaluate.ts', ['--data', escaping, '--model', modelDir, '--no-cache']);
@@ -307,7 +310,9 @@ describe.skipIf(!hasData)('predict CLI', () => {
     expect(parsed.map((e: { error?: string }) => e.error)).toEqual([undefined, undefined]);
     // Same pixels as the JPEG they came from: the same prediction.
     const jpeg = checkContract((await tsx('predict.ts', [picked[0].file, '--json', '--model', modelDir])).stdout, [picked[0].file]);
-    for (const e of parsed) for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>)) expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
+    for (const e of parsed)
+      for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>))
+        expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
   });
 
   it('--json decodes compressed DICOM (JPEG 2000, JPEG-LS, RLE) with the codecs under tsx, and withholds a lateral film with its reason', async () => {
@@ -336,7 +341,9 @@ describe.skipIf(!hasData)('predict CLI', () => {
     expect(parsed.map((e: { error?: string }) => e.error)).toEqual([undefined, undefined, undefined, undefined]);
     // Lossless: the same prediction as the JPEG the pixels came from.
     const jpeg = checkContract((await tsx('predict.ts', [picked[0].file, '--json', '--model', modelDir])).stdout, [picked[0].file]);
-    for (const e of parsed) for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>)) expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
+    for (const e of parsed)
+      for (const [k, v] of Object.entries(jpeg[0].probabilities as Record<string, number>))
+        expect((e.probabilities as Record<string, number>)[k]).toBeCloseTo(v, 5);
     const lateral = parsed[3] as { ood?: { flagged: boolean; reasons: string[] } };
     expect(lateral.ood?.flagged).toBe(true);
     expect(lateral.ood?.reasons[0]).toMatch(/^lateral view \(DICOM View Position LL\)/);
@@ -391,7 +398,10 @@ describe.skipIf(!hasData)('predict CLI', () => {
     const folder = path.join(tmp, 'gif');
     fs.mkdirSync(folder, { recursive: true });
     const palette = Array.from({ length: 256 }, (_, i) => [i, i, i]);
-    fs.writeFileSync(path.join(folder, 'film.gif'), makeGif({ width: gray.width, height: gray.height }, palette, [{ width: gray.width, height: gray.height, indices: gray.data }]));
+    fs.writeFileSync(
+      path.join(folder, 'film.gif'),
+      makeGif({ width: gray.width, height: gray.height }, palette, [{ width: gray.width, height: gray.height, indices: gray.data }]),
+    );
     fs.writeFileSync(path.join(folder, 'film.png'), encode({ width: gray.width, height: gray.height, data: gray.data, channels: 1, depth: 8 }));
     const r = await tsx('predict.ts', [folder, '--json', '--model', modelDir]);
     expect(r.code, r.stderr).toBe(0);

@@ -30,7 +30,9 @@ describe('labelByFolder', () => {
   });
 
   it('rejects non-images and loose files with a reason, and skips OS clutter silently', () => {
-    const { items, rejected } = labelByFolder(files('d/covid/a.jpg', 'd/normal/b.jpg', 'd/readme.txt', 'd/loose.jpg', 'd/.DS_Store', '__MACOSX/d/covid/._a.jpg', 'd/covid/scan.dcm'));
+    const { items, rejected } = labelByFolder(
+      files('d/covid/a.jpg', 'd/normal/b.jpg', 'd/readme.txt', 'd/loose.jpg', 'd/.DS_Store', '__MACOSX/d/covid/._a.jpg', 'd/covid/scan.dcm'),
+    );
     expect(items).toHaveLength(2);
     expect(rejected).toEqual([
       { path: 'd/readme.txt', reason: 'not an image (a text file)' },
@@ -58,7 +60,10 @@ describe('readZip', () => {
   });
 
   it('a file that is not a zip is reported, not thrown, by expandZips', async () => {
-    const { files: out, rejected } = await expandZips([{ path: 'bad.zip', file: blob('not a zip at all') }, { path: 'x/a.jpg', file: blob() }]);
+    const { files: out, rejected } = await expandZips([
+      { path: 'bad.zip', file: blob('not a zip at all') },
+      { path: 'x/a.jpg', file: blob() },
+    ]);
     expect(out.map((f) => f.path)).toEqual(['x/a.jpg']);
     expect(rejected).toHaveLength(1);
     expect(rejected[0].path).toBe('bad.zip');
@@ -84,7 +89,12 @@ describe('stratifiedSplit', () => {
     expect(stratifiedSplit(labels, keys, 0.25, 8).val).not.toEqual(a.val);
     // Same items in reverse order: the same items (by key) go to validation.
     const rev = labels.map((_, i) => labels.length - 1 - i);
-    const b = stratifiedSplit(rev.map((i) => labels[i]), rev.map((i) => keys[i]), 0.25, 7);
+    const b = stratifiedSplit(
+      rev.map((i) => labels[i]),
+      rev.map((i) => keys[i]),
+      0.25,
+      7,
+    );
     expect(b.val.map((i) => keys[rev[i]]).sort()).toEqual(a.val.map((i) => keys[i]).sort());
   });
 
@@ -96,9 +106,22 @@ describe('stratifiedSplit', () => {
 describe('checkDataset', () => {
   it('errors block training, warnings do not', () => {
     expect(checkDataset([{ name: 'a', count: 20 }]).errors[0]).toMatch(/at least 2 classes/);
-    expect(checkDataset([{ name: 'a', count: 20 }, { name: 'A', count: 20 }]).errors[0]).toMatch(/must differ/);
-    expect(checkDataset([{ name: 'a', count: 1 }, { name: 'b', count: 20 }]).errors[0]).toMatch(/at least 2 images/);
-    const ok = checkDataset([{ name: 'a', count: 5 }, { name: 'b', count: 40 }]);
+    expect(
+      checkDataset([
+        { name: 'a', count: 20 },
+        { name: 'A', count: 20 },
+      ]).errors[0],
+    ).toMatch(/must differ/);
+    expect(
+      checkDataset([
+        { name: 'a', count: 1 },
+        { name: 'b', count: 20 },
+      ]).errors[0],
+    ).toMatch(/at least 2 images/);
+    const ok = checkDataset([
+      { name: 'a', count: 5 },
+      { name: 'b', count: 40 },
+    ]);
     expect(ok.errors).toEqual([]);
     expect(ok.warnings).toHaveLength(2);
     expect(ok.warnings[0]).toMatch(/only 5 images/);

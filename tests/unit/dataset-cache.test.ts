@@ -37,7 +37,8 @@ afterAll(() => {
   // The cache files of these throw-away folders (named gray-<folder hash>-<splits>-<content key>.bin).
   const cacheDir = path.join(REPO_ROOT, '.cache');
   const prefixes = made.map((dir) => `gray-${sha256Hex(path.resolve(dir)).slice(0, 8)}-`);
-  for (const name of fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : []) if (prefixes.some((p) => name.startsWith(p))) fs.rmSync(path.join(cacheDir, name));
+  for (const name of fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [])
+    if (prefixes.some((p) => name.startsWith(p))) fs.rmSync(path.join(cacheDir, name));
 });
 
 describe('pixel cache keyed by content', () => {

@@ -4,15 +4,7 @@
 // files get a message that says what is wrong.
 import { describe, expect, it } from 'vitest';
 import { encode } from 'fast-png';
-import {
-  ImageSizeError,
-  MAX_IMAGE_PIXELS,
-  checkDeclaredImage,
-  decodeGif,
-  decodeImageBytes,
-  decodePng,
-  sniffFormat,
-} from '../../src/image/decode';
+import { ImageSizeError, MAX_IMAGE_PIXELS, checkDeclaredImage, decodeGif, decodeImageBytes, decodePng, sniffFormat } from '../../src/image/decode';
 import { decodeImageFile } from '../../src/image/decode-browser';
 import { toGray8 } from '../../src/image/preprocess';
 import { makeGif } from './helpers/gif-writer';
@@ -77,7 +69,7 @@ describe('GIF (first frame), the same decoder for the CLIs and the page', () => 
     const w = 173;
     const h = 131;
     // Smooth areas (long strings, full tables) and noise (short strings).
-    const indices = Uint8Array.from({ length: w * h }, (_, i) => ((i % w) < 90 ? ((i / w) | 0) & 0xf0 : (i * 2654435761) >>> 24));
+    const indices = Uint8Array.from({ length: w * h }, (_, i) => (i % w < 90 ? ((i / w) | 0) & 0xf0 : (i * 2654435761) >>> 24));
     const gif = makeGif({ width: w, height: h }, palette, [{ width: w, height: h, indices }]);
     const img = await decodeImageBytes(gif);
     expect([img.width, img.height, img.channels]).toEqual([w, h, 4]);
@@ -129,7 +121,9 @@ describe('corrupt files say what is wrong', () => {
       () => null,
       (e: Error) => e,
     );
-    expect(err?.message).toMatch(new RegExp(`^truncated PNG: the file ends inside its IDAT chunk \\(${cut.length} bytes; that chunk needs ${png.length - 12}\\)$`));
+    expect(err?.message).toMatch(
+      new RegExp(`^truncated PNG: the file ends inside its IDAT chunk \\(${cut.length} bytes; that chunk needs ${png.length - 12}\\)$`),
+    );
     // The same message through the browser path.
     await expect(decodeImageFile(cut)).rejects.toThrow(/^truncated PNG: the file ends inside its IDAT chunk/);
   });

@@ -9,7 +9,18 @@ import { decodeImageBytes, ImageDecodeError, MAX_IMAGE_SIDE } from '../../src/im
 import { decodeDicom } from '../../src/image/dicom';
 import { toGray8, type GrayImage } from '../../src/image/preprocess';
 import { makeDicom, TS, type DicomImageSpec } from './helpers/dicom-writer';
-import { asExtendedJpeg, encodeHtj2k, encodeHtj2kRgb, encodeJ2k, encodeJpegExtended, encodeJpegLossless, encodeJpegLs, encodeJpegLsRgb, encodeRle, type GrayFrame } from './helpers/dicom-encoders';
+import {
+  asExtendedJpeg,
+  encodeHtj2k,
+  encodeHtj2kRgb,
+  encodeJ2k,
+  encodeJpegExtended,
+  encodeJpegLossless,
+  encodeJpegLs,
+  encodeJpegLsRgb,
+  encodeRle,
+  type GrayFrame,
+} from './helpers/dicom-encoders';
 import { encode as encodeJpegJs } from 'jpeg-js';
 
 const W = 96;
@@ -79,7 +90,14 @@ describe('compressed transfer syntaxes: known answers', () => {
     // stored = 4 v − 500 (negative values included), HU = stored − 1024; window maps HU back onto v.
     const signed: GrayFrame = { width: W, height: H, bitsPerSample: 16, signed: true, pixels: map((v) => (4 * v - 500) & 0xffff) };
     const c = -1524 + 0.5 + 510;
-    const dcm = compressed(TS.jpeg2000, await encodeJ2k(signed), { bitsStored: 16, pixelRepresentation: 1, rescaleIntercept: -1024, rescaleSlope: 1, windowCenter: c, windowWidth: 1021 });
+    const dcm = compressed(TS.jpeg2000, await encodeJ2k(signed), {
+      bitsStored: 16,
+      pixelRepresentation: 1,
+      rescaleIntercept: -1024,
+      rescaleSlope: 1,
+      windowCenter: c,
+      windowWidth: 1021,
+    });
     await expectPicture(dcm);
   });
 
@@ -110,7 +128,9 @@ describe('compressed transfer syntaxes: known answers', () => {
   it('JPEG-LS with signed 12-bit data (PixelRepresentation 1): sign-extended from BitsStored', async () => {
     // stored = 8 v − 1024 as 12-bit two's complement; modality = 0.5 stored + 100; window maps back onto v.
     const f: GrayFrame = { width: W, height: H, bitsPerSample: 12, pixels: map((v) => (8 * v - 1024) & 0x0fff) };
-    await expectPicture(compressed(TS.jpegLs, await encodeJpegLs(f), { pixelRepresentation: 1, rescaleSlope: 0.5, rescaleIntercept: 100, windowCenter: 98.5, windowWidth: 1021 }));
+    await expectPicture(
+      compressed(TS.jpegLs, await encodeJpegLs(f), { pixelRepresentation: 1, rescaleSlope: 0.5, rescaleIntercept: 100, windowCenter: 98.5, windowWidth: 1021 }),
+    );
   });
 
   it('JPEG Lossless, first-order prediction (.70) and other predictors (.57), 12- and 16-bit', async () => {
@@ -121,7 +141,9 @@ describe('compressed transfer syntaxes: known answers', () => {
   });
 
   it('JPEG Extended (.51) with 8-bit samples (libjpeg-turbo): within JPEG quantisation error of the picture', async () => {
-    const jpeg = new Uint8Array(encodeJpegJs({ width: W, height: H, data: Uint8Array.from({ length: W * H * 4 }, (_, i) => (i % 4 === 3 ? 255 : picture[i >> 2])) }, 95).data);
+    const jpeg = new Uint8Array(
+      encodeJpegJs({ width: W, height: H, data: Uint8Array.from({ length: W * H * 4 }, (_, i) => (i % 4 === 3 ? 255 : picture[i >> 2])) }, 95).data,
+    );
     const dcm = makeDicom({ ...base, transferSyntax: TS.jpegExtended, frames: [asExtendedJpeg(jpeg)] });
     const g = await gray(dcm);
     const d = diffs(g, picture);
@@ -131,7 +153,16 @@ describe('compressed transfer syntaxes: known answers', () => {
     const baseline = await gray(makeDicom({ ...base, transferSyntax: TS.jpegBaseline, frames: [jpeg] }));
     expect(diffs(g, baseline.data).max).toBeLessThanOrEqual(2);
     // Colour (YBR_FULL_422 as exporters label it): libjpeg-turbo returns RGB, as jpeg-js does for .50.
-    const tinted = new Uint8Array(encodeJpegJs({ width: W, height: H, data: Uint8Array.from({ length: W * H * 4 }, (_, i) => (i % 4 === 3 ? 255 : i % 4 === 0 ? picture[i >> 2] : 255 - picture[i >> 2])) }, 95).data);
+    const tinted = new Uint8Array(
+      encodeJpegJs(
+        {
+          width: W,
+          height: H,
+          data: Uint8Array.from({ length: W * H * 4 }, (_, i) => (i % 4 === 3 ? 255 : i % 4 === 0 ? picture[i >> 2] : 255 - picture[i >> 2])),
+        },
+        95,
+      ).data,
+    );
     const colour = { ...base, samplesPerPixel: 3 as const, photometric: 'YBR_FULL_422' };
     const ext = await decodeDicom(makeDicom({ ...colour, transferSyntax: TS.jpegExtended, frames: [asExtendedJpeg(tinted)] }));
     const ref = await decodeDicom(makeDicom({ ...colour, transferSyntax: TS.jpegBaseline, frames: [tinted] }));
@@ -150,7 +181,15 @@ describe('compressed transfer syntaxes: known answers', () => {
     const w = 90;
     const h = 75;
     const crop = Array.from({ length: w * h }, (_, i) => picture[Math.floor(i / w) * W + (i % w)]);
-    const dcm = makeDicom({ rows: h, columns: w, bitsAllocated: 16, bitsStored: 12, ...WIN12, transferSyntax: TS.jpegExtended, frames: [encodeJpegExtended({ width: w, height: h, bitsPerSample: 12, pixels: crop.map((v) => v * 16) }, 2)] });
+    const dcm = makeDicom({
+      rows: h,
+      columns: w,
+      bitsAllocated: 16,
+      bitsStored: 12,
+      ...WIN12,
+      transferSyntax: TS.jpegExtended,
+      frames: [encodeJpegExtended({ width: w, height: h, bitsPerSample: 12, pixels: crop.map((v) => v * 16) }, 2)],
+    });
     const g = await gray(dcm);
     expect([g.width, g.height]).toEqual([w, h]);
     expect(diffs(g, crop).max).toBeLessThanOrEqual(1);
@@ -172,12 +211,30 @@ describe('compressed transfer syntaxes: known answers', () => {
     const good = encodeJpegExtended(frame12(), 2);
     expect(await reason(compressed(TS.jpegExtended, good.subarray(0, good.length - 400)))).toMatch(/corrupt DICOM JPEG Extended pixel data/);
     const sof1 = Uint8Array.from([0xff, 0xd8, 0xff, 0xc1, 0, 17, 12, 0, H, 0, W, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 0xff, 0xd9]);
-    expect(await reason(compressed(TS.jpegExtended, sof1, { samplesPerPixel: 3, photometric: 'RGB' }))).toMatch(/JPEG Extended with 3 components of 12 bits is not supported/);
+    expect(await reason(compressed(TS.jpegExtended, sof1, { samplesPerPixel: 3, photometric: 'RGB' }))).toMatch(
+      /JPEG Extended with 3 components of 12 bits is not supported/,
+    );
   });
 
   it('RLE Lossless (.5): 8-bit, 16-bit, and RGB (three segments)', async () => {
     await expectPicture(makeDicom({ ...base, transferSyntax: TS.rle, frames: [encodeRle(picture, W, H, 8)] }));
-    await expectPicture(makeDicom({ ...base, transferSyntax: TS.rle, bitsAllocated: 16, bitsStored: 12, ...WIN12, frames: [encodeRle(map((v) => v * 16), W, H, 16)] }));
+    await expectPicture(
+      makeDicom({
+        ...base,
+        transferSyntax: TS.rle,
+        bitsAllocated: 16,
+        bitsStored: 12,
+        ...WIN12,
+        frames: [
+          encodeRle(
+            map((v) => v * 16),
+            W,
+            H,
+            16,
+          ),
+        ],
+      }),
+    );
     const rgb = new Uint8Array(W * H * 3);
     for (let i = 0; i < W * H; i++) rgb.set([picture[i], 255 - picture[i], picture[i] >> 1], i * 3);
     const colour = await decodeDicom(makeDicom({ ...base, transferSyntax: TS.rle, samplesPerPixel: 3, frames: [encodeRle(rgb, W, H, 8, 3)] }));
@@ -214,7 +271,16 @@ describe('compressed transfer syntaxes: known answers', () => {
     const first = await encodeJ2k(frame12());
     const second = await encodeJ2k({ ...frame12(), pixels: map((v) => (255 - v) * 16) });
     for (const basicOffsetTable of [true, false]) {
-      const dcm = makeDicom({ ...base, transferSyntax: TS.jpeg2000, frames: [first, second], basicOffsetTable, numberOfFrames: 2, bitsAllocated: 16, bitsStored: 12, ...WIN12 });
+      const dcm = makeDicom({
+        ...base,
+        transferSyntax: TS.jpeg2000,
+        frames: [first, second],
+        basicOffsetTable,
+        numberOfFrames: 2,
+        bitsAllocated: 16,
+        bitsStored: 12,
+        ...WIN12,
+      });
       await expectPicture(dcm);
       expect((await decodeDicom(dcm)).info.meta.notes).toContain('multi-frame file (2 frames): only the first frame was read');
     }
@@ -228,7 +294,16 @@ describe('grey levels as DICOM defines them', () => {
   it('MONOCHROME1 is inverted after the window, not before', async () => {
     // Stored s = 255 − v (MONOCHROME1: low = white). An asymmetric window [s 50 … 200] shows, after
     // inversion, 255 − window(s); inverting before the window would give window(255 − s) instead.
-    const dcm = makeDicom({ ...base, photometric: 'MONOCHROME1', bitsAllocated: 16, bitsStored: 16, pixels: map((v) => 255 - v), windowCenter: 125.5, windowWidth: 151, voiLutFunction: 'LINEAR_EXACT' });
+    const dcm = makeDicom({
+      ...base,
+      photometric: 'MONOCHROME1',
+      bitsAllocated: 16,
+      bitsStored: 16,
+      pixels: map((v) => 255 - v),
+      windowCenter: 125.5,
+      windowWidth: 151,
+      voiLutFunction: 'LINEAR_EXACT',
+    });
     const g = await gray(dcm);
     const expected = map((v) => 255 - Math.max(0, Math.min(255, Math.round(((255 - v - 50) / 151) * 255))));
     expect(diffs(g, expected).max).toBe(0);
@@ -266,7 +341,9 @@ describe('grey levels as DICOM defines them', () => {
     expect(diffs(toGray8(image), picture).max).toBe(0);
     expect(info.meta.windowDescription).toMatch(/VOI LUT from the header/);
     // A window in the header takes precedence, and the description says a LUT was there too.
-    const both = await decodeDicom(makeDicom({ ...base, bitsAllocated: 16, bitsStored: 12, pixels: map((v) => v * 16), voiLut: { first: 0, bits: 16, data: data.map(() => 0) }, ...WIN12 }));
+    const both = await decodeDicom(
+      makeDicom({ ...base, bitsAllocated: 16, bitsStored: 12, pixels: map((v) => v * 16), voiLut: { first: 0, bits: 16, data: data.map(() => 0) }, ...WIN12 }),
+    );
     expect(both.info.window?.source).toBe('header');
     expect(diffs(toGray8(both.image), picture).max).toBe(0);
     expect(both.info.meta.windowDescription).toMatch(/a VOI LUT is also in the header/);
@@ -275,14 +352,31 @@ describe('grey levels as DICOM defines them', () => {
   it('Modality LUT Sequence replaces rescale slope/intercept', async () => {
     // Stored 0..255 → modality 10·s through the table; window maps 10·v back onto v.
     const data = Array.from({ length: 256 }, (_, k) => 10 * k);
-    const dcm = makeDicom({ ...base, bitsAllocated: 16, bitsStored: 8, pixels: picture, modalityLut: { first: 0, bits: 16, data }, rescaleSlope: 3, rescaleIntercept: 7, windowCenter: 1275.5, windowWidth: 2551 });
+    const dcm = makeDicom({
+      ...base,
+      bitsAllocated: 16,
+      bitsStored: 8,
+      pixels: picture,
+      modalityLut: { first: 0, bits: 16, data },
+      rescaleSlope: 3,
+      rescaleIntercept: 7,
+      windowCenter: 1275.5,
+      windowWidth: 2551,
+    });
     const { image, info } = await decodeDicom(dcm);
     expect(info.meta.notes.join(' ')).toMatch(/modality LUT sequence applied/);
     expect(diffs(toGray8(image), picture).max).toBeLessThanOrEqual(1);
   });
 
   it('several windows: the first is used and the choice is shown', async () => {
-    const dcm = makeDicom({ ...base, bitsAllocated: 16, bitsStored: 12, pixels: map((v) => v * 16), windowCenter: '2040.5\\600\\3000', windowWidth: '4081\\400\\100' });
+    const dcm = makeDicom({
+      ...base,
+      bitsAllocated: 16,
+      bitsStored: 12,
+      pixels: map((v) => v * 16),
+      windowCenter: '2040.5\\600\\3000',
+      windowWidth: '4081\\400\\100',
+    });
     const { image, info } = await decodeDicom(dcm);
     expect(diffs(toGray8(image), picture).max).toBe(0);
     expect(info.window).toMatchObject({ source: 'header', index: 0, count: 3 });

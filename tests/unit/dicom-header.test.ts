@@ -23,7 +23,16 @@ const H = 64;
 const pixels = Array.from({ length: W * H }, (_, i) => ((i % W) * 3 + Math.floor(i / W) * 2) % 256);
 const identifying = { patientName: 'DOE^JANE', patientId: 'MRN-0042-77', birthDate: '19610503', accession: 'ACC-99881' };
 const file = (extra: Partial<DicomImageSpec>) => makeDicom({ rows: H, columns: W, pixels, ...identifying, ...extra });
-const meta = (m: Partial<DicomMeta>): DicomMeta => ({ transferSyntax: '1.2.840.10008.1.2.1', transferSyntaxName: 'Explicit VR Little Endian', photometric: 'MONOCHROME2', bitsStored: 8, numberOfFrames: 1, notes: [], headerReasons: [], ...m });
+const meta = (m: Partial<DicomMeta>): DicomMeta => ({
+  transferSyntax: '1.2.840.10008.1.2.1',
+  transferSyntaxName: 'Explicit VR Little Endian',
+  photometric: 'MONOCHROME2',
+  bitsStored: 8,
+  numberOfFrames: 1,
+  notes: [],
+  headerReasons: [],
+  ...m,
+});
 
 describe('header rules', () => {
   it('lateral from View Position, or from Patient Orientation when View Position is absent', () => {
@@ -41,7 +50,8 @@ describe('header rules', () => {
     expect(headerReasons(meta({ viewPosition: 'LL' }))).toEqual(['lateral view (DICOM View Position LL); the model reads frontal films only']);
     expect(headerReasons(meta({ bodyPart: 'HAND' }))).toEqual(['body part examined is HAND (DICOM header), not chest']);
     expect(headerReasons(meta({ modality: 'CT' }))).toEqual(['modality CT (CT) is not a chest radiograph']);
-    for (const bodyPart of ['CHEST', 'THORAX', 'TORAX', 'BRUST', 'PORT CHEST', 'UNKNOWN', '']) expect(headerReasons(meta({ bodyPart, viewPosition: 'PA', modality: 'DX' }))).toEqual([]);
+    for (const bodyPart of ['CHEST', 'THORAX', 'TORAX', 'BRUST', 'PORT CHEST', 'UNKNOWN', ''])
+      expect(headerReasons(meta({ bodyPart, viewPosition: 'PA', modality: 'DX' }))).toEqual([]);
     expect(headerReasons(undefined)).toEqual([]);
   });
 
@@ -118,7 +128,17 @@ describe('header → prediction → CSV', () => {
   });
 
   it('CSV: view, age, sex, modality, manufacturer and notes (pediatric warning); name, ID, birth date and accession nowhere', async () => {
-    const r = await classify(file({ viewPosition: 'AP', bodyPart: 'CHEST', patientAge: '006Y', patientSex: 'M', modality: 'CR', manufacturer: 'Acme Imaging', manufacturerModel: 'CR-1' }));
+    const r = await classify(
+      file({
+        viewPosition: 'AP',
+        bodyPart: 'CHEST',
+        patientAge: '006Y',
+        patientSex: 'M',
+        modality: 'CR',
+        manufacturer: 'Acme Imaging',
+        manufacturerModel: 'CR-1',
+      }),
+    );
     expect(r.dicom?.notes[0]).toMatch(/pediatric patient \(age 6 years/);
     expect(r.dicom?.headerReasons).toEqual([]);
     const rows: Row[] = [{ key: 1, name: 'IM0001', size: 1, status: 'done', result: r }];

@@ -128,7 +128,17 @@ describe.skipIf(!hasCxr())('DICOM decoding (fixtures written from ../shared/data
     // stored = 8 v − 1024 ∈ [−1024, 1016]; modality value = 0.5 stored + 100 = 4 v − 412;
     // window c = 98.5, w = 1021 maps it back onto v.
     const pixels = map((v) => (8 * v - 1024) & 0x0fff);
-    const dcm = makeDicom({ ...base(), bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1, pixels, rescaleSlope: 0.5, rescaleIntercept: 100, windowCenter: 98.5, windowWidth: 1021 });
+    const dcm = makeDicom({
+      ...base(),
+      bitsAllocated: 16,
+      bitsStored: 12,
+      pixelRepresentation: 1,
+      pixels,
+      rescaleSlope: 0.5,
+      rescaleIntercept: 100,
+      windowCenter: 98.5,
+      windowWidth: 1021,
+    });
     expectSamePixels(await roundTrip(dcm), source);
     const { info } = await decodeDicom(dcm);
     expect(info).toMatchObject({ pixelRepresentation: 1, rescaleSlope: 0.5, rescaleIntercept: 100 });
@@ -138,7 +148,17 @@ describe.skipIf(!hasCxr())('DICOM decoding (fixtures written from ../shared/data
     // stored = 4 v − 500 (int16, negative values included), HU = stored − 1024.
     const pixels = map((v) => (4 * v - 500) & 0xffff);
     const c = -1524 + 0.5 + 510; // c − 0.5 = HU(v = 127.5)
-    const dcm = makeDicom({ ...base(), bitsAllocated: 16, bitsStored: 16, pixelRepresentation: 1, pixels, rescaleSlope: 1, rescaleIntercept: -1024, windowCenter: c, windowWidth: 1021 });
+    const dcm = makeDicom({
+      ...base(),
+      bitsAllocated: 16,
+      bitsStored: 16,
+      pixelRepresentation: 1,
+      pixels,
+      rescaleSlope: 1,
+      rescaleIntercept: -1024,
+      windowCenter: c,
+      windowWidth: 1021,
+    });
     expectSamePixels(await roundTrip(dcm), source);
   });
 
@@ -187,9 +207,13 @@ describe.skipIf(!hasCxr())('DICOM decoding (fixtures written from ../shared/data
   });
 
   it('VOI LUT functions: LINEAR_EXACT and SIGMOID from the header', async () => {
-    const exact = await decodeDicom(makeDicom({ ...base(), bitsAllocated: 16, pixels: map((v) => v * 4), windowCenter: 510, windowWidth: 1020, voiLutFunction: 'LINEAR_EXACT' }));
+    const exact = await decodeDicom(
+      makeDicom({ ...base(), bitsAllocated: 16, pixels: map((v) => v * 4), windowCenter: 510, windowWidth: 1020, voiLutFunction: 'LINEAR_EXACT' }),
+    );
     expectSamePixels(grayOf(exact.image), source);
-    const sig = await decodeDicom(makeDicom({ ...base(), bitsAllocated: 16, pixels: map((v) => v * 4), windowCenter: 510, windowWidth: 1020, voiLutFunction: 'SIGMOID' }));
+    const sig = await decodeDicom(
+      makeDicom({ ...base(), bitsAllocated: 16, pixels: map((v) => v * 4), windowCenter: 510, windowWidth: 1020, voiLutFunction: 'SIGMOID' }),
+    );
     expect(sig.info.window?.function).toBe('SIGMOID');
     const out = new Uint8Array(3);
     applyWindow([0, 510, 1020], { center: 510, width: 1020, function: 'SIGMOID' }, out);
@@ -197,7 +221,16 @@ describe.skipIf(!hasCxr())('DICOM decoding (fixtures written from ../shared/data
   });
 
   it('implicit VR little endian and deflated explicit VR little endian', async () => {
-    const spec = { ...base(), bitsAllocated: 16 as const, bitsStored: 12, pixels: map((v) => v * 16), windowCenter: 2040.5, windowWidth: 4081, rescaleSlope: 1, rescaleIntercept: 0 };
+    const spec = {
+      ...base(),
+      bitsAllocated: 16 as const,
+      bitsStored: 12,
+      pixels: map((v) => v * 16),
+      windowCenter: 2040.5,
+      windowWidth: 4081,
+      rescaleSlope: 1,
+      rescaleIntercept: 0,
+    };
     expectSamePixels(await roundTrip(makeDicom({ ...spec, transferSyntax: TS.implicitLE })), source);
     expectSamePixels(await roundTrip(makeDicom({ ...spec, transferSyntax: TS.deflatedLE })), source);
   });
@@ -252,7 +285,17 @@ describe.skipIf(!hasCxr())('DICOM decoding (fixtures written from ../shared/data
       makeDicom({ ...base(), photometric: 'MONOCHROME1', pixels: map((v) => 255 - v) }),
       makeDicom({ ...base(), bitsAllocated: 16, bitsStored: 12, pixels: map((v) => v * 16), windowCenter: 2040.5, windowWidth: 4081 }),
       makeDicom({ ...base(), bitsAllocated: 16, pixels: map((v) => v * 257), windowCenter: 32768, windowWidth: 65536 }),
-      makeDicom({ ...base(), bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1, pixels: map((v) => (8 * v - 1024) & 0x0fff), rescaleSlope: 0.5, rescaleIntercept: 100, windowCenter: 98.5, windowWidth: 1021 }),
+      makeDicom({
+        ...base(),
+        bitsAllocated: 16,
+        bitsStored: 12,
+        pixelRepresentation: 1,
+        pixels: map((v) => (8 * v - 1024) & 0x0fff),
+        rescaleSlope: 0.5,
+        rescaleIntercept: 100,
+        windowCenter: 98.5,
+        windowWidth: 1021,
+      }),
       makeDicom({ ...base(), transferSyntax: TS.jpegBaseline, frames: [jpegBytes] }),
     ];
     const inputs = [fromJpeg, ...(await Promise.all(fixtures.map(async (f) => preprocessDecoded(await decodeImageBytes(f), spec))))];

@@ -42,7 +42,12 @@ describe('detectDivergence', () => {
   it('returns null when too short, without validation, or when the rise is not persistent', () => {
     expect(detectDivergence([1, 0.8, 0.6], [0.7, 0.6, 0.9])).toBeNull();
     expect(detectDivergence([], [])).toBeNull();
-    expect(detectDivergence(epochs(10).map((i) => 1 - i / 20), epochs(10).map(() => null))).toBeNull();
+    expect(
+      detectDivergence(
+        epochs(10).map((i) => 1 - i / 20),
+        epochs(10).map(() => null),
+      ),
+    ).toBeNull();
     // Up by one epoch, then back down: a blip, not a trend.
     const train = epochs(12).map((i) => 1 - i / 20);
     const val = [0.8, 0.7, 0.6, 0.55, 0.5, 0.5, 0.7, 0.52, 0.48, 0.47, 0.46, 0.45];

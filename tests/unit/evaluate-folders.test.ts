@@ -17,7 +17,10 @@ if (!ready) console.warn('evaluate-folders.test.ts: skipped (needs ../shared/dat
 
 function evaluate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, CXR_WASM_THREADS: '1', FORCE_COLOR: '0' } });
+    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/evaluate.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CXR_WASM_THREADS: '1', FORCE_COLOR: '0' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -101,6 +104,8 @@ describe.skipIf(!ready)('evaluate CLI on class folders and site columns', () => 
     }
     const r = await evaluate(['--data', dir]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no images in class folders: expected a manifest\.csv or one folder per class named covid, normal, pneumonia \(any case\) \(found 'cats', 'dogs'\)/);
+    expect(r.stderr).toMatch(
+      /no images in class folders: expected a manifest\.csv or one folder per class named covid, normal, pneumonia \(any case\) \(found 'cats', 'dogs'\)/,
+    );
   });
 });

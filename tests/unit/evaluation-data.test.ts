@@ -40,7 +40,9 @@ describe('describeEvaluationData: class folders', () => {
     ]);
     expect(d.split).toBe('all');
     // The equivalent manifest, and its hash as the data set's id.
-    expect(d.manifestText).toBe('file,label,site\nCOVID/a.jpg,covid,\nNormal/site-a/1.png,normal,site-a\nNormal/site-b/2.png,normal,site-b\npneumonia/p.dcm,pneumonia,\npneumonia/scan,pneumonia,\n');
+    expect(d.manifestText).toBe(
+      'file,label,site\nCOVID/a.jpg,covid,\nNormal/site-a/1.png,normal,site-a\nNormal/site-b/2.png,normal,site-b\npneumonia/p.dcm,pneumonia,\npneumonia/scan,pneumonia,\n',
+    );
     expect(d.manifestHash).toBe(manifestHash(d.manifestText));
     // The same files in another order: the same result.
     const again = await describeEvaluationData([...paths].reverse(), CLASSES, { readManifest: noManifest });
@@ -62,7 +64,9 @@ describe('describeEvaluationData: class folders', () => {
     expect(d.root).toBe('');
     expect(d.entries.map((e) => e.label)).toEqual(['normal', 'normal']);
     await expect(describeEvaluationData(['films/cats/a.png', 'films/dogs/b.png'], CLASSES, { readManifest: noManifest })).rejects.toThrow(
-      new EvaluationDataError("no images in class folders: expected a manifest.csv or one folder per class named covid, normal, pneumonia (any case) (found 'cats', 'dogs')"),
+      new EvaluationDataError(
+        "no images in class folders: expected a manifest.csv or one folder per class named covid, normal, pneumonia (any case) (found 'cats', 'dogs')",
+      ),
     );
     await expect(describeEvaluationData([], CLASSES, { readManifest: noManifest })).rejects.toThrow(/no files found/);
   });

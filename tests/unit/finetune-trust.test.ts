@@ -39,8 +39,7 @@ function trainFiles(label: string, n: number): string[] {
 function generated(): { name: string; image: DecodedImage }[] {
   const w = 200;
   const photo = new Uint8Array(w * w * 3);
-  for (let y = 0; y < w; y++)
-    for (let x = 0; x < w; x++) photo.set([Math.round((255 * x) / w), Math.round((255 * y) / w), 128], (y * w + x) * 3);
+  for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) photo.set([Math.round((255 * x) / w), Math.round((255 * y) / w), 128], (y * w + x) * 3);
   return [
     { name: 'colour gradient', image: { width: w, height: w, channels: 3, data: photo, bitDepth: 8 } },
     { name: 'blank square', image: { width: w, height: w, channels: 1, data: new Uint8Array(w * w).fill(200), bitDepth: 8 } },
@@ -58,7 +57,7 @@ describe.skipIf(!ready)('a fine-tuned model keeps the trust features', () => {
     const { loadModelFiles } = await import('../../src/ml/io');
     const { fsReader } = await import('../../scripts/lib/node-io');
     const { decodeImageBytes } = await import('../../src/image/decode');
-        const { Classifier } = await import('../../src/ml/classifier');
+    const { Classifier } = await import('../../src/ml/classifier');
     const { composeModel, createEmbedder, exportModelFiles, trainHead, DEFAULT_HEAD_CONFIG } = await import('../../src/ml/finetune');
     const { fitFinetuneTrust } = await import('../../src/ml/finetune-trust');
     const { covidScreen } = await import('../../src/core/operating-point');
@@ -70,7 +69,12 @@ describe.skipIf(!ready)('a fine-tuned model keeps the trust features', () => {
     const before = tf.memory().numTensors;
     // 10 covid + 10 normal: 7 + 7 to train, 3 + 3 to validate.
     const files = [...trainFiles('covid', 10).map((f) => ({ f, label: 0 })), ...trainFiles('normal', 10).map((f) => ({ f, label: 1 }))];
-    const analysed = await Promise.all(files.map(async ({ f, label }) => ({ ...analyseDecoded(await decodeImageBytes(new Uint8Array(fs.readFileSync(f))), spec, baseOod.layoutTemplate), label })));
+    const analysed = await Promise.all(
+      files.map(async ({ f, label }) => ({
+        ...analyseDecoded(await decodeImageBytes(new Uint8Array(fs.readFileSync(f))), spec, baseOod.layoutTemplate),
+        label,
+      })),
+    );
     const isVal = (i: number) => i % 10 >= 7;
     const trainSet = analysed.filter((_, i) => !isVal(i));
     const valSet = analysed.filter((_, i) => isVal(i));
@@ -82,7 +86,13 @@ describe.skipIf(!ready)('a fine-tuned model keeps the trust features', () => {
       e.forEach((v, i) => x.set(v, i * embedder.dim));
       return { x, labels: set.map((a) => a.label) };
     };
-    const head = await trainHead({ train: await embed(trainSet), val: await embed(valSet), dim: embedder.dim, numClasses: 2, config: { ...DEFAULT_HEAD_CONFIG, epochs: 8 } });
+    const head = await trainHead({
+      train: await embed(trainSet),
+      val: await embed(valSet),
+      dim: embedder.dim,
+      numClasses: 2,
+      config: { ...DEFAULT_HEAD_CONFIG, epochs: 8 },
+    });
     embedder.dispose();
     const composed = await composeModel(base.model, base.metadata, head.head, { classNames: ['covid', 'normal'], name: 'covid / normal (test)' });
     expect(composed.metadata.trust).toEqual({ temperature: 1 }); // what a fine-tuned model had before
@@ -119,7 +129,14 @@ describe.skipIf(!ready)('a fine-tuned model keeps the trust features', () => {
     expect(fit.report!.operatingPoint?.threshold).toBe(trust.covidThreshold!.threshold);
     expect(fit.metrics!.meta).toMatchObject({ split: 'val', data: { trainImages: 14, valImages: 6 } });
 
-    const metadata: ModelMetadata = { ...composed.metadata, trust, training: { split: { classNames: ['covid', 'normal'], train: [7, 7], val: [3, 3] }, validation: { images: 6, accuracy: fit.report!.accuracy, balancedAccuracy: null, macroAuc: null } } };
+    const metadata: ModelMetadata = {
+      ...composed.metadata,
+      trust,
+      training: {
+        split: { classNames: ['covid', 'normal'], train: [7, 7], val: [3, 3] },
+        validation: { images: 6, accuracy: fit.report!.accuracy, balancedAccuracy: null, macroAuc: null },
+      },
+    };
     const exported = await exportModelFiles(composed.model, metadata, fit.metrics);
     composed.model.dispose();
     expect(Object.keys(exported).sort()).toEqual(['metadata.json', 'metrics.json', 'model-card.md', 'model.json', 'weights.bin']);
@@ -137,12 +154,20 @@ describe.skipIf(!ready)('a fine-tuned model keeps the trust features', () => {
       const { predictions } = await classifier.predict([a.input], { features: [a.features] });
       expect(predictions[0].ood?.flagged, g.name).toBe(true);
     }
-    const own = await classifier.predict(trainSet.map((a) => a.input), { features: trainSet.map((a) => a.features) });
+    const own = await classifier.predict(
+      trainSet.map((a) => a.input),
+      { features: trainSet.map((a) => a.features) },
+    );
     expect(own.predictions.filter((p) => p.ood?.flagged)).toEqual([]);
     // The OOD set (never used for fitting): 8 images of each kind, through the fine-tuned gate and the shipped one.
     const oodDir = path.resolve(DATA, '../ood');
     if (fs.existsSync(path.join(oodDir, 'manifest.csv'))) {
-      const rows = fs.readFileSync(path.join(oodDir, 'manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      const rows = fs
+        .readFileSync(path.join(oodDir, 'manifest.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
       const kinds = [...new Set(rows.map((r) => r[1]))].sort();
       const sample = kinds.flatMap((k) => rows.filter((r) => r[1] === k).slice(0, 8));
       const shipped = new Classifier(base.model, base.metadata);
@@ -150,14 +175,19 @@ describe.skipIf(!ready)('a fine-tuned model keeps the trust features', () => {
       const perKind: Record<string, number> = {};
       for (const r of sample) {
         const img = await decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(oodDir, r[0]))));
-        for (const [name, c] of [['finetuned', classifier], ['shipped', shipped]] as const) {
+        for (const [name, c] of [
+          ['finetuned', classifier],
+          ['shipped', shipped],
+        ] as const) {
           const a = analyseDecoded(img, spec, c.layoutTemplate);
           const hit = (await c.predict([a.input], { features: [a.features] })).predictions[0].ood?.flagged === true;
           if (hit) flagged[name]++;
           if (hit && name === 'finetuned') perKind[r[1]] = (perKind[r[1]] ?? 0) + 1;
         }
       }
-      console.log(`OOD sample (${sample.length} images, 8 per kind) withheld: fine-tuned gate ${flagged.finetuned}, shipped gate ${flagged.shipped}; fine-tuned per kind ${JSON.stringify(perKind)}`);
+      console.log(
+        `OOD sample (${sample.length} images, 8 per kind) withheld: fine-tuned gate ${flagged.finetuned}, shipped gate ${flagged.shipped}; fine-tuned per kind ${JSON.stringify(perKind)}`,
+      );
       // The refitted gate stays about as strict as the shipped one on images it was never fitted on.
       expect(flagged.finetuned).toBeGreaterThanOrEqual(Math.floor(0.9 * flagged.shipped));
     }

@@ -57,7 +57,17 @@ const config = (over: Partial<HeadConfig> = {}): HeadConfig => ({ ...DEFAULT_HEA
 
 function tinyBackbone(seed = 3): { model: tfTypes.LayersModel; metadata: ModelMetadata } {
   const spec = { ...DEFAULT_PREPROCESSING, inputSize: 32 };
-  const model = buildClassifier({ inputSize: 32, stages: [{ filters: 4, convs: 1 }, { filters: 8, convs: 1 }], numClasses: 3, dropout: 0, l2: 0, seed });
+  const model = buildClassifier({
+    inputSize: 32,
+    stages: [
+      { filters: 4, convs: 1 },
+      { filters: 8, convs: 1 },
+    ],
+    numClasses: 3,
+    dropout: 0,
+    l2: 0,
+    seed,
+  });
   const metadata: ModelMetadata = {
     name: 'tiny',
     version: 't1',
@@ -154,7 +164,13 @@ describe('trainHead', () => {
   });
 
   it('a linear head (no hidden layer) and class weighting "none" work too', async () => {
-    const out = await trainHead({ train, val, dim: 24, numClasses: 3, config: config({ hiddenUnits: 0, classWeighting: 'none', dropout: 0, learningRate: 0.03 }) });
+    const out = await trainHead({
+      train,
+      val,
+      dim: 24,
+      numClasses: 3,
+      config: config({ hiddenUnits: 0, classWeighting: 'none', dropout: 0, learningRate: 0.03 }),
+    });
     expect(out.head.hidden).toBeNull();
     expect(out.history[out.history.length - 1].valAcc!).toBeGreaterThan(0.9);
   });
@@ -193,7 +209,13 @@ describe('trainHead', () => {
     const noisy = clusters(80, 2, 24, 21, 4);
     const noisyTrain = rows(noisy, 24, 0, 40);
     const noisyVal = rows(noisy, 24, 40, 80);
-    const out = await trainHead({ train: noisyTrain, val: noisyVal, dim: 24, numClasses: 2, config: config({ epochs: 200, patience: 3, learningRate: 0.05, dropout: 0, l2: 0 }) });
+    const out = await trainHead({
+      train: noisyTrain,
+      val: noisyVal,
+      dim: 24,
+      numClasses: 2,
+      config: config({ epochs: 200, patience: 3, learningRate: 0.05, dropout: 0, l2: 0 }),
+    });
     expect(out.stopReason).toBe('early-stopped');
     expect(out.history.length).toBeLessThan(200);
     const best = out.history.reduce((a, b) => (b.valLoss! < a.valLoss! ? b : a));
@@ -208,7 +230,14 @@ describe('createEmbedder', () => {
     // Non-trivial BatchNorm statistics, so that folding matters.
     for (const l of model.layers.filter((x) => x.getClassName() === 'BatchNormalization')) {
       const rng = createRng(l.name.length);
-      l.setWeights(l.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: w.size }, () => (i === 3 ? 0.5 + rng.next() : rng.normal() * 0.5)), w.shape)));
+      l.setWeights(
+        l.getWeights().map((w, i) =>
+          tf.tensor(
+            Float32Array.from({ length: w.size }, () => (i === 3 ? 0.5 + rng.next() : rng.normal() * 0.5)),
+            w.shape,
+          ),
+        ),
+      );
     }
     const before = tf.memory().numTensors;
     const fused = createEmbedder(model, metadata);
@@ -347,7 +376,11 @@ describe('trainLastBlock', () => {
     // The backbone itself is unchanged.
     expect(Array.from(model.getLayer('last_conv').getWeights()[0].dataSync())).toEqual(Array.from(kernelBefore));
     expect(tf.memory().numTensors).toBe(before);
-    const composed = await composeModel(model, metadata, out.head, { classNames: ['x', 'y'], name: 'block', block: { convName: block.convName, weights: out.blockWeights } });
+    const composed = await composeModel(model, metadata, out.head, {
+      classNames: ['x', 'y'],
+      name: 'block',
+      block: { convName: block.convName, weights: out.blockWeights },
+    });
     const probs = tf.tidy(() => {
       const flat = new Float32Array(val.inputs.length * 32 * 32);
       val.inputs.forEach((v, i) => flat.set(v, i * 32 * 32));
@@ -400,7 +433,12 @@ describe('fitCalibration (temperature + covid operating point on the validation 
   });
 
   it('a perfectly separated validation split drives the temperature to its lower bound; minTemperature (fine-tuned models: 1) stops the sharpening', () => {
-    const logits = [[2, -2], [1.5, -1], [-1, 1], [-2, 2]];
+    const logits = [
+      [2, -2],
+      [1.5, -1],
+      [-1, 1],
+      [-2, 2],
+    ];
     const labels = [0, 0, 1, 1];
     expect(fitCalibration(logits, labels, ['covid', 'normal']).temperature).toBeCloseTo(0.05, 6);
     const bounded = fitCalibration(logits, labels, ['covid', 'normal'], { minTemperature: 1 });
@@ -410,7 +448,11 @@ describe('fitCalibration (temperature + covid operating point on the validation 
 
   it('finds the covid class by name wherever it is, and gives no operating point without a covid class', () => {
     const { logits, labels } = valLogits(20, 2);
-    const swapped = fitCalibration(logits.map(([a, b]) => [b, a]), labels.map((y) => 1 - y), ['normal', 'covid']);
+    const swapped = fitCalibration(
+      logits.map(([a, b]) => [b, a]),
+      labels.map((y) => 1 - y),
+      ['normal', 'covid'],
+    );
     expect(swapped.covidThreshold!.threshold).toBeCloseTo(fitCalibration(logits, labels, ['covid', 'normal']).covidThreshold!.threshold, 10);
     expect(fitCalibration(logits, labels, ['sick', 'healthy']).covidThreshold).toBeUndefined();
   });
@@ -433,7 +475,19 @@ describe('refitOodStats (the base gate, refitted on the fine-tuning images)', ()
   /** Base gate: 3 class means in 2-D, identity precision, distance threshold 3, contrast ≥ 10. */
   const base = (): OodStats => ({
     version: 1,
-    embedding: { layer: 'embedding', dim: 2, means: [[0, 0], [10, 0], [0, 10]], precision: packSymmetric([1, 0, 0, 1], 2), shrinkage: 0.1, threshold: 3, percentile: 99 },
+    embedding: {
+      layer: 'embedding',
+      dim: 2,
+      means: [
+        [0, 0],
+        [10, 0],
+        [0, 10],
+      ],
+      precision: packSymmetric([1, 0, 0, 1], 2),
+      shrinkage: 0.1,
+      threshold: 3,
+      percentile: 99,
+    },
     imageChecks: [
       { feature: 'contrast', side: 'low', limit: 10, source: 'fitted' },
       { feature: 'colourFraction', side: 'high', limit: 0.02, source: 'fixed' },
@@ -446,10 +500,27 @@ describe('refitOodStats (the base gate, refitted on the fine-tuning images)', ()
   });
 
   it('keeps the base thresholds and limits when every fine-tuning image passes them; the means become the new classes', () => {
-    const train = samples([[0, 1], [0, -1], [10, 1], [10, -1]], [0, 0, 1, 1]);
-    const val = samples([[0.5, 0], [9.5, 0]], [0, 1]);
+    const train = samples(
+      [
+        [0, 1],
+        [0, -1],
+        [10, 1],
+        [10, -1],
+      ],
+      [0, 0, 1, 1],
+    );
+    const val = samples(
+      [
+        [0.5, 0],
+        [9.5, 0],
+      ],
+      [0, 1],
+    );
     const s = refitOodStats(base(), train, val, 2);
-    expect(s.embedding.means).toEqual([[0, 0], [10, 0]]);
+    expect(s.embedding.means).toEqual([
+      [0, 0],
+      [10, 0],
+    ]);
     expect(s.embedding.threshold).toBe(3);
     expect(s.embedding.precision).toBe(base().embedding.precision);
     expect(s.imageChecks).toEqual(base().imageChecks);
@@ -459,14 +530,26 @@ describe('refitOodStats (the base gate, refitted on the fine-tuning images)', ()
 
   it('widens exactly what the fine-tuning images fail, so that they all pass; a colour image and a far one are still withheld', () => {
     // Class 1 lies far from every base mean (a kind of film the base never saw) and one image has low contrast.
-    const train = samples([[0, 0], [0, 1], [30, 30], [30, 34]], [0, 0, 1, 1], [grey(), grey({ contrast: 6 }), grey(), grey()]);
+    const train = samples(
+      [
+        [0, 0],
+        [0, 1],
+        [30, 30],
+        [30, 34],
+      ],
+      [0, 0, 1, 1],
+      [grey(), grey({ contrast: 6 }), grey(), grey()],
+    );
     const val = samples([[30, 36]], [1]);
     const before = new OodScorer(base());
     expect(train.embeddings.filter((e, i) => before.score(e, train.features[i]).flagged)).toHaveLength(3);
     const s = refitOodStats(base(), train, val, 2);
     expect(s.fit).toMatchObject({ flaggedBeforeRefit: 4, flaggedAfterRefit: 0 });
     expect(s.fit!.widened).toEqual(['embedding', 'contrast:low']);
-    expect(s.embedding.means).toEqual([[0, 0.5], [30, 32]]);
+    expect(s.embedding.means).toEqual([
+      [0, 0.5],
+      [30, 32],
+    ]);
     expect(s.embedding.threshold).toBeCloseTo(4 * WIDEN_MARGIN, 10); // the farthest image: (30, 36) from (30, 32)
     expect(s.imageChecks[0].limit).toBeLessThanOrEqual(6);
     const after = new OodScorer(s);

@@ -51,7 +51,8 @@ describe('glossary', () => {
     'src/ui/pages/ModelCardPage.tsx',
   ];
   /** Headings that hold no metric (data counts, subgroup tables, audit tables with their own text). */
-  const NOT_METRIC = /Images per class and split|By \{name|What the model saw|Acquisition shift|Leave-source-out|Source probe|Performance by subgroup|Caveats|\{children\}/;
+  const NOT_METRIC =
+    /Images per class and split|By \{name|What the model saw|Acquisition shift|Leave-source-out|Source probe|Performance by subgroup|Caveats|\{children\}/;
 
   it.each(METRIC_FILES)('%s: every chart title, metric caption and metric column header has an Explain', (file) => {
     const src = sources.get(file);

@@ -23,7 +23,9 @@ beforeAll(async () => {
  */
 function brightDarkModel(size: number): tfTypes.LayersModel {
   const input = tf.input({ shape: [size, size, 1], name: 'image' });
-  let x = tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', useBias: false, name: 's1_conv1', kernelInitializer: 'zeros' }).apply(input) as tfTypes.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({ filters: 1, kernelSize: 3, padding: 'same', useBias: false, name: 's1_conv1', kernelInitializer: 'zeros' })
+    .apply(input) as tfTypes.SymbolicTensor;
   x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 's1_pool' }).apply(x) as tfTypes.SymbolicTensor;
   x = tf.layers.conv2d({ filters: 2, kernelSize: 1, useBias: true, name: 'last_conv' }).apply(x) as tfTypes.SymbolicTensor;
   x = tf.layers.reLU({ name: LAYER_NAMES.lastConv }).apply(x) as tfTypes.SymbolicTensor;

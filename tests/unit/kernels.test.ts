@@ -75,7 +75,12 @@ interface Case {
   pad: Pad;
 }
 
-const explicitPad: Pad = [[0, 0], [2, 0], [1, 2], [0, 0]];
+const explicitPad: Pad = [
+  [0, 0],
+  [2, 0],
+  [1, 2],
+  [0, 0],
+];
 
 const convCases: Case[] = [
   { n: 1, h: 7, w: 9, ci: 1, co: 8, k: 3, s: 1, pad: 'same' },
@@ -152,11 +157,23 @@ describe('Depthwise conv gradients on wasm vs cpu', () => {
 describe('faster stock kernels (Tile, MaxPoolGrad, Sum, Mean) on wasm vs cpu', () => {
   it('Tile: several ranks and reps', async () => {
     const cases: [number[], number[]][] = [
-      [[1, 1, 1, 5], [3, 4, 5, 1]],
-      [[2, 3], [2, 3]],
+      [
+        [1, 1, 1, 5],
+        [3, 4, 5, 1],
+      ],
+      [
+        [2, 3],
+        [2, 3],
+      ],
       [[4], [3]],
-      [[2, 1, 3], [1, 4, 2]],
-      [[3, 2, 2, 1], [1, 1, 1, 4]],
+      [
+        [2, 1, 3],
+        [1, 4, 2],
+      ],
+      [
+        [3, 2, 2, 1],
+        [1, 1, 1, 4],
+      ],
     ];
     for (const [shape, reps] of cases) {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -268,11 +285,14 @@ describe('fused gradient kernels (CxrReluGrad, CxrSquareGrad, CxrChannelScale, C
     for (const shape of shapes) {
       const n = shape.reduce((a, b) => a * b, 1);
       const xd = rand(n).map((v, i) => (i % 5 === 0 ? 0 : v));
-      await fusedVsCpu('CxrReluGrad', { dy: { shape, data: rand(n) }, x: { shape, data: xd } }, (t) =>
-        tf.mul(t.dy, tf.cast(tf.step(t.x), 'float32')),
-      );
+      await fusedVsCpu('CxrReluGrad', { dy: { shape, data: rand(n) }, x: { shape, data: xd } }, (t) => tf.mul(t.dy, tf.cast(tf.step(t.x), 'float32')));
     }
-    const nan = await runOn('wasm', 'CxrReluGrad', { dy: { shape: [3], data: new Float32Array([1, 2, 3]) }, x: { shape: [3], data: new Float32Array([NaN, -1, 1]) } }, {});
+    const nan = await runOn(
+      'wasm',
+      'CxrReluGrad',
+      { dy: { shape: [3], data: new Float32Array([1, 2, 3]) }, x: { shape: [3], data: new Float32Array([NaN, -1, 1]) } },
+      {},
+    );
     expect(Number.isNaN(nan.values[0])).toBe(true);
     expect(Array.from(nan.values.slice(1))).toEqual([0, 3]);
   });
@@ -280,9 +300,7 @@ describe('fused gradient kernels (CxrReluGrad, CxrSquareGrad, CxrChannelScale, C
   it('CxrSquareGrad = dy * 2x', async () => {
     for (const shape of shapes) {
       const n = shape.reduce((a, b) => a * b, 1);
-      await fusedVsCpu('CxrSquareGrad', { dy: { shape, data: rand(n) }, x: { shape, data: rand(n) } }, (t) =>
-        tf.mul(t.dy, tf.mul(t.x, 2)),
-      );
+      await fusedVsCpu('CxrSquareGrad', { dy: { shape, data: rand(n) }, x: { shape, data: rand(n) } }, (t) => tf.mul(t.dy, tf.mul(t.x, 2)));
     }
   });
 
@@ -296,9 +314,7 @@ describe('fused gradient kernels (CxrReluGrad, CxrSquareGrad, CxrChannelScale, C
       const vec = { shape: [C], data: rand(C) };
       await fusedVsCpu('CxrChannelScale', { x, s: vec }, (t) => tf.mul(t.x, t.s));
       if (axes.length === 0) continue;
-      await fusedVsCpu('CxrBatchNormGradSums', { dy, x, mean: vec }, (t) =>
-        tf.stack([tf.sum(t.dy, axes), tf.sum(tf.mul(t.dy, tf.sub(t.x, t.mean)), axes)]),
-      );
+      await fusedVsCpu('CxrBatchNormGradSums', { dy, x, mean: vec }, (t) => tf.stack([tf.sum(t.dy, axes), tf.sum(tf.mul(t.dy, tf.sub(t.x, t.mean)), axes)]));
     }
   });
 
@@ -326,12 +342,7 @@ describe('fused gradients (BatchNorm in training mode, ReLU, Square, Mean) vs cp
   }
 
   // (tfjs cannot differentiate batchNorm without a scale on any backend: it saves an undefined input)
-  const cases: { shape: number[] }[] = [
-    { shape: [4, 9, 7, 1] },
-    { shape: [3, 6, 5, 16] },
-    { shape: [2, 5, 5, 3] },
-    { shape: [6, 8] },
-  ];
+  const cases: { shape: number[] }[] = [{ shape: [4, 9, 7, 1] }, { shape: [3, 6, 5, 16] }, { shape: [2, 5, 5, 3] }, { shape: [6, 8] }];
 
   for (const c of cases) {
     it(`gradients wrt x, gamma, beta: ${JSON.stringify(c.shape)}`, async () => {
@@ -415,7 +426,10 @@ describe('gradients through tf.grad (end to end)', () => {
       const w = tf.tensor4d(wd, [3, 3, 3, 8]);
       const dw = tf.tensor4d(dwd, [3, 3, 8, 1]);
       const f = (a: import('@tensorflow/tfjs').Tensor4D, b: import('@tensorflow/tfjs').Tensor4D, c: import('@tensorflow/tfjs').Tensor4D) =>
-        tf.depthwiseConv2d(tf.relu(tf.conv2d(a, b, 2, 'same')), c, 1, 'same').square().sum();
+        tf
+          .depthwiseConv2d(tf.relu(tf.conv2d(a, b, 2, 'same')), c, 1, 'same')
+          .square()
+          .sum();
       const gs = tf.grads(f as never)([x, w, dw]);
       const out = gs.map((g) => g.dataSync().slice());
       tf.dispose([x, w, dw, ...gs]);
@@ -438,7 +452,10 @@ describe('leaks', () => {
     const dyDw = tf.tensor(rand(3 * 5 * 5 * 16), [3, 5, 5, 16]);
     const small = tf.tensor(rand(8), [1, 1, 1, 8]);
     const pooled = tf.tensor(rand(3 * 4 * 4 * 8), [3, 4, 4, 8]);
-    const vec = tf.tensor(rand(8).map((v) => Math.abs(v) + 0.1), [8]);
+    const vec = tf.tensor(
+      rand(8).map((v) => Math.abs(v) + 0.1),
+      [8],
+    );
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const calls: [string, object, object][] = [
       ['Conv2DBackpropFilter', { x, dy: dy1 }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 4] }],
@@ -498,9 +515,16 @@ describe('leaks', () => {
     const x = tf.zeros([1, 8, 8, 2]);
     const dy = tf.zeros([1, 8, 8, 2]);
     expect(() =>
-      tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy } as never, {
-        strides: 1, pad: 'same', dilations: 2, filterShape: [3, 3, 2, 1],
-      } as never),
+      tf.engine().runKernel(
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x, dy } as never,
+        {
+          strides: 1,
+          pad: 'same',
+          dilations: 2,
+          filterShape: [3, 3, 2, 1],
+        } as never,
+      ),
     ).toThrow(/dilation/);
     tf.dispose([x, dy]);
   });

@@ -72,7 +72,9 @@ function violations(): string[] {
 
 describe('layering of src/', () => {
   it('finds the imports it checks (the parser sees static, type-only, side-effect and dynamic imports)', () => {
-    const refs = importsOf(`import a from './a';\nimport type { B } from "../b";\nimport './c.css';\n// import x from './commented';\nconst d = await import('./d');\nexport { e } from './e';`);
+    const refs = importsOf(
+      `import a from './a';\nimport type { B } from "../b";\nimport './c.css';\n// import x from './commented';\nconst d = await import('./d');\nexport { e } from './e';`,
+    );
     expect(refs.map((r) => r.specifier)).toEqual(['./a', '../b', './e', './c.css', './d']);
     expect(refs.find((r) => r.specifier === '../b')?.typeOnly).toBe(true);
     expect(filesOf(path.join(SRC, 'core')).length).toBeGreaterThan(5);

@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CXR_CLASSES, cxrClassIndex, isCxrClass } from '../../src/core/labels';
-import {
-  ManifestError,
-  manifestHash,
-  manifestPathProblem,
-  parseCsv,
-  parseCsvRecords,
-  parseManifest,
-  sha256Hex,
-  utf8Encode,
-} from '../../src/core/manifest';
+import { ManifestError, manifestHash, manifestPathProblem, parseCsv, parseCsvRecords, parseManifest, sha256Hex, utf8Encode } from '../../src/core/manifest';
 
 /** Runs fn, expecting a ManifestError, and returns it. */
 function catchManifestError(fn: () => unknown): ManifestError {
@@ -40,15 +31,29 @@ describe('parseCsv', () => {
   });
 
   it('handles CRLF, lone CR, BOM and the presence or absence of a trailing newline', () => {
-    expect(parseCsv('\uFEFFx,y\r\n1,2\r\n')).toEqual([['x', 'y'], ['1', '2']]);
-    expect(parseCsv('x,y\r1,2')).toEqual([['x', 'y'], ['1', '2']]);
-    expect(parseCsv('x,y\n1,2')).toEqual([['x', 'y'], ['1', '2']]);
+    expect(parseCsv('\uFEFFx,y\r\n1,2\r\n')).toEqual([
+      ['x', 'y'],
+      ['1', '2'],
+    ]);
+    expect(parseCsv('x,y\r1,2')).toEqual([
+      ['x', 'y'],
+      ['1', '2'],
+    ]);
+    expect(parseCsv('x,y\n1,2')).toEqual([
+      ['x', 'y'],
+      ['1', '2'],
+    ]);
     expect(parseCsv('')).toEqual([]);
     expect(parseCsv('\n')).toEqual([['']]);
   });
 
   it('keeps empty fields, including trailing and quoted-empty ones', () => {
-    expect(parseCsv('a,,c\n,\n"",x\na,')).toEqual([['a', '', 'c'], ['', ''], ['', 'x'], ['a', '']]);
+    expect(parseCsv('a,,c\n,\n"",x\na,')).toEqual([
+      ['a', '', 'c'],
+      ['', ''],
+      ['', 'x'],
+      ['a', ''],
+    ]);
   });
 
   it('reports the starting line of records spanning several lines', () => {
@@ -58,9 +63,7 @@ describe('parseCsv', () => {
   });
 
   it('rejects malformed quoting with the line number', () => {
-    expect(catchManifestError(() => parseCsvRecords('a,b\n"open,c\nd', 'x.csv')).message).toBe(
-      'x.csv line 2: unterminated quoted field',
-    );
+    expect(catchManifestError(() => parseCsvRecords('a,b\n"open,c\nd', 'x.csv')).message).toBe('x.csv line 2: unterminated quoted field');
     expect(catchManifestError(() => parseCsv('a,b\n"q"x,c')).line).toBe(2);
     expect(catchManifestError(() => parseCsv('a\nb\nab"c')).message).toMatch(/line 3: unexpected quote/);
   });
@@ -122,9 +125,7 @@ describe('parseManifest', () => {
     expect(catchManifestError(() => parseManifest('file,split\na.png,train\n')).message).toMatch(
       /line 1: missing required column 'label' \(header has: file, split\)/,
     );
-    expect(catchManifestError(() => parseManifest('path,label\na.png,covid\n')).message).toMatch(
-      /missing required column 'file'/,
-    );
+    expect(catchManifestError(() => parseManifest('path,label\na.png,covid\n')).message).toMatch(/missing required column 'file'/);
   });
 
   it('reports duplicate or empty header names', () => {
@@ -133,9 +134,7 @@ describe('parseManifest', () => {
   });
 
   it('reports empty file paths, empty labels and unknown splits', () => {
-    expect(catchManifestError(() => parseManifest('file,label\n  ,covid\n')).message).toBe(
-      'manifest.csv line 2: empty file path',
-    );
+    expect(catchManifestError(() => parseManifest('file,label\n  ,covid\n')).message).toBe('manifest.csv line 2: empty file path');
     expect(catchManifestError(() => parseManifest('file,label\na.png,\n')).message).toMatch(/line 2: empty label/);
     expect(catchManifestError(() => parseManifest('file,label,split\na.png,covid,tran\n')).message).toBe(
       "manifest.csv line 2: unknown split 'tran' (expected train, val, test)",
@@ -150,16 +149,17 @@ describe('parseManifest', () => {
 
   it('rejects duplicate files unless allowed', () => {
     const text = 'file,label\na.png,covid\nb.png,normal\na.png,normal\n';
-    expect(catchManifestError(() => parseManifest(text)).message).toBe(
-      "manifest.csv line 4: duplicate file 'a.png' (first listed on line 2)",
-    );
+    expect(catchManifestError(() => parseManifest(text)).message).toBe("manifest.csv line 4: duplicate file 'a.png' (first listed on line 2)");
     expect(parseManifest(text, { allowDuplicates: true }).entries).toHaveLength(3);
   });
 
   it('supports a custom label list or none', () => {
     const custom = parseManifest('file,label\na.png,tb\nb.png,Healthy\n', { labels: ['healthy', 'tb'] });
     expect(custom.labels).toEqual(['healthy', 'tb']);
-    expect(custom.entries.map((e) => [e.label, e.labelIndex])).toEqual([['tb', 1], ['healthy', 0]]);
+    expect(custom.entries.map((e) => [e.label, e.labelIndex])).toEqual([
+      ['tb', 1],
+      ['healthy', 0],
+    ]);
     const open = parseManifest('file,label\na.png,zeta\nb.png,alpha\nc.png,zeta\n', { labels: null });
     expect(open.labels).toEqual(['alpha', 'zeta']);
     expect(open.entries.map((e) => e.labelIndex)).toEqual([1, 0, 1]);
@@ -174,7 +174,18 @@ describe('parseManifest', () => {
 
 describe('manifest paths stay inside the data folder', () => {
   it('refuses paths that climb out, absolute paths and drive letters, naming the line', () => {
-    for (const bad of ['../ok/x.jpg', '../../../../etc/passwd', 'images/../../x.png', '..\\x.png', '/etc/passwd', '\\\\server\\share\\x.png', 'C:\\x.png', 'c:x.png', '.', 'images/..']) {
+    for (const bad of [
+      '../ok/x.jpg',
+      '../../../../etc/passwd',
+      'images/../../x.png',
+      '..\\x.png',
+      '/etc/passwd',
+      '\\\\server\\share\\x.png',
+      'C:\\x.png',
+      'c:x.png',
+      '.',
+      'images/..',
+    ]) {
       const text = `file,label\nimages/a.jpg,covid\n${bad.includes(',') ? `"${bad}"` : bad},normal\n`;
       const err = catchManifestError(() => parseManifest(text));
       expect(err.line, bad).toBe(3);
@@ -195,9 +206,7 @@ describe('sha256Hex / manifestHash', () => {
   it('matches the FIPS 180-2 test vectors', () => {
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(sha256Hex('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')).toBe(
-      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
-    );
+    expect(sha256Hex('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')).toBe('248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
     expect(sha256Hex('a'.repeat(1_000_000))).toBe('cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0');
   });
 

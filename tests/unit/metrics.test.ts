@@ -79,8 +79,16 @@ describe('confusionMatrix / perClassMetrics', () => {
     expect(s.n).toBe(6);
     expect(s.accuracy).toBeCloseTo(4 / 6, 12);
     expect(s.perClass[0]).toEqual({
-      support: 2, tp: 1, fp: 1, fn: 1, tn: 3,
-      sensitivity: 0.5, specificity: 0.75, ppv: 0.5, npv: 0.75, f1: 0.5,
+      support: 2,
+      tp: 1,
+      fp: 1,
+      fn: 1,
+      tn: 3,
+      sensitivity: 0.5,
+      specificity: 0.75,
+      ppv: 0.5,
+      npv: 0.75,
+      f1: 0.5,
     });
     const c1 = s.perClass[1];
     expect([c1.support, c1.tp, c1.fp, c1.fn, c1.tn]).toEqual([2, 2, 1, 0, 3]);
@@ -101,8 +109,16 @@ describe('confusionMatrix / perClassMetrics', () => {
     const s = perClassMetrics(confusionMatrix([0, 0, 1, 1], [0, 1, 1, 1], 3));
     const absent = s.perClass[2];
     expect(absent).toEqual({
-      support: 0, tp: 0, fp: 0, fn: 0, tn: 4,
-      sensitivity: null, specificity: 1, ppv: null, npv: 1, f1: null,
+      support: 0,
+      tp: 0,
+      fp: 0,
+      fn: 0,
+      tn: 4,
+      sensitivity: null,
+      specificity: 1,
+      ppv: null,
+      npv: 1,
+      f1: null,
     });
     expect(s.macro.sensitivity).toBeCloseTo((0.5 + 1) / 2, 12);
     expect(s.macro.ppv).toBeCloseTo((1 + 2 / 3) / 2, 12);
@@ -249,7 +265,13 @@ describe('operating points', () => {
 
   it('sensitivitySpecificityAt counts score >= threshold as positive', () => {
     expect(sensitivitySpecificityAt(scores, positives, 0.7)).toEqual({
-      threshold: 0.7, tp: 2, fp: 1, fn: 1, tn: 2, sensitivity: 2 / 3, specificity: 2 / 3,
+      threshold: 0.7,
+      tp: 2,
+      fp: 1,
+      fn: 1,
+      tn: 2,
+      sensitivity: 2 / 3,
+      specificity: 2 / 3,
     });
     expect(sensitivitySpecificityAt(scores, positives, 1)).toMatchObject({ sensitivity: 0, specificity: 1 });
     expect(sensitivitySpecificityAt([0.3], [false], 0.5)).toMatchObject({ sensitivity: null, specificity: 1 });
@@ -259,14 +281,18 @@ describe('operating points', () => {
     expect(thresholdForSensitivity(scores, positives, 0.5)).toMatchObject({ threshold: 0.7, tp: 2, fp: 1 });
     expect(thresholdForSensitivity(scores, positives, 2 / 3)).toMatchObject({ threshold: 0.7 });
     expect(thresholdForSensitivity(scores, positives, 1)).toMatchObject({
-      threshold: 0.6, sensitivity: 1, specificity: 2 / 3,
+      threshold: 0.6,
+      sensitivity: 1,
+      specificity: 2 / 3,
     });
     expect(thresholdForSensitivity(scores, positives, 0)).toMatchObject({ threshold: 0.9 });
   });
 
   it('respects ties and float rounding of the target', () => {
     expect(thresholdForSensitivity([0.9, 0.5, 0.5, 0.1], [true, true, false, false], 0.75)).toMatchObject({
-      threshold: 0.5, sensitivity: 1, specificity: 0.5,
+      threshold: 0.5,
+      sensitivity: 1,
+      specificity: 0.5,
     });
     // 9 of 10 positives must count as reaching 0.9.
     const s = Array.from({ length: 10 }, (_, i) => 1 - i / 10);
@@ -327,7 +353,13 @@ describe('temperature scaling', () => {
     expect(applyTemperature([1, 2, 3], 1)).toEqual(softmax([1, 2, 3]));
     const p = applyTemperature([2, 4], 2);
     expect(p[0]).toBeCloseTo(softmax([1, 2])[0], 12);
-    const batch = applyTemperature([[2, 4], [0, 0]], 2);
+    const batch = applyTemperature(
+      [
+        [2, 4],
+        [0, 0],
+      ],
+      2,
+    );
     expect(batch).toHaveLength(2);
     expect(batch[1]).toEqual([0.5, 0.5]);
     expect(() => applyTemperature([1, 2], 0)).toThrow(RangeError);
@@ -363,7 +395,10 @@ describe('temperature scaling', () => {
     expect(Math.abs(fit.temperature / knownT - 1)).toBeLessThan(0.08);
     expect(fit.nll).toBeLessThan(fit.nllBefore);
     // Calibrating improves ECE too.
-    const before = expectedCalibrationError(logits.map((z) => softmax(z)), yTrue)!;
+    const before = expectedCalibrationError(
+      logits.map((z) => softmax(z)),
+      yTrue,
+    )!;
     const after = expectedCalibrationError(applyTemperature(logits, fit.temperature), yTrue)!;
     expect(after).toBeLessThan(before);
   });
@@ -371,7 +406,13 @@ describe('temperature scaling', () => {
   it('stays at ~1 for an already calibrated model and hits the bound for separable data', () => {
     const { logits, yTrue } = synthetic(1, 5000, 99);
     expect(Math.abs(fitTemperature(logits, yTrue).temperature - 1)).toBeLessThan(0.08);
-    const separable = fitTemperature([[5, 0], [0, 5]], [0, 1]);
+    const separable = fitTemperature(
+      [
+        [5, 0],
+        [0, 5],
+      ],
+      [0, 1],
+    );
     expect(separable.temperature).toBeCloseTo(0.05, 6);
   });
 });
@@ -405,7 +446,11 @@ describe('bootstrapCI', () => {
     // AUC of a small sample: replicates that miss the positive sample are undefined.
     const scores = [0.9, 0.1, 0.2, 0.3, 0.4];
     const positives = [true, false, false, false, false];
-    const aucStat = (idx: number[]) => auc(idx.map((i) => scores[i]), idx.map((i) => positives[i]));
+    const aucStat = (idx: number[]) =>
+      auc(
+        idx.map((i) => scores[i]),
+        idx.map((i) => positives[i]),
+      );
     const ci = bootstrapCI(5, aucStat, { iterations: 200, seed: 3 });
     expect(ci.validReplicates).toBeGreaterThan(0);
     expect(ci.validReplicates).toBeLessThan(200);
@@ -429,11 +474,19 @@ describe('bootstrapCI', () => {
     // The single positive is always present, so every AUC replicate is defined.
     const scores = [0.9, 0.1, 0.2, 0.3, 0.4];
     const positives = [true, false, false, false, false];
-    const ci = bootstrapCI(5, (idx) => auc(idx.map((i) => scores[i]), idx.map((i) => positives[i])), {
-      iterations: 100,
-      seed: 1,
-      strata: positives.map(String),
-    });
+    const ci = bootstrapCI(
+      5,
+      (idx) =>
+        auc(
+          idx.map((i) => scores[i]),
+          idx.map((i) => positives[i]),
+        ),
+      {
+        iterations: 100,
+        seed: 1,
+        strata: positives.map(String),
+      },
+    );
     expect(ci.validReplicates).toBe(100);
   });
 
@@ -462,4 +515,3 @@ describe('bootstrapCIs', () => {
     expect(both.mean.lower!).toBeLessThan(both.mean.upper!);
   });
 });
-

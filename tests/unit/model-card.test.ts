@@ -26,7 +26,10 @@ describe('shortcut audit: centre-only against full accuracy', () => {
   it('passes at exactly the target and below it; audit.json can set its own target', () => {
     expect(readAudit(audit(0.85, 0.8))!.centre!.passed).toBe(true);
     expect(readAudit(audit(0.85, 0.84))!.centre!.passed).toBe(true);
-    expect(readAudit(audit(0.85, 0.7, { borderOnlyMaxAccuracy: 0.6, passed: true, centreOnlyMaxDrop: 0.2 }))!.centre).toMatchObject({ maxDrop: 0.2, passed: true });
+    expect(readAudit(audit(0.85, 0.7, { borderOnlyMaxAccuracy: 0.6, passed: true, centreOnlyMaxDrop: 0.2 }))!.centre).toMatchObject({
+      maxDrop: 0.2,
+      passed: true,
+    });
   });
 
   it('is absent without both modes', () => {

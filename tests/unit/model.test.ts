@@ -32,7 +32,10 @@ beforeAll(async () => {
   const folders = ['covid', 'normal', 'pneumonia'].map((c) => path.join(SHARED_CXR, 'images', c));
   for (const folder of folders) {
     if (!fs.existsSync(folder)) continue;
-    const first = fs.readdirSync(folder).sort().find((f) => /\.(png|jpe?g)$/i.test(f));
+    const first = fs
+      .readdirSync(folder)
+      .sort()
+      .find((f) => /\.(png|jpe?g)$/i.test(f));
     if (first) inputs.push(await preprocessFile(path.join(folder, first), spec));
   }
   if (inputs.length === 0) {

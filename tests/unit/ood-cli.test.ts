@@ -74,9 +74,16 @@ describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data se
     // a link inside the folder (manifest paths must not leave it).
     fs.symlinkSync(CXR_DIR, path.join(dataDir, 'cxr'));
     const rows = [['file', 'label', 'split']];
-    for (const [split, n] of [['train', 12], ['val', 4], ['test', 3]] as const) {
+    for (const [split, n] of [
+      ['train', 12],
+      ['val', 4],
+      ['test', 3],
+    ] as const) {
       for (const label of CLASSES) {
-        for (const e of cxrEntries(split).filter((x) => x.label === label).slice(0, n)) rows.push([`cxr/${e.file}`, label, split]);
+        for (const e of cxrEntries(split)
+          .filter((x) => x.label === label)
+          .slice(0, n))
+          rows.push([`cxr/${e.file}`, label, split]);
       }
     }
     fs.writeFileSync(path.join(dataDir, 'manifest.csv'), rows.map((r) => r.join(',')).join('\n') + '\n');
@@ -101,7 +108,17 @@ describe.skipIf(!hasCxr())('fit-ood and evaluate-ood on a tiny model and data se
     const { DEFAULT_PREPROCESSING } = await import('../../src/image/preprocess');
     await initNodeBackend('cpu');
     const S = DEFAULT_PREPROCESSING.inputSize;
-    const model = buildClassifier({ inputSize: S, stages: [{ filters: 4, convs: 1 }, { filters: 6, convs: 1 }], numClasses: 3, dropout: 0, l2: 0, seed: 5 });
+    const model = buildClassifier({
+      inputSize: S,
+      stages: [
+        { filters: 4, convs: 1 },
+        { filters: 6, convs: 1 },
+      ],
+      numClasses: 3,
+      dropout: 0,
+      l2: 0,
+      seed: 5,
+    });
     const { modelJson, weights } = await serializeModel(model);
     model.dispose();
     const metadata: ModelMetadata & { extra: string } = {
@@ -222,7 +239,8 @@ describe.skipIf(!gateReady)('OOD gate on public/model (sample)', () => {
   it('fails when the detector regresses (a copy with the embedding threshold raised 100× and no image checks)', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-ood-gate-'));
     try {
-      for (const f of fs.readdirSync(PUBLIC_MODEL)) if (f === 'model.json' || f.endsWith('.bin')) fs.copyFileSync(path.join(PUBLIC_MODEL, f), path.join(tmp, f));
+      for (const f of fs.readdirSync(PUBLIC_MODEL))
+        if (f === 'model.json' || f.endsWith('.bin')) fs.copyFileSync(path.join(PUBLIC_MODEL, f), path.join(tmp, f));
       const meta = JSON.parse(fs.readFileSync(path.join(PUBLIC_MODEL, 'metadata.json'), 'utf8'));
       meta.trust.ood.embedding.threshold *= 100;
       meta.trust.ood.imageChecks = [];

@@ -163,7 +163,18 @@ describe('packed precision in metadata.json', () => {
 function smallStats(over: Partial<OodStats> = {}): OodStats {
   return {
     version: 1,
-    embedding: { layer: 'embedding', dim: 2, means: [[0, 0], [10, 0]], precision: packSymmetric([1, 0, 0, 1], 2), shrinkage: 0.1, threshold: 3, percentile: 99 },
+    embedding: {
+      layer: 'embedding',
+      dim: 2,
+      means: [
+        [0, 0],
+        [10, 0],
+      ],
+      precision: packSymmetric([1, 0, 0, 1], 2),
+      shrinkage: 0.1,
+      threshold: 3,
+      percentile: 99,
+    },
     imageChecks: [
       { feature: 'contrast', side: 'low', limit: 10, source: 'fitted' },
       { feature: 'colourFraction', side: 'high', limit: 0.02, source: 'fixed' },
@@ -220,12 +231,29 @@ describe('pixel-space check', () => {
     // 4×4 input → 2×2: each output is the mean of one 2×2 quadrant.
     const input = [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4];
     expect(Array.from(pixelVector(input, 2))).toEqual([1, 2, 3, 4]);
-    expect(Array.from(pixelVector(Float32Array.from({ length: 9 }, (_, i) => i), 3))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(
+      Array.from(
+        pixelVector(
+          Float32Array.from({ length: 9 }, (_, i) => i),
+          3,
+        ),
+      ),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(() => pixelVector(new Float32Array(10), 2)).toThrow(/not a square/);
   });
   it('scores the model input against pixel-space means when trust.ood.pixels is present', () => {
     const stats = smallStats({
-      pixels: { size: 2, means: [[0, 0, 0, 0], [1, 1, 1, 1]], precision: packSymmetric([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], 4), shrinkage: 0, threshold: 1, percentile: 99 },
+      pixels: {
+        size: 2,
+        means: [
+          [0, 0, 0, 0],
+          [1, 1, 1, 1],
+        ],
+        precision: packSymmetric([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], 4),
+        shrinkage: 0,
+        threshold: 1,
+        percentile: 99,
+      },
     });
     expect(oodStatsProblem(stats, 2)).toBeNull();
     const s = new OodScorer(stats);
@@ -259,7 +287,11 @@ describe('trust.ood schema', () => {
     ['short mean', smallStats({ embedding: { ...smallStats().embedding, means: [[0], [1, 2]] } }), /means\[0\] must hold 2/],
     ['bad precision', smallStats({ embedding: { ...smallStats().embedding, precision: 'AAAA' } }), /precision: packed matrix has 3 bytes/],
     ['threshold', smallStats({ embedding: { ...smallStats().embedding, threshold: -1 } }), /threshold must be a positive/],
-    ['unknown feature', smallStats({ imageChecks: [{ feature: 'sharpness' as 'contrast', side: 'low', limit: 1, source: 'fitted' }] }), /'sharpness' is not one of/],
+    [
+      'unknown feature',
+      smallStats({ imageChecks: [{ feature: 'sharpness' as 'contrast', side: 'low', limit: 1, source: 'fitted' }] }),
+      /'sharpness' is not one of/,
+    ],
     ['bad side', smallStats({ imageChecks: [{ feature: 'contrast', side: 'up' as 'low', limit: 1, source: 'fitted' }] }), /side must be/],
     ['layout without template', smallStats({ imageChecks: [{ feature: 'layout', side: 'low', limit: 0.1, source: 'fitted' }] }), /needs layoutTemplate/],
     ['short template', smallStats({ layoutTemplate: [1, 2, 3] }), /layoutTemplate must hold 256/],
@@ -293,7 +325,14 @@ describe('trust.ood schema', () => {
 describe('fitting image checks on in-distribution features', () => {
   it('puts limits at the tail quantile plus the margin, and appends the fixed colour checks', () => {
     const feats: ImageFeatures[] = Array.from({ length: 1000 }, (_, i) => ({ ...greyFeatures, contrast: i + 1, roughness: (i + 1) / 1000 }));
-    const checks = fitImageChecks(feats, { quantile: 0.002, margin: 0, checks: [{ feature: 'contrast', side: 'low' }, { feature: 'roughness', side: 'high' }] });
+    const checks = fitImageChecks(feats, {
+      quantile: 0.002,
+      margin: 0,
+      checks: [
+        { feature: 'contrast', side: 'low' },
+        { feature: 'roughness', side: 'high' },
+      ],
+    });
     expect(checks.slice(0, 2)).toEqual(FIXED_CHECKS);
     expect(checks[2]).toEqual({ feature: 'contrast', side: 'low', limit: expect.closeTo(1 + 0.002 * 999, 9), source: 'fitted' });
     expect(checks[3].limit).toBeCloseTo((1 + 0.998 * 999) / 1000, 9);
@@ -341,23 +380,43 @@ describe('image features', () => {
     expect(colourStats({ width: 4, height: 4, channels: 3, data, bitDepth: 16 })).toEqual({ colourFraction: 1, colourMean: 255 });
   });
   it('blank, noise, white page and symmetric images get the expected statistics', () => {
-    const blank = imageFeatures(greyImage(300, 256, () => 128), spec);
+    const blank = imageFeatures(
+      greyImage(300, 256, () => 128),
+      spec,
+    );
     expect(blank.contrast).toBe(0);
     expect(blank.dominantFraction).toBe(1);
     expect(blank.entropy).toBe(0);
     expect(blank.symmetry).toBeNaN();
     const rng = createRng(1);
-    const noise = imageFeatures(greyImage(256, 256, () => rng.int(256)), spec);
+    const noise = imageFeatures(
+      greyImage(256, 256, () => rng.int(256)),
+      spec,
+    );
     expect(noise.roughness).toBeGreaterThan(0.5);
     expect(noise.entropy).toBeGreaterThan(6);
-    const page = imageFeatures(greyImage(256, 330, (x, y) => (y % 12 < 2 && x % 9 < 6 ? 20 : 250)), spec);
+    const page = imageFeatures(
+      greyImage(256, 330, (x, y) => (y % 12 < 2 && x % 9 < 6 ? 20 : 250)),
+      spec,
+    );
     expect(page.brightFraction).toBeGreaterThan(0.7);
     expect(page.dominantFraction).toBeGreaterThan(0.7);
-    const mirrorSymmetric = imageFeatures(greyImage(256, 256, (x, y) => Math.round(127 + 120 * Math.cos((x - 127.5) / 30) * Math.sin(y / 50))), spec);
+    const mirrorSymmetric = imageFeatures(
+      greyImage(256, 256, (x, y) => Math.round(127 + 120 * Math.cos((x - 127.5) / 30) * Math.sin(y / 50))),
+      spec,
+    );
     expect(mirrorSymmetric.symmetry).toBeGreaterThan(0.99);
-    const ramp = imageFeatures(greyImage(256, 256, (x) => x), spec);
+    const ramp = imageFeatures(
+      greyImage(256, 256, (x) => x),
+      spec,
+    );
     expect(ramp.symmetry).toBeCloseTo(-1, 6);
-    expect(imageFeatures(greyImage(512, 256, () => 1), spec).aspect).toBe(1);
+    expect(
+      imageFeatures(
+        greyImage(512, 256, () => 1),
+        spec,
+      ).aspect,
+    ).toBe(1);
   });
   it('prepareImage gives exactly the model input of preprocessDecoded plus the features', () => {
     const rng = createRng(2);
@@ -386,13 +445,23 @@ describe.skipIf(!hasCxr())('image checks: synthetic OOD images versus real chest
     const train = cxrEntries('train').filter((_, i) => i % 14 === 0);
     const grays = await Promise.all(train.map(async (e) => toGray8(await load(e.file))));
     template = layoutTemplateFrom(grays.map((g) => layoutVector(cropAndResize(g, spec), spec.inputSize)!).filter(Boolean));
-    const fitGrays = withReacquired(grays, (g) => g, (_, g) => g, 1, 20261202);
+    const fitGrays = withReacquired(
+      grays,
+      (g) => g,
+      (_, g) => g,
+      1,
+      20261202,
+    );
     const feats = fitGrays.map((g) => imageFeatures(grayAsDecoded(g), spec, template));
     checks = fitImageChecks(feats);
   });
 
   const scorer = () => new OodScorer({ ...smallStats(), imageChecks: checks, layoutTemplate: template });
-  const fired = (img: DecodedImage) => scorer().imageChecks(imageFeatures(img, spec, template)).filter((c) => c.fired).map((c) => `${c.id}:${c.side}`);
+  const fired = (img: DecodedImage) =>
+    scorer()
+      .imageChecks(imageFeatures(img, spec, template))
+      .filter((c) => c.fired)
+      .map((c) => `${c.id}:${c.side}`);
 
   it('every fitted and fixed check is present', () => {
     expect(new Set(checks.map((c) => c.feature))).toEqual(new Set(IMAGE_FEATURE_NAMES));
@@ -418,7 +487,9 @@ describe.skipIf(!hasCxr())('image checks: synthetic OOD images versus real chest
     expect(fired(rgbImage(320, 256, (x, y) => [(x * 3) & 255, (y * 5) & 255, 90]))).toContain('colourFraction:high');
     expect(fired(greyImage(256, 256, () => 255))).toContain('contrast:low');
     expect(fired(greyImage(256, 256, () => rng.int(256)))).toContain('roughness:high');
-    expect(fired(greyImage(256, 330, (x, y) => (y % 12 < 2 && x % 9 < 6 ? 20 : 250)))).toEqual(expect.arrayContaining(['brightFraction:high', 'dominantFraction:high']));
+    expect(fired(greyImage(256, 330, (x, y) => (y % 12 < 2 && x % 9 < 6 ? 20 : 250)))).toEqual(
+      expect.arrayContaining(['brightFraction:high', 'dominantFraction:high']),
+    );
   });
   it('a real X-ray converted to RGB is not called a colour image', async () => {
     const g = toGray8(await load(cxrEntries('test')[0].file));
@@ -446,7 +517,17 @@ describe('Classifier attaches prediction.ood', () => {
   async function tinyClassifier(ood?: (dim: number) => OodStats) {
     const { buildClassifier, LAYER_NAMES } = await import('../../src/ml/model');
     const { Classifier } = await import('../../src/ml/classifier');
-    const model = buildClassifier({ inputSize: 32, stages: [{ filters: 4, convs: 1 }, { filters: 6, convs: 1 }], numClasses: 2, dropout: 0, l2: 0, seed: 3 });
+    const model = buildClassifier({
+      inputSize: 32,
+      stages: [
+        { filters: 4, convs: 1 },
+        { filters: 6, convs: 1 },
+      ],
+      numClasses: 2,
+      dropout: 0,
+      l2: 0,
+      seed: 3,
+    });
     const metadata: ModelMetadata = {
       name: 't',
       version: '0',
@@ -466,11 +547,24 @@ describe('Classifier attaches prediction.ood', () => {
     return Array.from({ length: n }, () => Float32Array.from({ length: 32 * 32 }, () => rng.next() * 2 - 1));
   };
 
-  const statsFor = (layer: string) => (dim: number): OodStats => ({
-    version: 1,
-    embedding: { layer, dim, means: [new Array(dim).fill(0), new Array(dim).fill(0.5)], precision: packSymmetric(Array.from({ length: dim * dim }, (_, k) => (k % (dim + 1) === 0 ? 1 : 0)), dim), shrinkage: 0, threshold: 0.25, percentile: 99 },
-    imageChecks: [{ feature: 'contrast', side: 'low', limit: 5, source: 'fitted' }],
-  });
+  const statsFor =
+    (layer: string) =>
+    (dim: number): OodStats => ({
+      version: 1,
+      embedding: {
+        layer,
+        dim,
+        means: [new Array(dim).fill(0), new Array(dim).fill(0.5)],
+        precision: packSymmetric(
+          Array.from({ length: dim * dim }, (_, k) => (k % (dim + 1) === 0 ? 1 : 0)),
+          dim,
+        ),
+        shrinkage: 0,
+        threshold: 0.25,
+        percentile: 99,
+      },
+      imageChecks: [{ feature: 'contrast', side: 'low', limit: 5, source: 'fitted' }],
+    });
 
   it('no trust.ood → no ood field', async () => {
     const c = await tinyClassifier();
@@ -535,7 +629,13 @@ describe('autoPercentile (fit-ood threshold rule, in-distribution data only)', (
     const reversed = [...d].reverse();
     expect(autoPercentile([d, reversed], none, 0.01)).toBeCloseTo(99.5, 6);
     // Impossible target: 100 (nothing flagged by the distances).
-    expect(autoPercentile([d], none.map(() => true), 0.01)).toBe(100);
+    expect(
+      autoPercentile(
+        [d],
+        none.map(() => true),
+        0.01,
+      ),
+    ).toBe(100);
   });
 });
 

@@ -5,7 +5,10 @@ import { buildMetricsReport } from '../../src/core/report';
 import type { TrustSpec } from '../../src/core/metadata';
 
 const classNames = ['covid', 'normal', 'pneumonia'];
-const trust = (threshold: number): TrustSpec => ({ temperature: 1.3, covidThreshold: { threshold, targetSensitivity: 0.95, valSensitivity: 0.96, valSpecificity: 0.81 } });
+const trust = (threshold: number): TrustSpec => ({
+  temperature: 1.3,
+  covidThreshold: { threshold, targetSensitivity: 0.95, valSensitivity: 0.96, valSpecificity: 0.81 },
+});
 
 describe('positiveAt', () => {
   it('is score >= threshold (the threshold itself is positive), NaN never positive', () => {
@@ -19,7 +22,15 @@ describe('positiveAt', () => {
 describe('covidScreen', () => {
   it('calls the covid probability against metadata.trust.covidThreshold', () => {
     const pos = covidScreen([0.31, 0.6, 0.09], classNames, trust(0.22));
-    expect(pos).toEqual({ className: 'covid', probability: 0.31, threshold: 0.22, positive: true, targetSensitivity: 0.95, valSensitivity: 0.96, valSpecificity: 0.81 });
+    expect(pos).toEqual({
+      className: 'covid',
+      probability: 0.31,
+      threshold: 0.22,
+      positive: true,
+      targetSensitivity: 0.95,
+      valSensitivity: 0.96,
+      valSpecificity: 0.81,
+    });
     const neg = covidScreen([0.1, 0.8, 0.1], classNames, trust(0.22));
     expect(neg?.positive).toBe(false);
     expect(neg?.probability).toBe(0.1);

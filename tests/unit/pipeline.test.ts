@@ -55,19 +55,22 @@ describe('prepareImage', () => {
     expect(p.region).toEqual(cropRegion(img.width, img.height, spec.cropFraction));
   });
 
-  it.runIf(hasCxr())('on real films of every class: the same model input as preprocessDecoded, and the 8-bit crop the Train page keeps gives it back exactly', async () => {
-    const entries = cxrEntries('test');
-    const picked = ['covid', 'normal', 'pneumonia'].flatMap((label) => entries.filter((e) => e.label === label).slice(0, 3));
-    expect(picked.length).toBe(9);
-    for (const e of picked) {
-      const img = await decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(CXR_DIR, e.file))));
-      const p = prepareImage(img, spec, { previewSide: 96 });
-      expect(sameBits(p.input, preprocessDecoded(img, spec))).toBe(true);
-      const crop8 = Float32Array.from(p.crop, (v) => Math.round(v));
-      expect(sameBits(normalizeInput(crop8, spec), p.input)).toBe(true);
-      expect(Math.max(p.preview!.width, p.preview!.height)).toBe(96);
-    }
-  });
+  it.runIf(hasCxr())(
+    'on real films of every class: the same model input as preprocessDecoded, and the 8-bit crop the Train page keeps gives it back exactly',
+    async () => {
+      const entries = cxrEntries('test');
+      const picked = ['covid', 'normal', 'pneumonia'].flatMap((label) => entries.filter((e) => e.label === label).slice(0, 3));
+      expect(picked.length).toBe(9);
+      for (const e of picked) {
+        const img = await decodeImageBytes(new Uint8Array(fs.readFileSync(path.join(CXR_DIR, e.file))));
+        const p = prepareImage(img, spec, { previewSide: 96 });
+        expect(sameBits(p.input, preprocessDecoded(img, spec))).toBe(true);
+        const crop8 = Float32Array.from(p.crop, (v) => Math.round(v));
+        expect(sameBits(normalizeInput(crop8, spec), p.input)).toBe(true);
+        expect(Math.max(p.preview!.width, p.preview!.height)).toBe(96);
+      }
+    },
+  );
 
   it('the one downscaler: a square region through resizeArea is resizeRegionArea; thumbnails and previews come from it', () => {
     const gray = toGray8(synthetic(257, 199, 1, 8, 5));
@@ -89,7 +92,9 @@ describe('prepareImage', () => {
 
 describe('src/image layer', () => {
   const files = (dir: string): string[] =>
-    fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(`${dir}/${d.name}`) : /\.tsx?$/.test(d.name) ? [`${dir}/${d.name}`] : []));
+    fs
+      .readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })
+      .flatMap((d) => (d.isDirectory() ? files(`${dir}/${d.name}`) : /\.tsx?$/.test(d.name) ? [`${dir}/${d.name}`] : []));
   const importsOf = (file: string): string[] =>
     [...fs.readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
 

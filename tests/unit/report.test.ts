@@ -1,14 +1,7 @@
 // src/core/report.ts on hand-computed cases: every figure below was worked out on paper from the
 // six-sample table in `handCase`.
 import { describe, expect, it } from 'vitest';
-import {
-  buildMetricsReport,
-  cxrAgeGroup,
-  downsampleRoc,
-  groupMetrics,
-  operatingPointFromSamples,
-  type ReportInput,
-} from '../../src/core/report';
+import { buildMetricsReport, cxrAgeGroup, downsampleRoc, groupMetrics, operatingPointFromSamples, type ReportInput } from '../../src/core/report';
 import { expectedCalibrationError, rocCurve, softmax } from '../../src/core/metrics';
 import { createRng } from '../../src/core/random';
 
@@ -132,7 +125,14 @@ describe('buildMetricsReport: operating point, calibration, bootstrap, ROC, samp
     const r = buildMetricsReport(handCase({ logits, probabilities: calibrated, temperature: T, eceBins: 10 }));
     expect(r.calibration.temperature).toBe(2);
     expect(r.calibration.bins).toBe(10);
-    expect(r.calibration.eceBefore).toBeCloseTo(expectedCalibrationError(logits.map((z) => softmax(z)), handCase().labels, 10)!, 12);
+    expect(r.calibration.eceBefore).toBeCloseTo(
+      expectedCalibrationError(
+        logits.map((z) => softmax(z)),
+        handCase().labels,
+        10,
+      )!,
+      12,
+    );
     expect(r.calibration.eceAfter).toBeCloseTo(expectedCalibrationError(calibrated, handCase().labels, 10)!, 12);
     expect(r.calibration.reliabilityBefore).toHaveLength(10);
     expect(r.calibration.eceBefore).not.toBeCloseTo(r.calibration.eceAfter!, 6);
@@ -193,7 +193,18 @@ describe('buildMetricsReport: operating point, calibration, bootstrap, ROC, samp
       expect(ci.perClass[c].sensitivity.upper! - ci.perClass[c].sensitivity.lower!).toBeGreaterThan(0.2);
     }
     // Every image right: every resample is perfect.
-    const perfect = buildMetricsReport({ classNames: ['a', 'b'], labels: [0, 0, 1, 1, 1], probabilities: [[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.3, 0.7], [0.4, 0.6]], bootstrap: { iterations: 50, seed: 1 } });
+    const perfect = buildMetricsReport({
+      classNames: ['a', 'b'],
+      labels: [0, 0, 1, 1, 1],
+      probabilities: [
+        [0.9, 0.1],
+        [0.8, 0.2],
+        [0.1, 0.9],
+        [0.3, 0.7],
+        [0.4, 0.6],
+      ],
+      bootstrap: { iterations: 50, seed: 1 },
+    });
     expect(perfect.confidenceIntervals!.perClass.a.sensitivity).toEqual({ estimate: 1, lower: 1, upper: 1 });
     expect(perfect.confidenceIntervals!.balancedAccuracy).toEqual({ estimate: 1, lower: 1, upper: 1 });
   });
@@ -271,7 +282,17 @@ describe('downsampleRoc', () => {
 describe('groupMetrics', () => {
   it('skips empty / null group values', () => {
     const g = groupMetrics([0, 1, 1], [0, 1, 0], ['s', '', undefined], ['p', 'q']);
-    expect(g).toEqual([{ group: 's', n: 1, correct: 1, accuracy: 1, labelCounts: { p: 1, q: 0 }, predictedCounts: { p: 1, q: 0 }, perClass: { p: { support: 1, correct: 1, recall: 1 } } }]);
+    expect(g).toEqual([
+      {
+        group: 's',
+        n: 1,
+        correct: 1,
+        accuracy: 1,
+        labelCounts: { p: 1, q: 0 },
+        predictedCounts: { p: 1, q: 0 },
+        perClass: { p: { support: 1, correct: 1, recall: 1 } },
+      },
+    ]);
   });
 });
 

@@ -66,7 +66,13 @@ describe('acquisition variants', () => {
     const a = randomReacquisition(g, createRng(5));
     const b = randomReacquisition(g, createRng(5));
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
-    const mix = withReacquired([g, g], (x) => x, (_, x) => x, 2, 9);
+    const mix = withReacquired(
+      [g, g],
+      (x) => x,
+      (_, x) => x,
+      2,
+      9,
+    );
     expect(mix.length).toBe(6);
     expect(mix[0]).toBe(g);
   });
@@ -92,7 +98,10 @@ describe('sampling and probe', () => {
     expect(mass((i) => labels[i] === 0)).toBeCloseTo(0.5, 12);
     expect(mass((i) => labels[i] === 1)).toBeCloseTo(0.5, 12);
     // The single pediatric film of class 0 weighs as much as the four adult films together.
-    expect(w[4]).toBeCloseTo(mass((i) => labels[i] === 0 && strata[i] === 'adult'), 12);
+    expect(w[4]).toBeCloseTo(
+      mass((i) => labels[i] === 0 && strata[i] === 'adult'),
+      12,
+    );
     // Source damping: source b (1 film) vs source c (2 films): b's film weighs √2 times one of c's.
     expect(w[5] / w[6]).toBeCloseTo(Math.SQRT2, 10);
   });
@@ -111,11 +120,23 @@ describe('sampling and probe', () => {
     const strong = make(2);
     const p = trainLinearProbe(strong.xs, strong.ys, 2);
     const test = make(2);
-    expect(balancedAccuracy(test.ys, test.xs.map((x) => p.predict(x)), 2)).toBeGreaterThan(0.9);
+    expect(
+      balancedAccuracy(
+        test.ys,
+        test.xs.map((x) => p.predict(x)),
+        2,
+      ),
+    ).toBeGreaterThan(0.9);
     const none = make(0);
     const q = trainLinearProbe(none.xs, none.ys, 2);
     const t2 = make(0);
-    expect(balancedAccuracy(t2.ys, t2.xs.map((x) => q.predict(x)), 2)).toBeLessThan(0.65);
+    expect(
+      balancedAccuracy(
+        t2.ys,
+        t2.xs.map((x) => q.predict(x)),
+        2,
+      ),
+    ).toBeLessThan(0.65);
   });
 });
 
@@ -131,7 +152,21 @@ describe.skipIf(!hasCxr())('npm run train: a short seeded run is reproducible', 
     fs.writeFileSync(path.join(dir, 'manifest.csv'), [header, ...rows].join('\n') + '\n');
     const { main } = await import('../../scripts/train');
     const run = async (seed: number, out: string) => {
-      const code = await main(['--data', dir, '--out', out, '--seed', String(seed), '--epochs', '2', '--epoch-size', '32', '--no-ood', '--no-evaluate', '--no-cache']);
+      const code = await main([
+        '--data',
+        dir,
+        '--out',
+        out,
+        '--seed',
+        String(seed),
+        '--epochs',
+        '2',
+        '--epoch-size',
+        '32',
+        '--no-ood',
+        '--no-evaluate',
+        '--no-cache',
+      ]);
       expect(code).toBe(0);
       return fs.readFileSync(path.join(out, 'weights.bin'));
     };

@@ -21,7 +21,10 @@ function result(probabilities: number[], extra: Record<string, unknown> = {}, pr
     height: 10,
     bitDepth: 8,
     prediction: { probabilities, logits: probabilities.map(Math.log), label: classNames[best], uncertain: false, ...predictionExtra },
-    covidScreen: covidScreen(probabilities, classNames, { temperature: 1, covidThreshold: { threshold: 0.25, targetSensitivity: 0.95, valSensitivity: 0.95, valSpecificity: 0.8 } }),
+    covidScreen: covidScreen(probabilities, classNames, {
+      temperature: 1,
+      covidThreshold: { threshold: 0.25, targetSensitivity: 0.95, valSensitivity: 0.95, valSpecificity: 0.8 },
+    }),
     thumbnail: { size: 2, gray: new Uint8Array(4) },
     timings: { readMs: 1, decodeMs: 1, preprocessMs: 1, inferenceMs: 2.5, totalMs: 5 },
     backend: 'webgl',
@@ -32,7 +35,13 @@ function result(probabilities: number[], extra: Record<string, unknown> = {}, pr
 describe('oodOf', () => {
   it('reads the verdict from the prediction or the result, and nothing when absent or malformed', () => {
     const verdict = { flagged: true, score: 41.2, threshold: 30.5, reasons: ['colour image', 'unlike the training X-rays'], checks: [] };
-    expect(oodOf(result([0.2, 0.7, 0.1], {}, { ood: verdict }))).toEqual({ flagged: true, score: 41.2, threshold: 30.5, reasons: ['colour image', 'unlike the training X-rays'], checks: [] });
+    expect(oodOf(result([0.2, 0.7, 0.1], {}, { ood: verdict }))).toEqual({
+      flagged: true,
+      score: 41.2,
+      threshold: 30.5,
+      reasons: ['colour image', 'unlike the training X-rays'],
+      checks: [],
+    });
     expect(oodOf(result([0.2, 0.7, 0.1], { ood: { ...verdict, flagged: false } }))?.flagged).toBe(false);
     expect(oodOf(result([0.2, 0.7, 0.1]))).toBeNull();
     expect(oodOf(result([0.2, 0.7, 0.1], {}, { ood: { flagged: 'yes' } }))).toBeNull();
@@ -40,8 +49,12 @@ describe('oodOf', () => {
     expect(isWithheld(result([0.2, 0.7, 0.1], {}, { ood: verdict }))).toBe(true);
     expect(isWithheld(result([0.2, 0.7, 0.1]))).toBe(false);
     // Without per-check results the first reason, without its numbers, is the headline.
-    expect(oodHeadline({ flagged: true, score: 1, threshold: 0, reasons: ['colour image (colourFraction 0.80 > 0.010)', 'text'], checks: [] })).toBe('Not a chest X-ray? Colour image.');
-    expect(oodHeadline({ flagged: true, score: 1, threshold: 0, reasons: [], checks: [] })).toBe('Not a chest X-ray? It does not resemble the chest X-rays the model was trained on.');
+    expect(oodHeadline({ flagged: true, score: 1, threshold: 0, reasons: ['colour image (colourFraction 0.80 > 0.010)', 'text'], checks: [] })).toBe(
+      'Not a chest X-ray? Colour image.',
+    );
+    expect(oodHeadline({ flagged: true, score: 1, threshold: 0, reasons: [], checks: [] })).toBe(
+      'Not a chest X-ray? It does not resemble the chest X-rays the model was trained on.',
+    );
   });
 });
 
@@ -50,7 +63,13 @@ describe('rowsToCsv trust columns', () => {
     const rows: Row[] = [
       { key: 1, name: 'pos.png', size: 1, status: 'done', result: result([0.3, 0.6, 0.1]) },
       { key: 2, name: 'neg.png', size: 1, status: 'done', result: result([0.1, 0.8, 0.1]) },
-      { key: 3, name: 'photo.jpg', size: 1, status: 'done', result: result([0.5, 0.4, 0.1], {}, { ood: { flagged: true, score: 50, threshold: 30, reasons: ['colour image'] } }) },
+      {
+        key: 3,
+        name: 'photo.jpg',
+        size: 1,
+        status: 'done',
+        result: result([0.5, 0.4, 0.1], {}, { ood: { flagged: true, score: 50, threshold: 30, reasons: ['colour image'] } }),
+      },
       { key: 4, name: 'old.png', size: 1, status: 'done', result: result([0.1, 0.8, 0.1], { covidScreen: undefined }) },
       { key: 5, name: 'bad.png', size: 1, status: 'error', error: 'not an image' },
     ];
@@ -102,15 +121,28 @@ describe('readSamples', () => {
 describe('CSV of a withheld image says what the page says', () => {
   it('a flagged black square exports an empty label, uncertain and covid_screen; its probabilities stay, marked withheld', () => {
     // A black square: the model's top class is covid at 99.6 % and the screen would be positive.
-    const square = result([0.996, 0.003, 0.001], {}, {
-      ood: {
-        flagged: true,
-        score: 80,
-        threshold: 30,
-        reasons: ['large flat area (blank page or fill) (dominantFraction 1.00 > 0.273)'],
-        checks: [{ id: 'dominantFraction', side: 'high', value: 1, limit: 0.273, fired: true, reason: 'large flat area (blank page or fill) (dominantFraction 1.00 > 0.273)' }],
+    const square = result(
+      [0.996, 0.003, 0.001],
+      {},
+      {
+        ood: {
+          flagged: true,
+          score: 80,
+          threshold: 30,
+          reasons: ['large flat area (blank page or fill) (dominantFraction 1.00 > 0.273)'],
+          checks: [
+            {
+              id: 'dominantFraction',
+              side: 'high',
+              value: 1,
+              limit: 0.273,
+              fired: true,
+              reason: 'large flat area (blank page or fill) (dominantFraction 1.00 > 0.273)',
+            },
+          ],
+        },
       },
-    });
+    );
     expect(square.covidScreen?.positive).toBe(true);
     const rows: Row[] = [
       { key: 1, name: 'black.png', size: 1, status: 'done', result: square },

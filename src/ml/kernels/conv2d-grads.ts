@@ -19,18 +19,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { simdKernels, type SimdKernels } from './simd';
-import {
-  assertChannelsLast,
-  byteAddr,
-  assertFloat32,
-  dilateNHWC,
-  f32Offset,
-  free,
-  heapF32,
-  reshape,
-  runKernel,
-  type WasmBackendLike,
-} from './wasm-util';
+import { assertChannelsLast, byteAddr, assertFloat32, dilateNHWC, f32Offset, free, heapF32, reshape, runKernel, type WasmBackendLike } from './wasm-util';
 
 /** Upper bound on the im2col buffer (floats) before the batch is split: 32M floats = 128 MiB. */
 export let IM2COL_MAX_FLOATS = 32 * 1024 * 1024;
@@ -268,8 +257,19 @@ export function conv2DBackpropInput(args: KernelArgs<Conv2DBackpropInputAttrs>):
     // SIMD loop over taps and output channels (vectorised over Co) is several times faster
     const out = backend.makeOutput([N, H, W, 1], 'float32');
     simd.convInputGrad1(
-      byteAddr(backend, dy), byteAddr(backend, filter), byteAddr(backend, out),
-      N, H, W, Ho, Wo, Co, kh, kw, info.padInfo.top, info.padInfo.left,
+      byteAddr(backend, dy),
+      byteAddr(backend, filter),
+      byteAddr(backend, out),
+      N,
+      H,
+      W,
+      Ho,
+      Wo,
+      Co,
+      kh,
+      kw,
+      info.padInfo.top,
+      info.padInfo.left,
     );
     return out;
   }
@@ -278,18 +278,18 @@ export function conv2DBackpropInput(args: KernelArgs<Conv2DBackpropInputAttrs>):
 
   const wf = flipSwapFilter(backend, filter);
   const dyd = dilateNHWC(backend, dy, sh, sw);
-  const conv = runKernel(
-    backend,
-    'Conv2D',
-    { x: dyd, filter: wf },
-    {
-      strides: [1, 1],
-      pad: [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]],
-      dilations: [1, 1],
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-    } as never,
-  );
+  const conv = runKernel(backend, 'Conv2D', { x: dyd, filter: wf }, {
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [ph.before, ph.after],
+      [pw.before, pw.after],
+      [0, 0],
+    ],
+    dilations: [1, 1],
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  } as never);
   free(backend, wf, dyd);
   if (conv.shape[1] === H && conv.shape[2] === W && ph.crop === 0 && pw.crop === 0) return conv;
   const out = runKernel(backend, 'Slice', { x: conv }, { begin: [0, ph.crop, pw.crop, 0], size: [N, H, W, C] });

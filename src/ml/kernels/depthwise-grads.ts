@@ -14,17 +14,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { transposedConvPadding } from './conv2d-grads';
-import {
-  assertFloat32,
-  assertNoDilation,
-  dilateNHWC,
-  f32Offset,
-  free,
-  heapF32,
-  reshape,
-  runKernel,
-  type WasmBackendLike,
-} from './wasm-util';
+import { assertFloat32, assertNoDilation, dilateNHWC, f32Offset, free, heapF32, reshape, runKernel, type WasmBackendLike } from './wasm-util';
 
 interface KernelArgs<A> {
   inputs: Record<string, TensorInfo>;
@@ -32,9 +22,7 @@ interface KernelArgs<A> {
   attrs: A;
 }
 
-export function depthwiseConv2dNativeBackpropFilter(
-  args: KernelArgs<DepthwiseConv2dNativeBackpropFilterAttrs>,
-): TensorInfo {
+export function depthwiseConv2dNativeBackpropFilter(args: KernelArgs<DepthwiseConv2dNativeBackpropFilterAttrs>): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, dilations, pad, dimRoundingMode, filterShape } = args.attrs;
@@ -97,9 +85,7 @@ export function depthwiseConv2dNativeBackpropFilter(
   return out;
 }
 
-export function depthwiseConv2dNativeBackpropInput(
-  args: KernelArgs<DepthwiseConv2dNativeBackpropInputAttrs>,
-): TensorInfo {
+export function depthwiseConv2dNativeBackpropInput(args: KernelArgs<DepthwiseConv2dNativeBackpropInputAttrs>): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, dilations, pad, dimRoundingMode, inputShape } = args.attrs;
@@ -134,18 +120,18 @@ export function depthwiseConv2dNativeBackpropInput(
     }
   }
   const dyd = dilateNHWC(backend, dy, sh, sw);
-  const conv = runKernel(
-    backend,
-    'DepthwiseConv2dNative',
-    { x: dyd, filter: wf },
-    {
-      strides: [1, 1],
-      pad: [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]],
-      dilations: [1, 1],
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-    } as never,
-  );
+  const conv = runKernel(backend, 'DepthwiseConv2dNative', { x: dyd, filter: wf }, {
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [ph.before, ph.after],
+      [pw.before, pw.after],
+      [0, 0],
+    ],
+    dilations: [1, 1],
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  } as never);
   free(backend, wf, dyd);
   let res = conv;
   if (conv.shape[1] !== H || conv.shape[2] !== W || ph.crop !== 0 || pw.crop !== 0) {

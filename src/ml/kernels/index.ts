@@ -9,22 +9,9 @@
 // backend's memory). Without wasm SIMD everything falls back to the previous paths.
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-grads';
-import {
-  depthwiseConv2dNativeBackpropFilterConfig,
-  depthwiseConv2dNativeBackpropInputConfig,
-} from './depthwise-grads';
+import { depthwiseConv2dNativeBackpropFilterConfig, depthwiseConv2dNativeBackpropInputConfig } from './depthwise-grads';
 import { FUSED_GRAD_KERNELS, installFusedGradients } from './fused-grads';
-import {
-  makeCast,
-  makeFusedBatchNorm,
-  makeIdentity,
-  makeMaxPoolGrad,
-  makeMean,
-  makeSquare,
-  makeSum,
-  makeTile,
-  wrapKernel,
-} from './train-kernels';
+import { makeCast, makeFusedBatchNorm, makeIdentity, makeMaxPoolGrad, makeMean, makeSquare, makeSum, makeTile, wrapKernel } from './train-kernels';
 
 export {
   conv2DBackpropFilter,

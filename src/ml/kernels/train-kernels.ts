@@ -86,26 +86,14 @@ export function makeMaxPoolGrad(fallback: Fallback): (args: KernelArgs) => Tenso
     if (dy.dtype !== 'float32' || input.dtype !== 'float32' || input.shape.length !== 4 || dimRoundingMode != null) {
       return fallback(args);
     }
-    const info = backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
+    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo } = info;
     const { effectiveFilterHeight: fh, effectiveFilterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
     const pt = info.padInfo.top;
     const pl = info.padInfo.left;
     const out = backend.makeOutput(input.shape.slice(), 'float32');
     const simd = simdKernels(backend);
-    if (
-      simd != null &&
-      C % 4 === 0 &&
-      fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 &&
-      Ho === H >> 1 && Wo === W >> 1
-    ) {
+    if (simd != null && C % 4 === 0 && fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && Ho === H >> 1 && Wo === W >> 1) {
       // odd H or W: the last row/column is in no window and must read 0
       if (H % 2 === 1 || W % 2 === 1) heapU8(backend).fill(0, byteAddr(backend, out), byteAddr(backend, out) + 4 * N * H * W * C);
       simd.maxPoolGrad2x2(byteAddr(backend, input), byteAddr(backend, dy), byteAddr(backend, out), N, H, W, C);
@@ -162,7 +150,10 @@ export function makeMaxPoolGrad(fallback: Fallback): (args: KernelArgs) => Tenso
 
 /** If axes are exactly the leading axes [0..k-1] (k < rank), returns k; otherwise -1. */
 function leadingAxes(axis: unknown, shape: number[]): number {
-  const axes = util.parseAxisParam(axis as number | number[], shape).slice().sort((a, b) => a - b);
+  const axes = util
+    .parseAxisParam(axis as number | number[], shape)
+    .slice()
+    .sort((a, b) => a - b);
   if (axes.length === 0 || axes.length >= shape.length) return -1;
   for (let i = 0; i < axes.length; i++) if (axes[i] !== i) return -1;
   return axes.length;
@@ -228,10 +219,7 @@ export const makeSum = (fallback: Fallback) => makeLeadingReduce(fallback, false
 export const makeMean = (fallback: Fallback) => makeLeadingReduce(fallback, true);
 
 /** Builds a replacement config that keeps the original kernel's setupFunc (needed by its fallback). */
-export function wrapKernel(
-  original: KernelConfig,
-  make: (fallback: Fallback) => (args: KernelArgs) => TensorInfo,
-): KernelConfig {
+export function wrapKernel(original: KernelConfig, make: (fallback: Fallback) => (args: KernelArgs) => TensorInfo): KernelConfig {
   const fallback = original.kernelFunc as unknown as Fallback;
   return {
     kernelName: original.kernelName,

@@ -17,12 +17,7 @@ export interface WasmBackendLike {
 export const BACKEND = 'wasm';
 
 /** Runs another registered wasm kernel directly (no engine bookkeeping, no tape). */
-export function runKernel(
-  backend: WasmBackendLike,
-  name: string,
-  inputs: Record<string, TensorInfo>,
-  attrs: NamedAttrMap = {},
-): TensorInfo {
+export function runKernel(backend: WasmBackendLike, name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
   const k = getKernel(name, BACKEND);
   if (k == null) throw new Error(`wasm gradient kernels: wasm kernel ${name} is not registered`);
   const out = k.kernelFunc({ inputs, attrs, backend: backend as never });
@@ -30,12 +25,7 @@ export function runKernel(
 }
 
 /** Like runKernel, for kernels with several outputs. */
-export function runKernelMulti(
-  backend: WasmBackendLike,
-  name: string,
-  inputs: Record<string, TensorInfo>,
-  attrs: NamedAttrMap = {},
-): TensorInfo[] {
+export function runKernelMulti(backend: WasmBackendLike, name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo[] {
   const k = getKernel(name, BACKEND);
   if (k == null) throw new Error(`wasm gradient kernels: wasm kernel ${name} is not registered`);
   const out = k.kernelFunc({ inputs, attrs, backend: backend as never });
@@ -144,8 +134,8 @@ export function dilateNHWC(backend: WasmBackendLike, dy: TensorInfo, sh: number,
   heap.fill(0, dst, dst + n * hd * wd * c);
   for (let b = 0; b < n; b++) {
     for (let r = 0; r < ho; r++) {
-      const srow = src + ((b * ho + r) * wo) * c;
-      const drow = dst + ((b * hd + r * sh) * wd) * c;
+      const srow = src + (b * ho + r) * wo * c;
+      const drow = dst + (b * hd + r * sh) * wd * c;
       if (c === 1) {
         for (let q = 0; q < wo; q++) heap[drow + q * sw] = heap[srow + q];
       } else {

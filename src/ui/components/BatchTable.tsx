@@ -46,10 +46,27 @@ const TableRow = memo(function TableRow({
     >
       <td className="num">{row.key}</td>
       <td className="thumb-cell">
-        {r ? <img className="thumb" src={thumbnailUrl(r.thumbnail.gray, r.thumbnail.size)} width={40} height={40} alt={`Model input for ${row.name}`} data-testid="model-input" decoding="async" /> : null}
+        {r ? (
+          <img
+            className="thumb"
+            src={thumbnailUrl(r.thumbnail.gray, r.thumbnail.size)}
+            width={40}
+            height={40}
+            alt={`Model input for ${row.name}`}
+            data-testid="model-input"
+            decoding="async"
+          />
+        ) : null}
       </td>
       <th scope="row" className="file-cell">
-        <button type="button" className="linklike file-name" onClick={() => onSelect(row.key)} aria-label={`Show details for ${row.name}`} title={row.name} data-testid="row-file">
+        <button
+          type="button"
+          className="linklike file-name"
+          onClick={() => onSelect(row.key)}
+          aria-label={`Show details for ${row.name}`}
+          title={row.name}
+          data-testid="row-file"
+        >
           {row.name}
         </button>
       </th>
@@ -164,7 +181,9 @@ export function BatchTable({
       rowHeight: row?.offsetHeight || DEFAULT_ROW_HEIGHT,
       headerHeight: head?.offsetHeight || 40,
     };
-    setView((v) => (v.scrollTop === next.scrollTop && v.viewport === next.viewport && v.rowHeight === next.rowHeight && v.headerHeight === next.headerHeight ? v : next));
+    setView((v) =>
+      v.scrollTop === next.scrollTop && v.viewport === next.viewport && v.rowHeight === next.rowHeight && v.headerHeight === next.headerHeight ? v : next,
+    );
   }, []);
   const onScroll = useCallback(() => {
     if (frame.current === null) frame.current = requestAnimationFrame(measure);
@@ -179,10 +198,12 @@ export function BatchTable({
   }, [virtual, onScroll]);
   useEffect(() => () => void (frame.current !== null && cancelAnimationFrame(frame.current)), []);
 
-  const { start, end } = virtual ? windowOf(visible.length, view.scrollTop, view.viewport, view.rowHeight, view.headerHeight) : { start: 0, end: visible.length };
+  const { start, end } = virtual
+    ? windowOf(visible.length, view.scrollTop, view.viewport, view.rowHeight, view.headerHeight)
+    : { start: 0, end: visible.length };
   const columns = 8 + classNames.length;
 
-  const toggle = (key: SortKey, numeric: boolean) => onSort({ key, dir: sort.key === key ? ((-sort.dir) as 1 | -1) : numeric ? -1 : 1 });
+  const toggle = (key: SortKey, numeric: boolean) => onSort({ key, dir: sort.key === key ? (-sort.dir as 1 | -1) : numeric ? -1 : 1 });
   const header = (key: SortKey, text: string, numeric = false, testId = `sort-${key}`) => {
     const active = sort.key === key;
     return (

@@ -21,7 +21,13 @@ export function CovidScreenLine({ decision, withheld = false }: { decision: Oper
     );
   }
   return (
-    <p className="screen" data-testid="covid-screen" data-state={decision.positive ? 'positive' : 'negative'} data-probability={decision.probability} data-threshold={decision.threshold}>
+    <p
+      className="screen"
+      data-testid="covid-screen"
+      data-state={decision.positive ? 'positive' : 'negative'}
+      data-probability={decision.probability}
+      data-threshold={decision.threshold}
+    >
       <span className={`badge ${decision.positive ? 'badge--positive' : 'badge--negative'}`}>{describeScreen(decision)}</span>
       <span className="muted screen__note" data-testid="screen-explainer">
         {' '}
@@ -35,9 +41,18 @@ export function CovidScreenLine({ decision, withheld = false }: { decision: Oper
 /** Table cell text: "positive" / "negative" / "withheld" / "—". */
 export function CovidScreenCell({ decision, withheld = false }: { decision: OperatingPointDecision | null | undefined; withheld?: boolean }) {
   if (!decision) return <span className="muted">—</span>;
-  if (withheld) return <span className="muted" title={`${decision.className} screen not applied: the input may not be a chest X-ray`}>withheld</span>;
+  if (withheld)
+    return (
+      <span className="muted" title={`${decision.className} screen not applied: the input may not be a chest X-ray`}>
+        withheld
+      </span>
+    );
   return (
-    <span className={decision.positive ? 'screen-cell screen-cell--positive' : 'screen-cell'} title={describeScreen(decision)} data-positive={decision.positive}>
+    <span
+      className={decision.positive ? 'screen-cell screen-cell--positive' : 'screen-cell'}
+      title={describeScreen(decision)}
+      data-positive={decision.positive}
+    >
       {decision.positive ? 'positive' : 'negative'}
     </span>
   );

@@ -12,7 +12,12 @@ export function DicomFacts({ result }: { result: ClassifyResult }) {
   const facts: [string, string | undefined][] = [
     ['View', view],
     ['Body part', d.bodyPart],
-    ['Patient age', d.patientAge ? `${d.patientAge}${d.ageYears !== undefined ? ` (${d.ageYears >= 2 ? `${Math.floor(d.ageYears)} years` : `${Math.round(d.ageYears * 12)} months`})` : ''}` : undefined],
+    [
+      'Patient age',
+      d.patientAge
+        ? `${d.patientAge}${d.ageYears !== undefined ? ` (${d.ageYears >= 2 ? `${Math.floor(d.ageYears)} years` : `${Math.round(d.ageYears * 12)} months`})` : ''}`
+        : undefined,
+    ],
     ['Patient sex', d.patientSex],
     ['Modality', d.modality],
     ['Manufacturer', [d.manufacturer, d.manufacturerModel].filter(Boolean).join(' ') || undefined],

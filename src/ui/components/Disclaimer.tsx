@@ -40,8 +40,8 @@ export function Disclaimer() {
       <h2 id="notice-title">Not for clinical use</h2>
       <div id="notice-body">
         <p>
-          CXR Lab is a <strong>research and education</strong> tool. Its predictions have not been validated clinically and must not be used to diagnose, treat or
-          triage anyone.
+          CXR Lab is a <strong>research and education</strong> tool. Its predictions have not been validated clinically and must not be used to diagnose, treat
+          or triage anyone.
         </p>
         <p>Images are processed on this device only; nothing is uploaded.</p>
       </div>

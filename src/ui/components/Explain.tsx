@@ -7,7 +7,7 @@ import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { GLOSSARY, type GlossaryTerm } from '../lib/glossary';
 
-export function Explain({ term, extra }: { term: GlossaryTerm; /** A sentence about this particular figure, after the general text. */ extra?: string }) {
+export function Explain({ term, extra }: { term: GlossaryTerm /** A sentence about this particular figure, after the general text. */; extra?: string }) {
   const entry = GLOSSARY[term];
   const [open, setOpen] = useState(false);
   const [pos, setPos] = useState<{ top: number; left: number; width: number } | null>(null);

@@ -143,10 +143,17 @@ export const GradCamOverlay = memo(function GradCamOverlay({
       <div className="cam" data-testid="gradcam" data-status="unavailable">
         <figure className="result-card__figure">
           <div className="thumb-stack">
-            <Thumbnail gray={result.thumbnail.gray} size={size} display={INPUT_DISPLAY} label={`What the model saw: ${name}, ${size}×${size} pixels after preprocessing`} />
+            <Thumbnail
+              gray={result.thumbnail.gray}
+              size={size}
+              display={INPUT_DISPLAY}
+              label={`What the model saw: ${name}, ${size}×${size} pixels after preprocessing`}
+            />
             {children}
           </div>
-          <figcaption className="muted">Model input ({size}×{size})</figcaption>
+          <figcaption className="muted">
+            Model input ({size}×{size})
+          </figcaption>
         </figure>
         <p className="muted cam__note" data-testid="gradcam-unavailable">
           {unavailable}
@@ -156,7 +163,13 @@ export const GradCamOverlay = memo(function GradCamOverlay({
   }
 
   return (
-    <div className="cam" data-testid="gradcam" data-status={state.status} data-class={ready ? classNames[ready.classIndex] : ''} data-raw-max={ready ? ready.rawMax : ''}>
+    <div
+      className="cam"
+      data-testid="gradcam"
+      data-status={state.status}
+      data-class={ready ? classNames[ready.classIndex] : ''}
+      data-raw-max={ready ? ready.rawMax : ''}
+    >
       <figure className="result-card__figure">
         {showOriginal ? (
           <OriginalHeatmap
@@ -192,8 +205,8 @@ export const GradCamOverlay = memo(function GradCamOverlay({
           Grad-CAM heatmap <Explain term="gradcam" />
         </legend>
         <label className="cam__toggle">
-          <input type="checkbox" checked={prefs.enabled} onChange={(e) => setPrefs({ enabled: e.currentTarget.checked })} data-testid="gradcam-toggle" /> Show where the
-          network looked
+          <input type="checkbox" checked={prefs.enabled} onChange={(e) => setPrefs({ enabled: e.currentTarget.checked })} data-testid="gradcam-toggle" /> Show
+          where the network looked
         </label>
         {prefs.enabled && (
           <>
@@ -227,15 +240,33 @@ export const GradCamOverlay = memo(function GradCamOverlay({
             <fieldset className="cam__field cam__view">
               <legend>Draw over</legend>
               <label>
-                <input type="radio" name={`${id}-view`} checked={prefs.view === 'input'} onChange={() => setPrefs({ view: 'input' })} data-testid="gradcam-view-input" /> model input
+                <input
+                  type="radio"
+                  name={`${id}-view`}
+                  checked={prefs.view === 'input'}
+                  onChange={() => setPrefs({ view: 'input' })}
+                  data-testid="gradcam-view-input"
+                />{' '}
+                model input
               </label>
               <label>
-                <input type="radio" name={`${id}-view`} checked={prefs.view === 'original'} onChange={() => setPrefs({ view: 'original' })} data-testid="gradcam-view-original" />{' '}
+                <input
+                  type="radio"
+                  name={`${id}-view`}
+                  checked={prefs.view === 'original'}
+                  onChange={() => setPrefs({ view: 'original' })}
+                  data-testid="gradcam-view-original"
+                />{' '}
                 whole image
               </label>
             </fieldset>
             <div className="cam__legend" data-testid="gradcam-legend">
-              <span className="cam__bar" style={{ background: LEGEND }} role="img" aria-label="Colour scale: dark blue for low, through green and yellow, to dark red for high contribution" />
+              <span
+                className="cam__bar"
+                style={{ background: LEGEND }}
+                role="img"
+                aria-label="Colour scale: dark blue for low, through green and yellow, to dark red for high contribution"
+              />
               <span className="cam__ends" aria-hidden="true">
                 <span>low</span>
                 <span>high</span>
@@ -245,8 +276,8 @@ export const GradCamOverlay = memo(function GradCamOverlay({
               {statusText(state, classNames)}
             </p>
             <p className="muted cam__note">
-              Colours rank regions of this image by how much they raised the {className} score, relative to its strongest region. A heatmap on the lungs does not prove the
-              model reasons like a radiologist; one on text, borders or devices is a warning sign.
+              Colours rank regions of this image by how much they raised the {className} score, relative to its strongest region. A heatmap on the lungs does
+              not prove the model reasons like a radiologist; one on text, borders or devices is a warning sign.
               {withheld ? ' This input was flagged as possibly not a chest X-ray.' : ''}
             </p>
           </>

@@ -24,7 +24,12 @@ export function LabelBadge({ prediction, threshold, withheld = false }: { predic
   }
   return (
     <span className="label-cell">
-      <span className={`badge badge--${prediction.uncertain ? 'uncertain' : 'label'}`} data-testid="label" data-label={prediction.label} data-uncertain={prediction.uncertain}>
+      <span
+        className={`badge badge--${prediction.uncertain ? 'uncertain' : 'label'}`}
+        data-testid="label"
+        data-label={prediction.label}
+        data-uncertain={prediction.uncertain}
+      >
         {prediction.label}
       </span>
       {prediction.uncertain && (

@@ -47,7 +47,13 @@ export function ModelPicker() {
   return (
     <div className="model-picker" data-testid="model-picker">
       <label htmlFor={id}>Use model</label>{' '}
-      <select id={id} value={current} disabled={model.status === 'loading'} onChange={(e) => void choose(e.currentTarget.value)} data-testid="model-picker-select">
+      <select
+        id={id}
+        value={current}
+        disabled={model.status === 'loading'}
+        onChange={(e) => void choose(e.currentTarget.value)}
+        data-testid="model-picker-select"
+      >
         <option value={SHIPPED}>Shipped model</option>
         {saved.map((m) => (
           <option key={m.name} value={m.name}>

@@ -61,7 +61,13 @@ export function ModelStatus({ state, onRetry, children }: { state: ModelState; o
             </span>
             {info.backend.details.length > 0 && <span className="muted"> ({info.backend.details.join(', ')})</span>}
             {info.backend.attempts.some((a) => a.error) && (
-              <span className="muted" title={info.backend.attempts.filter((a) => a.error).map((a) => `${a.name}: ${a.error}`).join('\n')}>
+              <span
+                className="muted"
+                title={info.backend.attempts
+                  .filter((a) => a.error)
+                  .map((a) => `${a.name}: ${a.error}`)
+                  .join('\n')}
+              >
                 {' '}
                 — fallback
               </span>

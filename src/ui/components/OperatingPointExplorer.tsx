@@ -58,7 +58,10 @@ export function OperatingPointExplorer({
   const nPos = positives.filter(Boolean).length;
   const n = positives.length;
   const roc = useMemo(() => (scores && nPos > 0 && nPos < n ? downsampleRoc(rocCurve(scores, positives), 400) : []), [scores, positives, nPos, n]);
-  const at = useMemo<OperatingPointReport | null>(() => (c >= 0 && scores ? operatingPointFromSamples(samples, classNames, className, threshold) : null), [samples, classNames, className, threshold, c, scores]);
+  const at = useMemo<OperatingPointReport | null>(
+    () => (c >= 0 && scores ? operatingPointFromSamples(samples, classNames, className, threshold) : null),
+    [samples, classNames, className, threshold, c, scores],
+  );
   const storedAt = useMemo<OperatingPointReport | null>(
     () => (c >= 0 && scores && stored ? operatingPointFromSamples(samples, classNames, className, stored.threshold) : null),
     [samples, classNames, className, stored, c, scores],
@@ -88,7 +91,8 @@ export function OperatingPointExplorer({
           <>
             {' '}
             The stored operating point is <strong data-testid="op-stored">{fmt(stored.threshold, 4)}</strong>
-            {stored.targetSensitivity !== null ? `, chosen on the validation split for sensitivity ${fmt(stored.targetSensitivity, 2)}` : ''} ({stored.source}); the Classify page uses it.
+            {stored.targetSensitivity !== null ? `, chosen on the validation split for sensitivity ${fmt(stored.targetSensitivity, 2)}` : ''} ({stored.source});
+            the Classify page uses it.
           </>
         ) : (
           ' This model has no stored operating point.'
@@ -96,19 +100,39 @@ export function OperatingPointExplorer({
         Move the threshold to see the trade-off on the {splitName} split ({n} images, {nPos} {className}).
       </p>
       {roc.length > 0 && (
-        <figure className="chart" data-testid="op-explorer-chart" aria-label={`ROC curve for ${className} against the rest on the ${splitName} split, with the stored operating point and the threshold chosen below`}>
+        <figure
+          className="chart"
+          data-testid="op-explorer-chart"
+          aria-label={`ROC curve for ${className} against the rest on the ${splitName} split, with the stored operating point and the threshold chosen below`}
+        >
           <p className="chart__title">
             ROC curve: {className} against the rest ({splitName} split) <Explain term="roc" />
           </p>
           <ResponsiveContainer width="100%" height={300}>
             <LineChart margin={{ top: 10, right: 20, bottom: 20, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="fpr" type="number" domain={[0, 1]} name="1 − specificity" label={{ value: '1 − specificity (false positive rate)', position: 'insideBottom', offset: -10 }} />
+              <XAxis
+                dataKey="fpr"
+                type="number"
+                domain={[0, 1]}
+                name="1 − specificity"
+                label={{ value: '1 − specificity (false positive rate)', position: 'insideBottom', offset: -10 }}
+              />
               <YAxis dataKey="tpr" type="number" domain={[0, 1]} name="sensitivity" label={{ value: 'sensitivity', angle: -90, position: 'insideLeft' }} />
               <Tooltip />
               <Legend verticalAlign="top" />
               <Line data={roc} dataKey="tpr" name={`${className} vs rest`} stroke="#c62828" dot={false} isAnimationActive={false} />
-              {storedPoint && <ReferenceDot x={storedPoint.x} y={storedPoint.y} r={7} fill="#fff" stroke="#0b3d6e" strokeWidth={3} label={{ value: 'stored', position: 'right' }} />}
+              {storedPoint && (
+                <ReferenceDot
+                  x={storedPoint.x}
+                  y={storedPoint.y}
+                  r={7}
+                  fill="#fff"
+                  stroke="#0b3d6e"
+                  strokeWidth={3}
+                  label={{ value: 'stored', position: 'right' }}
+                />
+              )}
               {current && (
                 <ReferenceDot
                   x={current.x}
@@ -122,8 +146,8 @@ export function OperatingPointExplorer({
             </LineChart>
           </ResponsiveContainer>
           <figcaption className="muted">
-            Ring: stored operating point{storedAt ? ` (sensitivity ${fmt(storedAt.sensitivity)}, specificity ${fmt(storedAt.specificity)} on this split)` : ''}. Dot: the threshold
-            set below.
+            Ring: stored operating point{storedAt ? ` (sensitivity ${fmt(storedAt.sensitivity)}, specificity ${fmt(storedAt.specificity)} on this split)` : ''}.
+            Dot: the threshold set below.
           </figcaption>
         </figure>
       )}

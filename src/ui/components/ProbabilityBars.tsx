@@ -21,7 +21,10 @@ export const ProbabilityBars = memo(function ProbabilityBars({
   muted?: boolean;
 }) {
   return (
-    <ul className={`bars${compact ? ' bars--compact' : ''}${muted ? ' bars--muted' : ''}`} aria-label={muted ? 'Class probabilities (withheld, for inspection only)' : 'Class probabilities'}>
+    <ul
+      className={`bars${compact ? ' bars--compact' : ''}${muted ? ' bars--muted' : ''}`}
+      aria-label={muted ? 'Class probabilities (withheld, for inspection only)' : 'Class probabilities'}
+    >
       {classNames.map((c, i) => {
         const p = prediction.probabilities[i];
         const top = !muted && c === prediction.label;

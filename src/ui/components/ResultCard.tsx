@@ -99,7 +99,9 @@ export const ResultCard = memo(function ResultCard({
               {!withheld && <Explain term="probabilities" />}
             </p>
             {!withheld && r.prediction.uncertain && uncertainBelow !== undefined && (
-              <p className="muted">The top probability is below {Math.round(uncertainBelow * 100)}%: treat this result as uncertain. <Explain term="uncertain" /></p>
+              <p className="muted">
+                The top probability is below {Math.round(uncertainBelow * 100)}%: treat this result as uncertain. <Explain term="uncertain" />
+              </p>
             )}
             {withheld && <CovidScreenLine decision={r.covidScreen} withheld />}
             {ood && !withheld && (

@@ -37,5 +37,15 @@ export const Thumbnail = memo(function Thumbnail({
     ctx.putImageData(img, 0, 0);
   }, [gray, size]);
   const a11y = label ? { role: 'img', 'aria-label': label } : { 'aria-hidden': true };
-  return <canvas ref={ref} width={size} height={size} className={className} style={{ width: display, height: display }} {...a11y} data-testid={testId || undefined} />;
+  return (
+    <canvas
+      ref={ref}
+      width={size}
+      height={size}
+      className={className}
+      style={{ width: display, height: display }}
+      {...a11y}
+      data-testid={testId || undefined}
+    />
+  );
 });

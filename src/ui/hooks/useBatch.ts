@@ -56,7 +56,10 @@ const IN_FLIGHT = 2;
 /** Longest time between two renders caused by results arriving. */
 const THROTTLE_MS = 200;
 
-export const batchStore = new Store<BatchState>({ rows: [], runTotal: 0, runDone: 0, runCancelled: 0, running: false, announcement: '' }, { throttleMs: THROTTLE_MS });
+export const batchStore = new Store<BatchState>(
+  { rows: [], runTotal: 0, runDone: 0, runCancelled: 0, running: false, announcement: '' },
+  { throttleMs: THROTTLE_MS },
+);
 
 const files = new Map<number, Blob>();
 /** Index of each row in batchStore.rows, so that an update touches one row, not a scan of thousands. */
@@ -89,7 +92,9 @@ function rowAnnouncement(row: Row): string {
   const ood = oodOf(r);
   if (ood?.flagged) return `${row.name}: result withheld. ${oodHeadline(ood)}`;
   const screen = r.covidScreen;
-  const screenText = screen ? `; ${screen.className} screen ${screen.positive ? 'positive' : 'negative'}${screen.positive && r.prediction.label !== screen.className ? ` (possible ${screen.className})` : ''}` : '';
+  const screenText = screen
+    ? `; ${screen.className} screen ${screen.positive ? 'positive' : 'negative'}${screen.positive && r.prediction.label !== screen.className ? ` (possible ${screen.className})` : ''}`
+    : '';
   return `${row.name}: ${r.prediction.label} ${pct(Math.max(...r.prediction.probabilities))}${r.prediction.uncertain ? ', uncertain' : ''}${screenText}`;
 }
 
@@ -97,7 +102,8 @@ function rowAnnouncement(row: Row): string {
 export function runSummary(s: Pick<BatchState, 'rows' | 'runDone' | 'runTotal' | 'runCancelled'>): string {
   const errors = s.rows.filter((r) => r.status === 'error').length;
   const unreadable = errors ? `, ${errors} could not be read` : '';
-  if (s.runCancelled > 0) return `Batch stopped: ${s.runDone} of ${s.runTotal} processed, ${s.runCancelled} cancelled${unreadable}. Resume classifies the cancelled ones.`;
+  if (s.runCancelled > 0)
+    return `Batch stopped: ${s.runDone} of ${s.runTotal} processed, ${s.runCancelled} cancelled${unreadable}. Resume classifies the cancelled ones.`;
   return `Batch finished: ${s.runDone} images processed${unreadable}`;
 }
 
@@ -121,7 +127,17 @@ function finish(key: number, patch: Partial<Row>): void {
   const row = i === undefined ? undefined : batchStore.get().rows[i];
   if (row?.key === key) {
     if (row.savedId && (row.status === 'done' || row.status === 'error'))
-      keepRow({ id: row.savedId, addedAt: row.addedAt ?? Date.now(), seq: row.key, name: row.name, size: row.size, status: row.status, result: row.result, error: row.error, model: row.model });
+      keepRow({
+        id: row.savedId,
+        addedAt: row.addedAt ?? Date.now(),
+        seq: row.key,
+        name: row.name,
+        size: row.size,
+        status: row.status,
+        result: row.result,
+        error: row.error,
+        model: row.model,
+      });
     announceFinished(row);
   }
 }
@@ -258,7 +274,14 @@ export function clearBatch(): void {
         return keep;
       });
       reindex(rows);
-      return { ...s, rows, runTotal: rows.length ? s.runTotal : 0, runDone: rows.length ? s.runDone : 0, runCancelled: rows.length ? s.runCancelled : 0, announcement: 'Results cleared' };
+      return {
+        ...s,
+        rows,
+        runTotal: rows.length ? s.runTotal : 0,
+        runDone: rows.length ? s.runDone : 0,
+        runCancelled: rows.length ? s.runCancelled : 0,
+        announcement: 'Results cleared',
+      };
     },
     { urgent: true },
   );

@@ -64,7 +64,13 @@ export function loadModel(source: ModelSource = shippedSource()): Promise<ModelI
       backends: backendsFromUrl(),
       threads: threadsFromUrl(),
       onProgress: (ev) =>
-        modelStore.set((s) => ({ ...s, phase: ev.phase, fraction: ev.fraction, loadedBytes: ev.loadedBytes ?? s.loadedBytes, totalBytes: ev.totalBytes ?? s.totalBytes })),
+        modelStore.set((s) => ({
+          ...s,
+          phase: ev.phase,
+          fraction: ev.fraction,
+          loadedBytes: ev.loadedBytes ?? s.loadedBytes,
+          totalBytes: ev.totalBytes ?? s.totalBytes,
+        })),
     })
     .then(
       (info) => {

@@ -135,7 +135,13 @@ type Classified = { index: number; result: ClassifyResult } | { index: number; e
  * cancelled or superseded; `onBatch` gets each batch's outcomes (a missing file or one the worker
  * could not decode comes back with its error).
  */
-async function classifyEntries(id: number, data: EvaluationData, indices: readonly number[], options: ClassifyOptions | undefined, onBatch: (items: Classified[]) => void): Promise<void> {
+async function classifyEntries(
+  id: number,
+  data: EvaluationData,
+  indices: readonly number[],
+  options: ClassifyOptions | undefined,
+  onBatch: (items: Classified[]) => void,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (!cancelRequested && id === runId && next < indices.length) {
@@ -153,7 +159,13 @@ async function classifyEntries(id: number, data: EvaluationData, indices: readon
             found.map((index) => ({ name: data.entries[index].file, file: files.get(normalisePath(data.entries[index].file))! })),
             options,
           );
-          results.forEach((r, k) => out.push(r.ok ? { index: found[k], result: r.result } : { index: found[k], error: r.error.kind === 'image' ? r.error.message : messageOf(new WorkerError(r.error.kind, r.error.message)) }));
+          results.forEach((r, k) =>
+            out.push(
+              r.ok
+                ? { index: found[k], result: r.result }
+                : { index: found[k], error: r.error.kind === 'image' ? r.error.message : messageOf(new WorkerError(r.error.kind, r.error.message)) },
+            ),
+          );
         } catch (e) {
           for (const index of found) out.push({ index, error: messageOf(e) });
         }
@@ -266,7 +278,11 @@ async function classifyAll(id: number, data: EvaluationData, info: ModelInfo): P
   // Another model loaded mid-run (the picker) would mix two models' answers in one report.
   const now = modelStore.get().info;
   if (now !== info) {
-    evaluationStore.set((st) => ({ ...st, phase: 'error', error: 'the model was changed during the evaluation, so its results mix two models; choose the folder again (or Evaluate again)' }));
+    evaluationStore.set((st) => ({
+      ...st,
+      phase: 'error',
+      error: 'the model was changed during the evaluation, so its results mix two models; choose the folder again (or Evaluate again)',
+    }));
     return;
   }
   const s = evaluationStore.get();
@@ -274,7 +290,15 @@ async function classifyAll(id: number, data: EvaluationData, info: ModelInfo): P
   // Skipped files in data-set order (the lanes finish out of order), as the CLI lists them.
   const lineOf = new Map(data.entries.map((e) => [e.file, e.line]));
   const skipped = [...s.skipped].sort((a, b) => (lineOf.get(a.file) ?? 0) - (lineOf.get(b.file) ?? 0));
-  evaluationStore.set((st) => ({ ...st, phase: 'reporting', partial, skipped, finishedAt: performance.now(), etaSeconds: 0, announcement: 'Building the report' }));
+  evaluationStore.set((st) => ({
+    ...st,
+    phase: 'reporting',
+    partial,
+    skipped,
+    finishedAt: performance.now(),
+    etaSeconds: 0,
+    announcement: 'Building the report',
+  }));
   try {
     const report = await buildReport(data, info, s.outcomes, skipped, partial);
     if (id !== runId) return;
@@ -290,7 +314,13 @@ async function classifyAll(id: number, data: EvaluationData, info: ModelInfo): P
   }
 }
 
-function buildReport(data: EvaluationData, info: ModelInfo, outcomes: (ImageOutcome | null)[], skipped: SkippedImage[], partial: boolean): Promise<EvaluationJson> {
+function buildReport(
+  data: EvaluationData,
+  info: ModelInfo,
+  outcomes: (ImageOutcome | null)[],
+  skipped: SkippedImage[],
+  partial: boolean,
+): Promise<EvaluationJson> {
   const done = data.entries.map((e, i) => ({ e, o: outcomes[i] })).filter((x): x is { e: (typeof data.entries)[number]; o: ImageOutcome } => x.o !== null);
   const seconds = done.reduce((a, x) => a + x.o.computeMs, 0) / 1000;
   const decodeSeconds = done.reduce((a, x) => a + x.o.decodeMs, 0) / 1000;
@@ -401,7 +431,11 @@ export async function runShortcutCheck(): Promise<void> {
       evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, modes: [...s.shortcut.modes, mode] } }));
     }
     const order = (m: ShortcutMode) => AUDIT_MODES.indexOf(m.mode);
-    evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, status: 'done', modes: [...s.shortcut.modes].sort((a, b) => order(a) - order(b)) }, announcement: 'Shortcut check done' }));
+    evaluationStore.set((s) => ({
+      ...s,
+      shortcut: { ...s.shortcut, status: 'done', modes: [...s.shortcut.modes].sort((a, b) => order(a) - order(b)) },
+      announcement: 'Shortcut check done',
+    }));
   } catch (e) {
     if (id !== runId) return;
     evaluationStore.set((s) => ({ ...s, shortcut: { ...s.shortcut, status: 'error', error: messageOf(e) } }));
@@ -435,4 +469,3 @@ declare global {
 }
 
 if (typeof window !== 'undefined') window.cxrLabEvaluate = { state: evaluationStore.get };
-

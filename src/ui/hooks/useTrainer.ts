@@ -236,7 +236,13 @@ function commitEpochs(): void {
   const probs = [...batch].reverse().find((b) => b.valProbs)?.valProbs ?? null;
   set((s) => ({
     ...s,
-    run: { ...s.run, history: [...s.run.history, ...batch.map((b) => b.log)], valProbs: probs ?? s.run.valProbs, probsEpoch: last.log.epoch, memory: last.memory },
+    run: {
+      ...s.run,
+      history: [...s.run.history, ...batch.map((b) => b.log)],
+      valProbs: probs ?? s.run.valProbs,
+      probsEpoch: last.log.epoch,
+      memory: last.memory,
+    },
   }));
 }
 
@@ -273,7 +279,10 @@ const DEFAULT_NAME = /^Class \d+$/;
 
 function sendImages(entries: { id: number; file: Blob }[]): void {
   if (!entries.length) return;
-  set((s) => ({ ...s, embed: { ...s.embed, startedAt: s.embed.doneAt !== null || s.embed.startedAt === null ? performance.now() : s.embed.startedAt, doneAt: null } }));
+  set((s) => ({
+    ...s,
+    embed: { ...s.embed, startedAt: s.embed.doneAt !== null || s.embed.startedAt === null ? performance.now() : s.embed.startedAt, doneAt: null },
+  }));
   void ensureBase()
     .then(() => getClient().add(entries))
     .catch((e: Error) => set((s) => ({ ...s, message: { kind: 'error', text: `Images could not be prepared: ${e.message}` } })));
@@ -386,7 +395,10 @@ export function renameClass(key: number, name: string): void {
 }
 
 export function removeClass(key: number): void {
-  const ids = trainerStore.get().images.filter((im) => im.classKey === key).map((im) => im.id);
+  const ids = trainerStore
+    .get()
+    .images.filter((im) => im.classKey === key)
+    .map((im) => im.id);
   set((s) => ({ ...s, classes: s.classes.filter((c) => c.key !== key), images: s.images.filter((im) => im.classKey !== key) }));
   if (ids.length && client) void client.remove(ids);
 }
@@ -398,7 +410,10 @@ export function removeImages(ids: number[]): void {
 }
 
 export function clearSkipped(): void {
-  const ids = trainerStore.get().images.filter((im) => im.status === 'error').map((im) => im.id);
+  const ids = trainerStore
+    .get()
+    .images.filter((im) => im.status === 'error')
+    .map((im) => im.id);
   set((s) => ({ ...s, rejected: [] }));
   removeImages(ids);
 }
@@ -526,7 +541,11 @@ export async function startTraining(): Promise<TrainResult | null> {
     head,
     block,
     modelName: `${plan.classNames.join(' / ')} (fine-tuned)`,
-    notes: { valFraction: settings.valFraction, splitSeed: settings.seed, ...(settings.maxTrainPerClass > 0 ? { maxTrainPerClass: settings.maxTrainPerClass } : {}) },
+    notes: {
+      valFraction: settings.valFraction,
+      splitSeed: settings.seed,
+      ...(settings.maxTrainPerClass > 0 ? { maxTrainPerClass: settings.maxTrainPerClass } : {}),
+    },
     minEpochMs: settings.classroomPace ? CLASSROOM_EPOCH_MS : 0,
   };
   const runId = s.run.runId + 1;
@@ -590,7 +609,10 @@ export async function previewFiles(files: { name: string; file: Blob }[]): Promi
     set((s) => ({ ...s, previews: [{ key, name: f.name, status: 'running' as const }, ...s.previews].slice(0, 12) }));
     try {
       const { probabilities, thumb, withheld } = await getClient().predict(f.file);
-      set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'done' as const, probabilities, thumb, classNames, withheld } : p)) }));
+      set((s) => ({
+        ...s,
+        previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'done' as const, probabilities, thumb, classNames, withheld } : p)),
+      }));
     } catch (e) {
       set((s) => ({ ...s, previews: s.previews.map((p) => (p.key === key ? { ...p, status: 'error' as const, error: (e as Error).message } : p)) }));
     }
@@ -656,7 +678,10 @@ function subscribeSaved(): void {
 export async function saveModel(name: string, overwrite = false): Promise<boolean> {
   try {
     const summary = await getClient().save(name, overwrite);
-    set((s) => ({ ...s, message: { kind: 'ok', text: `Saved in this browser as "${summary.name}". Pick it on the Classify page; the Model card page then shows its card.` } }));
+    set((s) => ({
+      ...s,
+      message: { kind: 'ok', text: `Saved in this browser as "${summary.name}". Pick it on the Classify page; the Model card page then shows its card.` },
+    }));
     await refreshSaved();
     return true;
   } catch (e) {

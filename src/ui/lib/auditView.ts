@@ -43,16 +43,24 @@ export function readAudit(json: unknown): AuditView | null {
   if (!modes.length) return null;
   const maj = isObj(json.majorityClass) ? json.majorityClass : null;
   const majRate = maj ? num(maj.rate) : null;
-  const check = isObj(json.check) && num(json.check.borderOnlyMaxAccuracy) !== null
-    ? { borderOnlyMaxAccuracy: num(json.check.borderOnlyMaxAccuracy)!, borderOnlyAccuracy: num(json.check.borderOnlyAccuracy), passed: json.check.passed === true }
-    : null;
+  const check =
+    isObj(json.check) && num(json.check.borderOnlyMaxAccuracy) !== null
+      ? {
+          borderOnlyMaxAccuracy: num(json.check.borderOnlyMaxAccuracy)!,
+          borderOnlyAccuracy: num(json.check.borderOnlyAccuracy),
+          passed: json.check.passed === true,
+        }
+      : null;
   const meta = isObj(json.meta) ? json.meta : {};
   const full = modes.find((m) => m.mode === 'full')?.accuracy ?? null;
   const centreOnly = modes.find((m) => m.mode === 'centre-only')?.accuracy ?? null;
   const maxDrop = (isObj(json.check) ? num(json.check.centreOnlyMaxDrop) : null) ?? CENTRE_ONLY_MAX_DROP;
   // Rounded to 1e-9 so that a drop of exactly the target counts as within it.
   const drop = full !== null && centreOnly !== null ? Math.round((full - centreOnly) * 1e9) / 1e9 : null;
-  const centre = full !== null && centreOnly !== null && drop !== null ? { fullAccuracy: full, centreOnlyAccuracy: centreOnly, drop, maxDrop, passed: drop <= maxDrop } : null;
+  const centre =
+    full !== null && centreOnly !== null && drop !== null
+      ? { fullAccuracy: full, centreOnlyAccuracy: centreOnly, drop, maxDrop, passed: drop <= maxDrop }
+      : null;
   return {
     split: typeof meta.split === 'string' ? meta.split : null,
     n: num(json.n),

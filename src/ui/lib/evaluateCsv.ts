@@ -11,8 +11,25 @@ import { csvField } from './csv';
  * covid_screen (positive / negative at the stored operating point; empty without one), status
  * (evaluated / skipped / not run for a cancelled run), error.
  */
-export function evaluationCsv(data: EvaluationData, outcomes: readonly (ImageOutcome | null)[], skipped: readonly SkippedImage[], classNames: readonly string[]): string {
-  const header = ['file', 'site', 'label', 'prediction', ...classNames.map((c) => `prob_${c}`), 'correct', 'ood_refused', 'ood_reasons', 'covid_screen', 'status', 'error'];
+export function evaluationCsv(
+  data: EvaluationData,
+  outcomes: readonly (ImageOutcome | null)[],
+  skipped: readonly SkippedImage[],
+  classNames: readonly string[],
+): string {
+  const header = [
+    'file',
+    'site',
+    'label',
+    'prediction',
+    ...classNames.map((c) => `prob_${c}`),
+    'correct',
+    'ood_refused',
+    'ood_reasons',
+    'covid_screen',
+    'status',
+    'error',
+  ];
   const skippedBy = new Map(skipped.map((s) => [s.file, s.reason]));
   const lines = [header.map(csvField).join(',')];
   data.entries.forEach((e, i) => {

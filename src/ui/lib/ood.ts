@@ -99,6 +99,7 @@ export function oodHeadline(ood: OodView): string {
 /** The detector's lines with their numbers, for the disclosure under the headline. */
 export function oodDetails(ood: OodView): string[] {
   const lines = ood.checks.length ? ood.checks.filter((c) => c.fired && c.reason).map((c) => c.reason) : [...ood.reasons];
-  if (Number.isFinite(ood.score) && Number.isFinite(ood.threshold)) lines.push(`out-of-distribution score ${ood.score.toFixed(3)}, threshold ${ood.threshold.toFixed(3)}`);
+  if (Number.isFinite(ood.score) && Number.isFinite(ood.threshold))
+    lines.push(`out-of-distribution score ${ood.score.toFixed(3)}, threshold ${ood.threshold.toFixed(3)}`);
   return lines;
 }

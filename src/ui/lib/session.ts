@@ -157,6 +157,7 @@ let prefix: string | null = null;
 
 /** An id for a new row, unique across tabs and reloads. */
 export function newRowId(seq: number): string {
-  prefix ??= typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  prefix ??=
+    typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return `${prefix}-${seq}`;
 }

@@ -43,24 +43,48 @@ export function readShift(json: unknown): ShiftView | null {
   if (!isObj(json)) return null;
   const acq = isObj(json.acquisition) ? json.acquisition : null;
   const untouched = acq && isObj(acq.untouched) ? { accuracy: num(acq.untouched.accuracy), oodRate: num(acq.untouched.oodRate) } : null;
-  const variants = acq && Array.isArray(acq.variants)
-    ? acq.variants.filter(isObj).map((v) => ({ id: str(v.id), description: str(v.description), accuracy: num(v.accuracy), deltaPoints: num(v.deltaPoints), covidSensitivity: num(v.covidSensitivity), oodRate: num(v.oodRate) }))
-    : [];
+  const variants =
+    acq && Array.isArray(acq.variants)
+      ? acq.variants.filter(isObj).map((v) => ({
+          id: str(v.id),
+          description: str(v.description),
+          accuracy: num(v.accuracy),
+          deltaPoints: num(v.deltaPoints),
+          covidSensitivity: num(v.covidSensitivity),
+          oodRate: num(v.oodRate),
+        }))
+      : [];
   const l = isObj(json.lso) ? json.lso : null;
   const lsoRows: LsoRowView[] = [];
   if (l && Array.isArray(l.results)) {
     for (const r of l.results.filter(isObj)) {
       const g = isObj(r.group) ? r.group : {};
       for (const p of Array.isArray(r.perLabel) ? r.perLabel.filter(isObj) : []) {
-        const called = isObj(p.calledAs) ? Object.entries(p.calledAs).map(([k, v]) => `${k} ${String(v)}`).join(', ') : '';
-        lsoRows.push({ group: str(g.id), description: str(g.description), label: str(p.label), n: num(p.n), sensitivity: num(p.sensitivity), calledAs: called });
+        const called = isObj(p.calledAs)
+          ? Object.entries(p.calledAs)
+              .map(([k, v]) => `${k} ${String(v)}`)
+              .join(', ')
+          : '';
+        lsoRows.push({
+          group: str(g.id),
+          description: str(g.description),
+          label: str(p.label),
+          n: num(p.n),
+          sensitivity: num(p.sensitivity),
+          calledAs: called,
+        });
       }
     }
   }
   const probe = Array.isArray(json.probe)
     ? json.probe.filter(isObj).map((p) => ({
         label: str(p.label),
-        sources: Array.isArray(p.sources) ? p.sources.filter(isObj).map((s) => str(s.source)).join('; ') : '',
+        sources: Array.isArray(p.sources)
+          ? p.sources
+              .filter(isObj)
+              .map((s) => str(s.source))
+              .join('; ')
+          : '',
         balancedAccuracy: num(p.balancedAccuracy),
         chance: num(p.chance),
       }))

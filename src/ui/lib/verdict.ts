@@ -32,7 +32,8 @@ function cap(s: string): string {
 /** "The covid screen is positive when …": the threshold in one sentence (what it is for, what it costs). */
 export function screenSentence(d: OperatingPointDecision): string {
   const c = d.className;
-  const aim = d.targetSensitivity !== null ? ` to catch ${pct(d.targetSensitivity)} of ${c} films in validation (sensitivity ${d.targetSensitivity.toFixed(2)})` : '';
+  const aim =
+    d.targetSensitivity !== null ? ` to catch ${pct(d.targetSensitivity)} of ${c} films in validation (sensitivity ${d.targetSensitivity.toFixed(2)})` : '';
   // A cut-off under one half sits below what many non-covid films reach: say so plainly.
   const cost = d.threshold < 0.5 ? `, so it also flags many images that are not ${c}` : '';
   return `The ${c} screen is positive whenever the ${c} probability is at least ${pct(d.threshold)} (here ${pct(d.probability)}), a cut-off chosen${aim || ' on the validation split'}${cost}.`;
@@ -54,6 +55,7 @@ export function verdictOf(result: ClassifyResult): Verdict {
         : `Possible ${c}: the ${c} screen is positive, although the most likely class is ${label}${uncertain ? ' (uncertain)' : ''}.`;
     return { kind: 'screen-positive', headline, topClass: label, uncertain, screenSentence: sentence };
   }
-  const headline = label === c ? `Most likely ${c}${uncertain ? ' (uncertain)' : ''}, but below the ${c} screen's cut-off.` : `${cap(likely)}; ${c} screen negative.`;
+  const headline =
+    label === c ? `Most likely ${c}${uncertain ? ' (uncertain)' : ''}, but below the ${c} screen's cut-off.` : `${cap(likely)}; ${c} screen negative.`;
   return { kind: 'screen-negative', headline, topClass: label, uncertain, screenSentence: sentence };
 }

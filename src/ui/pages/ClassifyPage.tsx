@@ -25,10 +25,13 @@ function useEvery<T>(value: T, ms: number): T {
       setHeld(value);
       return;
     }
-    const t = setTimeout(() => {
-      last.current = Date.now();
-      setHeld(value);
-    }, ms - (Date.now() - last.current));
+    const t = setTimeout(
+      () => {
+        last.current = Date.now();
+        setHeld(value);
+      },
+      ms - (Date.now() - last.current),
+    );
     return () => clearTimeout(t);
   }, [value, ms]);
   return ms <= 0 ? value : held;
@@ -165,7 +168,16 @@ export default function ClassifyPage() {
             <ResultCard row={shown} classNames={classNames} uncertainBelow={meta?.uncertainBelow} />
           )}
           {batch.rows.length > 0 && (
-            <BatchTable rows={batch.rows} classNames={classNames} selectedKey={shown?.key ?? null} onSelect={setSelected} filter={filter} onFilter={setFilter} sort={sort} onSort={setSort} />
+            <BatchTable
+              rows={batch.rows}
+              classNames={classNames}
+              selectedKey={shown?.key ?? null}
+              onSelect={setSelected}
+              filter={filter}
+              onFilter={setFilter}
+              sort={sort}
+              onSort={setSort}
+            />
           )}
         </section>
       </div>

@@ -44,9 +44,9 @@ function Intake({ busy }: { busy: boolean }) {
         Your labelled films
       </h2>
       <p>
-        Choose a folder with <strong>one sub-folder per class</strong> of the model (named like its classes, any case; folders inside a class folder are
-        treated as <strong>sites</strong>, e.g. <code>normal/hospital-a/</code>), a <strong>.zip</strong> of such a folder, or a folder with a <code>manifest.csv</code> (
-        <code>file,label[,split][,site]</code>). Nothing leaves this device.
+        Choose a folder with <strong>one sub-folder per class</strong> of the model (named like its classes, any case; folders inside a class folder are treated
+        as <strong>sites</strong>, e.g. <code>normal/hospital-a/</code>), a <strong>.zip</strong> of such a folder, or a folder with a <code>manifest.csv</code>{' '}
+        (<code>file,label[,split][,site]</code>). Nothing leaves this device.
       </p>
       <div
         className={`dropzone ev-drop${over ? ' dropzone--over' : ''}`}
@@ -114,15 +114,20 @@ function DataSummary({ state }: { state: EvaluationState }) {
       </h2>
       <p data-testid="evaluate-data" data-layout={data.layout} data-images={data.entries.length}>
         {data.layout === 'manifest' ? 'manifest.csv' : 'class folders'}: {data.entries.length} images
-        {data.layout === 'manifest' ? ` (split ${data.split})` : ''} —{' '}
-        {[...counts].map(([c, n]) => `${c} ${n}`).join(', ')}
+        {data.layout === 'manifest' ? ` (split ${data.split})` : ''} — {[...counts].map(([c, n]) => `${c} ${n}`).join(', ')}
         {sites.size > 0 ? `; ${sites.size} site${sites.size === 1 ? '' : 's'}` : ''}.
       </p>
       {data.note && <p className="muted">{data.note.replace(/^note: /, '')}</p>}
       {state.splits.length > 0 && (
         <p>
           <label htmlFor="ev-split">Split</label>{' '}
-          <select id="ev-split" value={data.split} onChange={(e) => void rerun(e.currentTarget.value)} disabled={state.phase === 'running'} data-testid="evaluate-split">
+          <select
+            id="ev-split"
+            value={data.split}
+            onChange={(e) => void rerun(e.currentTarget.value)}
+            disabled={state.phase === 'running'}
+            data-testid="evaluate-split"
+          >
             {state.splits.map((s) => (
               <option key={s} value={s}>
                 {s}
@@ -135,8 +140,8 @@ function DataSummary({ state }: { state: EvaluationState }) {
       {data.unknownFolders.length > 0 && (
         <div role="note" className="ev-warn" data-testid="evaluate-unknown-folders">
           <p>
-            Ignored folders (not a class of this model, whose classes are {state.model?.metadata.classNames.join(', ')}); their images were not evaluated and not merged into any
-            class:
+            Ignored folders (not a class of this model, whose classes are {state.model?.metadata.classNames.join(', ')}); their images were not evaluated and
+            not merged into any class:
           </p>
           <ul>
             {data.unknownFolders.map((u) => (
@@ -208,7 +213,10 @@ export default function EvaluatePage() {
   }, []);
   const report = state.report;
   const info = model.info;
-  const modelChanged = report && info && (report.meta.model.name !== info.metadata.name || report.meta.model.version !== info.metadata.version || report.meta.model.dir !== info.sourceLabel);
+  const modelChanged =
+    report &&
+    info &&
+    (report.meta.model.name !== info.metadata.name || report.meta.model.version !== info.metadata.version || report.meta.model.dir !== info.sourceLabel);
   const wrong = state.data ? state.outcomes.filter((o, i) => o && o.predicted !== state.data!.entries[i].labelIndex).length : 0;
 
   return (
@@ -226,8 +234,8 @@ export default function EvaluatePage() {
           </h2>
           <p>
             Models that score well where they were built often fail at other hospitals. Give labelled films from yours and this page computes what{' '}
-            <code>npm run evaluate</code> computes — accuracy, per-class metrics with 95 % intervals, ROC curves, calibration, the covid operating point, per-site results, a
-            shortcut check — with the model in use, entirely in this browser.
+            <code>npm run evaluate</code> computes — accuracy, per-class metrics with 95 % intervals, ROC curves, calibration, the covid operating point,
+            per-site results, a shortcut check — with the model in use, entirely in this browser.
           </p>
         </section>
         {state.phase === 'reading' && <p className="muted">Reading {state.source}…</p>}
@@ -251,14 +259,27 @@ export default function EvaluatePage() {
               <h2 id="ev-downloads" className="panel__title">
                 Downloads
               </h2>
-              {modelChanged && <p className="ev-warn">Another model is loaded now; this report is about {report.meta.model.name} {report.meta.model.version}.</p>}
+              {modelChanged && (
+                <p className="ev-warn">
+                  Another model is loaded now; this report is about {report.meta.model.name} {report.meta.model.version}.
+                </p>
+              )}
               <div className="toolbar__actions">
-                <button type="button" onClick={() => downloadText(stringifyReport(report) + '\n', timestampedName('cxr-lab-evaluation', 'json'), 'application/json')} data-testid="evaluate-download-json">
+                <button
+                  type="button"
+                  onClick={() => downloadText(stringifyReport(report) + '\n', timestampedName('cxr-lab-evaluation', 'json'), 'application/json')}
+                  data-testid="evaluate-download-json"
+                >
                   Report (JSON, as npm run evaluate -- --out writes it)
                 </button>
                 <button
                   type="button"
-                  onClick={() => downloadText(evaluationCsv(state.data!, state.outcomes, state.skipped, report.classNames), timestampedName('cxr-lab-evaluation-images', 'csv'))}
+                  onClick={() =>
+                    downloadText(
+                      evaluationCsv(state.data!, state.outcomes, state.skipped, report.classNames),
+                      timestampedName('cxr-lab-evaluation-images', 'csv'),
+                    )
+                  }
                   data-testid="evaluate-download-csv"
                 >
                   Per-image results (CSV)
@@ -293,4 +314,3 @@ export default function EvaluatePage() {
     </div>
   );
 }
-

@@ -94,11 +94,25 @@ function dataInWords(t: NonNullable<ModelMetadata['training']>): string | null {
 }
 
 function ConfusionMatrix({ view }: { view: MetricsView }) {
-  return <ConfusionTable classNames={view.classNames} matrix={view.confusion!} mode="counts" caption="Confusion matrix (rows: true class, columns: predicted class)" answerWord="predicted" testId="confusion-matrix" />;
+  return (
+    <ConfusionTable
+      classNames={view.classNames}
+      matrix={view.confusion!}
+      mode="counts"
+      caption="Confusion matrix (rows: true class, columns: predicted class)"
+      answerWord="predicted"
+      testId="confusion-matrix"
+    />
+  );
 }
 
 function ci(iv: { lower: number | null; upper: number | null } | null | undefined) {
-  return iv && iv.lower !== null && iv.upper !== null ? <span className="muted"> (95% CI {fmt(iv.lower)}–{fmt(iv.upper)})</span> : null;
+  return iv && iv.lower !== null && iv.upper !== null ? (
+    <span className="muted">
+      {' '}
+      (95% CI {fmt(iv.lower)}–{fmt(iv.upper)})
+    </span>
+  ) : null;
 }
 
 const COLORS = ['#0b5cad', '#c62828', '#2e7d32', '#8a4b00', '#5e35b1', '#00838f'];
@@ -135,12 +149,20 @@ function RocChart({ view }: { view: MetricsView }) {
       <ResponsiveContainer width="100%" height={280}>
         <LineChart margin={{ top: 5, right: 20, bottom: 20, left: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="fpr" type="number" domain={[0, 1]} name="false positive rate" label={{ value: 'false positive rate (1 − specificity)', position: 'insideBottom', offset: -10 }} />
+          <XAxis
+            dataKey="fpr"
+            type="number"
+            domain={[0, 1]}
+            name="false positive rate"
+            label={{ value: 'false positive rate (1 − specificity)', position: 'insideBottom', offset: -10 }}
+          />
           <YAxis dataKey="tpr" type="number" domain={[0, 1]} name="sensitivity" label={{ value: 'sensitivity', angle: -90, position: 'insideLeft' }} />
           <Tooltip />
           <Legend verticalAlign="top" />
           {view.classNames.map((c, i) =>
-            roc[c]?.length ? <Line key={c} data={roc[c]} dataKey="tpr" name={`${c} vs rest`} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} /> : null,
+            roc[c]?.length ? (
+              <Line key={c} data={roc[c]} dataKey="tpr" name={`${c} vs rest`} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} />
+            ) : null,
           )}
         </LineChart>
       </ResponsiveContainer>
@@ -154,7 +176,9 @@ function Groups({ view }: { view: MetricsView }) {
   return (
     <>
       <h3>Performance by subgroup</h3>
-      <p className="muted">How accuracy varies with where an image comes from. Large gaps mean the model's behaviour depends on the source, not only on the disease.</p>
+      <p className="muted">
+        How accuracy varies with where an image comes from. Large gaps mean the model's behaviour depends on the source, not only on the disease.
+      </p>
       {Object.entries(groups).map(([name, rows]) => (
         <div className="table-scroll" key={name} tabIndex={0}>
           <table data-testid={`group-${name}`}>
@@ -162,8 +186,12 @@ function Groups({ view }: { view: MetricsView }) {
             <thead>
               <tr>
                 <th scope="col">{name.replace(/_/g, ' ')}</th>
-                <th scope="col" className="num">images</th>
-                <th scope="col" className="num">accuracy</th>
+                <th scope="col" className="num">
+                  images
+                </th>
+                <th scope="col" className="num">
+                  accuracy
+                </th>
                 {view.classNames.map((c) => (
                   <th key={c} scope="col" className="num">
                     true {c}
@@ -200,15 +228,15 @@ function Calibration({ view }: { view: MetricsView }) {
     <>
       {c && (
         <p>
-          Calibration: softmax temperature {fmt(c.temperature, 2)}; expected calibration error {fmt(c.eceBefore)} before and {fmt(c.eceAfter)} after temperature scaling ({c.bins}{' '}
-          bins). <Explain term="calibration" />
+          Calibration: softmax temperature {fmt(c.temperature, 2)}; expected calibration error {fmt(c.eceBefore)} before and {fmt(c.eceAfter)} after temperature
+          scaling ({c.bins} bins). <Explain term="calibration" />
         </p>
       )}
       {op && (
         <p data-testid="operating-point">
           Operating point for "{op.className}": threshold {fmt(op.threshold)}
-          {op.targetSensitivity !== null ? ` (chosen on validation for sensitivity ${fmt(op.targetSensitivity, 2)})` : ''}; on this split sensitivity {fmt(op.sensitivity)},
-          specificity {fmt(op.specificity)}, PPV {fmt(op.ppv)}, NPV {fmt(op.npv)}. <Explain term="covidScreen" />
+          {op.targetSensitivity !== null ? ` (chosen on validation for sensitivity ${fmt(op.targetSensitivity, 2)})` : ''}; on this split sensitivity{' '}
+          {fmt(op.sensitivity)}, specificity {fmt(op.specificity)}, PPV {fmt(op.ppv)}, NPV {fmt(op.npv)}. <Explain term="covidScreen" />
         </p>
       )}
     </>
@@ -222,7 +250,8 @@ function storedOperatingPoint(view: MetricsView, meta: ModelMetadata | null): St
     return { threshold: op.threshold, targetSensitivity: op.targetSensitivity, source: 'metrics.json' };
   }
   const t = meta?.trust?.covidThreshold;
-  if (t && Number.isFinite(t.threshold)) return { threshold: t.threshold, targetSensitivity: Number.isFinite(t.targetSensitivity) ? t.targetSensitivity : null, source: 'metadata.json' };
+  if (t && Number.isFinite(t.threshold))
+    return { threshold: t.threshold, targetSensitivity: Number.isFinite(t.targetSensitivity) ? t.targetSensitivity : null, source: 'metadata.json' };
   return null;
 }
 
@@ -231,17 +260,35 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
   const wilson = view.confusion ? confusionIntervals(view.confusion) : null;
   const small = s ? smallSample(s.perClass.map((m) => m.support)) : null;
   const chartData = s
-    ? view.classNames.map((c, i) => ({ name: c, sensitivity: s.perClass[i].sensitivity ?? 0, specificity: s.perClass[i].specificity ?? 0, ppv: s.perClass[i].ppv ?? 0 }))
+    ? view.classNames.map((c, i) => ({
+        name: c,
+        sensitivity: s.perClass[i].sensitivity ?? 0,
+        specificity: s.perClass[i].specificity ?? 0,
+        ppv: s.perClass[i].ppv ?? 0,
+      }))
     : [];
   return (
     <>
       {s && (
         <>
           <p data-testid="metrics-summary">
-            {view.split ? `${view.split} split` : 'Evaluation'}: <strong>{s.n}</strong> images, accuracy <strong data-testid="accuracy">{fmt(s.accuracy)}</strong>
-            {view.intervals?.accuracy ? ci(view.intervals.accuracy) : wilson && <span className="muted" data-testid="accuracy-ci"> (95% CI {formatInterval(wilson.accuracy, 1)})</span>}
+            {view.split ? `${view.split} split` : 'Evaluation'}: <strong>{s.n}</strong> images, accuracy{' '}
+            <strong data-testid="accuracy">{fmt(s.accuracy)}</strong>
+            {view.intervals?.accuracy
+              ? ci(view.intervals.accuracy)
+              : wilson && (
+                  <span className="muted" data-testid="accuracy-ci">
+                    {' '}
+                    (95% CI {formatInterval(wilson.accuracy, 1)})
+                  </span>
+                )}
             <Explain term="accuracy" />
-            {view.balancedAccuracy !== null && <>, balanced accuracy <strong>{fmt(view.balancedAccuracy)}</strong></>}, macro F1 <strong>{fmt(s.macro.f1)}</strong>
+            {view.balancedAccuracy !== null && (
+              <>
+                , balanced accuracy <strong>{fmt(view.balancedAccuracy)}</strong>
+              </>
+            )}
+            , macro F1 <strong>{fmt(s.macro.f1)}</strong>
             {view.macroAuc !== null && (
               <>
                 , macro AUC <strong>{fmt(view.macroAuc)}</strong>
@@ -257,11 +304,18 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
             )}
             {small?.small && wilson && (
               <span className="small-sample" role="note" data-testid="mc-small-sample" style={{ display: 'block' }}>
-                <strong>Small sample:</strong> only {small.smallestClass} image{small.smallestClass === 1 ? '' : 's'} of {small.classes.map((i) => view.classNames[i]).join(', ')} (under{' '}
-                {SMALL_SAMPLE_PER_CLASS} per class): the accuracy could be anywhere in {formatInterval(wilson.accuracy)}. <Explain term="smallSample" />
+                <strong>Small sample:</strong> only {small.smallestClass} image{small.smallestClass === 1 ? '' : 's'} of{' '}
+                {small.classes.map((i) => view.classNames[i]).join(', ')} (under {SMALL_SAMPLE_PER_CLASS} per class): the accuracy could be anywhere in{' '}
+                {formatInterval(wilson.accuracy)}. <Explain term="smallSample" />
               </span>
             )}
-            {view.evaluatedModel && <span className="muted"> Evaluated model: {view.evaluatedModel}{view.date ? `, ${formatDate(view.date)}` : ''}.</span>}
+            {view.evaluatedModel && (
+              <span className="muted">
+                {' '}
+                Evaluated model: {view.evaluatedModel}
+                {view.date ? `, ${formatDate(view.date)}` : ''}.
+              </span>
+            )}
           </p>
           <div className="table-scroll" tabIndex={0}>
             <table data-testid="per-class-metrics">
@@ -271,13 +325,29 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
               <thead>
                 <tr>
                   <th scope="col">class</th>
-                  <th scope="col" className="num">support <Explain term="support" /></th>
-                  <th scope="col" className="num">sensitivity <Explain term="sensitivity" /></th>
-                  <th scope="col" className="num">specificity <Explain term="specificity" /></th>
-                  <th scope="col" className="num">PPV <Explain term="ppv" /></th>
-                  <th scope="col" className="num">NPV <Explain term="npv" /></th>
-                  <th scope="col" className="num">F1 <Explain term="f1" /></th>
-                  {view.auc && <th scope="col" className="num">AUC <Explain term="auc" /></th>}
+                  <th scope="col" className="num">
+                    support <Explain term="support" />
+                  </th>
+                  <th scope="col" className="num">
+                    sensitivity <Explain term="sensitivity" />
+                  </th>
+                  <th scope="col" className="num">
+                    specificity <Explain term="specificity" />
+                  </th>
+                  <th scope="col" className="num">
+                    PPV <Explain term="ppv" />
+                  </th>
+                  <th scope="col" className="num">
+                    NPV <Explain term="npv" />
+                  </th>
+                  <th scope="col" className="num">
+                    F1 <Explain term="f1" />
+                  </th>
+                  {view.auc && (
+                    <th scope="col" className="num">
+                      AUC <Explain term="auc" />
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -285,10 +355,22 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
                   <tr key={c}>
                     <th scope="row">{c}</th>
                     <td className="num">{s.perClass[i].support}</td>
-                    <td className="num">{fmt(s.perClass[i].sensitivity)}<WilsonCi iv={wilson?.perClass[i]?.sensitivity} /></td>
-                    <td className="num">{fmt(s.perClass[i].specificity)}<WilsonCi iv={wilson?.perClass[i]?.specificity} /></td>
-                    <td className="num">{fmt(s.perClass[i].ppv)}<WilsonCi iv={wilson?.perClass[i]?.ppv} /></td>
-                    <td className="num">{fmt(s.perClass[i].npv)}<WilsonCi iv={wilson?.perClass[i]?.npv} /></td>
+                    <td className="num">
+                      {fmt(s.perClass[i].sensitivity)}
+                      <WilsonCi iv={wilson?.perClass[i]?.sensitivity} />
+                    </td>
+                    <td className="num">
+                      {fmt(s.perClass[i].specificity)}
+                      <WilsonCi iv={wilson?.perClass[i]?.specificity} />
+                    </td>
+                    <td className="num">
+                      {fmt(s.perClass[i].ppv)}
+                      <WilsonCi iv={wilson?.perClass[i]?.ppv} />
+                    </td>
+                    <td className="num">
+                      {fmt(s.perClass[i].npv)}
+                      <WilsonCi iv={wilson?.perClass[i]?.npv} />
+                    </td>
                     <td className="num">{fmt(s.perClass[i].f1)}</td>
                     {view.auc && <td className="num">{fmt(view.auc[i])}</td>}
                   </tr>
@@ -315,9 +397,14 @@ function Metrics({ view, meta }: { view: MetricsView; meta: ModelMetadata | null
           )}
           <RocChart view={view} />
           <Groups view={view} />
-          <figure className="chart" data-testid="mc-chart-per-class" aria-label="Bar chart of sensitivity, specificity and PPV per class (same numbers as the table)">
+          <figure
+            className="chart"
+            data-testid="mc-chart-per-class"
+            aria-label="Bar chart of sensitivity, specificity and PPV per class (same numbers as the table)"
+          >
             <ChartTitle>
-              Sensitivity, specificity and PPV per class ({view.split ?? 'evaluation'} split) <Explain term="sensitivity" /> <Explain term="specificity" /> <Explain term="ppv" />
+              Sensitivity, specificity and PPV per class ({view.split ?? 'evaluation'} split) <Explain term="sensitivity" /> <Explain term="specificity" />{' '}
+              <Explain term="ppv" />
             </ChartTitle>
             <ResponsiveContainer width="100%" height={240}>
               <BarChart data={chartData}>
@@ -414,8 +501,31 @@ function History({ meta }: { meta: ModelMetadata }) {
       <h3>
         Training curves <Explain term="trainVsVal" /> <Explain term="epoch" />
       </h3>
-      <HistoryChart title="Loss per epoch" testId="mc-chart-loss" data={data} keys={['trainLoss', 'valLoss'].filter(present)} axis="loss (cross-entropy)" explain={<><Explain term="loss" /> <Explain term="overfitting" /></>} />
-      <HistoryChart title="Accuracy per epoch" testId="mc-chart-accuracy" data={data} keys={['trainAcc', 'valAcc', 'valMacroAuc'].filter(present)} axis={present('valMacroAuc') ? 'accuracy, AUC (0–1)' : 'accuracy (0–1)'} domain={[0, 1]} explain={<><Explain term="lossVsAccuracy" /> <Explain term="valBeatsTrain" /></>} />
+      <HistoryChart
+        title="Loss per epoch"
+        testId="mc-chart-loss"
+        data={data}
+        keys={['trainLoss', 'valLoss'].filter(present)}
+        axis="loss (cross-entropy)"
+        explain={
+          <>
+            <Explain term="loss" /> <Explain term="overfitting" />
+          </>
+        }
+      />
+      <HistoryChart
+        title="Accuracy per epoch"
+        testId="mc-chart-accuracy"
+        data={data}
+        keys={['trainAcc', 'valAcc', 'valMacroAuc'].filter(present)}
+        axis={present('valMacroAuc') ? 'accuracy, AUC (0–1)' : 'accuracy (0–1)'}
+        domain={[0, 1]}
+        explain={
+          <>
+            <Explain term="lossVsAccuracy" /> <Explain term="valBeatsTrain" />
+          </>
+        }
+      />
     </>
   );
 }
@@ -430,40 +540,48 @@ function ShortcutAudit({ audit, auditHref }: { audit: AuditView; auditHref: stri
         {audit.majority ? ` (${fmt(audit.majority.rate, 3)}, always answering "${audit.majority.className}")` : ''} with only the borders visible.
       </p>
       <div className="table-scroll" tabIndex={0}>
-      <table data-testid="shortcut-audit">
-        <thead>
-          <tr>
-            <th scope="col">What the model sees</th>
-            <th scope="col" className="num">accuracy <Explain term="accuracy" /></th>
-            <th scope="col" className="num">balanced accuracy <Explain term="balancedAccuracy" /></th>
-            <th scope="col" className="num">macro AUC <Explain term="auc" /></th>
-          </tr>
-        </thead>
-        <tbody>
-          {audit.modes.map((m) => (
-            <tr key={m.mode}>
-              <th scope="row" title={m.description}>
-                {m.mode}
-                {m.description ? <span className="muted"> — {m.description}</span> : null}
+        <table data-testid="shortcut-audit">
+          <thead>
+            <tr>
+              <th scope="col">What the model sees</th>
+              <th scope="col" className="num">
+                accuracy <Explain term="accuracy" />
               </th>
-              <td className="num">{m.accuracy === null ? '—' : fmt(m.accuracy, 3)}</td>
-              <td className="num">{m.balancedAccuracy === null ? '—' : fmt(m.balancedAccuracy, 3)}</td>
-              <td className="num">{m.macroAuc === null ? '—' : fmt(m.macroAuc, 3)}</td>
+              <th scope="col" className="num">
+                balanced accuracy <Explain term="balancedAccuracy" />
+              </th>
+              <th scope="col" className="num">
+                macro AUC <Explain term="auc" />
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {audit.modes.map((m) => (
+              <tr key={m.mode}>
+                <th scope="row" title={m.description}>
+                  {m.mode}
+                  {m.description ? <span className="muted"> — {m.description}</span> : null}
+                </th>
+                <td className="num">{m.accuracy === null ? '—' : fmt(m.accuracy, 3)}</td>
+                <td className="num">{m.balancedAccuracy === null ? '—' : fmt(m.balancedAccuracy, 3)}</td>
+                <td className="num">{m.macroAuc === null ? '—' : fmt(m.macroAuc, 3)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </div>
       {audit.check && (
         <p data-testid="shortcut-audit-check" data-passed={audit.check.passed}>
           Border-only accuracy {audit.check.borderOnlyAccuracy === null ? '—' : fmt(audit.check.borderOnlyAccuracy, 3)}:{' '}
-          {audit.check.passed ? 'within' : 'above'} the {fmt(audit.check.borderOnlyMaxAccuracy, 2)} limit that CI enforces{audit.check.passed ? ' (passed)' : ' (failed)'}.
+          {audit.check.passed ? 'within' : 'above'} the {fmt(audit.check.borderOnlyMaxAccuracy, 2)} limit that CI enforces
+          {audit.check.passed ? ' (passed)' : ' (failed)'}.
         </p>
       )}
       {audit.centre && (
         <p data-testid="shortcut-audit-centre" data-passed={audit.centre.passed}>
-          Centre-only accuracy {fmt(audit.centre.centreOnlyAccuracy, 3)}: {fmt(Math.abs(audit.centre.drop) * 100, 1)} points {audit.centre.drop >= 0 ? 'below' : 'above'} full
-          accuracy ({fmt(audit.centre.fullAccuracy, 3)}), {audit.centre.passed ? 'within' : 'outside'} the target of at most {fmt(audit.centre.maxDrop * 100, 0)} points
+          Centre-only accuracy {fmt(audit.centre.centreOnlyAccuracy, 3)}: {fmt(Math.abs(audit.centre.drop) * 100, 1)} points{' '}
+          {audit.centre.drop >= 0 ? 'below' : 'above'} full accuracy ({fmt(audit.centre.fullAccuracy, 3)}), {audit.centre.passed ? 'within' : 'outside'} the
+          target of at most {fmt(audit.centre.maxDrop * 100, 0)} points
           {audit.centre.passed ? ' (passed)' : ` (missed by ${fmt((audit.centre.drop - audit.centre.maxDrop) * 100, 1)} points)`}.
         </p>
       )}
@@ -522,7 +640,9 @@ function SourceShift({ shift }: { shift: ShiftView }) {
   const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(1)} %`);
   const num = (value: React.ReactNode) => ({ value, num: true });
   const acquisitionRows: ShiftRow[] = [
-    ...(shift.untouched ? [{ key: 'untouched', head: 'untouched', cells: [num(pct(shift.untouched.accuracy)), num(''), num(''), num(pct(shift.untouched.oodRate))] }] : []),
+    ...(shift.untouched
+      ? [{ key: 'untouched', head: 'untouched', cells: [num(pct(shift.untouched.accuracy)), num(''), num(''), num(pct(shift.untouched.oodRate))] }]
+      : []),
     ...shift.variants.map((v) => ({
       key: v.id,
       title: v.description,
@@ -532,7 +652,12 @@ function SourceShift({ shift }: { shift: ShiftView }) {
           {v.description ? <span className="muted"> — {v.description}</span> : null}
         </>
       ),
-      cells: [num(pct(v.accuracy)), num(v.deltaPoints === null ? '—' : `${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)}`), num(pct(v.covidSensitivity)), num(pct(v.oodRate))],
+      cells: [
+        num(pct(v.accuracy)),
+        num(v.deltaPoints === null ? '—' : `${v.deltaPoints >= 0 ? '+' : ''}${v.deltaPoints.toFixed(1)}`),
+        num(pct(v.covidSensitivity)),
+        num(pct(v.oodRate)),
+      ],
     })),
   ];
   return (
@@ -541,13 +666,19 @@ function SourceShift({ shift }: { shift: ShiftView }) {
         <>
           <h3>Acquisition shift</h3>
           <p>
-            The test split{shift.testImages !== null ? ` (${shift.testImages} images)` : ''} re-acquired as other scanners and export paths would deliver it. A model that
-            reads the lungs keeps its accuracy; one that reads the hospital's export style loses it. &ldquo;Refused&rdquo; is the share the &ldquo;Not a chest X-ray?&rdquo;
-            check withholds.
+            The test split{shift.testImages !== null ? ` (${shift.testImages} images)` : ''} re-acquired as other scanners and export paths would deliver it. A
+            model that reads the lungs keeps its accuracy; one that reads the hospital's export style loses it. &ldquo;Refused&rdquo; is the share the
+            &ldquo;Not a chest X-ray?&rdquo; check withholds.
           </p>
           <ShiftTable
             testId="shift-acquisition"
-            columns={[{ label: 'Variant' }, { label: 'accuracy', num: true }, { label: 'change (points)', num: true }, { label: 'covid sensitivity', num: true }, { label: 'refused', num: true }]}
+            columns={[
+              { label: 'Variant' },
+              { label: 'accuracy', num: true },
+              { label: 'change (points)', num: true },
+              { label: 'covid sensitivity', num: true },
+              { label: 'refused', num: true },
+            ]}
             rows={acquisitionRows}
           />
         </>
@@ -556,12 +687,18 @@ function SourceShift({ shift }: { shift: ShiftView }) {
         <>
           <h3>Leave-source-out</h3>
           <p>
-            The recipe ({shift.lso.recipe}, shortened{shift.lso.epochs !== null ? ` to ${shift.lso.epochs} epochs` : ''}) trained without one source group, then asked about
-            that group&rsquo;s films. This is the closest the data allows to &ldquo;a hospital the model has never seen&rdquo;.
+            The recipe ({shift.lso.recipe}, shortened{shift.lso.epochs !== null ? ` to ${shift.lso.epochs} epochs` : ''}) trained without one source group, then
+            asked about that group&rsquo;s films. This is the closest the data allows to &ldquo;a hospital the model has never seen&rdquo;.
           </p>
           <ShiftTable
             testId="shift-lso"
-            columns={[{ label: 'Held-out group' }, { label: 'label' }, { label: 'films', num: true }, { label: 'sensitivity', num: true }, { label: 'called as' }]}
+            columns={[
+              { label: 'Held-out group' },
+              { label: 'label' },
+              { label: 'films', num: true },
+              { label: 'sensitivity', num: true },
+              { label: 'called as' },
+            ]}
             rows={shift.lso.rows.map((r) => ({
               key: `${r.group}-${r.label}`,
               title: r.description,
@@ -575,8 +712,8 @@ function SourceShift({ shift }: { shift: ShiftView }) {
         <>
           <h3>Source probe</h3>
           <p>
-            How well a linear classifier on the model&rsquo;s embedding tells the source repository apart among films of one class and age group (test split). Near chance means
-            the embedding carries little hospital information; far above chance means it does.
+            How well a linear classifier on the model&rsquo;s embedding tells the source repository apart among films of one class and age group (test split).
+            Near chance means the embedding carries little hospital information; far above chance means it does.
           </p>
           <ShiftTable
             testId="shift-probe"
@@ -609,7 +746,9 @@ function TrustFacts({ meta, finetuned }: { meta: ModelMetadata; finetuned: boole
       <dd data-testid="mc-temperature">
         {t ? `softmax temperature ${fmt(t.temperature, 2)}` : 'none (temperature 1)'}
         {t && valImages !== undefined ? `, fitted on ${valImages} validation images` : ''}
-        {t?.temperatureFit?.minTemperature !== undefined ? ` (not below ${t.temperatureFit.minTemperature}: a fine-tuned model is never made more confident than its head)` : ''}
+        {t?.temperatureFit?.minTemperature !== undefined
+          ? ` (not below ${t.temperatureFit.minTemperature}: a fine-tuned model is never made more confident than its head)`
+          : ''}
       </dd>
       <dt>
         Covid operating point <Explain term="covidScreen" />
@@ -645,8 +784,12 @@ function SplitTable({ split }: { split: NonNullable<NonNullable<ModelMetadata['t
         <thead>
           <tr>
             <th scope="col">class</th>
-            <th scope="col" className="num">training</th>
-            <th scope="col" className="num">validation</th>
+            <th scope="col" className="num">
+              training
+            </th>
+            <th scope="col" className="num">
+              validation
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -704,8 +847,8 @@ export default function ModelCardPage() {
         <p data-testid="mc-in-use" data-kind={src.kind}>
           {finetuned ? (
             <>
-              This card describes the model in use on the Classify page: <strong>{src.name}</strong>, fine-tuned in this browser. Pick the shipped model on the Classify
-              page to see its card.
+              This card describes the model in use on the Classify page: <strong>{src.name}</strong>, fine-tuned in this browser. Pick the shipped model on the
+              Classify page to see its card.
             </>
           ) : (
             'This card describes the shipped model, the one in use on the Classify page.'
@@ -729,7 +872,8 @@ export default function ModelCardPage() {
             <dd>{meta.value.classNames.join(', ')}</dd>
             <dt>Input</dt>
             <dd>
-              {meta.value.preprocessing.inputSize}×{meta.value.preprocessing.inputSize} grayscale, centre crop {Math.round(meta.value.preprocessing.cropFraction * 100)}%,{' '}
+              {meta.value.preprocessing.inputSize}×{meta.value.preprocessing.inputSize} grayscale, centre crop{' '}
+              {Math.round(meta.value.preprocessing.cropFraction * 100)}%,{' '}
               {meta.value.preprocessing.equalize === 'histogram' ? 'histogram equalisation' : 'no equalisation'}
               {meta.value.preprocessing.mask ? `, circular field-of-view mask (radius ${meta.value.preprocessing.mask.radius})` : ''}
             </dd>
@@ -803,8 +947,8 @@ export default function ModelCardPage() {
         <ul>
           <li>Labels come from source metadata or folder names, not from a clinical review; some are wrong.</li>
           <li>
-            Classes come from different hospitals, scanners and age groups (many pneumonia and normal images are pediatric), so a model can learn the source instead of
-            the disease. High test scores do not prove it sees the disease.
+            Classes come from different hospitals, scanners and age groups (many pneumonia and normal images are pediatric), so a model can learn the source
+            instead of the disease. High test scores do not prove it sees the disease.
           </li>
           <li>COVID-19 images are mostly severe, hospitalised cases photographed from publications; mild cases are under-represented.</li>
           <li>Only frontal (PA/AP) chest radiographs are in scope; other images give meaningless outputs.</li>
@@ -826,7 +970,13 @@ export default function ModelCardPage() {
         {metrics.state === 'missing' && (
           <p data-testid="metrics-missing">
             No evaluation results are published with this model yet (metrics.json: {metrics.reason}).{' '}
-            {finetuned ? 'Train it again on the Train page to get its validation results.' : <>Run <code>npm run evaluate</code> to produce them.</>}
+            {finetuned ? (
+              'Train it again on the Train page to get its validation results.'
+            ) : (
+              <>
+                Run <code>npm run evaluate</code> to produce them.
+              </>
+            )}
           </p>
         )}
         {view && <Metrics view={view} meta={meta.state === 'ok' ? meta.value : null} />}
@@ -841,7 +991,13 @@ export default function ModelCardPage() {
         {auditJson.state !== 'loading' && !audit && (
           <p data-testid="audit-missing">
             No shortcut audit is published with this model{auditJson.state === 'missing' ? ` (audit.json: ${auditJson.reason})` : ''}.{' '}
-            {finetuned ? 'The audit of the shipped model is on its card.' : <>Run <code>npm run audit</code> to produce it.</>}
+            {finetuned ? (
+              'The audit of the shipped model is on its card.'
+            ) : (
+              <>
+                Run <code>npm run audit</code> to produce it.
+              </>
+            )}
           </p>
         )}
         {audit && <ShortcutAudit audit={audit} auditHref={src.kind === 'shipped' ? 'model/audit.json' : null} />}

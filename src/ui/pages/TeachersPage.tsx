@@ -69,14 +69,46 @@ const PLAN: Step[] = [
 ];
 
 const SOURCES: { name: string; href: string; note: string }[] = [
-  { name: 'COVID-19 image data collection (Cohen et al., ieee8023)', href: 'https://github.com/ieee8023/covid-chestxray-dataset', note: 'covid and other pneumonias, with metadata; per-image licences (several non-commercial).' },
-  { name: 'COVID-CXNet (Haghanifar et al.)', href: 'https://github.com/armiro/COVID-CXNet', note: 'covid films collected from public sources; CC BY 4.0 per its README.' },
-  { name: 'Figure 1 COVID-19 chest X-ray dataset (COVID-Net team)', href: 'https://github.com/agchung/Figure1-COVID-chestxray-dataset', note: 'small; research use only.' },
-  { name: 'Actualmed COVID-19 chest X-ray dataset (COVID-Net team)', href: 'https://github.com/agchung/Actualmed-COVID-chestxray-dataset', note: 'small; research use only.' },
-  { name: 'Chest X-ray images, pediatric (Kermany et al. 2018, Mendeley Data)', href: 'https://data.mendeley.com/datasets/rscbjbr9sj/2', note: 'normal and pneumonia in children; CC BY 4.0. Children’s films look different from adults’: a classic shortcut.' },
-  { name: 'NIH ChestX-ray14 (Wang et al. 2017)', href: 'https://nihcc.app.box.com/v/ChestXray-NIHCC', note: '112,000 adult films, 14 findings mined from reports by NLP (noisy labels).' },
-  { name: 'RSNA Pneumonia Detection Challenge (Kaggle)', href: 'https://www.kaggle.com/c/rsna-pneumonia-detection-challenge', note: 'adult films from NIH ChestX-ray14 with pneumonia boxes; own terms of use.' },
-  { name: 'COVID-19 Radiography Database (Chowdhury et al., Rahman et al., Kaggle)', href: 'https://www.kaggle.com/datasets/tawsifurrahman/covid19-radiography-database', note: 'covid, normal, viral pneumonia and lung opacity, gathered from several of the sources above.' },
+  {
+    name: 'COVID-19 image data collection (Cohen et al., ieee8023)',
+    href: 'https://github.com/ieee8023/covid-chestxray-dataset',
+    note: 'covid and other pneumonias, with metadata; per-image licences (several non-commercial).',
+  },
+  {
+    name: 'COVID-CXNet (Haghanifar et al.)',
+    href: 'https://github.com/armiro/COVID-CXNet',
+    note: 'covid films collected from public sources; CC BY 4.0 per its README.',
+  },
+  {
+    name: 'Figure 1 COVID-19 chest X-ray dataset (COVID-Net team)',
+    href: 'https://github.com/agchung/Figure1-COVID-chestxray-dataset',
+    note: 'small; research use only.',
+  },
+  {
+    name: 'Actualmed COVID-19 chest X-ray dataset (COVID-Net team)',
+    href: 'https://github.com/agchung/Actualmed-COVID-chestxray-dataset',
+    note: 'small; research use only.',
+  },
+  {
+    name: 'Chest X-ray images, pediatric (Kermany et al. 2018, Mendeley Data)',
+    href: 'https://data.mendeley.com/datasets/rscbjbr9sj/2',
+    note: 'normal and pneumonia in children; CC BY 4.0. Children’s films look different from adults’: a classic shortcut.',
+  },
+  {
+    name: 'NIH ChestX-ray14 (Wang et al. 2017)',
+    href: 'https://nihcc.app.box.com/v/ChestXray-NIHCC',
+    note: '112,000 adult films, 14 findings mined from reports by NLP (noisy labels).',
+  },
+  {
+    name: 'RSNA Pneumonia Detection Challenge (Kaggle)',
+    href: 'https://www.kaggle.com/c/rsna-pneumonia-detection-challenge',
+    note: 'adult films from NIH ChestX-ray14 with pneumonia boxes; own terms of use.',
+  },
+  {
+    name: 'COVID-19 Radiography Database (Chowdhury et al., Rahman et al., Kaggle)',
+    href: 'https://www.kaggle.com/datasets/tawsifurrahman/covid19-radiography-database',
+    note: 'covid, normal, viral pneumonia and lung opacity, gathered from several of the sources above.',
+  },
 ];
 
 export default function TeachersPage() {
@@ -87,12 +119,13 @@ export default function TeachersPage() {
           For teachers: a 45-minute lesson
         </h2>
         <p>
-          A lesson for a class that has never trained a model: what a classifier answers, how it learns, how sure we can be of its scores, and how it can be right for
-          the wrong reason. Every step uses this app; every figure on the way has a “?” button <Explain term="accuracy" /> that explains it in plain words.
+          A lesson for a class that has never trained a model: what a classifier answers, how it learns, how sure we can be of its scores, and how it can be
+          right for the wrong reason. Every step uses this app; every figure on the way has a “?” button <Explain term="accuracy" /> that explains it in plain
+          words.
         </p>
         <p className="muted">
-          Prepare a folder of chest X-rays beforehand (one sub-folder per class, 30 or more images per class if you can; see “Where to get images” below) and try the
-          whole lesson once on the classroom computer. Research and education only: not for clinical use.
+          Prepare a folder of chest X-rays beforehand (one sub-folder per class, 30 or more images per class if you can; see “Where to get images” below) and
+          try the whole lesson once on the classroom computer. Research and education only: not for clinical use.
         </p>
       </section>
 
@@ -104,7 +137,10 @@ export default function TeachersPage() {
           {PLAN.map((s) => (
             <li key={s.minutes} className="te-step" data-testid="lesson-step">
               <h3 className="te-step__title">
-                <span className="te-step__time">{s.minutes} min</span> {s.title} <span className="muted">· <a href={s.where.href}>{s.where.text} page</a></span>
+                <span className="te-step__time">{s.minutes} min</span> {s.title}{' '}
+                <span className="muted">
+                  · <a href={s.where.href}>{s.where.text} page</a>
+                </span>
               </h3>
               {s.body.map((p) => (
                 <p key={p.slice(0, 24)}>{p}</p>
@@ -119,8 +155,8 @@ export default function TeachersPage() {
           Where to get images
         </h2>
         <p>
-          Public chest X-ray collections, to download yourself. The app itself never fetches anything: it only reads the files you give it, in this browser. Check each
-          collection’s licence before you use it; many are for research and non-commercial use only, and their labels were not reviewed clinically.
+          Public chest X-ray collections, to download yourself. The app itself never fetches anything: it only reads the files you give it, in this browser.
+          Check each collection’s licence before you use it; many are for research and non-commercial use only, and their labels were not reviewed clinically.
         </p>
         <ul className="te-sources" data-testid="data-sources">
           {SOURCES.map((s) => (
@@ -135,8 +171,8 @@ export default function TeachersPage() {
           ))}
         </ul>
         <p className="muted">
-          Mixing collections is itself a lesson: if all covid films come from one source and all normal films from another, a model can learn the source instead of the
-          disease. The shortcut check on the Evaluate page shows it.
+          Mixing collections is itself a lesson: if all covid films come from one source and all normal films from another, a model can learn the source instead
+          of the disease. The shortcut check on the Evaluate page shows it.
         </p>
       </section>
     </div>

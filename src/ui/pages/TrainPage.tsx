@@ -38,8 +38,9 @@ export default function TrainPage() {
           </h2>
         </div>
         <p>
-          The shipped chest X-ray network already turns every image into a list of {base.info?.embeddingDim ?? 'a few hundred'} numbers (its <em>embedding</em>). Here it stays
-          frozen: each of your images is embedded once, and only a small new classifier on top is trained, so training takes seconds. Research and education only.
+          The shipped chest X-ray network already turns every image into a list of {base.info?.embeddingDim ?? 'a few hundred'} numbers (its <em>embedding</em>
+          ). Here it stays frozen: each of your images is embedded once, and only a small new classifier on top is trained, so training takes seconds. Research
+          and education only.
         </p>
         <p className="muted" data-testid="base-status" data-status={base.status}>
           {base.status === 'loading' && 'Loading the network…'}
@@ -66,10 +67,16 @@ export default function TrainPage() {
         <h2 id="tr-watch-title" className="panel__title">
           3 · Watch it learn
         </h2>
-        {!showRun && <p className="muted">The curves, the confusion matrix and the mistakes appear here as soon as training starts, and update after every epoch.</p>}
+        {!showRun && (
+          <p className="muted">The curves, the confusion matrix and the mistakes appear here as soon as training starts, and update after every epoch.</p>
+        )}
         {showRun && (
           <>
-            <TrainingCharts history={run.history} plannedEpochs={run.plannedEpochs} keptEpoch={run.status === 'done' ? (run.result?.keptEpoch ?? null) : null} />
+            <TrainingCharts
+              history={run.history}
+              plannedEpochs={run.plannedEpochs}
+              keptEpoch={run.status === 'done' ? (run.result?.keptEpoch ?? null) : null}
+            />
             {evaluation ? (
               <div className="tr-eval" data-testid="evaluation" data-epoch={run.probsEpoch ?? ''}>
                 <h3 className="tr-subtitle">

@@ -28,7 +28,14 @@ export function craftedPng(width: number, height: number): Uint8Array {
 }
 
 export function craftedGif(width: number, height: number): Uint8Array {
-  return makeGif({ width, height }, [[0, 0, 0], [255, 255, 255]], [{ width: 1, height: 1, indices: Uint8Array.of(1) }]);
+  return makeGif(
+    { width, height },
+    [
+      [0, 0, 0],
+      [255, 255, 255],
+    ],
+    [{ width: 1, height: 1, indices: Uint8Array.of(1) }],
+  );
 }
 
 export function craftedBmp(width: number, height: number): Uint8Array {
@@ -46,4 +53,3 @@ export function craftedBmp(width: number, height: number): Uint8Array {
   dv.setUint32(30, 0, true);
   return b;
 }
-

@@ -44,7 +44,14 @@ async function encodeWith(entry: string, cls: string, f: GrayFrame, configure?: 
   const m = await codec(entry);
   const enc = new m[cls]();
   try {
-    const info = { width: f.width, height: f.height, bitsPerSample: f.bitsPerSample, componentCount, isSigned: f.signed === true, isUsingColorTransform: false };
+    const info = {
+      width: f.width,
+      height: f.height,
+      bitsPerSample: f.bitsPerSample,
+      componentCount,
+      isSigned: f.signed === true,
+      isUsingColorTransform: false,
+    };
     enc.getDecodedBuffer(info).set(samplesAsBytes(f));
     configure?.(enc);
     enc.encode();
@@ -74,7 +81,13 @@ export function encodeJpegLs(f: GrayFrame, near = 0): Promise<Uint8Array> {
  * 1 (line) or 2 (sample; `samples` interleaved for both).
  */
 export function encodeJpegLsRgb(width: number, height: number, samples: ArrayLike<number>, interleave: 0 | 1 | 2): Promise<Uint8Array> {
-  return encodeWith('@cornerstonejs/codec-charls/wasmjs', 'JpegLSEncoder', { width, height, bitsPerSample: 8, pixels: samples }, (e) => (e as unknown as { setInterleaveMode(m: number): void }).setInterleaveMode(interleave), 3);
+  return encodeWith(
+    '@cornerstonejs/codec-charls/wasmjs',
+    'JpegLSEncoder',
+    { width, height, bitsPerSample: 8, pixels: samples },
+    (e) => (e as unknown as { setInterleaveMode(m: number): void }).setInterleaveMode(interleave),
+    3,
+  );
 }
 
 /** 8-bit interleaved RGB as HTJ2K (no colour transform). */
@@ -214,7 +227,10 @@ export function encodeJpegExtended(f: GrayFrame, q = 2, restartInterval = 0): Ui
   const { width: w, height: h, bitsPerSample: p } = f;
   const T = new Float64Array(64);
   for (let x = 0; x < 8; x++) for (let u = 0; u < 8; u++) T[x * 8 + u] = ((u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / 16)) / 2;
-  const zigzag = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63];
+  const zigzag = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29,
+    22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  ];
   // Flat canonical tables: symbol i of a table gets code i.
   const dcSymbols = Array.from({ length: 16 }, (_, i) => i);
   const acSymbols = [0x00, 0xf0];
@@ -239,16 +255,18 @@ export function encodeJpegExtended(f: GrayFrame, q = 2, restartInterval = 0): Ui
         pred = 0;
       }
       count++;
-      for (let v = 0; v < 8; v++) for (let x = 0; x < 8; x++) {
-        let sum = 0;
-        for (let y = 0; y < 8; y++) sum += T[y * 8 + v] * px(bx * 8 + x, by * 8 + y);
-        tmp[v * 8 + x] = sum;
-      }
-      for (let v = 0; v < 8; v++) for (let u = 0; u < 8; u++) {
-        let sum = 0;
-        for (let x = 0; x < 8; x++) sum += T[x * 8 + u] * tmp[v * 8 + x];
-        block[v * 8 + u] = Math.round(sum / q);
-      }
+      for (let v = 0; v < 8; v++)
+        for (let x = 0; x < 8; x++) {
+          let sum = 0;
+          for (let y = 0; y < 8; y++) sum += T[y * 8 + v] * px(bx * 8 + x, by * 8 + y);
+          tmp[v * 8 + x] = sum;
+        }
+      for (let v = 0; v < 8; v++)
+        for (let u = 0; u < 8; u++) {
+          let sum = 0;
+          for (let x = 0; x < 8; x++) sum += T[x * 8 + u] * tmp[v * 8 + x];
+          block[v * 8 + u] = Math.round(sum / q);
+        }
       const diff = block[0] - pred;
       pred = block[0];
       bitsOut.write(size(diff), 5);

@@ -62,7 +62,13 @@ export function lzwEncode(indices: Uint8Array, minCodeSize: number): Uint8Array 
 
 function interlaceOrder(height: number): number[] {
   const rows: number[] = [];
-  for (const [start, step] of [[0, 8], [4, 8], [2, 4], [1, 2]]) for (let y = start; y < height; y += step) rows.push(y);
+  for (const [start, step] of [
+    [0, 8],
+    [4, 8],
+    [2, 4],
+    [1, 2],
+  ])
+    for (let y = start; y < height; y += step) rows.push(y);
   return rows;
 }
 

@@ -11,15 +11,35 @@ export function RocCurves({ report }: { report: MetricsReport }) {
   const classes = report.classNames.filter((c) => (report.roc[c]?.length ?? 0) > 1);
   if (classes.length === 0) return <p className="muted">No ROC curve: every class needs images of its own and of the others.</p>;
   return (
-    <figure className="chart" data-testid="evaluate-roc" aria-label="ROC curves, each class against the rest; the AUC values are in the legend and in the per-class table">
+    <figure
+      className="chart"
+      data-testid="evaluate-roc"
+      aria-label="ROC curves, each class against the rest; the AUC values are in the legend and in the per-class table"
+    >
       <ResponsiveContainer width="100%" height={300}>
         <LineChart margin={{ top: 10, right: 20, bottom: 20, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="fpr" type="number" domain={[0, 1]} label={{ value: '1 − specificity (false positive rate)', position: 'insideBottom', offset: -10 }} />
+          <XAxis
+            dataKey="fpr"
+            type="number"
+            domain={[0, 1]}
+            label={{ value: '1 − specificity (false positive rate)', position: 'insideBottom', offset: -10 }}
+          />
           <YAxis dataKey="tpr" type="number" domain={[0, 1]} label={{ value: 'sensitivity', angle: -90, position: 'insideLeft' }} />
           <Tooltip />
           <Legend verticalAlign="top" />
-          <Line data={[{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }]} dataKey="tpr" name="chance" stroke="#999" strokeDasharray="4 4" dot={false} isAnimationActive={false} />
+          <Line
+            data={[
+              { fpr: 0, tpr: 0 },
+              { fpr: 1, tpr: 1 },
+            ]}
+            dataKey="tpr"
+            name="chance"
+            stroke="#999"
+            strokeDasharray="4 4"
+            dot={false}
+            isAnimationActive={false}
+          />
           {classes.map((c) => (
             <Line
               key={c}
@@ -60,8 +80,8 @@ export function ReliabilityDiagram({ report }: { report: MetricsReport }) {
         </ComposedChart>
       </ResponsiveContainer>
       <figcaption className="muted">
-        Bars below the line: the model is more confident than it is right. Expected calibration error {fmt(report.calibration.eceAfter)} with the model's temperature (
-        {fmt(report.calibration.temperature, 3)}); {fmt(report.calibration.eceBefore)} without it.
+        Bars below the line: the model is more confident than it is right. Expected calibration error {fmt(report.calibration.eceAfter)} with the model's
+        temperature ({fmt(report.calibration.temperature, 3)}); {fmt(report.calibration.eceBefore)} without it.
       </figcaption>
     </figure>
   );

@@ -60,7 +60,12 @@ export function EvaluateGallery({
                 data-testid="evaluate-gallery-item"
                 data-file={e.file}
               >
-                <Thumbnail gray={result.thumbnail.gray} size={result.thumbnail.size} display={96} label={`${e.file}: true ${e.label}, called ${result.prediction.label}`} />
+                <Thumbnail
+                  gray={result.thumbnail.gray}
+                  size={result.thumbnail.size}
+                  display={96}
+                  label={`${e.file}: true ${e.label}, called ${result.prediction.label}`}
+                />
                 <span className="ev-gallery__caption">
                   true <strong>{e.label}</strong>, called <strong>{result.prediction.label}</strong>
                 </span>

@@ -27,7 +27,8 @@ export const EXPLAIN = {
   confusion: 'Confusion matrix: rows are the true class, columns the model’s answer; the diagonal is right.',
   roc: 'ROC curve: sensitivity against false-positive rate as the threshold for one class moves; the closer to the top-left corner, the better.',
   ece: 'Expected calibration error: how far the stated confidence is from the observed accuracy, averaged over images (0 is perfectly calibrated).',
-  operatingPoint: 'Operating point: the covid threshold the app uses for its covid screen; on new films its sensitivity and PPV can differ a lot from validation.',
+  operatingPoint:
+    'Operating point: the covid threshold the app uses for its covid screen; on new films its sensitivity and PPV can differ a lot from validation.',
   refused: 'Refused: images the app withholds as “Not a chest X-ray?” (unlike the training films); their class is never shown to a user.',
   sites: 'Per site: the same model may work at one hospital and fail at another; large gaps mean it depends on where a film comes from.',
 };
@@ -171,11 +172,19 @@ function Confusion({ report }: { report: MetricsReport }) {
           <input type="radio" name="ev-cm-mode" checked={mode === 'counts'} onChange={() => setMode('counts')} data-testid="evaluate-cm-counts" /> counts
         </label>
         <label>
-          <input type="radio" name="ev-cm-mode" checked={mode === 'row'} onChange={() => setMode('row')} data-testid="evaluate-cm-row" /> row % (share of each true class)
+          <input type="radio" name="ev-cm-mode" checked={mode === 'row'} onChange={() => setMode('row')} data-testid="evaluate-cm-row" /> row % (share of each
+          true class)
         </label>
       </fieldset>
       <div className="table-scroll">
-        <ConfusionTable classNames={report.classNames} matrix={m} mode={mode} caption="Confusion matrix (rows: true class, columns: the model’s answer)" answerWord="called" testId="evaluate-confusion" />
+        <ConfusionTable
+          classNames={report.classNames}
+          matrix={m}
+          mode={mode}
+          caption="Confusion matrix (rows: true class, columns: the model’s answer)"
+          answerWord="called"
+          testId="evaluate-confusion"
+        />
       </div>
       <p className="muted">{EXPLAIN.confusion}</p>
     </>
@@ -191,13 +200,18 @@ function Refused({ report }: { report: EvaluationJson }) {
     { label: 'Accuracy', all: report.accuracy, without: w ? w.accuracy : report.accuracy },
     { label: 'Balanced accuracy', all: report.balancedAccuracy, without: w ? w.balancedAccuracy : report.balancedAccuracy },
     { label: 'Macro AUC', all: report.macro.auc, without: w ? w.macro.auc : report.macro.auc },
-    ...report.classNames.map((c) => ({ label: `${c} sensitivity`, all: report.perClass[c].sensitivity, without: w ? w.perClass[c].sensitivity : report.perClass[c].sensitivity })),
+    ...report.classNames.map((c) => ({
+      label: `${c} sensitivity`,
+      all: report.perClass[c].sensitivity,
+      without: w ? w.perClass[c].sensitivity : report.perClass[c].sensitivity,
+    })),
   ];
   return (
     <div data-testid="evaluate-refused" data-count={ood.flagged}>
       <p>
-        <strong>{ood.flagged}</strong> of {ood.n} images ({fmt(ood.rate === null ? null : 100 * ood.rate, 1)} %) were refused as possibly not a chest X-ray like the training
-        films. {EXPLAIN.refused} The metrics above count every image, as <code>npm run evaluate</code> does; here they are beside the same metrics without the refused images.
+        <strong>{ood.flagged}</strong> of {ood.n} images ({fmt(ood.rate === null ? null : 100 * ood.rate, 1)} %) were refused as possibly not a chest X-ray like
+        the training films. {EXPLAIN.refused} The metrics above count every image, as <code>npm run evaluate</code> does; here they are beside the same metrics
+        without the refused images.
       </p>
       <div className="table-scroll">
         <table data-testid="evaluate-refused-table">
@@ -301,7 +315,12 @@ export function EvaluateReport({ report }: { report: EvaluationJson }) {
     <div className="ev-report" data-testid="evaluate-report" data-partial={partial} data-n={report.n}>
       <section className="panel" aria-labelledby="ev-overall">
         <h2 id="ev-overall" className="panel__title">
-          Overall {partial && <span className="badge badge--warn" data-testid="evaluate-partial">partial: cancelled after {report.n} of {report.meta.data.rowsInSelection} images</span>}
+          Overall{' '}
+          {partial && (
+            <span className="badge badge--warn" data-testid="evaluate-partial">
+              partial: cancelled after {report.n} of {report.meta.data.rowsInSelection} images
+            </span>
+          )}
         </h2>
         <p>
           <strong>{report.n}</strong> images evaluated with {report.meta.model.name} {report.meta.model.version}
@@ -310,8 +329,9 @@ export function EvaluateReport({ report }: { report: EvaluationJson }) {
         <Summary report={report} />
         {small.small && (
           <p className="small-sample" role="note" data-testid="evaluate-small-sample">
-            <strong>Small sample:</strong> only {small.smallestClass} image{small.smallestClass === 1 ? '' : 's'} of {small.classes.map((i) => report.classNames[i]).join(', ')}{' '}
-            (under {SMALL_SAMPLE_PER_CLASS} per class). Read the intervals in brackets, not the single figures
+            <strong>Small sample:</strong> only {small.smallestClass} image{small.smallestClass === 1 ? '' : 's'} of{' '}
+            {small.classes.map((i) => report.classNames[i]).join(', ')} (under {SMALL_SAMPLE_PER_CLASS} per class). Read the intervals in brackets, not the
+            single figures
             {report.confidenceIntervals?.accuracy?.lower != null && report.confidenceIntervals.accuracy.upper != null
               ? `: the accuracy could be anywhere from ${fmt(report.confidenceIntervals.accuracy.lower)} to ${fmt(report.confidenceIntervals.accuracy.upper)}`
               : ''}
@@ -348,8 +368,8 @@ export function EvaluateReport({ report }: { report: EvaluationJson }) {
           <p className="muted">{EXPLAIN.operatingPoint}</p>
           {op && (
             <p data-testid="evaluate-operating-point">
-              At the stored threshold {fmt(op.threshold, 4)}: sensitivity {fmt(op.sensitivity)}, specificity {fmt(op.specificity)}, PPV {fmt(op.ppv)}, NPV {fmt(op.npv)} (tp {op.tp}, fp{' '}
-              {op.fp}, fn {op.fn}, tn {op.tn})
+              At the stored threshold {fmt(op.threshold, 4)}: sensitivity {fmt(op.sensitivity)}, specificity {fmt(op.specificity)}, PPV {fmt(op.ppv)}, NPV{' '}
+              {fmt(op.npv)} (tp {op.tp}, fp {op.fp}, fn {op.fn}, tn {op.tn})
               {op.valSensitivity !== null ? `; on the validation split it had sensitivity ${fmt(op.valSensitivity)}` : ''}.
             </p>
           )}

@@ -12,8 +12,8 @@ export function ShortcutCheck({ report, state, busy }: { report: EvaluationJson;
   return (
     <div data-testid="evaluate-shortcut" data-status={state.status}>
       <p>
-        Does the model read the lungs or the film? One click classifies the same {report.n} images twice more: with the central {CENTRE_FRACTION * 100} % blacked out (only
-        borders, text and markers remain), and with everything outside it blacked out (mostly lung fields).
+        Does the model read the lungs or the film? One click classifies the same {report.n} images twice more: with the central {CENTRE_FRACTION * 100} %
+        blacked out (only borders, text and markers remain), and with everything outside it blacked out (mostly lung fields).
       </p>
       <div className="toolbar__actions">
         <button type="button" onClick={() => void runShortcutCheck()} disabled={running || busy || report.n === 0} data-testid="evaluate-shortcut-run">
@@ -83,8 +83,9 @@ export function ShortcutCheck({ report, state, busy }: { report: EvaluationJson;
           </div>
           <p data-testid="evaluate-shortcut-reading">
             How to read it: a model that reads the lungs keeps most of its accuracy with the centre only, and falls to about the majority-class rate
-            {majority ? ` (${fmt(majority.rate)}, always “${majority.className}”)` : ''} or the chance level of balanced accuracy ({fmt(1 / report.classNames.length)}) with the
-            border only. Border-only scores well above those mean the model recognises where the films come from (markers, text, framing), not the disease.
+            {majority ? ` (${fmt(majority.rate)}, always “${majority.className}”)` : ''} or the chance level of balanced accuracy (
+            {fmt(1 / report.classNames.length)}) with the border only. Border-only scores well above those mean the model recognises where the films come from
+            (markers, text, framing), not the disease.
           </p>
         </>
       )}

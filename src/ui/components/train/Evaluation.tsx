@@ -169,7 +169,8 @@ export function MetricsTable({ evaluation }: { evaluation: Evaluation }) {
         <p className="small-sample" role="note" data-testid="small-sample-warning">
           <strong>Small sample:</strong> the validation split has only {small.smallestClass} image{small.smallestClass === 1 ? '' : 's'} of{' '}
           {small.classes.map((c) => classNames[c]).join(', ')} (under {SMALL_SAMPLE_PER_CLASS} per class). The accuracy could well be anywhere from{' '}
-          {formatInterval(iv.accuracy)}; one image more or less right moves it by {pct(1 / Math.max(1, summary.n), 0)}. Add images before trusting or comparing these figures.
+          {formatInterval(iv.accuracy)}; one image more or less right moves it by {pct(1 / Math.max(1, summary.n), 0)}. Add images before trusting or comparing
+          these figures.
           <Explain term="smallSample" />
         </p>
       )}
@@ -210,9 +211,28 @@ export function RocChart({ evaluation }: { evaluation: Evaluation }) {
             tick={{ fontSize: 15 }}
             label={{ value: 'false-positive rate (1 − specificity)', position: 'insideBottom', offset: -14, fontSize: 15 }}
           />
-          <YAxis type="number" domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tick={{ fontSize: 15 }} width={56} label={{ value: 'sensitivity', angle: -90, position: 'insideLeft', fontSize: 15 }} />
+          <YAxis
+            type="number"
+            domain={[0, 1]}
+            ticks={[0, 0.25, 0.5, 0.75, 1]}
+            tick={{ fontSize: 15 }}
+            width={56}
+            label={{ value: 'sensitivity', angle: -90, position: 'insideLeft', fontSize: 15 }}
+          />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : String(v))} labelFormatter={(l) => `FPR ${Number(l).toFixed(2)}`} />
-          <Line data={[{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }]} dataKey="tpr" name="chance" stroke="#8d99a6" strokeDasharray="4 4" dot={false} isAnimationActive={false} legendType="none" />
+          <Line
+            data={[
+              { fpr: 0, tpr: 0 },
+              { fpr: 1, tpr: 1 },
+            ]}
+            dataKey="tpr"
+            name="chance"
+            stroke="#8d99a6"
+            strokeDasharray="4 4"
+            dot={false}
+            isAnimationActive={false}
+            legendType="none"
+          />
           {roc.map((points, c) =>
             points.length ? (
               <Line

@@ -56,7 +56,14 @@ function Preview({ state }: { state: TrainerState }) {
       />
       <ul className="tr-previews">
         {state.previews.map((p) => (
-          <li key={p.key} className="tr-previews__item" data-testid="preview-result" data-file={p.name} data-status={p.status} data-withheld={p.withheld ? "true" : "false"}>
+          <li
+            key={p.key}
+            className="tr-previews__item"
+            data-testid="preview-result"
+            data-file={p.name}
+            data-status={p.status}
+            data-withheld={p.withheld ? 'true' : 'false'}
+          >
             {p.thumb && <GrayThumb gray={p.thumb} size={THUMB_SIZE} display={72} label={`Model input of ${p.name}`} />}
             <div className="tr-previews__main">
               <p className="tr-previews__name">{p.name}</p>
@@ -67,7 +74,9 @@ function Preview({ state }: { state: TrainerState }) {
                   Not a chest X-ray? {p.withheld.join('; ')}. No class is shown.
                 </p>
               )}
-              {p.status === 'done' && !p.withheld && p.probabilities && p.classNames && <ProbabilityList classNames={p.classNames} probabilities={p.probabilities} />}
+              {p.status === 'done' && !p.withheld && p.probabilities && p.classNames && (
+                <ProbabilityList classNames={p.classNames} probabilities={p.probabilities} />
+              )}
             </div>
           </li>
         ))}
@@ -111,12 +120,22 @@ function SaveForm({ state }: { state: TrainerState }) {
     >
       <label htmlFor={id}>Save in this browser as</label>
       <div className="tr-save__row">
-        <input id={id} type="text" value={name} maxLength={80} disabled={disabled} onChange={(e) => (setName(e.currentTarget.value), setConfirm(false))} data-testid="save-name" />
+        <input
+          id={id}
+          type="text"
+          value={name}
+          maxLength={80}
+          disabled={disabled}
+          onChange={(e) => (setName(e.currentTarget.value), setConfirm(false))}
+          data-testid="save-name"
+        />
         <button type="submit" className="primary" disabled={disabled || !!problem} data-testid="save-button">
           {confirm ? 'Replace it' : 'Save'}
         </button>
       </div>
-      {confirm && <p className="tr-check tr-check--warn">A saved model is already called “{name.trim()}”. Press “Replace it” to overwrite it, or change the name.</p>}
+      {confirm && (
+        <p className="tr-check tr-check--warn">A saved model is already called “{name.trim()}”. Press “Replace it” to overwrite it, or change the name.</p>
+      )}
       {problem && name && <p className="error-text">{problem}</p>}
     </form>
   );
@@ -150,7 +169,15 @@ function SavedModels({ state }: { state: TrainerState }) {
       <div className="tr-import">
         <label htmlFor={id}>Import a downloaded model (its .zip, or model.json + weights.bin + metadata.json) as</label>
         <div className="tr-save__row">
-          <input id={id} type="text" value={importName} placeholder="name for the imported model" maxLength={80} onChange={(e) => setImportName(e.currentTarget.value)} data-testid="import-name" />
+          <input
+            id={id}
+            type="text"
+            value={importName}
+            placeholder="name for the imported model"
+            maxLength={80}
+            onChange={(e) => setImportName(e.currentTarget.value)}
+            data-testid="import-name"
+          />
           <button type="button" onClick={() => input.current?.click()} disabled={!!modelNameProblem(importName)} data-testid="import-button">
             Choose files…
           </button>
@@ -194,7 +221,10 @@ export function KeepPanel({ state }: { state: TrainerState }) {
               Download the files
             </button>
           </div>
-          <p className="muted tr-hint">model.json + weights.bin (TensorFlow.js), metadata.json (class names, preprocessing, calibration, operating point, "Not a chest X-ray?" check, training record), metrics.json (validation results) and model-card.md (the Model card).</p>
+          <p className="muted tr-hint">
+            model.json + weights.bin (TensorFlow.js), metadata.json (class names, preprocessing, calibration, operating point, "Not a chest X-ray?" check,
+            training record), metrics.json (validation results) and model-card.md (the Model card).
+          </p>
           <SaveForm state={state} />
           <SavedModels state={state} />
         </div>

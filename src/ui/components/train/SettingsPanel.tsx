@@ -142,7 +142,7 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
       ? 'Add images first.'
       : preparing
         ? 'Preparing images…'
-        : check.errors[0] ?? (state.base.status === 'error' ? `The network could not be loaded: ${state.base.error}` : null);
+        : (check.errors[0] ?? (state.base.status === 'error' ? `The network could not be loaded: ${state.base.error}` : null));
 
   return (
     <section className="panel" aria-labelledby="tr-settings-title" data-testid="settings-panel">
@@ -172,8 +172,18 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
           </span>
         </div>
         <div className="tr-field tr-field--check tr-field--wide">
-          <input id="tr-pace" type="checkbox" checked={settings.classroomPace} disabled={busy} onChange={(e) => updateSettings({ classroomPace: e.currentTarget.checked })} data-testid="classroom-pace" aria-describedby="tr-pace-help" />
-          <label htmlFor="tr-pace">Classroom pace (each epoch takes at least {CLASSROOM_EPOCH_MS / 1000} s, so the curves grow where everyone can follow them)</label>
+          <input
+            id="tr-pace"
+            type="checkbox"
+            checked={settings.classroomPace}
+            disabled={busy}
+            onChange={(e) => updateSettings({ classroomPace: e.currentTarget.checked })}
+            data-testid="classroom-pace"
+            aria-describedby="tr-pace-help"
+          />
+          <label htmlFor="tr-pace">
+            Classroom pace (each epoch takes at least {CLASSROOM_EPOCH_MS / 1000} s, so the curves grow where everyone can follow them)
+          </label>
           <span id="tr-pace-help" className="tr-field__help" data-testid="pace-estimate" data-seconds={settings.classroomPace ? paceSeconds : ''}>
             {settings.classroomPace
               ? `About ${Math.round(paceSeconds)} s at classroom pace (${epochsPlanned} epochs × ${CLASSROOM_EPOCH_MS / 1000} s), longer if an epoch itself takes more.`
@@ -197,8 +207,27 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
             )}
           </span>
         </div>
-        <NumberField label="Seed" value={settings.seed} min={0} max={2 ** 31 - 1} integer disabled={busy} onChange={(v) => updateSettings({ seed: v })} help="Same seed, images and backend → same curves" testId="seed" />
-        <NumberField label="Epochs" value={settings.head.epochs} min={1} max={500} integer disabled={busy} onChange={(v) => updateSettings({ head: { epochs: v } })} testId="epochs" />
+        <NumberField
+          label="Seed"
+          value={settings.seed}
+          min={0}
+          max={2 ** 31 - 1}
+          integer
+          disabled={busy}
+          onChange={(v) => updateSettings({ seed: v })}
+          help="Same seed, images and backend → same curves"
+          testId="seed"
+        />
+        <NumberField
+          label="Epochs"
+          value={settings.head.epochs}
+          min={1}
+          max={500}
+          integer
+          disabled={busy}
+          onChange={(v) => updateSettings({ head: { epochs: v } })}
+          testId="epochs"
+        />
         <SelectField
           label="Learning rate"
           value={settings.head.learningRate}
@@ -227,7 +256,16 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
       <details className="tr-advanced">
         <summary>Advanced</summary>
         <div className="tr-fields">
-          <NumberField label="Dropout" value={settings.head.dropout} min={0} max={0.8} step={0.05} disabled={busy} onChange={(v) => updateSettings({ head: { dropout: v } })} testId="dropout" />
+          <NumberField
+            label="Dropout"
+            value={settings.head.dropout}
+            min={0}
+            max={0.8}
+            step={0.05}
+            disabled={busy}
+            onChange={(v) => updateSettings({ head: { dropout: v } })}
+            testId="dropout"
+          />
           <SelectField
             label="Class weighting"
             value={settings.head.classWeighting}
@@ -251,29 +289,72 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
             testId="patience"
           />
           <div className="tr-field tr-field--check">
-            <input id="tr-restore" type="checkbox" checked={settings.head.restoreBest} disabled={busy} onChange={(e) => updateSettings({ head: { restoreBest: e.currentTarget.checked } })} />
+            <input
+              id="tr-restore"
+              type="checkbox"
+              checked={settings.head.restoreBest}
+              disabled={busy}
+              onChange={(e) => updateSettings({ head: { restoreBest: e.currentTarget.checked } })}
+            />
             <label htmlFor="tr-restore">Keep the best validation epoch (not the last)</label>
           </div>
-          <NumberField label="Label smoothing" value={settings.head.labelSmoothing} min={0} max={0.3} step={0.05} disabled={busy} onChange={(v) => updateSettings({ head: { labelSmoothing: v } })} />
-          <NumberField label="L2 weight decay" value={settings.head.l2} min={0} max={0.1} step="any" disabled={busy} onChange={(v) => updateSettings({ head: { l2: v } })} />
+          <NumberField
+            label="Label smoothing"
+            value={settings.head.labelSmoothing}
+            min={0}
+            max={0.3}
+            step={0.05}
+            disabled={busy}
+            onChange={(v) => updateSettings({ head: { labelSmoothing: v } })}
+          />
+          <NumberField
+            label="L2 weight decay"
+            value={settings.head.l2}
+            min={0}
+            max={0.1}
+            step="any"
+            disabled={busy}
+            onChange={(v) => updateSettings({ head: { l2: v } })}
+          />
         </div>
         <fieldset className="tr-block" disabled={busy || blockProblem !== null}>
           <legend>Also fine-tune the last block</legend>
           <div className="tr-field tr-field--check">
-            <input id="tr-block" type="checkbox" checked={settings.blockEnabled && !blockProblem} onChange={(e) => updateSettings({ blockEnabled: e.currentTarget.checked })} data-testid="block-enabled" />
-            <label htmlFor="tr-block">After the head, unfreeze the last convolution block and train it on augmented images (slower; for more images and more time).</label>
+            <input
+              id="tr-block"
+              type="checkbox"
+              checked={settings.blockEnabled && !blockProblem}
+              onChange={(e) => updateSettings({ blockEnabled: e.currentTarget.checked })}
+              data-testid="block-enabled"
+            />
+            <label htmlFor="tr-block">
+              After the head, unfreeze the last convolution block and train it on augmented images (slower; for more images and more time).
+            </label>
           </div>
           {blockProblem && <p className="muted">Not available for this network: {blockProblem}.</p>}
           {settings.blockEnabled && !blockProblem && (
             <div className="tr-fields">
-              <NumberField label="Block epochs" value={settings.block.epochs} min={1} max={100} integer onChange={(v) => updateSettings({ block: { epochs: v } })} testId="block-epochs" />
+              <NumberField
+                label="Block epochs"
+                value={settings.block.epochs}
+                min={1}
+                max={100}
+                integer
+                onChange={(v) => updateSettings({ block: { epochs: v } })}
+                testId="block-epochs"
+              />
               <SelectField
                 label="Block learning rate"
                 value={settings.block.learningRate}
                 options={[0.00003, 0.0001, 0.0003, 0.001].map((v) => ({ value: v, text: String(v) }))}
                 onChange={(v) => updateSettings({ block: { learningRate: v } })}
               />
-              <SelectField label="Block batch size" value={settings.block.batchSize} options={[8, 16, 32].map((v) => ({ value: v, text: String(v) }))} onChange={(v) => updateSettings({ block: { batchSize: v } })} />
+              <SelectField
+                label="Block batch size"
+                value={settings.block.batchSize}
+                options={[8, 16, 32].map((v) => ({ value: v, text: String(v) }))}
+                onChange={(v) => updateSettings({ block: { batchSize: v } })}
+              />
             </div>
           )}
         </fieldset>
@@ -303,15 +384,19 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
                       ? 'Assembling the model…'
                       : run.stage === 'calibrate'
                         ? `Fitting the calibration, the covid operating point and the "Not a chest X-ray?" check: ${run.stageDetail ?? ''}…`
-                      : `Epoch ${last ? last.epoch + 1 : 1} of up to ${run.plannedEpochs}${run.stage === 'block' ? ' (last block)' : ''}`}
+                        : `Epoch ${last ? last.epoch + 1 : 1} of up to ${run.plannedEpochs}${run.stage === 'block' ? ' (last block)' : ''}`}
               </p>
               <ProgressBar value={run.plannedEpochs ? run.history.length / run.plannedEpochs : null} label="Training progress" />
             </>
           )}
           {run.status === 'done' && run.result && (
             <p data-testid="run-summary">
-              {run.result.stopReason === 'stopped' ? 'Stopped' : run.result.stopReason === 'early-stopped' ? 'Stopped early (no better validation loss)' : 'Finished'} after{' '}
-              {run.history.length} epoch{run.history.length === 1 ? '' : 's'} in {(run.result.timings.totalMs / 1000).toFixed(1)} s.{' '}
+              {run.result.stopReason === 'stopped'
+                ? 'Stopped'
+                : run.result.stopReason === 'early-stopped'
+                  ? 'Stopped early (no better validation loss)'
+                  : 'Finished'}{' '}
+              after {run.history.length} epoch{run.history.length === 1 ? '' : 's'} in {(run.result.timings.totalMs / 1000).toFixed(1)} s.{' '}
               {run.result.keptEpoch > 0 ? `Kept the weights of epoch ${run.result.keptEpoch}.` : 'No epoch finished: the model has its initial head.'}
               {run.result.blockTuned && ' The last block was fine-tuned.'} Backend: {run.result.memory.backend}.
             </p>
@@ -335,7 +420,9 @@ function TrustSummary({ metadata }: { metadata: ModelMetadata }) {
   const f = t?.ood?.fit;
   return (
     <p data-testid="run-trust">
-      {t?.temperatureFit ? `Calibrated on the ${t.temperatureFit.valImages} validation images (temperature ${t.temperature.toFixed(2)}). ` : 'No validation images: not calibrated. '}
+      {t?.temperatureFit
+        ? `Calibrated on the ${t.temperatureFit.valImages} validation images (temperature ${t.temperature.toFixed(2)}). `
+        : 'No validation images: not calibrated. '}
       {op
         ? `Covid operating point: threshold ${op.threshold.toFixed(4)} (validation sensitivity ${op.valSensitivity.toFixed(2)} on ${op.valPositives ?? '—'} covid images). `
         : 'No covid operating point (no class named "covid", or no covid validation image). '}

@@ -44,7 +44,13 @@ function Chart({
   const latest = data[data.length - 1];
   const fmt = (v: number) => (percent ? `${v.toFixed(0)}%` : v.toFixed(2));
   return (
-    <figure className="tr-chart" data-testid={testId} data-points={data.length} data-diverged={divergedEpoch ?? ''} aria-label={`${title} per epoch: training${hasVal ? ' and validation' : ''}`}>
+    <figure
+      className="tr-chart"
+      data-testid={testId}
+      data-points={data.length}
+      data-diverged={divergedEpoch ?? ''}
+      aria-label={`${title} per epoch: training${hasVal ? ' and validation' : ''}`}
+    >
       <figcaption className="tr-chart__title">
         {title}
         {explain.map((t) => (
@@ -85,13 +91,39 @@ function Chart({
           />
           <YAxis tick={TICK} width={64} domain={percent ? [0, 100] : [0, 'auto']} tickFormatter={(v: number) => (percent ? `${v}%` : v.toFixed(1))} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(l) => `epoch ${l}`} />
-          {blockStart !== null && <ReferenceLine x={blockStart - 0.5} stroke="#6b7b8c" strokeDasharray="6 4" label={{ value: 'last block', fontSize: 14, position: 'insideTopLeft' }} />}
-          {divergedEpoch !== null && (
-            <ReferenceLine x={divergedEpoch} stroke="#8a1c7c" strokeWidth={3} strokeDasharray="2 3" label={{ value: 'overfitting starts', fontSize: 14, position: 'insideBottomRight', fill: '#8a1c7c' }} />
+          {blockStart !== null && (
+            <ReferenceLine
+              x={blockStart - 0.5}
+              stroke="#6b7b8c"
+              strokeDasharray="6 4"
+              label={{ value: 'last block', fontSize: 14, position: 'insideTopLeft' }}
+            />
           )}
-          {keptEpoch !== null && keptEpoch > 0 && <ReferenceLine x={keptEpoch} stroke="#1e6b2e" strokeWidth={2} label={{ value: 'kept', fontSize: 14, position: 'insideTopRight' }} />}
+          {divergedEpoch !== null && (
+            <ReferenceLine
+              x={divergedEpoch}
+              stroke="#8a1c7c"
+              strokeWidth={3}
+              strokeDasharray="2 3"
+              label={{ value: 'overfitting starts', fontSize: 14, position: 'insideBottomRight', fill: '#8a1c7c' }}
+            />
+          )}
+          {keptEpoch !== null && keptEpoch > 0 && (
+            <ReferenceLine x={keptEpoch} stroke="#1e6b2e" strokeWidth={2} label={{ value: 'kept', fontSize: 14, position: 'insideTopRight' }} />
+          )}
           <Line type="monotone" dataKey="train" name="training" stroke={TRAIN} strokeWidth={3} dot={{ r: 4 }} isAnimationActive={false} />
-          {hasVal && <Line type="monotone" dataKey="validation" name="validation" stroke={VAL} strokeWidth={3} strokeDasharray="8 4" dot={{ r: 4 }} isAnimationActive={false} />}
+          {hasVal && (
+            <Line
+              type="monotone"
+              dataKey="validation"
+              name="validation"
+              stroke={VAL}
+              strokeWidth={3}
+              strokeDasharray="8 4"
+              dot={{ r: 4 }}
+              isAnimationActive={false}
+            />
+          )}
         </LineChart>
       </ResponsiveContainer>
     </figure>
@@ -113,13 +145,30 @@ export function TrainingCharts({ history, plannedEpochs, keptEpoch }: { history:
       <p className="tr-charts__terms">
         Terms: training vs validation <Explain term="trainVsVal" /> · epoch <Explain term="epoch" />
       </p>
-      <Chart title="Loss" explain={['loss', 'lossVsAccuracy', 'overfitting']} trainKey="trainLoss" valKey="valLoss" percent={false} testId="chart-loss" {...common} />
+      <Chart
+        title="Loss"
+        explain={['loss', 'lossVsAccuracy', 'overfitting']}
+        trainKey="trainLoss"
+        valKey="valLoss"
+        percent={false}
+        testId="chart-loss"
+        {...common}
+      />
       {divergedEpoch !== null && (
         <p className="tr-divergence" data-testid="divergence-note" data-epoch={divergedEpoch}>
-          From epoch {divergedEpoch} validation loss rises while training loss keeps falling: the model is memorising its training images (overfitting). <Explain term="overfitting" />
+          From epoch {divergedEpoch} validation loss rises while training loss keeps falling: the model is memorising its training images (overfitting).{' '}
+          <Explain term="overfitting" />
         </p>
       )}
-      <Chart title="Accuracy" explain={['accuracy', 'valBeatsTrain', 'earlyStopping']} trainKey="trainAcc" valKey="valAcc" percent testId="chart-accuracy" {...common} />
+      <Chart
+        title="Accuracy"
+        explain={['accuracy', 'valBeatsTrain', 'earlyStopping']}
+        trainKey="trainAcc"
+        valKey="valAcc"
+        percent
+        testId="chart-accuracy"
+        {...common}
+      />
     </div>
   );
 }

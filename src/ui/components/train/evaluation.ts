@@ -43,7 +43,8 @@ export function evaluate(classNames: string[], ids: number[], labels: number[], 
   );
   const misclassified: Misclassified[] = [];
   rows.forEach((r, i) => {
-    if (predicted[i] !== labels[i]) misclassified.push({ id: ids[i], trueIndex: labels[i], predictedIndex: predicted[i], confidence: r[predicted[i]], probabilities: r });
+    if (predicted[i] !== labels[i])
+      misclassified.push({ id: ids[i], trueIndex: labels[i], predictedIndex: predicted[i], confidence: r[predicted[i]], probabilities: r });
   });
   // Most confident mistakes first: the most instructive ones.
   misclassified.sort((a, b) => b.confidence - a.confidence || a.id - b.id);
