@@ -9,6 +9,9 @@ import { ImageDecodeError } from '../image/decode';
 import { normalizeInput } from '../image/preprocess';
 import { BASE_MARGIN } from '../image/augment';
 import { inputThumbnail, prepareImage } from '../image/pipeline';
+import { preparedImageHash } from '../image/image-hash';
+import { MAX_FILE_BYTES } from '../image/format';
+import { fnv1a64Hex } from '../core/image-hash';
 import type { ImageFeatures } from '../core/ood';
 import type { ModelMetadata, PreprocessingSpec } from '../core/metadata';
 import { THUMB_SIZE } from './train-protocol';
@@ -31,6 +34,10 @@ export interface KeptImage {
   features: ImageFeatures;
   /** The augmentation base (augment.ts makeAugmentBase) for last-block tuning. */
   base: { pixels: Uint8Array; size: number };
+  /** Exact content hash of the file's bytes (fnv1a64Hex): the same file dropped twice. */
+  fileHash: string;
+  /** Perceptual hash of the model crop (preparedImageHash): the same X-ray re-encoded or resized. */
+  phash: string;
 }
 
 export interface PreparedTrainImage {
@@ -41,14 +48,16 @@ export interface PreparedTrainImage {
 /** Decodes (once) and prepares a training image: its exact model input and what later stages keep. */
 export async function prepareTrainImage(file: Blob, metadata: ModelMetadata): Promise<PreparedTrainImage> {
   const spec = metadata.preprocessing;
-  const { image } = await decodeImageFile(file);
+  // Read once: the bytes give the exact hash and go to the decoder (an oversized file is refused there unread).
+  const bytes = file.size > MAX_FILE_BYTES ? null : new Uint8Array(await file.arrayBuffer());
+  const { image } = await decodeImageFile(bytes ?? file);
   const p = prepareImage(image, spec, { layoutTemplate: metadata.trust?.ood?.layoutTemplate, augmentBaseSize: Math.round(spec.inputSize * BASE_MARGIN) });
   let crop: Uint8Array | Float32Array = p.crop;
   if (spec.equalize === 'histogram') {
     crop = new Uint8Array(p.crop.length);
     for (let i = 0; i < p.crop.length; i++) crop[i] = Math.round(p.crop[i]);
   }
-  return { input: p.input, kept: { crop, features: p.features, base: p.augmentBase! } };
+  return { input: p.input, kept: { crop, features: p.features, base: p.augmentBase!, fileHash: fnv1a64Hex(bytes!), phash: preparedImageHash(p) } };
 }
 
 /** The exact model input of a kept image (= its input at decode time). */

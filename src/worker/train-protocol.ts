@@ -43,6 +43,9 @@ export interface EmbedResult {
   thumb?: Uint8Array;
   /** Why the file was skipped. */
   error?: string;
+  /** Exact file hash and perceptual hash (src/core/image-hash.ts), for the copies check. */
+  fileHash?: string;
+  phash?: string;
 }
 
 export interface EmbedStats {

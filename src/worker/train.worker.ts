@@ -193,7 +193,7 @@ function deliver(d: Done): void {
   if (d.embedding) {
     item.embedding = d.embedding;
     item.kept = d.kept;
-    pendingResults.push({ id: d.id, thumb: d.thumb });
+    pendingResults.push({ id: d.id, thumb: d.thumb, fileHash: d.kept?.fileHash, phash: d.kept?.phash });
     if (d.thumb) pendingTransfer.push(d.thumb.buffer as ArrayBuffer);
   } else {
     item.error = d.error ?? 'could not be read';

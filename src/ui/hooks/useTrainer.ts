@@ -15,7 +15,6 @@ import {
   isZipFile,
   labelByFolder,
   nameProblem,
-  stratifiedSplit,
   type DatasetCheck,
   type IntakeFile,
   type LabelledFile,
@@ -24,6 +23,8 @@ import {
 import { deleteStoredModel, listStoredModels, onStoredModelsChanged, type StoredModelSummary } from '../../ml/model-store';
 import { backendsFromUrl } from './useClassifier';
 import { Store } from '../lib/store';
+import { baseTrainedIds, fetchTrainHashes, splitWithCopies } from './train-copies';
+import type { TrainHashSet } from '../../core/train-hashes';
 
 export interface ClassEntry {
   key: number;
@@ -40,6 +41,11 @@ export interface ImageEntry {
   error?: string;
   /** 64×64 gray thumbnail of the model input (once embedded). */
   thumb?: Uint8Array;
+  /** Exact file hash and perceptual hash (once embedded), for the copies check. */
+  fileHash?: string;
+  phash?: string;
+  /** A copy of an image the shipped base network was trained on (once its hashes are loaded). */
+  baseTrained?: boolean;
 }
 
 export interface TrainSettings {
@@ -53,6 +59,10 @@ export interface TrainSettings {
   classroomPace: boolean;
   /** Train on at most this many images of each class (0 = all); validation keeps its full share. */
   maxTrainPerClass: number;
+  /** Sets of copies: all kept, each set on one side of the split, or one kept per set (and class). */
+  duplicates: 'together' | 'remove';
+  /** Images the base network was trained on stay out of validation (they may still train). */
+  excludeBaseTrainedFromVal: boolean;
 }
 
 /** Minimum duration of an epoch at classroom pace. */
@@ -108,6 +118,8 @@ export interface TrainerState {
   previews: PreviewEntry[];
   /** Last user-facing message of an action (saved, downloaded, failed…). */
   message: { kind: 'ok' | 'error'; text: string } | null;
+  /** The base network's training-image hashes (public/model/train-hashes.json), loaded with the first image. */
+  baseHashes: { status: 'idle' | 'loading' | 'ready' | 'error'; count: number; error: string | null };
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -118,6 +130,8 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   block: { ...DEFAULT_BLOCK_CONFIG },
   classroomPace: false,
   maxTrainPerClass: 0,
+  duplicates: 'together',
+  excludeBaseTrainedFromVal: false,
 };
 
 /**
@@ -180,6 +194,7 @@ const initial: TrainerState = {
   saved: [],
   previews: [],
   message: null,
+  baseHashes: { status: 'idle', count: 0, error: null },
 };
 
 export const trainerStore = new Store<TrainerState>(initial);
@@ -200,7 +215,9 @@ function onEvent(ev: TrainEvent): void {
         const images = s.images.map((im) => {
           const r = byId.get(im.id);
           if (!r) return im;
-          return r.error ? { ...im, status: 'error' as const, error: r.error } : { ...im, status: 'ready' as const, thumb: r.thumb };
+          if (r.error) return { ...im, status: 'error' as const, error: r.error };
+          const baseTrained = trainHashes && r.phash ? baseTrainedIds([{ id: im.id, phash: r.phash }], trainHashes).has(im.id) : undefined;
+          return { ...im, status: 'ready' as const, thumb: r.thumb, fileHash: r.fileHash, phash: r.phash, baseTrained };
         });
         const waiting = images.some((im) => im.status === 'queued');
         return { ...s, images, embed: { ...s.embed, stats: ev.stats, doneAt: waiting ? null : performance.now() } };
@@ -246,6 +263,34 @@ function commitEpochs(): void {
   }));
 }
 
+let trainHashes: TrainHashSet | null = null;
+let trainHashesLoading = false;
+
+/** Loads the base network's training-image hashes once (when the first images are prepared). */
+function loadTrainHashes(): void {
+  if (trainHashes || trainHashesLoading) return;
+  trainHashesLoading = true;
+  set((s) => ({ ...s, baseHashes: { status: 'loading', count: 0, error: null } }));
+  fetchTrainHashes(shippedModelUrl()).then(
+    (h) => {
+      trainHashes = h;
+      trainHashesLoading = false;
+      set((s) => {
+        const known = baseTrainedIds(s.images, h);
+        return {
+          ...s,
+          images: s.images.map((im) => (im.phash ? { ...im, baseTrained: known.has(im.id) } : im)),
+          baseHashes: { status: 'ready', count: h.count, error: null },
+        };
+      });
+    },
+    (e: Error) => {
+      trainHashesLoading = false;
+      set((s) => ({ ...s, baseHashes: { status: 'error', count: 0, error: e.message } }));
+    },
+  );
+}
+
 function getClient(): TrainClient {
   client ??= new TrainClient(onEvent);
   return client;
@@ -279,6 +324,7 @@ const DEFAULT_NAME = /^Class \d+$/;
 
 function sendImages(entries: { id: number; file: Blob }[]): void {
   if (!entries.length) return;
+  loadTrainHashes();
   set((s) => ({
     ...s,
     embed: { ...s.embed, startedAt: s.embed.doneAt !== null || s.embed.startedAt === null ? performance.now() : s.embed.startedAt, doneAt: null },
@@ -478,16 +524,16 @@ export interface PlannedSplit {
   train: { ids: number[]; labels: number[] };
   val: { ids: number[]; labels: number[] };
   perClass: { name: string; train: number; val: number }[];
+  /** Sets of copies, images left out as extra copies, base-network training images in train / validation. */
+  copies: { sets: number; removed: number; baseTrainedTrain: number; baseTrainedVal: number };
 }
 
 /** The split a run would use now: ready images only, classes in card order. */
 export function planSplit(s: Pick<TrainerState, 'classes' | 'images' | 'settings'>): PlannedSplit {
   const classNames = s.classes.map((c) => c.name.trim());
-  const index = new Map(s.classes.map((c, i) => [c.key, i]));
-  const ready = s.images.filter((im) => im.status === 'ready' && index.has(im.classKey));
-  const labels = ready.map((im) => index.get(im.classKey)!);
-  const keys = ready.map((im) => im.path);
-  const split = stratifiedSplit(labels, keys, s.settings.valFraction, s.settings.seed);
+  // Sets of copies stay on one side (or lose their extra copies); see train-copies.ts.
+  const split = splitWithCopies(s);
+  const { ready, labels } = split.view;
   const perClass = classNames.map((name) => ({ name, train: 0, val: 0 }));
   if (s.settings.maxTrainPerClass > 0) {
     // Keep the first N of each class in the (seeded) split order: same seed, same images.
@@ -505,6 +551,12 @@ export function planSplit(s: Pick<TrainerState, 'classes' | 'images' | 'settings
     train: { ids: split.train.map((i) => ready[i].id), labels: split.train.map((i) => labels[i]) },
     val: { ids: split.val.map((i) => ready[i].id), labels: split.val.map((i) => labels[i]) },
     perClass,
+    copies: {
+      sets: split.view.sets.length,
+      removed: split.removed.length,
+      baseTrainedTrain: split.train.filter((i) => ready[i].baseTrained).length,
+      baseTrainedVal: split.val.filter((i) => ready[i].baseTrained).length,
+    },
   };
 }
 
@@ -545,6 +597,10 @@ export async function startTraining(): Promise<TrainResult | null> {
       valFraction: settings.valFraction,
       splitSeed: settings.seed,
       ...(settings.maxTrainPerClass > 0 ? { maxTrainPerClass: settings.maxTrainPerClass } : {}),
+      ...(plan.copies.sets
+        ? { copySets: plan.copies.sets, copies: settings.duplicates === 'remove' ? `${plan.copies.removed} extra copies removed` : 'kept together' }
+        : {}),
+      ...(settings.excludeBaseTrainedFromVal ? { baseTrainedOutOfValidation: 'yes' } : {}),
     },
     minEpochMs: settings.classroomPace ? CLASSROOM_EPOCH_MS : 0,
   };

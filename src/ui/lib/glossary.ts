@@ -122,6 +122,10 @@ export const GLOSSARY = {
     term: 'Class probabilities',
     text: 'The model’s scores for each class, adding up to 100 %. A high score is not a guarantee: models are often confidently wrong on images unlike their training data.',
   },
+  leakage: {
+    term: 'Leakage',
+    text: 'When an image used to check a model was, in some form, also used to build it: a copy of a validation image in the training set, or a picture the base network itself learned from. The model has in effect seen the answer, so validation looks better than it will on new patients.',
+  },
 } satisfies Record<string, GlossaryEntry>;
 
 export type GlossaryTerm = keyof typeof GLOSSARY;

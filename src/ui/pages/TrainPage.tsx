@@ -5,6 +5,7 @@
 import { useEffect, useMemo } from 'react';
 import { DatasetPanel } from '../components/train/DatasetPanel';
 import { SettingsPanel } from '../components/train/SettingsPanel';
+import { CopiesPanel } from '../components/train/CopiesPanel';
 import { TrainingCharts } from '../components/train/TrainingCharts';
 import { ConfusionMatrix, MetricsTable, RocChart } from '../components/train/Evaluation';
 import { MisclassifiedGallery } from '../components/train/MisclassifiedGallery';
@@ -61,6 +62,7 @@ export default function TrainPage() {
       )}
 
       <DatasetPanel state={state} />
+      <CopiesPanel state={state} />
       <SettingsPanel state={state} />
 
       <section className="panel" aria-labelledby="tr-watch-title" data-testid="watch-panel">

@@ -127,7 +127,18 @@ function SelectField<T extends string | number>({
 export function SettingsPanel({ state }: { state: TrainerState }) {
   const { settings, run } = state;
   const busy = run.status === 'training' || run.status === 'stopping';
-  const plan = useMemo(() => planSplit(state), [state.classes, state.images, state.settings.valFraction, state.settings.seed, state.settings.maxTrainPerClass]); // eslint-disable-line react-hooks/exhaustive-deps
+  const plan = useMemo(
+    () => planSplit(state),
+    [
+      state.classes,
+      state.images,
+      state.settings.valFraction,
+      state.settings.seed,
+      state.settings.maxTrainPerClass,
+      state.settings.duplicates,
+      state.settings.excludeBaseTrainedFromVal,
+    ],
+  ); // eslint-disable-line react-hooks/exhaustive-deps
   const check = useMemo(() => datasetCheck(state), [state.classes, state.images]); // eslint-disable-line react-hooks/exhaustive-deps
   const preparing = state.images.some((im) => im.status === 'queued');
   const blockProblem = state.base.info?.lastBlockProblem ?? null;
