@@ -13,7 +13,7 @@ export async function fetchTrainHashes(modelUrl: string): Promise<TrainHashSet> 
   const url = new URL('train-hashes.json', modelUrl).href;
   let res: Response;
   try {
-    res = await fetch(url, { cache: 'no-cache' });
+    res = await fetch(url);
   } catch (e) {
     throw new Error(`train-hashes.json could not be fetched (${(e as Error).message})`);
   }

@@ -799,11 +799,11 @@ export function trainerMemory(): Promise<MemorySample> {
 
 declare global {
   interface Window {
-    cxrLabTrain?: { state: () => TrainerState; memory: () => Promise<MemorySample> };
+    cxrLabTrain?: { state: () => TrainerState; memory: () => Promise<MemorySample>; plan: () => PlannedSplit };
   }
 }
 
-if (typeof window !== 'undefined') window.cxrLabTrain = { state: trainerStore.get, memory: trainerMemory };
+if (typeof window !== 'undefined') window.cxrLabTrain = { state: trainerStore.get, memory: trainerMemory, plan: () => planSplit(trainerStore.get()) };
 
 export function useTrainer(): TrainerState {
   subscribeSaved();

@@ -39,6 +39,7 @@ function CopySetItem({
       data-kind={set.kind}
       data-conflict={set.conflict}
       data-size={set.ids.length}
+      data-ids={set.ids.join(' ')}
     >
       <p className="tr-copyset__head">
         <strong>{set.kind === 'exact' ? 'Exact copies' : 'Near copies'}</strong>{' '}
@@ -87,8 +88,9 @@ function CopySetItem({
 export function CopiesPanel({ state }: { state: TrainerState }) {
   const { settings } = state;
   const locked = state.run.status === 'training' || state.run.status === 'stopping';
-  const view = useMemo(() => copiesOf(state), [state.classes, state.images]); // eslint-disable-line react-hooks/exhaustive-deps
-  const plan = useMemo(() => planSplit(state), [state.classes, state.images, state.settings]); // eslint-disable-line react-hooks/exhaustive-deps
+  const { classes, images } = state;
+  const view = useMemo(() => copiesOf({ classes, images }), [classes, images]);
+  const plan = useMemo(() => planSplit({ classes, images, settings }), [classes, images, settings]);
   const byId = useMemo(() => new Map(state.images.map((im) => [im.id, im])), [state.images]);
   const classIndex = useMemo(() => new Map(state.classes.map((c, i) => [c.key, i])), [state.classes]);
   const classNames = state.classes.map((c) => c.name.trim());
