@@ -12,6 +12,8 @@ import { GrayThumb } from './GrayThumb';
 
 /** Sets shown in full; the rest are counted. */
 const SHOWN_SETS = 30;
+/** Removed copies listed by name; the rest are counted. */
+const SHOWN_REMOVED = 60;
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -133,17 +135,17 @@ export function CopiesPanel({ state }: { state: TrainerState }) {
             </label>
           </fieldset>
           {removing && (
-            <details className="tr-skipped" data-testid="copies-removed" data-count={removed.length}>
+            <details className="tr-copies__removed" data-testid="copies-removed" data-count={removed.length}>
               <summary>
                 {plural(removed.length, 'extra copy', 'extra copies')} left out of training and validation (choose "Keep copies together" to bring them back)
               </summary>
               <ul>
-                {removed.slice(0, 200).map((id) => (
+                {removed.slice(0, SHOWN_REMOVED).map((id) => (
                   <li key={id} data-testid="copies-removed-item">
                     <code>{byId.get(id)?.path ?? `image ${id}`}</code>
                   </li>
                 ))}
-                {removed.length > 200 && <li>… and {removed.length - 200} more</li>}
+                {removed.length > SHOWN_REMOVED && <li>… and {removed.length - SHOWN_REMOVED} more</li>}
               </ul>
             </details>
           )}
