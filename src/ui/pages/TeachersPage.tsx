@@ -35,7 +35,7 @@ const PLAN: Step[] = [
     title: 'Train a model and watch it learn',
     where: { href: '#/train', text: 'Train' },
     body: [
-      'On the Train page, drop a folder with one sub-folder per class (for example 40 normal and 40 pneumonia films). Check beforehand that no image is in the folder twice (a folder and a zip of it, say): copies of one image on both sides of the split make validation look better than it is.',
+      'On the Train page, drop a folder with one sub-folder per class (for example 40 normal and 40 pneumonia films). If an image is in twice (a folder and a zip of it, say), the Copies and leakage panel shows the sets and keeps each on one side of the split: copies on both sides make validation look better than it is. It also counts the images the shipped network was trained on, which flatter validation the same way.',
       'Set the “classroom pace” so each epoch takes a visible moment, then press Train. Follow the loss and accuracy curves: training vs validation, one point per epoch. The “?” buttons explain loss, epoch, early stopping, and why validation can beat training when dropout and augmentation make training harder.',
     ],
   },
