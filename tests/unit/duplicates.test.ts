@@ -4,8 +4,9 @@
 // teacher may drop, and the group-aware split (the same as stratifiedSplit when nothing is copied).
 import { describe, expect, it } from 'vitest';
 import { extraCopies, findDuplicateGroups, groupedStratifiedSplit, groupLabels, isConflict, type HashedItem } from '../../src/core/duplicates';
-import { hammingDistance } from '../../src/core/image-hash';
-import { NEAR_DUPLICATE_DISTANCE } from '../../src/core/train-hashes';
+import fs from 'node:fs';
+import { hammingDistance, hashWords, wordsDistance } from '../../src/core/image-hash';
+import { NEAR_DUPLICATE_DISTANCE, parseTrainHashes } from '../../src/core/train-hashes';
 import { stratifiedSplit } from '../../src/ml/dataset-browser';
 import { createRng } from '../../src/core/random';
 
@@ -167,5 +168,26 @@ describe('groupedStratifiedSplit', () => {
     const s = groupedStratifiedSplit(labels, keys, groupOf, 0.2, 42, trainOnly);
     expect(s.val.some((i) => i < 30 || i === 50)).toBe(false);
     expect(s.val).toHaveLength([0, 1, 2].reduce((acc, c) => acc + Math.round(labels.filter((l, i) => l === c && i >= 30 && i !== 50).length * 0.2), 0));
+  });
+});
+
+describe('on the shipped train-hashes.json (real, clustered hashes)', () => {
+  it("groups the base network's 4,848 training hashes exactly as brute force does (21 sets of near copies at 4 bits)", () => {
+    const set = parseTrainHashes(fs.readFileSync(new URL('../../public/model/train-hashes.json', import.meta.url), 'utf8'));
+    const hashes = [...set.exact];
+    const groups = findDuplicateGroups(hashes.map((phash) => ({ phash }))).map((g) => g.members);
+    // Brute force over all 11.7 M pairs, on the 32-bit halves.
+    const w = hashes.flatMap((h) => hashWords(h));
+    const parent = hashes.map((_, i) => i);
+    const root = (i: number): number => (parent[i] === i ? i : root(parent[i]));
+    for (let i = 0; i < hashes.length; i++)
+      for (let j = i + 1; j < hashes.length; j++)
+        if (wordsDistance(w[2 * i], w[2 * i + 1], w[2 * j], w[2 * j + 1]) <= NEAR_DUPLICATE_DISTANCE)
+          parent[Math.max(root(i), root(j))] = Math.min(root(i), root(j));
+    const m = new Map<number, number[]>();
+    hashes.forEach((_, i) => m.set(root(i), [...(m.get(root(i)) ?? []), i]));
+    const brute = [...m.values()].filter((g) => g.length > 1).sort((a, b) => a[0] - b[0]);
+    expect(groups).toEqual(brute);
+    expect(groups).toHaveLength(21);
   });
 });
