@@ -31,6 +31,19 @@ async function checkWidths(page: Page, state: string): Promise<void> {
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
     await page.waitForTimeout(300); // ResponsiveContainer re-measures
+    // …and redraws, which takes longer than 300 ms on a loaded 2-core machine: wait (at most 5 s)
+    // until each chart fits its container; a chart that never does still fails the check below.
+    await page
+      .waitForFunction(
+        () =>
+          Array.from(document.querySelectorAll('.recharts-responsive-container')).every((c) => {
+            const w = c.querySelector('.recharts-wrapper');
+            return !w || w.getBoundingClientRect().width <= c.getBoundingClientRect().width + 1;
+          }),
+        undefined,
+        { timeout: 5000, polling: 50 },
+      )
+      .catch(() => {});
     const m = await page.evaluate(() => {
       const vw = window.innerWidth;
       let widest = '';
