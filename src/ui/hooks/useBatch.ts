@@ -172,28 +172,41 @@ function pump(): void {
   }
 }
 
-/** Adds files to the batch (each gets its own row) and starts processing. */
-export function addFiles(inputs: InputFile[]): void {
-  if (inputs.length === 0) return;
+/**
+ * Adds files to the batch (each gets its own row) and starts processing. `unreadable` are the files
+ * of the same drop that could not even be read (the folder walker's rejects): they get an error row
+ * each, with the reason, so that nothing dropped disappears without a word.
+ */
+export function addFiles(inputs: InputFile[], unreadable: readonly { path: string; reason: string }[] = []): void {
+  if (inputs.length === 0 && unreadable.length === 0) return;
   const addedAt = Date.now();
   const added: Row[] = inputs.map((f) => {
     const key = nextKey++;
     files.set(key, f.file);
     return { key, name: f.name, size: f.file.size, status: 'queued', savedId: newRowId(key), addedAt };
   });
+  const failed: Row[] = unreadable.map((u) => {
+    const key = nextKey++;
+    return { key, name: u.path, size: 0, status: 'error', error: u.reason, savedId: newRowId(key), addedAt };
+  });
+  const all = [...added, ...failed];
+  const say = [
+    added.length ? `${added.length} file${added.length === 1 ? '' : 's'} added` : '',
+    failed.length ? `${failed.length} could not be read` : '',
+  ].filter(Boolean);
   batchStore.set(
     (s) => {
       const fresh = !s.running;
-      const rows = [...s.rows, ...added];
-      added.forEach((r, i) => indexOf.set(r.key, s.rows.length + i));
+      const rows = [...s.rows, ...all];
+      all.forEach((r, i) => indexOf.set(r.key, s.rows.length + i));
       return {
         ...s,
         rows,
-        runTotal: (fresh ? 0 : s.runTotal) + added.length,
-        runDone: fresh ? 0 : s.runDone,
+        runTotal: (fresh ? 0 : s.runTotal) + all.length,
+        runDone: (fresh ? 0 : s.runDone) + failed.length,
         runCancelled: fresh ? 0 : s.runCancelled,
-        running: true,
-        announcement: `${added.length} file${added.length === 1 ? '' : 's'} added`,
+        running: s.running || added.length > 0,
+        announcement: say.join(', '),
       };
     },
     { urgent: true },

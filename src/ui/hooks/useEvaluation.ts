@@ -111,7 +111,7 @@ export const evaluationStore = new Store<EvaluationState>(initial);
 
 /** The files of the current data set by path relative to the data root. */
 let files = new Map<string, Blob>();
-let intake: { files: IntakeFile[]; source: string } | null = null;
+let intake: { files: IntakeFile[]; source: string; unreadable: readonly Rejected[] } | null = null;
 let runId = 0;
 let cancelRequested = false;
 
@@ -177,7 +177,7 @@ async function classifyEntries(
 }
 
 /** Takes a folder's or a drop's files (zips expanded), decides the layout and starts the run. */
-export async function evaluateFiles(input: IntakeFile[], source: string, split = 'test'): Promise<void> {
+export async function evaluateFiles(input: IntakeFile[], source: string, split = 'test', unreadable: readonly Rejected[] = []): Promise<void> {
   const id = ++runId;
   cancelRequested = false;
   evaluationStore.set({ ...initial, phase: 'reading', source, announcement: `Reading ${source}` });
@@ -185,7 +185,7 @@ export async function evaluateFiles(input: IntakeFile[], source: string, split =
     const info = await ensureModel();
     const expanded = await expandZips(input);
     if (id !== runId) return;
-    intake = { files: expanded.files, source };
+    intake = { files: expanded.files, source, unreadable };
     const byPath = new Map(expanded.files.map((f) => [normalisePath(f.path), f.file]));
     const data = await describeEvaluationData([...byPath.keys()], info.metadata.classNames, {
       split,
@@ -199,7 +199,7 @@ export async function evaluateFiles(input: IntakeFile[], source: string, split =
     files = new Map();
     for (const [p, blob] of byPath) if (p.startsWith(data.root)) files.set(p.slice(data.root.length), blob);
     if (id !== runId) return;
-    evaluationStore.set((s) => ({ ...s, data, splits, rejected: expanded.rejected }));
+    evaluationStore.set((s) => ({ ...s, data, splits, rejected: [...unreadable, ...expanded.rejected] }));
     await classifyAll(id, data, info);
   } catch (e) {
     if (id !== runId) return;
@@ -210,7 +210,7 @@ export async function evaluateFiles(input: IntakeFile[], source: string, split =
 /** The same files again (another split, or after a model change). */
 export function rerun(split?: string): Promise<void> {
   if (!intake) return Promise.resolve();
-  return evaluateFiles(intake.files, intake.source, split ?? evaluationStore.get().data?.split ?? 'test');
+  return evaluateFiles(intake.files, intake.source, split ?? evaluationStore.get().data?.split ?? 'test', intake.unreadable);
 }
 
 async function classifyAll(id: number, data: EvaluationData, info: ModelInfo): Promise<void> {

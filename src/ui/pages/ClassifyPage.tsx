@@ -59,7 +59,7 @@ export default function ClassifyPage() {
       const files = filesFromClipboard(e.clipboardData);
       if (files.length) {
         e.preventDefault();
-        batch.addFiles(files);
+        batch.addFiles(files.map((f) => ({ name: f.path, file: f.file })));
       }
     };
     document.addEventListener('paste', onPaste);
