@@ -1,23 +1,39 @@
-// The model input of a result with its Grad-CAM heatmap: computed in the inference worker on the
-// model's last conv layer (metadata.layers.lastConv) for the predicted class or any class picked
-// here, upsampled and drawn over the image the model saw, or projected over the whole original image
-// (the model only saw a centred crop; the rest is dimmed). Opacity slider, colour legend, keyboard
-// accessible controls. Drawing uses the pure helpers of src/image/heatmap (no tfjs on this page).
+// The one Grad-CAM view (Classify's result cards, Evaluate's gallery, Train's misclassified images):
+// a model input with the heatmap of a class (the predicted one first, or any class picked here),
+// upsampled and drawn over the image the model saw, or — where the original's geometry is known —
+// projected over the whole original image (the model only saw a centred crop; the rest is dimmed).
+// Opacity slider, colour legend, status, keyboard-accessible controls. It only draws: the callers
+// (GradCamOverlay for the inference worker, train/TrainGradCam for the training worker) fetch the
+// maps. Drawing uses the pure helpers of src/image/heatmap (no tfjs on the page).
 import { Explain } from './Explain';
-import { memo, useEffect, useId, useRef, useState, type ReactNode } from 'react';
-import type { ClassifyResult, GradCamPayload } from '../../worker/protocol';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
+import type { GradCamPayload } from '../../worker/protocol';
 import { colorizeHeatmap, heatmapLegendGradient, projectHeatmap, upsampleHeatmap } from '../../image/heatmap';
-import { useGradCam, useGradCamPrefs, type GradCamState } from '../hooks/useGradCam';
+import type { GradCamPrefs } from '../hooks/useGradCam';
 import { Thumbnail } from './Thumbnail';
 
-const INPUT_DISPLAY = 192;
+/** A computed map, whichever worker made it. `original`, `layer` and `ms` when the worker knows them. */
+export interface HeatmapShown {
+  classIndex: number;
+  heatmap: Float32Array;
+  width: number;
+  height: number;
+  rawMax: number;
+  inputSize: number;
+  original?: GradCamPayload['original'];
+  layer?: string;
+  ms?: number;
+}
+
+export type HeatmapState = { status: 'off' } | { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; payload: HeatmapShown };
+
 const ORIGINAL_BOX = 320;
 const LEGEND = heatmapLegendGradient(10);
 /** Share of brightness kept outside the crop the model saw, in the whole-image view. */
 const OUTSIDE_DIM = 0.45;
 
 /** The heatmap alone, at the model input's resolution, for stacking over the thumbnail. */
-function InputHeatmap({ payload, opacity, className }: { payload: GradCamPayload; opacity: number; className: string }) {
+function InputHeatmap({ payload, opacity, className, display }: { payload: HeatmapShown; opacity: number; className: string; display: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const size = payload.inputSize;
   useEffect(() => {
@@ -34,7 +50,7 @@ function InputHeatmap({ payload, opacity, className }: { payload: GradCamPayload
       width={size}
       height={size}
       className="cam__overlay"
-      style={{ width: INPUT_DISPLAY, height: INPUT_DISPLAY }}
+      style={{ width: display, height: display }}
       aria-hidden="true"
       data-testid="gradcam-overlay"
       data-class={className}
@@ -44,14 +60,26 @@ function InputHeatmap({ payload, opacity, className }: { payload: GradCamPayload
 }
 
 /** The original image (downscaled preview) with the heatmap projected over the part the model saw. */
-function OriginalHeatmap({ payload, opacity, label, className }: { payload: GradCamPayload; opacity: number; label: string; className: string }) {
+function OriginalHeatmap({
+  payload,
+  original,
+  opacity,
+  label,
+  className,
+}: {
+  payload: HeatmapShown;
+  original: NonNullable<HeatmapShown['original']>;
+  opacity: number;
+  label: string;
+  className: string;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const { preview } = payload.original;
+  const { preview } = original;
   useEffect(() => {
     const ctx = ref.current?.getContext('2d');
     if (!ctx) return;
     const { width: w, height: h, gray } = preview;
-    const values = projectHeatmap(payload.heatmap, payload.width, payload.height, payload.original, payload.original.crop, w, h);
+    const values = projectHeatmap(payload.heatmap, payload.width, payload.height, original, original.crop, w, h);
     const heat = colorizeHeatmap(values, opacity);
     const img = ctx.createImageData(w, h);
     const d = img.data;
@@ -71,7 +99,7 @@ function OriginalHeatmap({ payload, opacity, label, className }: { payload: Grad
       d[i * 4 + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
-  }, [payload, opacity, preview]);
+  }, [payload, original, opacity, preview]);
   const scale = Math.min(ORIGINAL_BOX / preview.width, ORIGINAL_BOX / preview.height);
   return (
     <canvas
@@ -90,7 +118,7 @@ function OriginalHeatmap({ payload, opacity, label, className }: { payload: Grad
   );
 }
 
-function statusText(state: GradCamState, classNames: string[]): ReactNode {
+function statusText(state: HeatmapState, classNames: string[]): ReactNode {
   if (state.status === 'loading') return 'Computing the heatmap…';
   if (state.status === 'error') return <span className="error-text">No heatmap: {state.message}</span>;
   if (state.status !== 'ready') return null;
@@ -99,56 +127,81 @@ function statusText(state: GradCamState, classNames: string[]): ReactNode {
   if (p.rawMax === 0) return <span data-testid="gradcam-empty">No region of this image adds evidence for {name}: the map is empty.</span>;
   return (
     <>
-      Grad-CAM for <strong>{name}</strong> on layer <code>{p.layer}</code> ({p.width}×{p.height} cells, upsampled), {p.ms.toFixed(0)} ms.
+      Grad-CAM for <strong>{name}</strong>
+      {p.layer ? (
+        <>
+          {' '}
+          on layer <code>{p.layer}</code>
+        </>
+      ) : null}{' '}
+      ({p.width}×{p.height} cells, upsampled){p.ms !== undefined ? `, ${p.ms.toFixed(0)} ms` : ''}.
     </>
   );
 }
 
-/**
- * The left column of a result card: the model input (with the heatmap when shown) and the Grad-CAM
- * controls. `children` is stacked over the thumbnail (e.g. other overlays).
- */
-export const GradCamOverlay = memo(function GradCamOverlay({
-  result,
-  name,
-  classNames,
-  withheld = false,
-  unavailable,
-  children,
-}: {
-  result: ClassifyResult;
+export interface GradCamViewProps {
+  /** The model input as 8-bit gray (size × size), and its file name for labels. */
+  input: { gray: Uint8Array; size: number };
   name: string;
   classNames: string[];
-  /** The result's class is withheld (input flagged as out of distribution). */
-  withheld?: boolean;
+  /** Class the model predicts, and how the picker marks it (e.g. " (predicted)"). */
+  predicted: number;
+  predictedNote: string;
+  /** Class whose map is asked for, and a new pick. */
+  classIndex: number;
+  onClassIndex: (classIndex: number) => void;
+  state: HeatmapState;
+  prefs: GradCamPrefs;
+  onPrefs: (patch: Partial<GradCamPrefs>) => void;
+  /** Offer the on/off switch (Classify: off by default); without it the map is always shown. */
+  toggle: boolean;
+  /** Decoded size of the original image, for the whole-image view (absent: only the model input). */
+  imageSize?: { width: number; height: number };
+  /** Displayed side of the model input, in CSS pixels. */
+  display: number;
+  /** What a coloured region means for this model, under the legend. */
+  note: ReactNode;
   /** Why no heatmap can be computed (e.g. a result restored after a reload): shown instead of the controls. */
   unavailable?: string;
+  /** Stacked over the thumbnail (e.g. other overlays). */
   children?: ReactNode;
-}) {
+  /** After the controls (e.g. the model's answer for this image). */
+  footer?: ReactNode;
+}
+
+export function GradCamView({
+  input,
+  name,
+  classNames,
+  predicted,
+  predictedNote,
+  classIndex,
+  onClassIndex: setClassIndex,
+  state,
+  prefs,
+  onPrefs: setPrefs,
+  toggle,
+  imageSize,
+  display,
+  note,
+  unavailable,
+  children,
+  footer,
+}: GradCamViewProps) {
   const id = useId();
-  const predicted = Math.max(0, classNames.indexOf(result.prediction.label));
-  // The class picked for this result; a new result starts on its predicted class.
-  const [pick, setPick] = useState<{ resultId: number; classIndex: number } | null>(null);
-  const classIndex = pick && pick.resultId === result.resultId ? pick.classIndex : predicted;
-  const setClassIndex = (c: number) => setPick({ resultId: result.resultId, classIndex: c });
-  const [prefs, setPrefs] = useGradCamPrefs();
-  const state = useGradCam(result.resultId, classIndex, prefs.enabled && !unavailable);
-  const ready = state.status === 'ready' && state.payload.classIndex === classIndex && state.payload.resultId === result.resultId ? state.payload : null;
+  const ready = state.status === 'ready' && state.payload.classIndex === classIndex ? state.payload : null;
   const className = classNames[classIndex] ?? `class ${classIndex}`;
-  const size = result.thumbnail.size;
-  const showOriginal = prefs.enabled && prefs.view === 'original' && ready !== null;
+  const size = input.size;
+  const enabled = prefs.enabled || !toggle;
+  const original = ready?.original && imageSize ? ready.original : null;
+  const showOriginal = enabled && prefs.view === 'original' && original !== null;
 
   if (unavailable) {
     return (
       <div className="cam" data-testid="gradcam" data-status="unavailable">
         <figure className="result-card__figure">
           <div className="thumb-stack">
-            <Thumbnail
-              gray={result.thumbnail.gray}
-              size={size}
-              display={INPUT_DISPLAY}
-              label={`What the model saw: ${name}, ${size}×${size} pixels after preprocessing`}
-            />
+            <Thumbnail gray={input.gray} size={size} display={display} label={`What the model saw: ${name}, ${size}×${size} pixels after preprocessing`} />
             {children}
           </div>
           <figcaption className="muted">
@@ -171,32 +224,33 @@ export const GradCamOverlay = memo(function GradCamOverlay({
       data-raw-max={ready ? ready.rawMax : ''}
     >
       <figure className="result-card__figure">
-        {showOriginal ? (
+        {showOriginal && ready && imageSize ? (
           <OriginalHeatmap
             payload={ready}
+            original={original}
             opacity={prefs.opacity}
             className={className}
-            label={`${name}: whole image (${result.width}×${result.height}) with the Grad-CAM heatmap for ${className} over the centred square the model saw; the dimmed border was not seen`}
+            label={`${name}: whole image (${imageSize.width}×${imageSize.height}) with the Grad-CAM heatmap for ${className} over the centred square the model saw; the dimmed border was not seen`}
           />
         ) : (
           <div className="thumb-stack">
             <Thumbnail
-              gray={result.thumbnail.gray}
+              gray={input.gray}
               size={size}
-              display={INPUT_DISPLAY}
+              display={display}
               label={
-                ready && prefs.enabled
+                ready && enabled
                   ? `What the model saw: ${name}, ${size}×${size} pixels, with the Grad-CAM heatmap for ${className}`
                   : `What the model saw: ${name}, ${size}×${size} pixels after preprocessing`
               }
             />
-            {ready && prefs.enabled && <InputHeatmap payload={ready} opacity={prefs.opacity} className={className} />}
+            {ready && enabled && <InputHeatmap payload={ready} opacity={prefs.opacity} className={className} display={display} />}
             {children}
           </div>
         )}
         <figcaption className="muted">
-          {showOriginal ? `Whole image, ${result.width}×${result.height}` : `Model input (${size}×${size})`}
-          {ready && prefs.enabled ? `, heatmap: ${className}` : ''}
+          {showOriginal && imageSize ? `Whole image, ${imageSize.width}×${imageSize.height}` : `Model input (${size}×${size})`}
+          {ready && enabled ? `, heatmap: ${className}` : ''}
         </figcaption>
       </figure>
 
@@ -204,11 +258,13 @@ export const GradCamOverlay = memo(function GradCamOverlay({
         <legend>
           Grad-CAM heatmap <Explain term="gradcam" />
         </legend>
-        <label className="cam__toggle">
-          <input type="checkbox" checked={prefs.enabled} onChange={(e) => setPrefs({ enabled: e.currentTarget.checked })} data-testid="gradcam-toggle" /> Show
-          where the network looked
-        </label>
-        {prefs.enabled && (
+        {toggle && (
+          <label className="cam__toggle">
+            <input type="checkbox" checked={prefs.enabled} onChange={(e) => setPrefs({ enabled: e.currentTarget.checked })} data-testid="gradcam-toggle" /> Show
+            where the network looked
+          </label>
+        )}
+        {enabled && (
           <>
             <div className="cam__field">
               <label htmlFor={`${id}-class`}>Explain class</label>
@@ -216,7 +272,7 @@ export const GradCamOverlay = memo(function GradCamOverlay({
                 {classNames.map((c, i) => (
                   <option key={c} value={i}>
                     {c}
-                    {i === predicted ? (withheld ? ' (top class, withheld)' : ' (predicted)') : ''}
+                    {i === predicted ? predictedNote : ''}
                   </option>
                 ))}
               </select>
@@ -237,29 +293,31 @@ export const GradCamOverlay = memo(function GradCamOverlay({
                 data-testid="gradcam-opacity"
               />
             </div>
-            <fieldset className="cam__field cam__view">
-              <legend>Draw over</legend>
-              <label>
-                <input
-                  type="radio"
-                  name={`${id}-view`}
-                  checked={prefs.view === 'input'}
-                  onChange={() => setPrefs({ view: 'input' })}
-                  data-testid="gradcam-view-input"
-                />{' '}
-                model input
-              </label>
-              <label>
-                <input
-                  type="radio"
-                  name={`${id}-view`}
-                  checked={prefs.view === 'original'}
-                  onChange={() => setPrefs({ view: 'original' })}
-                  data-testid="gradcam-view-original"
-                />{' '}
-                whole image
-              </label>
-            </fieldset>
+            {imageSize && (
+              <fieldset className="cam__field cam__view">
+                <legend>Draw over</legend>
+                <label>
+                  <input
+                    type="radio"
+                    name={`${id}-view`}
+                    checked={prefs.view === 'input'}
+                    onChange={() => setPrefs({ view: 'input' })}
+                    data-testid="gradcam-view-input"
+                  />{' '}
+                  model input
+                </label>
+                <label>
+                  <input
+                    type="radio"
+                    name={`${id}-view`}
+                    checked={prefs.view === 'original'}
+                    onChange={() => setPrefs({ view: 'original' })}
+                    data-testid="gradcam-view-original"
+                  />{' '}
+                  whole image
+                </label>
+              </fieldset>
+            )}
             <div className="cam__legend" data-testid="gradcam-legend">
               <span
                 className="cam__bar"
@@ -275,14 +333,11 @@ export const GradCamOverlay = memo(function GradCamOverlay({
             <p className="muted cam__status" aria-live="polite" data-testid="gradcam-status">
               {statusText(state, classNames)}
             </p>
-            <p className="muted cam__note">
-              Colours rank regions of this image by how much they raised the {className} score, relative to its strongest region. A heatmap on the lungs does
-              not prove the model reasons like a radiologist; one on text, borders or devices is a warning sign.
-              {withheld ? ' This input was flagged as possibly not a chest X-ray.' : ''}
-            </p>
+            <p className="muted cam__note">{note}</p>
           </>
         )}
       </fieldset>
+      {footer}
     </div>
   );
-});
+}
