@@ -85,6 +85,7 @@ export class RpcClient<M extends RequestMap<M>, E = Record<never, never>> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Map<string, Set<(event: never) => void>>();
+  private readonly anyListeners = new Set<(type: string, event: unknown) => void>();
   private dead: Error | null = null;
   private readonly onMessage = (ev: MessageEvent): void => this.receive(ev.data);
 
@@ -137,6 +138,13 @@ export class RpcClient<M extends RequestMap<M>, E = Record<never, never>> {
     return () => set.delete(listener as (event: never) => void);
   }
 
+  /** Listens to every unsolicited event (for a protocol whose events are one tagged union); returns the unsubscribe function. */
+  onAny(listener: (type: keyof E & string, event: E[keyof E]) => void): () => void {
+    const l = listener as (type: string, event: unknown) => void;
+    this.anyListeners.add(l);
+    return () => this.anyListeners.delete(l);
+  }
+
   /** Rejects every call in flight and every later one with `reason` (the worker crashed or was terminated). */
   fail(reason: Error): void {
     this.dead = reason;
@@ -177,6 +185,7 @@ export class RpcClient<M extends RequestMap<M>, E = Record<never, never>> {
       }
       case 'event':
         for (const l of this.listeners.get(data.type) ?? []) (l as (event: unknown) => void)(data.event);
+        for (const l of this.anyListeners) l(data.type, data.event);
         return;
     }
   }

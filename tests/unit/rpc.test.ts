@@ -109,14 +109,19 @@ describe('rpc', () => {
   it('unsolicited events reach their listeners until unsubscribed', async () => {
     const { client } = pair();
     const got: number[] = [];
+    const any: string[] = [];
     const off = client.on('tick', (e) => got.push(e.n));
+    const offAny = client.onAny((type, e) => any.push(`${type} ${e.n}`));
     await client.call('push', { n: 3 });
     await tick();
     expect(got).toEqual([0, 1, 2]);
+    expect(any).toEqual(['tick 0', 'tick 1', 'tick 2']);
     off();
+    offAny();
     await client.call('push', { n: 2 });
     await tick();
     expect(got).toEqual([0, 1, 2]);
+    expect(any).toHaveLength(3);
   });
 
   it('a signal aborted before the call rejects with AbortError and sends nothing', async () => {
