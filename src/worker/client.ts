@@ -39,7 +39,13 @@ export class InferenceClient {
     const w = worker ?? new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module', name: 'cxr-inference' });
     ({ worker: this.worker, rpc: this.rpc } = workerClient<InferenceRpc>(w, {
       makeError: (e) => new WorkerError((e.kind as ErrorKind | undefined) ?? 'internal', e.message),
-      crashed: (detail) => new WorkerError('internal', `the inference worker crashed: ${detail}`),
+      crashed: (f) =>
+        new WorkerError(
+          'internal',
+          f.kind === 'messageerror'
+            ? 'a worker message could not be read'
+            : `the inference worker crashed: ${f.message || 'could not start (blocked script or unsupported browser)'}`,
+        ),
     }));
   }
 

@@ -11,9 +11,11 @@ function client(): RpcClient<ReportRpc> {
   if (!rpc) {
     const worker = new Worker(new URL('./report.worker.ts', import.meta.url), { type: 'module', name: 'cxr-report' });
     const started = workerClient<ReportRpc>(worker, {
-      crashed: (detail) => {
+      crashed: (f) => {
         rpc = null;
-        return new Error(`the report worker crashed: ${detail}`);
+        return new Error(
+          f.kind === 'messageerror' ? 'a report worker message could not be read' : `the report worker crashed: ${f.message || 'could not start'}`,
+        );
       },
     });
     rpc = started.rpc;

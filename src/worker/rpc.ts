@@ -191,17 +191,20 @@ export class RpcClient<M extends RequestMap<M>, E = Record<never, never>> {
   }
 }
 
-/** Starts a Worker and a client for it; a crash of the worker rejects every call with `crashed(message)`. */
+/** How a worker failed: its error event's message ('' when it could not even start), or an unreadable message. */
+export type WorkerFailure = { kind: 'error'; message: string } | { kind: 'messageerror' };
+
+/** A client for a Worker; when the worker fails, every call in flight and later rejects with `crashed(failure)`. */
 export function workerClient<M extends RequestMap<M>, E = Record<never, never>>(
   worker: Worker,
-  options: ClientOptions & { crashed: (detail: string) => Error },
+  options: ClientOptions & { crashed: (failure: WorkerFailure) => Error },
 ): { worker: Worker; rpc: RpcClient<M, E> } {
   const rpc = new RpcClient<M, E>(worker, options);
   worker.addEventListener('error', (ev: ErrorEvent) => {
     ev.preventDefault();
-    rpc.fail(options.crashed(ev.message || 'could not start (blocked script or unsupported browser)'));
+    rpc.fail(options.crashed({ kind: 'error', message: ev.message ?? '' }));
   });
-  worker.addEventListener('messageerror', () => rpc.fail(options.crashed('a message could not be read')));
+  worker.addEventListener('messageerror', () => rpc.fail(options.crashed({ kind: 'messageerror' })));
   return { worker, rpc };
 }
 

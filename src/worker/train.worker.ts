@@ -282,7 +282,7 @@ function startHelpers(b: Base): Helper[] {
       break; // nested workers unsupported: embed here only
     }
     // A crash rejects what it had in hand (the lane puts it back in the queue).
-    const { rpc } = workerClient<EmbedRpc>(worker, { crashed: (detail) => new Error(`embedding helper crashed: ${detail}`) });
+    const { rpc } = workerClient<EmbedRpc>(worker, { crashed: () => new Error('helper crashed') });
     const h: Helper = { rpc, ready: Promise.resolve(false), alive: true };
     const files: Record<string, Uint8Array> = {};
     for (const [k, v] of Object.entries(baseFiles!)) files[k] = v.slice();
