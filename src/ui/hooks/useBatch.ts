@@ -1,5 +1,6 @@
 // The Classify page's batch: one row per input file, processed through the worker a few at a time so
-// that a batch of thousands never floods the worker, can be cancelled between files and resumed, and
+// that a batch of thousands never floods the worker, can be cancelled (queued files and the ones the
+// worker is working on: their requests are aborted, src/worker/rpc.ts) and resumed, and
 // keeps the page responsive: results land in the store at once but React hears about them at most
 // every THROTTLE_MS (one render per interval, not one per image), and renders them as a transition
 // (time-sliced, so no render blocks the main thread); what the user just did (add, cancel, resume,
@@ -12,6 +13,7 @@ import type { ClassifyResult } from '../../worker/protocol';
 import { Store } from '../lib/store';
 import { oodHeadline, oodOf } from '../lib/ood';
 import { forgetRows, keepRow, loadKeptRows, newRowId, sessionStore } from '../lib/session';
+import { isAbortError } from '../../worker/rpc';
 import { WorkerError, classifyFile, modelStore } from './useClassifier';
 
 export type RowStatus = 'queued' | 'running' | 'done' | 'error' | 'cancelled';
@@ -66,6 +68,8 @@ const files = new Map<number, Blob>();
 const indexOf = new Map<number, number>();
 let nextKey = 1;
 let inFlight = 0;
+/** The abort controller of each row handed to the worker and not finished yet. */
+const controllers = new Map<number, AbortController>();
 /** Rows still queued, in order (the head is the next to run). */
 let queue: number[] = [];
 
@@ -144,18 +148,23 @@ function finish(key: number, patch: Partial<Row>): void {
 
 async function process(key: number): Promise<void> {
   inFlight++;
+  const controller = new AbortController();
+  controllers.set(key, controller);
   batchStore.set((s) => ({ ...s, rows: withRow(s.rows, key, { status: 'running' }) }));
   const name = batchStore.get().rows[indexOf.get(key) ?? -1]?.name ?? '';
   try {
     const blob = files.get(key);
     if (!blob) throw new Error('file is no longer available');
-    const result = await classifyFile(name, blob);
+    const result = await classifyFile(name, blob, undefined, controller.signal);
     const info = modelStore.get().info;
     finish(key, { status: 'done', result, model: info ? `${info.metadata.name}@${info.metadata.version}` : undefined });
   } catch (e) {
+    // Cancelled (cancelBatch already marked and counted the row; its file stays for Resume).
+    if (controller.signal.aborted && isAbortError(e)) return;
     const msg = e instanceof WorkerError && e.kind !== 'image' ? `${e.kind === 'model' ? 'model not available' : 'error'}: ${e.message}` : (e as Error).message;
     finish(key, { status: 'error', error: msg });
   } finally {
+    if (controllers.get(key) === controller) controllers.delete(key);
     inFlight--;
     pump();
     // The last result of a run is shown at once, not at the next throttle tick.
@@ -215,26 +224,35 @@ export function addFiles(inputs: InputFile[], unreadable: readonly { path: strin
   pump();
 }
 
-/** Stops the batch: files not yet handed to the worker are marked cancelled (those started finish). Resume queues them again. */
+/**
+ * Stops the batch: files not yet handed to the worker and the ones it is working on are marked
+ * cancelled (the worker's requests for the latter are aborted: it stops them, and no result of
+ * theirs arrives). Resume queues them all again.
+ */
 export function cancelBatch(): void {
   const cancelledKeys = new Set(queue);
   queue = [];
+  const aborted = [...controllers.entries()];
+  controllers.clear();
+  for (const [key] of aborted) cancelledKeys.add(key);
   if (!cancelledKeys.size) return;
   batchStore.set(
     (s) => {
-      const rows = s.rows.map((r) => (cancelledKeys.has(r.key) && r.status === 'queued' ? { ...r, status: 'cancelled' as const } : r));
+      const rows = s.rows.map((r) =>
+        cancelledKeys.has(r.key) && (r.status === 'queued' || r.status === 'running') ? { ...r, status: 'cancelled' as const } : r,
+      );
       const runCancelled = s.runCancelled + cancelledKeys.size;
-      const running = inFlight > 0;
       return {
         ...s,
         rows,
         runCancelled,
-        running,
-        announcement: `Batch cancelled: ${s.runDone} of ${s.runTotal} processed, ${runCancelled} cancelled${running ? `; ${inFlight} already started will finish` : ''}. Resume classifies the cancelled ones.`,
+        running: false,
+        announcement: `Batch cancelled: ${s.runDone} of ${s.runTotal} processed, ${runCancelled} cancelled${aborted.length ? ` (${aborted.length} stopped in the worker)` : ''}. Resume classifies the cancelled ones.`,
       };
     },
     { urgent: true },
   );
+  for (const [, controller] of aborted) controller.abort();
 }
 
 /** Rows cancelled whose files are still here (Resume can classify them). */

@@ -3,7 +3,18 @@
 // does the work, this only tracks state.
 import { useSyncExternalStore } from 'react';
 import { InferenceClient, WorkerError, shippedModelUrl } from '../../worker/client';
-import type { BatchItemResult, ClassifyOptions, ClassifyResult, GradCamPayload, LoadPhase, MemoryInfo, ModelInfo, ModelSource } from '../../worker/protocol';
+import { isAbortError } from '../../worker/rpc';
+import type {
+  BatchItemResult,
+  ClassifyOptions,
+  ClassifyResult,
+  GradCamPayload,
+  LoadPhase,
+  MemoryInfo,
+  ModelInfo,
+  ModelSource,
+  WorkCounters,
+} from '../../worker/protocol';
 import type { BackendName, BackendOptions } from '../../ml/backend';
 import { Store } from '../lib/store';
 
@@ -93,14 +104,15 @@ export function ensureModel(): Promise<ModelInfo> {
   return loading ?? loadModel();
 }
 
-export function classifyFile(name: string, file: Blob | Uint8Array, options?: ClassifyOptions): Promise<ClassifyResult> {
+/** Classifies one file; aborting `signal` rejects with an AbortError and stops the worker's work on it. */
+export function classifyFile(name: string, file: Blob | Uint8Array, options?: ClassifyOptions, signal?: AbortSignal): Promise<ClassifyResult> {
   // Sent at once: the worker handles requests in order, so the image waits there behind the model
   // load (and makes it skip the warm-up run) rather than here for a round trip after it.
   const model = ensureModel();
   return getClient()
-    .classify(name, file, options)
+    .classify(name, file, options, signal)
     .catch(async (e: unknown) => {
-      await model; // a failed load explains a failed image better than "no model loaded"
+      if (!isAbortError(e)) await model; // a failed load explains a failed image better than "no model loaded"
       throw e;
     });
 }
@@ -117,6 +129,11 @@ export function gradCamOf(resultId: number, classIndex?: number): Promise<GradCa
 
 export function workerMemory(): Promise<MemoryInfo> {
   return getClient().memory();
+}
+
+/** What the inference worker has done (images classified, requests stopped by a cancel). */
+export function workerCounters(): Promise<WorkCounters> {
+  return getClient().counters();
 }
 
 export { WorkerError };
