@@ -194,14 +194,38 @@ function loaded(): Classifier {
   return classifier;
 }
 
-/** Read, decode and preprocess one file (everything before the model runs). */
-async function prepare(c: Classifier, name: string, file: Blob | Uint8Array, options: ClassifyOptions | undefined, signal?: AbortSignal): Promise<Prepared> {
+interface Decoded {
+  image: Awaited<ReturnType<typeof decodeImageFile>>['image'];
+  format: ClassifyResult['format'];
+  readMs: number;
+  decodeMs: number;
+}
+
+/** Read and decode one file (needs no model). */
+async function readAndDecode(file: Blob | Uint8Array, signal?: AbortSignal): Promise<Decoded> {
   const t0 = performance.now();
   checkSignal(signal);
   const bytes = file instanceof Uint8Array ? file : new Uint8Array(await file.arrayBuffer());
   checkSignal(signal);
   const t1 = performance.now();
   const { image, format } = await decodeImageFile(bytes);
+  checkSignal(signal);
+  return { image, format, readMs: t1 - t0, decodeMs: performance.now() - t1 };
+}
+
+/**
+ * Read, decode and preprocess one file (everything before the model runs). `early`: the file's
+ * decoding, started when it arrived during a model load (see the classify handler).
+ */
+async function prepare(
+  c: Classifier,
+  name: string,
+  file: Blob | Uint8Array,
+  options: ClassifyOptions | undefined,
+  signal?: AbortSignal,
+  early?: Promise<Decoded> | null,
+): Promise<Prepared> {
+  const { image, format, readMs, decodeMs } = await (early ?? readAndDecode(file, signal));
   checkSignal(signal);
   const t2 = performance.now();
   // The one pipeline: model input (audit-masked when asked), the OOD statistics of the decoded image
@@ -212,7 +236,7 @@ async function prepare(c: Classifier, name: string, file: Blob | Uint8Array, opt
     previewSide: GRADCAM_PREVIEW_SIDE,
   });
   const t3 = performance.now();
-  return { name, format, image: prepared, readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2 };
+  return { name, format, image: prepared, readMs, decodeMs, preprocessMs: t3 - t2 };
 }
 
 /** The result of a prepared image once the model has run (`inferenceMs`: its share of the run). */
@@ -247,9 +271,9 @@ function finish(c: Classifier, p: Prepared, prediction: Prediction, embedding: F
   };
 }
 
-async function classify(req: ClassifyItem & { options?: ClassifyOptions }, signal: AbortSignal): Promise<ClassifyResult> {
+async function classify(req: ClassifyItem & { options?: ClassifyOptions }, signal: AbortSignal, early: Promise<Decoded> | null): Promise<ClassifyResult> {
   const c = loaded();
-  const p = await prepare(c, req.name, req.file, req.options, signal);
+  const p = await prepare(c, req.name, req.file, req.options, signal, early);
   await nextTask();
   checkSignal(signal);
   const t0 = performance.now();
@@ -346,6 +370,10 @@ let queue: Promise<unknown> = Promise.resolve();
 // Images queued behind a model load: when there is one, the load skips its warm-up run and the
 // first real image warms the kernels instead of waiting behind a dummy input.
 let imagesWaiting = 0;
+// Model loads in progress. An image that arrives during one is read and decoded at once instead of
+// when its turn comes: the load mostly waits (wasm compilation, downloads), and on a cold start the
+// first image's decoding then fits in that wait rather than after it.
+let modelLoads = 0;
 
 function inOrder<T>(signal: AbortSignal, run: () => T | Promise<T>): Promise<T> {
   const p = queue.then(() => {
@@ -362,17 +390,21 @@ function inOrder<T>(signal: AbortSignal, run: () => T | Promise<T>): Promise<T> 
 serve<InferenceRpc>(
   self,
   {
-    load: (req, ctx) =>
-      inOrder(ctx.signal, () =>
+    load: (req, ctx) => {
+      modelLoads++;
+      return inOrder(ctx.signal, () =>
         load(req, ctx).catch((e: unknown) => {
           const err = errorOf(e);
           throw Object.assign(new Error(err.message), { kind: err.kind === 'internal' ? 'model' : err.kind });
         }),
-      ),
+      ).finally(() => modelLoads--);
+    },
     classify: (req, { signal, transfer }) => {
       imagesWaiting++;
+      const early = modelLoads > 0 ? readAndDecode(req.file, signal) : null;
+      early?.catch(() => {}); // its error is reported when its turn comes
       return inOrder(signal, async () => {
-        const result = await classify(req, signal);
+        const result = await classify(req, signal, early);
         transfer(result.thumbnail.gray.buffer as ArrayBuffer);
         if (result.embedding) transfer(result.embedding.buffer as ArrayBuffer);
         return result;
