@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import type { InputFile } from '../hooks/useBatch';
+import type { InputFile } from '../state/batch';
 import { intakeFromFileList, type Rejected } from '../lib/files';
 import { DropTarget } from './DropTarget';
 

@@ -9,7 +9,7 @@ import { Explain } from './Explain';
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { GradCamPayload } from '../../worker/protocol';
 import { colorizeHeatmap, heatmapLegendGradient, projectHeatmap, upsampleHeatmap } from '../../image/heatmap';
-import type { GradCamPrefs } from '../hooks/useGradCam';
+import type { GradCamPrefs } from '../state/gradcam';
 import { Thumbnail } from './Thumbnail';
 
 /** A computed map, whichever worker made it. `original`, `layer` and `ms` when the worker knows them. */

@@ -21,7 +21,7 @@ import {
   type Rejected,
 } from '../../ml/dataset-browser';
 import { deleteStoredModel, listStoredModels, onStoredModelsChanged, type StoredModelSummary } from '../../ml/model-store';
-import { backendsFromUrl } from './useClassifier';
+import { backendsFromUrl } from '../state/classifier';
 import { Store } from '../lib/store';
 
 export interface ClassEntry {

@@ -7,8 +7,8 @@
 //   window.cxrLab.gradcam(resultId, classIndex?) → Grad-CAM of a result in the worker (uncached)
 //   window.cxrLab.firstResultShownMs → ms from navigation start to the first result on screen
 // Performance marks: 'cxr:model-load-start', 'cxr:model-ready', 'cxr:first-result-shown'.
-import { batchStore } from '../hooks/useBatch';
-import { ensureModel, getClient, gradCamOf, modelStore, workerCounters, workerMemory } from '../hooks/useClassifier';
+import { batchStore } from '../state/batch';
+import { ensureModel, getClient, gradCamOf, modelStore, workerCounters, workerMemory } from '../state/classifier';
 import type { PreprocessResult } from '../../worker/protocol';
 
 export interface CxrLabDebug {

@@ -3,7 +3,7 @@
 // Grad-CAM view (components/GradCamView) draws it, always on, over the model input.
 import { useEffect, useState } from 'react';
 import type { GradCamReply } from '../../../worker/train-protocol';
-import type { GradCamPrefs } from '../../hooks/useGradCam';
+import type { GradCamPrefs } from '../../state/gradcam';
 import { GradCamView, type HeatmapState } from '../GradCamView';
 import { pct } from './evaluation';
 
