@@ -1,7 +1,7 @@
 // Entry point. Kept small on purpose: it starts the inference worker and the model download first,
 // and loads the React app (App and its pages) beside them rather than before them. The first
 // prediction waits on the worker (tfjs, backend, model), so the worker must not wait on the page.
-import { ensureModel } from './ui/hooks/useClassifier';
+import { ensureModel } from './ui/state/classifier';
 import { parseRoute, routeEntry } from './ui/routes';
 import { installDebugHooks } from './ui/lib/debug';
 import { registerServiceWorker } from './ui/lib/sw';

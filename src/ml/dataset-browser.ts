@@ -1,6 +1,6 @@
-// Labelled image intake for the Train page (browser only, no tfjs): dropped folders (walked through
-// webkitGetAsEntry), folder pickers (webkitRelativePath), .zip archives (streamed through fflate, so
-// a large archive is never inflated in one piece), and per-class drop zones. A folder layout with one
+// Labelled image intake for the Train and Evaluate pages (browser only, no tfjs): .zip archives
+// (streamed through fflate, so a large archive is never inflated in one piece) and labels by folder.
+// (Dropped folders and pickers are walked by src/ui/lib/files.ts.) A folder layout with one
 // sub-folder per class (`dataset/covid/*.jpg`, `dataset/normal/*.jpg`, …, optionally under
 // train/val/test folders, as the original Kaggle projects ship them) gives the labels.
 // Also the seeded, stratified train/validation split and the data-set warnings.
@@ -68,78 +68,9 @@ export function nameProblem(path: string): string | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Drops, pickers and zips
+// Zips (drops and pickers are read by src/ui/lib/files.ts, the one folder walker)
 // ---------------------------------------------------------------------------------------------
 
-function readEntries(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
-  const reader = dir.createReader();
-  const all: FileSystemEntry[] = [];
-  return new Promise((resolve, reject) => {
-    const next = () =>
-      reader.readEntries((batch) => {
-        if (batch.length === 0) resolve(all);
-        else {
-          all.push(...batch);
-          next(); // readEntries returns at most 100 entries per call
-        }
-      }, reject);
-    next();
-  });
-}
-
-async function walkEntry(entry: FileSystemEntry, prefix: string, out: IntakeFile[], rejected: Rejected[]): Promise<void> {
-  const path = prefix + entry.name;
-  if (isJunkPath(path)) return;
-  if (entry.isFile) {
-    try {
-      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
-      out.push({ path, file });
-    } catch (e) {
-      rejected.push({ path, reason: `cannot read the file (${(e as Error)?.message ?? 'permission denied'})` });
-    }
-  } else if (entry.isDirectory) {
-    const children = (await readEntries(entry as FileSystemDirectoryEntry)).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
-    for (const child of children) await walkEntry(child, `${path}/`, out, rejected);
-  }
-}
-
-/**
- * Files of a drop with their folder paths. Call synchronously from the drop handler (the browser
- * empties the DataTransfer afterwards); the walking itself is asynchronous.
- */
-export function intakeFromDataTransfer(dt: DataTransfer): Promise<{ files: IntakeFile[]; rejected: Rejected[] }> {
-  const entries: FileSystemEntry[] = [];
-  const plain: File[] = [];
-  for (const item of Array.from(dt.items ?? [])) {
-    if (item.kind !== 'file') continue;
-    const entry = typeof item.webkitGetAsEntry === 'function' ? item.webkitGetAsEntry() : null;
-    if (entry) entries.push(entry);
-    else {
-      const f = item.getAsFile();
-      if (f) plain.push(f);
-    }
-  }
-  if (entries.length === 0 && plain.length === 0) plain.push(...Array.from(dt.files ?? []));
-  return (async () => {
-    const files: IntakeFile[] = plain.map((file) => ({ path: file.webkitRelativePath || file.name, file }));
-    const rejected: Rejected[] = [];
-    for (const e of entries) await walkEntry(e, '', files, rejected);
-    return { files, rejected };
-  })();
-}
-
-/** Files from an <input type=file> (folder pickers give webkitRelativePath = 'dataset/covid/a.jpg'). */
-export function intakeFromFileList(list: FileList | File[] | null): IntakeFile[] {
-  return Array.from(list ?? [])
-    .map((file) => ({ path: file.webkitRelativePath || file.name, file }))
-    .filter((f) => !isJunkPath(f.path));
-}
-
-/**
- * The files of a .zip, streamed: the archive is read in chunks and each entry is inflated into its
- * own Blob. Entries that cannot be read are rejected with a reason; a file that is not a zip at all
- * throws.
- */
 export async function readZip(
   zip: Blob,
   zipName = 'archive.zip',

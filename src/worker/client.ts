@@ -1,17 +1,22 @@
-// Promise-based client for the inference worker (no React here: the hooks in src/ui/hooks wrap it).
+// Promise-based client for the inference worker (no React here: the hooks in src/ui/hooks wrap it):
+// typed calls of the InferenceRpc map over src/worker/rpc.ts. classify / classifyBatch take an
+// AbortSignal: aborting rejects with an AbortError and stops the worker's work on that request.
 import type { BackendName, BackendOptions } from '../ml/backend';
+import { type RpcClient, workerClient } from './rpc';
 import type {
   BatchItemResult,
+  ClassifyItem,
   ClassifyOptions,
   ClassifyResult,
   ErrorKind,
   GradCamPayload,
+  InferenceRpc,
+  LoadProgress,
   MemoryInfo,
-  PreprocessResult,
   ModelInfo,
   ModelSource,
-  RequestBody,
-  WorkerResponse,
+  PreprocessResult,
+  WorkCounters,
 } from './protocol';
 
 export class WorkerError extends Error {
@@ -24,99 +29,67 @@ export class WorkerError extends Error {
   }
 }
 
-export type ProgressEvent = Extract<WorkerResponse, { type: 'progress' }>;
-
-interface Pending {
-  resolve: (msg: WorkerResponse) => void;
-  reject: (e: Error) => void;
-  onProgress?: (p: ProgressEvent) => void;
-}
+export type ProgressEvent = LoadProgress;
 
 export class InferenceClient {
   private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private dead: Error | null = null;
+  private readonly rpc: RpcClient<InferenceRpc>;
 
   constructor(worker?: Worker) {
-    this.worker = worker ?? new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module', name: 'cxr-inference' });
-    this.worker.onmessage = (ev: MessageEvent<WorkerResponse>) => this.onMessage(ev.data);
-    this.worker.onerror = (ev: ErrorEvent) => {
-      ev.preventDefault();
-      this.failAll(new WorkerError('internal', `the inference worker crashed: ${ev.message || 'could not start (blocked script or unsupported browser)'}`));
-    };
-    this.worker.onmessageerror = () => this.failAll(new WorkerError('internal', 'a worker message could not be read'));
+    const w = worker ?? new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module', name: 'cxr-inference' });
+    ({ worker: this.worker, rpc: this.rpc } = workerClient<InferenceRpc>(w, {
+      makeError: (e) => new WorkerError((e.kind as ErrorKind | undefined) ?? 'internal', e.message),
+      crashed: (f) =>
+        new WorkerError(
+          'internal',
+          f.kind === 'messageerror'
+            ? 'a worker message could not be read'
+            : `the inference worker crashed: ${f.message || 'could not start (blocked script or unsupported browser)'}`,
+        ),
+    }));
   }
 
-  private onMessage(msg: WorkerResponse): void {
-    const p = this.pending.get(msg.id);
-    if (!p) return;
-    if (msg.type === 'progress') {
-      p.onProgress?.(msg);
-      return;
-    }
-    this.pending.delete(msg.id);
-    if (msg.type === 'error') p.reject(new WorkerError(msg.error.kind, msg.error.message));
-    else p.resolve(msg);
-  }
-
-  private failAll(e: Error): void {
-    this.dead = e;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
-  private request(body: RequestBody, onProgress?: (p: ProgressEvent) => void, transfer: Transferable[] = []): Promise<WorkerResponse> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ ...body, id }, transfer);
-    });
-  }
-
-  async load(
+  load(
     source: ModelSource,
     opts: { backends?: BackendName[]; warmup?: boolean; threads?: BackendOptions['threads']; onProgress?: (p: ProgressEvent) => void } = {},
   ): Promise<ModelInfo> {
-    const msg = await this.request({ type: 'load', source, backends: opts.backends, warmup: opts.warmup, threads: opts.threads }, opts.onProgress);
-    return (msg as Extract<WorkerResponse, { type: 'loaded' }>).info;
+    return this.rpc.call('load', { source, backends: opts.backends, warmup: opts.warmup, threads: opts.threads }, { onProgress: opts.onProgress });
   }
 
-  async classify(name: string, file: Blob | Uint8Array, options?: ClassifyOptions): Promise<ClassifyResult> {
-    const msg = await this.request({ type: 'classify', name, file, options });
-    return (msg as Extract<WorkerResponse, { type: 'result' }>).result;
+  classify(name: string, file: Blob | Uint8Array, options?: ClassifyOptions, signal?: AbortSignal): Promise<ClassifyResult> {
+    return this.rpc.call('classify', { name, file, options }, { signal });
   }
 
   /** Several files in one model run; one entry per file, in order (errors per file, not thrown). */
-  async classifyBatch(items: { name: string; file: Blob | Uint8Array }[], options?: ClassifyOptions): Promise<BatchItemResult[]> {
-    const msg = await this.request({ type: 'classifyBatch', items, options });
-    return (msg as Extract<WorkerResponse, { type: 'results' }>).results;
+  classifyBatch(items: ClassifyItem[], options?: ClassifyOptions, signal?: AbortSignal): Promise<BatchItemResult[]> {
+    return this.rpc.call('classifyBatch', { items, options }, { signal });
   }
 
-  async memory(): Promise<MemoryInfo> {
-    const msg = await this.request({ type: 'memory' });
-    return (msg as Extract<WorkerResponse, { type: 'memory' }>).memory;
+  memory(): Promise<MemoryInfo> {
+    return this.rpc.call('memory', null);
+  }
+
+  /** What the worker has done so far (images classified, requests stopped by a cancel). */
+  counters(): Promise<WorkCounters> {
+    return this.rpc.call('counters', null);
   }
 
   /** Grad-CAM of a recent result (by ClassifyResult.resultId) for a class; default the predicted one. */
-  async gradcam(resultId: number, classIndex?: number): Promise<GradCamPayload> {
-    const msg = await this.request({ type: 'gradcam', resultId, classIndex });
-    return (msg as Extract<WorkerResponse, { type: 'gradcam' }>).result;
+  gradcam(resultId: number, classIndex?: number): Promise<GradCamPayload> {
+    return this.rpc.call('gradcam', { resultId, classIndex });
   }
 
-  async preprocess(file: Blob | Uint8Array): Promise<PreprocessResult> {
-    const msg = await this.request({ type: 'preprocess', file });
-    return (msg as Extract<WorkerResponse, { type: 'preprocessed' }>).result;
+  preprocess(file: Blob | Uint8Array): Promise<PreprocessResult> {
+    return this.rpc.call('preprocess', { file });
   }
 
   async unload(): Promise<void> {
-    await this.request({ type: 'unload' });
+    await this.rpc.call('unload', null);
   }
 
   terminate(): void {
     this.worker.terminate();
-    this.failAll(new WorkerError('internal', 'worker terminated'));
+    this.rpc.close(new WorkerError('internal', 'worker terminated'));
   }
 }
 

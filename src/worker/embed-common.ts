@@ -70,21 +70,21 @@ export function thumbnailOf(input: Float32Array, metadata: ModelMetadata): Uint8
   return inputThumbnail(input, metadata.preprocessing, THUMB_SIZE);
 }
 
-/** Messages of the embedding helper workers (see embed.worker.ts). */
-export type HelperRequest = { type: 'init'; files: Record<string, Uint8Array>; backend: 'wasm' | 'cpu' | 'webgl' } | { type: 'embed'; seq: number; file: Blob };
+/** What an embedding helper answers for one image (an unreadable one: `error`, no embedding). */
+export interface HelperEmbedded {
+  embedding?: Float32Array;
+  thumb?: Uint8Array;
+  kept?: KeptImage;
+  error?: string;
+  decodeMs: number;
+  embedMs: number;
+  /** The helper's decodesSoFar() after this image. */
+  decodes?: number;
+}
 
-export type HelperReply =
-  | { type: 'ready'; dim: number }
-  | { type: 'failed'; message: string }
-  | {
-      type: 'embedded';
-      seq: number;
-      embedding?: Float32Array;
-      thumb?: Uint8Array;
-      kept?: KeptImage;
-      error?: string;
-      decodeMs: number;
-      embedMs: number;
-      /** The helper's decodesSoFar() after this image. */
-      decodes?: number;
-    };
+/** The embedding helper workers' protocol (embed.worker.ts; a src/worker/rpc.ts request map). */
+export type EmbedRpc = {
+  /** Loads the backbone from its files on the backend; answers the embedding size (an error if it failed). */
+  init: { request: { files: Record<string, Uint8Array>; backend: 'wasm' | 'cpu' | 'webgl' }; reply: { dim: number } };
+  embed: { request: { file: Blob }; reply: HelperEmbedded };
+};

@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 // The inference worker: owns tfjs in the browser. A file arrives as a Blob; it is read, decoded,
 // preprocessed and classified here, and only the prediction and the model-input thumbnail go back,
-// so the page never blocks on decoding or on the GPU.
+// so the page never blocks on decoding or on the GPU. Requests (InferenceRpc, protocol.ts) arrive
+// through src/worker/rpc.ts; a cancelled one stops between the steps of an image.
 import * as tf from '../ml/tf';
 import { Classifier, type Prediction } from '../ml/classifier';
 import { ModelLoadError, prefetchingReader, type FileReader } from '../ml/io';
@@ -15,16 +16,18 @@ import { covidScreen } from '../core/operating-point';
 import {
   GRADCAM_PREVIEW_SIDE,
   type BatchItemResult,
+  type ClassifyItem,
   type ClassifyOptions,
   type ClassifyResult,
   type ErrorKind,
   type GradCamPayload,
+  type InferenceRpc,
   type LoadPhase,
+  type LoadRequest,
   type ModelInfo,
-  type ModelSource,
-  type WorkerRequest,
-  type WorkerResponse,
+  type WorkCounters,
 } from './protocol';
+import { abortError, serve, type HandlerContext } from './rpc';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -57,12 +60,24 @@ function forgetResults(): void {
   kept.clear();
 }
 
-function post(msg: WorkerResponse, transfer: Transferable[] = []): void {
-  self.postMessage(msg, transfer);
+const counters: WorkCounters = { imagesClassified: 0, requestsAborted: 0 };
+
+/** Throws the AbortError when the page cancelled this request (checked between the steps of an image). */
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
 }
 
-function progress(id: number, phase: LoadPhase, fraction: number | null, extra: { loadedBytes?: number; totalBytes?: number } = {}): void {
-  post({ type: 'progress', id, phase, fraction, ...extra });
+// A cancel is a message: it lands only between tasks, not between the microtasks of one request.
+// Yielding one task (a MessageChannel round trip, well under a millisecond) before the model run
+// lets a cancel that came during decoding stop the request before its most expensive step.
+const yieldChannel = new MessageChannel();
+const yieldWaiting: (() => void)[] = [];
+yieldChannel.port1.onmessage = () => yieldWaiting.shift()?.();
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    yieldWaiting.push(resolve);
+    yieldChannel.port2.postMessage(null);
+  });
 }
 
 /** Fetch-backed reader for a model folder URL; reports byte progress of the weight shards. */
@@ -106,9 +121,12 @@ function artifactsReader(files: Record<string, Uint8Array>): FileReader {
   };
 }
 
-async function load(id: number, source: ModelSource, order: WorkerRequest & { type: 'load' }): Promise<ModelInfo> {
+async function load(order: LoadRequest, ctx: HandlerContext<InferenceRpc['load']['progress']>): Promise<ModelInfo> {
+  const { source } = order;
+  const progress = (phase: LoadPhase, fraction: number | null, extra: { loadedBytes?: number; totalBytes?: number } = {}) =>
+    ctx.progress({ phase, fraction, ...extra });
   const t0 = performance.now();
-  progress(id, 'backend', null);
+  progress('backend', null);
   let weightBytes = 0;
   // The model files download while the backend initialises (compiling the wasm binary or the
   // WebGL context takes as long as the download); nothing waits for the other.
@@ -116,7 +134,7 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
     source.kind === 'url'
       ? urlReader(source.baseUrl, (path, loaded, total) => {
           if (path.endsWith('.json')) return;
-          progress(id, 'weights', total ? loaded / total : null, { loadedBytes: loaded, totalBytes: total ?? undefined });
+          progress('weights', total ? loaded / total : null, { loadedBytes: loaded, totalBytes: total ?? undefined });
         })
       : artifactsReader(source.files),
   );
@@ -124,13 +142,13 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
   const backendReadyAt = wallClock();
   // (Downloads went on meanwhile; this waits for the rest, so the phases say which step was last.)
   const filesReadyAt = await Promise.all([read('model.json'), read('metadata.json')]).then(wallClock, wallClock);
-  progress(id, 'metadata', null);
+  progress('metadata', null);
   const counting: FileReader = async (rel) => {
     const bytes = await read(rel);
     if (!rel.endsWith('.json')) weightBytes += bytes.byteLength;
     return bytes;
   };
-  const next = await Classifier.load(counting, (f) => progress(id, 'weights', f));
+  const next = await Classifier.load(counting, (f) => progress('weights', f));
   const { metadata } = next;
   if (classifier) {
     forgetGradCamModel(classifier.model);
@@ -143,7 +161,7 @@ async function load(id: number, source: ModelSource, order: WorkerRequest & { ty
   let warmupMs = 0;
   if (order.warmup !== false && imagesWaiting === 0) {
     // First run compiles the WebGL shaders / wasm kernels; do it now, not on the user's image.
-    progress(id, 'warmup', null);
+    progress('warmup', null);
     const t1 = performance.now();
     const s = metadata.preprocessing.inputSize;
     await next.predict([new Float32Array(s * s)]);
@@ -176,12 +194,39 @@ function loaded(): Classifier {
   return classifier;
 }
 
-/** Read, decode and preprocess one file (everything before the model runs). */
-async function prepare(c: Classifier, name: string, file: Blob | Uint8Array, options: ClassifyOptions | undefined): Promise<Prepared> {
+interface Decoded {
+  image: Awaited<ReturnType<typeof decodeImageFile>>['image'];
+  format: ClassifyResult['format'];
+  readMs: number;
+  decodeMs: number;
+}
+
+/** Read and decode one file (needs no model). */
+async function readAndDecode(file: Blob | Uint8Array, signal?: AbortSignal): Promise<Decoded> {
   const t0 = performance.now();
+  checkSignal(signal);
   const bytes = file instanceof Uint8Array ? file : new Uint8Array(await file.arrayBuffer());
+  checkSignal(signal);
   const t1 = performance.now();
   const { image, format } = await decodeImageFile(bytes);
+  checkSignal(signal);
+  return { image, format, readMs: t1 - t0, decodeMs: performance.now() - t1 };
+}
+
+/**
+ * Read, decode and preprocess one file (everything before the model runs). `early`: the file's
+ * decoding, started when it arrived during a model load (see the classify handler).
+ */
+async function prepare(
+  c: Classifier,
+  name: string,
+  file: Blob | Uint8Array,
+  options: ClassifyOptions | undefined,
+  signal?: AbortSignal,
+  early?: Promise<Decoded> | null,
+): Promise<Prepared> {
+  const { image, format, readMs, decodeMs } = await (early ?? readAndDecode(file, signal));
+  checkSignal(signal);
   const t2 = performance.now();
   // The one pipeline: model input (audit-masked when asked), the OOD statistics of the decoded image
   // (colour is only visible here, before the conversion to grey), the Grad-CAM preview.
@@ -191,7 +236,7 @@ async function prepare(c: Classifier, name: string, file: Blob | Uint8Array, opt
     previewSide: GRADCAM_PREVIEW_SIDE,
   });
   const t3 = performance.now();
-  return { name, format, image: prepared, readMs: t1 - t0, decodeMs: t2 - t1, preprocessMs: t3 - t2 };
+  return { name, format, image: prepared, readMs, decodeMs, preprocessMs: t3 - t2 };
 }
 
 /** The result of a prepared image once the model has run (`inferenceMs`: its share of the run). */
@@ -226,12 +271,16 @@ function finish(c: Classifier, p: Prepared, prediction: Prediction, embedding: F
   };
 }
 
-async function classify(req: WorkerRequest & { type: 'classify' }): Promise<ClassifyResult> {
+async function classify(req: ClassifyItem & { options?: ClassifyOptions }, signal: AbortSignal, early: Promise<Decoded> | null): Promise<ClassifyResult> {
   const c = loaded();
-  const p = await prepare(c, req.name, req.file, req.options);
+  const p = await prepare(c, req.name, req.file, req.options, signal, early);
+  await nextTask();
+  checkSignal(signal);
   const t0 = performance.now();
   const out = await c.predict([p.image.input], { features: [p.image.features], dicom: [p.image.dicom] });
   const inferenceMs = performance.now() - t0;
+  counters.imagesClassified++;
+  checkSignal(signal);
   return finish(c, p, out.predictions[0], req.options?.embedding ? out.embeddings[0] : undefined, inferenceMs);
 }
 
@@ -240,25 +289,30 @@ async function classify(req: WorkerRequest & { type: 'classify' }): Promise<Clas
  * the readable ones are predicted as one batch (a file that cannot be decoded gets its error and
  * does not stop the others). Each result's inferenceMs is its equal share of the batch's run.
  */
-async function classifyBatch(req: WorkerRequest & { type: 'classifyBatch' }): Promise<BatchItemResult[]> {
+async function classifyBatch(req: { items: ClassifyItem[]; options?: ClassifyOptions }, signal: AbortSignal): Promise<BatchItemResult[]> {
   const c = loaded();
   const out: BatchItemResult[] = [];
   const ready: { at: number; p: Prepared }[] = [];
   for (const item of req.items) {
     try {
-      ready.push({ at: out.length, p: await prepare(c, item.name, item.file, req.options) });
+      ready.push({ at: out.length, p: await prepare(c, item.name, item.file, req.options, signal) });
       out.push({ ok: false, error: { kind: 'internal', message: 'not run' } });
     } catch (e) {
+      if (signal.aborted) throw abortError(signal);
       out.push({ ok: false, error: errorOf(e) });
     }
   }
   if (ready.length === 0) return out;
+  await nextTask();
+  checkSignal(signal);
   const t0 = performance.now();
   const run = await c.predict(
     ready.map((r) => r.p.image.input),
     { features: ready.map((r) => r.p.image.features), dicom: ready.map((r) => r.p.image.dicom) },
   );
   const share = (performance.now() - t0) / ready.length;
+  counters.imagesClassified += ready.length;
+  checkSignal(signal);
   ready.forEach(
     (r, i) => (out[r.at] = { ok: true, result: finish(c, r.p, run.predictions[i], req.options?.embedding ? run.embeddings[i] : undefined, share) }),
   );
@@ -266,7 +320,7 @@ async function classifyBatch(req: WorkerRequest & { type: 'classifyBatch' }): Pr
 }
 
 /** Grad-CAM of a kept result on the loaded model's metadata.layers.lastConv (tidy: no tensor survives). */
-function explain(req: WorkerRequest & { type: 'gradcam' }): GradCamPayload {
+function explain(req: InferenceRpc['gradcam']['request']): GradCamPayload {
   const c = classifier;
   if (!c) throw Object.assign(new Error('no model loaded'), { kind: 'not-loaded' as ErrorKind });
   const entry = kept.get(req.resultId);
@@ -310,84 +364,89 @@ function errorOf(e: unknown): { kind: ErrorKind; message: string } {
 }
 
 // Requests are handled one at a time, in order: the GPU is one resource, and the page decides the
-// pace (it sends the next file when a result comes back, which is also how a batch is cancelled).
-let queue: Promise<void> = Promise.resolve();
+// pace (it sends the next file when a result comes back). A request cancelled while it waits here
+// never starts; one cancelled while it runs stops at its next check (checkSignal).
+let queue: Promise<unknown> = Promise.resolve();
 // Images queued behind a model load: when there is one, the load skips its warm-up run and the
 // first real image warms the kernels instead of waiting behind a dummy input.
 let imagesWaiting = 0;
+// Model loads in progress. An image that arrives during one is read and decoded at once instead of
+// when its turn comes: the load mostly waits (wasm compilation, downloads), and on a cold start the
+// first image's decoding then fits in that wait rather than after it.
+let modelLoads = 0;
 
-self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
-  const req = ev.data;
-  if (req.type === 'classify') imagesWaiting++;
-  queue = queue
-    .then(() => handle(req))
-    .finally(() => {
-      if (req.type === 'classify') imagesWaiting--;
-    });
-};
+function inOrder<T>(signal: AbortSignal, run: () => T | Promise<T>): Promise<T> {
+  const p = queue.then(() => {
+    checkSignal(signal);
+    return run();
+  });
+  queue = p.catch(() => undefined);
+  return p.catch((e: unknown) => {
+    if (signal.aborted) counters.requestsAborted++;
+    throw e;
+  });
+}
 
-async function handle(req: WorkerRequest): Promise<void> {
-  try {
-    switch (req.type) {
-      case 'load': {
-        try {
-          const info = await load(req.id, req.source, req);
-          post({ type: 'loaded', id: req.id, info });
-        } catch (e) {
+serve<InferenceRpc>(
+  self,
+  {
+    load: (req, ctx) => {
+      modelLoads++;
+      return inOrder(ctx.signal, () =>
+        load(req, ctx).catch((e: unknown) => {
           const err = errorOf(e);
-          post({ type: 'error', id: req.id, error: { kind: err.kind === 'internal' ? 'model' : err.kind, message: err.message } });
-        }
-        return;
-      }
-      case 'classify': {
-        const result = await classify(req);
-        const transfer: Transferable[] = [result.thumbnail.gray.buffer as ArrayBuffer];
-        if (result.embedding) transfer.push(result.embedding.buffer as ArrayBuffer);
-        post({ type: 'result', id: req.id, result }, transfer);
-        return;
-      }
-      case 'classifyBatch': {
-        const results = await classifyBatch(req);
-        const transfer: Transferable[] = [];
+          throw Object.assign(new Error(err.message), { kind: err.kind === 'internal' ? 'model' : err.kind });
+        }),
+      ).finally(() => modelLoads--);
+    },
+    classify: (req, { signal, transfer }) => {
+      imagesWaiting++;
+      const early = modelLoads > 0 ? readAndDecode(req.file, signal) : null;
+      early?.catch(() => {}); // its error is reported when its turn comes
+      return inOrder(signal, async () => {
+        const result = await classify(req, signal, early);
+        transfer(result.thumbnail.gray.buffer as ArrayBuffer);
+        if (result.embedding) transfer(result.embedding.buffer as ArrayBuffer);
+        return result;
+      }).finally(() => imagesWaiting--);
+    },
+    classifyBatch: (req, { signal, transfer }) =>
+      inOrder(signal, async () => {
+        const results = await classifyBatch(req, signal);
         for (const r of results)
-          if (r.ok) transfer.push(r.result.thumbnail.gray.buffer as ArrayBuffer, ...(r.result.embedding ? [r.result.embedding.buffer as ArrayBuffer] : []));
-        post({ type: 'results', id: req.id, results }, transfer);
-        return;
-      }
-      case 'memory': {
+          if (r.ok) transfer(r.result.thumbnail.gray.buffer as ArrayBuffer, ...(r.result.embedding ? [r.result.embedding.buffer as ArrayBuffer] : []));
+        return results;
+      }),
+    memory: (_, { signal }) =>
+      inOrder(signal, () => {
         const m = tf.memory();
-        post({
-          type: 'memory',
-          id: req.id,
-          memory: { numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers, backend: tf.getBackend() ?? null },
-        });
-        return;
-      }
-      case 'preprocess': {
+        return { numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers, backend: tf.getBackend() ?? null };
+      }),
+    // Answered at once (not queued): it reports on the queue's work.
+    counters: () => ({ ...counters }),
+    preprocess: (req, { signal, transfer }) =>
+      inOrder(signal, async () => {
         if (!classifier) throw Object.assign(new Error('no model loaded (its metadata defines the preprocessing)'), { kind: 'not-loaded' as ErrorKind });
         const bytes = req.file instanceof Uint8Array ? req.file : new Uint8Array(await req.file.arrayBuffer());
         const { image, format } = await decodeImageFile(bytes);
         const input = preprocessDecoded(image, classifier.metadata.preprocessing);
-        post({ type: 'preprocessed', id: req.id, result: { input, format, width: image.width, height: image.height, bitDepth: image.bitDepth } }, [
-          input.buffer as ArrayBuffer,
-        ]);
-        return;
-      }
-      case 'gradcam': {
+        transfer(input.buffer as ArrayBuffer);
+        return { input, format, width: image.width, height: image.height, bitDepth: image.bitDepth };
+      }),
+    gradcam: (req, { signal, transfer }) =>
+      inOrder(signal, () => {
         const result = explain(req);
-        post({ type: 'gradcam', id: req.id, result }, [result.heatmap.buffer as ArrayBuffer]);
-        return;
-      }
-      case 'unload': {
+        transfer(result.heatmap.buffer as ArrayBuffer);
+        return result;
+      }),
+    unload: (_, { signal }) =>
+      inOrder(signal, () => {
         if (classifier) forgetGradCamModel(classifier.model);
         classifier?.dispose();
         classifier = null;
         forgetResults();
-        post({ type: 'unloaded', id: req.id });
-        return;
-      }
-    }
-  } catch (e) {
-    post({ type: 'error', id: req.id, error: errorOf(e) });
-  }
-}
+        return null;
+      }),
+  },
+  { errorOf: (e) => errorOf(e) },
+);

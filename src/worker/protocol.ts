@@ -1,6 +1,6 @@
-// Typed messages between the page and the inference worker. Every request carries an `id`; the
-// worker answers with exactly one final message for it ('loaded' | 'result' | 'memory' | 'error'),
-// preceded by any number of 'progress' messages.
+// The inference worker's protocol: the request map (InferenceRpc, at the end) that src/worker/rpc.ts
+// carries between the page (client.ts) and inference.worker.ts, and the types in it. Each call gets
+// one reply or an error (WorkerError with an ErrorKind), 'load' reports LoadProgress meanwhile.
 import type { ModelMetadata } from '../core/metadata';
 import type { AuditMask } from '../core/audit';
 import type { OperatingPointDecision } from '../core/operating-point';
@@ -29,24 +29,17 @@ export interface ClassifyOptions {
   auditMask?: AuditMask;
 }
 
-export type WorkerRequest =
-  | { type: 'load'; id: number; source: ModelSource; backends?: BackendName[]; warmup?: boolean; threads?: BackendOptions['threads'] }
-  | { type: 'classify'; id: number; name: string; file: Blob | Uint8Array; options?: ClassifyOptions }
-  /** Several files in one model run (see inference.worker.ts classifyBatch); answered by 'results'. */
-  | { type: 'classifyBatch'; id: number; items: { name: string; file: Blob | Uint8Array }[]; options?: ClassifyOptions }
-  | { type: 'memory'; id: number }
-  /** Decode + preprocess only (no model run): the exact model input, for parity checks and tools. */
-  | { type: 'preprocess'; id: number; file: Blob | Uint8Array }
-  /**
-   * Grad-CAM of a recent result (ClassifyResult.resultId) for a class (default: the predicted one),
-   * on the model that produced it; the worker keeps the model input of recent results, so the file
-   * is not sent again. Answered by 'gradcam', or an 'expired' error once the result is gone.
-   */
-  | { type: 'gradcam'; id: number; resultId: number; classIndex?: number }
-  | { type: 'unload'; id: number };
+export interface LoadRequest {
+  source: ModelSource;
+  backends?: BackendName[];
+  warmup?: boolean;
+  threads?: BackendOptions['threads'];
+}
 
-/** Distributes Omit over the union so each request keeps its own fields. */
-export type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+export interface ClassifyItem {
+  name: string;
+  file: Blob | Uint8Array;
+}
 
 export type LoadPhase = 'backend' | 'metadata' | 'weights' | 'warmup';
 
@@ -151,13 +144,40 @@ export interface MemoryInfo {
 /** 'expired': the result a follow-up request names is no longer kept (too old, or another model was loaded). */
 export type ErrorKind = 'image' | 'model' | 'not-loaded' | 'expired' | 'internal';
 
-export type WorkerResponse =
-  | { type: 'progress'; id: number; phase: LoadPhase; fraction: number | null; loadedBytes?: number; totalBytes?: number }
-  | { type: 'loaded'; id: number; info: ModelInfo }
-  | { type: 'result'; id: number; result: ClassifyResult }
-  | { type: 'results'; id: number; results: BatchItemResult[] }
-  | { type: 'memory'; id: number; memory: MemoryInfo }
-  | { type: 'preprocessed'; id: number; result: PreprocessResult }
-  | { type: 'gradcam'; id: number; result: GradCamPayload }
-  | { type: 'unloaded'; id: number }
-  | { type: 'error'; id: number; error: { kind: ErrorKind; message: string } };
+export interface LoadProgress {
+  phase: LoadPhase;
+  fraction: number | null;
+  loadedBytes?: number;
+  totalBytes?: number;
+}
+
+/** What the worker has done since it started (tests and the debug hooks: cancelled work really stops). */
+export interface WorkCounters {
+  /** Images read, decoded, preprocessed and run through the model. */
+  imagesClassified: number;
+  /** Requests that stopped early (or whose answer was dropped) because the page cancelled them. */
+  requestsAborted: number;
+}
+
+/**
+ * The inference worker's requests (src/worker/rpc.ts request map). A cancelled 'classify' /
+ * 'classifyBatch' stops between the steps of an image (read, decode, preprocess, model run) and
+ * between the images of a batch; nothing of it is sent back.
+ */
+export type InferenceRpc = {
+  load: { request: LoadRequest; reply: ModelInfo; progress: LoadProgress };
+  classify: { request: ClassifyItem & { options?: ClassifyOptions }; reply: ClassifyResult };
+  /** Several files in one model run (see inference.worker.ts classifyBatch); one entry per file, in order. */
+  classifyBatch: { request: { items: ClassifyItem[]; options?: ClassifyOptions }; reply: BatchItemResult[] };
+  memory: { request: null; reply: MemoryInfo };
+  counters: { request: null; reply: WorkCounters };
+  /** Decode + preprocess only (no model run): the exact model input, for parity checks and tools. */
+  preprocess: { request: { file: Blob | Uint8Array }; reply: PreprocessResult };
+  /**
+   * Grad-CAM of a recent result (ClassifyResult.resultId) for a class (default: the predicted one),
+   * on the model that produced it; the worker keeps the model input of recent results, so the file
+   * is not sent again. An 'expired' error once the result is gone.
+   */
+  gradcam: { request: { resultId: number; classIndex?: number }; reply: GradCamPayload };
+  unload: { request: null; reply: null };
+};

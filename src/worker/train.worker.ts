@@ -14,7 +14,8 @@ import { loadModelFiles, type FileReader } from '../ml/io';
 import { inputToGray8 } from '../image/preprocess';
 import { decodeImageFile } from '../image/decode-browser';
 import { prepareImage } from '../image/pipeline';
-import { decodesSoFar, errorReason, inputOfKept, prepareTrainImage, thumbnailOf, type HelperReply, type HelperRequest, type KeptImage } from './embed-common';
+import { decodesSoFar, errorReason, inputOfKept, prepareTrainImage, thumbnailOf, type EmbedRpc, type HelperEmbedded, type KeptImage } from './embed-common';
+import { type RpcClient, workerClient } from './rpc';
 import { DEFAULT_AUGMENT, augmentToInput } from '../image/augment';
 import {
   composeModel,
@@ -252,14 +253,12 @@ async function localLane(b: Base): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 interface Helper {
-  worker: Worker;
+  rpc: RpcClient<EmbedRpc>;
   ready: Promise<boolean>;
-  pending: Map<number, (r: Extract<HelperReply, { type: 'embedded' }>) => void>;
   alive: boolean;
 }
 
 let helpers: Helper[] | null = null;
-let helperSeq = 1;
 let baseFiles: Record<string, Uint8Array> | null = null;
 
 /** Number of helper workers: other cores, on CPU backends only (one GPU gains nothing from more contexts). */
@@ -282,32 +281,18 @@ function startHelpers(b: Base): Helper[] {
     } catch {
       break; // nested workers unsupported: embed here only
     }
-    const h: Helper = { worker, ready: Promise.resolve(false), pending: new Map(), alive: true };
-    h.ready = new Promise<boolean>((resolve) => {
-      worker.onmessage = (ev: MessageEvent<HelperReply>) => {
-        const m = ev.data;
-        if (m.type === 'ready') resolve(m.dim === b.info.embeddingDim);
-        else if (m.type === 'failed') {
-          h.alive = false;
-          resolve(false);
-        } else {
-          const cb = h.pending.get(m.seq);
-          h.pending.delete(m.seq);
-          cb?.(m);
-        }
-      };
-      worker.onerror = (ev) => {
-        ev.preventDefault();
-        h.alive = false;
-        resolve(false);
-        // Whatever it had in hand goes back to the queue.
-        for (const cb of h.pending.values()) cb({ type: 'embedded', seq: -1, error: 'helper crashed', decodeMs: 0, embedMs: 0 });
-        h.pending.clear();
-      };
-    });
+    // A crash rejects what it had in hand (the lane puts it back in the queue).
+    const { rpc } = workerClient<EmbedRpc>(worker, { crashed: () => new Error('helper crashed') });
+    const h: Helper = { rpc, ready: Promise.resolve(false), alive: true };
     const files: Record<string, Uint8Array> = {};
     for (const [k, v] of Object.entries(baseFiles!)) files[k] = v.slice();
-    worker.postMessage({ type: 'init', files, backend: b.info.backend.name } satisfies HelperRequest);
+    h.ready = rpc.call('init', { files, backend: b.info.backend.name }, { transfer: Object.values(files).map((f) => f.buffer as ArrayBuffer) }).then(
+      ({ dim }) => dim === b.info.embeddingDim,
+      () => {
+        h.alive = false;
+        return false;
+      },
+    );
     helpers.push(h);
   }
   return helpers;
@@ -321,12 +306,11 @@ async function helperLane(h: Helper): Promise<void> {
     if (!h.alive) return;
     const next = takeNext();
     if (!next) return;
-    const seq = helperSeq++;
-    const r = await new Promise<Extract<HelperReply, { type: 'embedded' }>>((resolve) => {
-      h.pending.set(seq, resolve);
-      h.worker.postMessage({ type: 'embed', seq, file: next.file } satisfies HelperRequest);
-    });
-    if (r.seq === -1) {
+    let r: HelperEmbedded;
+    try {
+      r = await h.rpc.call('embed', { file: next.file });
+    } catch {
+      h.alive = false;
       queue.unshift(next.id); // helper died: someone else does it
       return;
     }

@@ -378,7 +378,7 @@ describe.skipIf(!hasData())('Train page', () => {
     // The predicted class first.
     const s = await trainState(page);
     const predicted = await page.getByTestId('misclassified-detail').locator('p strong').nth(1).textContent();
-    expect(s.run.classNames[Number(await cam.getAttribute('data-class'))]).toBe(predicted);
+    expect(await cam.getAttribute('data-class')).toBe(predicted);
     const select = cam.getByTestId('gradcam-class');
     expect(await select.inputValue()).toBe(String(s.run.classNames.indexOf(predicted!)));
     // The overlay: drawn where there is evidence, at the slider's opacity; the legend is there.
@@ -393,9 +393,9 @@ describe.skipIf(!hasData())('Train page', () => {
     const rawMax = Number(await cam.getAttribute('data-raw-max'));
     if (rawMax > 0) expect(await painted()).toBeGreaterThan(0);
     else await cam.getByTestId('gradcam-empty').waitFor();
-    expect(await overlay.evaluate((c) => (c as HTMLElement).style.opacity)).toBe('0.5');
+    expect(await overlay.getAttribute('data-opacity')).toBe('0.5');
     await cam.getByTestId('gradcam-opacity').fill('0.8');
-    expect(await overlay.evaluate((c) => (c as HTMLElement).style.opacity)).toBe('0.8');
+    await expect.poll(() => overlay.getAttribute('data-opacity')).toBe('0.8');
     await cam.getByTestId('gradcam-legend').waitFor();
     // Another class.
     const other = 1 - s.run.classNames.indexOf(predicted!);
@@ -403,9 +403,9 @@ describe.skipIf(!hasData())('Train page', () => {
     await page.waitForFunction(
       (c) => {
         const el = document.querySelector('[data-testid="misclassified-detail"] [data-testid="gradcam"]');
-        return el?.getAttribute('data-status') === 'ready' && el.getAttribute('data-class') === String(c);
+        return el?.getAttribute('data-status') === 'ready' && el.getAttribute('data-class') === c;
       },
-      other,
+      s.run.classNames[other],
       { timeout: 60_000 },
     );
     // Both maps computed without leaving a tensor behind in the worker.

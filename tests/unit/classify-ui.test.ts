@@ -8,7 +8,7 @@ import { filterRows, isFiltering, sortRows } from '../../src/ui/lib/table';
 import { verdictOf } from '../../src/ui/lib/verdict';
 import { Store } from '../../src/ui/lib/store';
 import type { ClassifyResult } from '../../src/worker/protocol';
-import type { Row } from '../../src/ui/hooks/useBatch';
+import type { Row } from '../../src/ui/state/batch';
 
 const classNames = ['covid', 'normal', 'pneumonia'];
 const trust = { temperature: 1, covidThreshold: { threshold: 0.0786, targetSensitivity: 0.95, valSensitivity: 0.95, valSpecificity: 0.8 } };

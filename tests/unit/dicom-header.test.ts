@@ -15,7 +15,7 @@ import { CXR_CLASSES } from '../../src/core/labels';
 import { csvHeader, rowsToCsv } from '../../src/ui/lib/csv';
 import type { ModelMetadata } from '../../src/core/metadata';
 import type { ClassifyResult } from '../../src/worker/protocol';
-import type { Row } from '../../src/ui/hooks/useBatch';
+import type { Row } from '../../src/ui/state/batch';
 import { makeDicom, type DicomImageSpec } from './helpers/dicom-writer';
 
 const W = 64;

@@ -7,7 +7,7 @@ import { readMetrics, readSamples } from '../../src/ui/lib/metricsView';
 import { buildMetricsReport } from '../../src/core/report';
 import { covidScreen } from '../../src/core/operating-point';
 import type { ClassifyResult } from '../../src/worker/protocol';
-import type { Row } from '../../src/ui/hooks/useBatch';
+import type { Row } from '../../src/ui/state/batch';
 
 const classNames = ['covid', 'normal', 'pneumonia'];
 

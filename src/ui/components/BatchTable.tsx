@@ -1,5 +1,5 @@
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { Row, RowStatus } from '../hooks/useBatch';
+import type { Row, RowStatus } from '../state/batch';
 import { oodHeadline, oodOf } from '../lib/ood';
 import { filterRows, sortRows, type SortKey, type SortState, type TableFilter } from '../lib/table';
 import { verdictOf } from '../lib/verdict';

@@ -3,7 +3,8 @@
 import { useEffect, useId, useState } from 'react';
 import { listStoredModels, onStoredModelsChanged, readStoredModelFiles, type StoredModelSummary } from '../../ml/model-store';
 import type { ModelSource } from '../../worker/protocol';
-import { loadModel, shippedSource, useClassifier } from '../hooks/useClassifier';
+import { useClassifier } from '../hooks/useClassifier';
+import { loadModel, shippedSource } from '../state/classifier';
 
 const SHIPPED = '__shipped__';
 const SAVED_PREFIX = 'saved: ';

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { ModelState } from '../hooks/useClassifier';
+import type { ModelState } from '../state/classifier';
 import { ProgressBar } from './ProgressBar';
 import { savedModelName } from './ModelPicker';
 

@@ -1,6 +1,6 @@
 import { Explain } from './Explain';
 import { memo, type ReactNode } from 'react';
-import type { Row } from '../hooks/useBatch';
+import type { Row } from '../state/batch';
 import { oodDetails, oodOf } from '../lib/ood';
 import { verdictOf } from '../lib/verdict';
 import { DicomFacts } from './DicomFacts';

@@ -11,7 +11,6 @@ import { DEFAULT_BLOCK_CONFIG, DEFAULT_HEAD_CONFIG, type BlockConfig, type Epoch
 import {
   checkDataset,
   expandZips,
-  intakeFromDataTransfer,
   isZipFile,
   labelByFolder,
   nameProblem,
@@ -21,7 +20,7 @@ import {
   type Rejected,
 } from '../../ml/dataset-browser';
 import { deleteStoredModel, listStoredModels, onStoredModelsChanged, type StoredModelSummary } from '../../ml/model-store';
-import { backendsFromUrl } from './useClassifier';
+import { backendsFromUrl } from '../state/classifier';
 import { Store } from '../lib/store';
 import { baseTrainedIds, fetchTrainHashes, splitWithCopies } from './train-copies';
 import type { TrainHashSet } from '../../core/train-hashes';
@@ -390,20 +389,11 @@ export async function addDataset(files: IntakeFile[], extraRejected: Rejected[] 
   });
 }
 
-/** Dropped on the data-set zone: call synchronously from the drop handler. */
-export function addDatasetFromDrop(dt: DataTransfer): Promise<void> {
-  const walking = intakeFromDataTransfer(dt);
-  return (async () => {
-    const { files, rejected } = await walking;
-    await addDataset(files, rejected);
-  })();
-}
-
 /** Files (or zips) dropped on a class card: they all belong to that class. */
-export async function addToClass(classKey: number, files: IntakeFile[]): Promise<void> {
+export async function addToClass(classKey: number, files: IntakeFile[], unreadable: readonly Rejected[] = []): Promise<void> {
   await withIntake('Reading files…', async (progress) => {
     const expanded = await expandZips(files, progress);
-    const rejected = [...expanded.rejected];
+    const rejected = [...unreadable, ...expanded.rejected];
     const cls = trainerStore.get().classes.find((c) => c.key === classKey);
     if (!cls) return;
     const items: LabelledFile[] = [];
@@ -658,8 +648,13 @@ export function stopTraining(): void {
 // Preview, export, saved models
 // ---------------------------------------------------------------------------------------------
 
-export async function previewFiles(files: { name: string; file: Blob }[]): Promise<void> {
+export async function previewFiles(files: { name: string; file: Blob }[], unreadable: readonly Rejected[] = []): Promise<void> {
   const classNames = trainerStore.get().run.result?.metadata.classNames;
+  // Files of the drop that could not be read get their own preview entry with the reason.
+  for (const u of unreadable) {
+    const key = nextPreviewKey++;
+    set((s) => ({ ...s, previews: [{ key, name: u.path, status: 'error' as const, error: u.reason }, ...s.previews].slice(0, 12) }));
+  }
   for (const f of files) {
     const key = nextPreviewKey++;
     set((s) => ({ ...s, previews: [{ key, name: f.name, status: 'running' as const }, ...s.previews].slice(0, 12) }));

@@ -1,5 +1,5 @@
 // CSV export of the batch table (RFC 4180: quoted fields, CRLF line ends).
-import type { Row } from '../hooks/useBatch';
+import type { Row } from '../state/batch';
 import { oodOf } from './ood';
 import type { DicomMeta } from '../../core/dicom-meta';
 

@@ -2,7 +2,7 @@
 import type { EvaluationData } from '../../core/evaluation-data';
 import { siteOf } from '../../core/evaluation-data';
 import type { SkippedImage } from '../../core/evaluation';
-import type { ImageOutcome } from '../hooks/useEvaluation';
+import type { ImageOutcome } from '../state/evaluation';
 import { csvField } from './csv';
 
 /**

@@ -1,6 +1,6 @@
 // Filtering and sorting of the Classify page's results table (pure: no React, no DOM), shared by
 // the table and the CSV export of the filtered rows.
-import type { Row } from '../hooks/useBatch';
+import type { Row } from '../state/batch';
 import { oodOf } from './ood';
 
 export type SortKey = 'order' | 'name' | 'label' | 'time' | 'status' | `p:${number}`;

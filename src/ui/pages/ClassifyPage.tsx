@@ -5,7 +5,8 @@ import { ModelPicker } from '../components/ModelPicker';
 import { ProgressBar } from '../components/ProgressBar';
 import { ResultCard } from '../components/ResultCard';
 import { BatchTable } from '../components/BatchTable';
-import { restoreSession, useBatch } from '../hooks/useBatch';
+import { useBatch } from '../hooks/useBatch';
+import { restoreSession } from '../state/batch';
 import { useClassifier } from '../hooks/useClassifier';
 import { filesFromClipboard } from '../lib/files';
 import { downloadText, rowsToCsv, timestampedName } from '../lib/csv';
@@ -59,7 +60,7 @@ export default function ClassifyPage() {
       const files = filesFromClipboard(e.clipboardData);
       if (files.length) {
         e.preventDefault();
-        batch.addFiles(files);
+        batch.addFiles(files.map((f) => ({ name: f.path, file: f.file })));
       }
     };
     document.addEventListener('paste', onPaste);

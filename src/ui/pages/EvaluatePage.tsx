@@ -2,7 +2,7 @@
 // the model in use (the shipped one or one saved from the Train page): a labelled folder, a .zip
 // of it, or a folder with manifest.csv, classified in the worker; the report is the one
 // `npm run evaluate` writes (src/core/evaluation.ts), downloadable as the same JSON.
-import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useRef } from 'react';
 import { ModelStatus } from '../components/ModelStatus';
 import { ModelPicker } from '../components/ModelPicker';
 import { ProgressBar } from '../components/ProgressBar';
@@ -10,8 +10,10 @@ import { EvaluateReport } from '../components/evaluate/EvaluateReport';
 import { EvaluateGallery } from '../components/evaluate/EvaluateGallery';
 import { ShortcutCheck } from '../components/evaluate/ShortcutCheck';
 import { useClassifier } from '../hooks/useClassifier';
-import { cancelEvaluation, evaluateFiles, rerun, resetEvaluation, useEvaluation, type EvaluationState } from '../hooks/useEvaluation';
-import { intakeFromDataTransfer, intakeFromFileList } from '../../ml/dataset-browser';
+import { useEvaluation } from '../hooks/useEvaluation';
+import { cancelEvaluation, evaluateFiles, rerun, resetEvaluation, type EvaluationState } from '../state/evaluation';
+import { intakeFromFileList } from '../lib/files';
+import { DropTarget } from '../components/DropTarget';
 import { stringifyReport } from '../../core/evaluation';
 import { siteOf } from '../../core/evaluation-data';
 import { downloadText, timestampedName } from '../lib/csv';
@@ -29,15 +31,7 @@ function seconds(s: number | null): string {
 function Intake({ busy }: { busy: boolean }) {
   const folder = useRef<HTMLInputElement>(null);
   const zip = useRef<HTMLInputElement>(null);
-  const [over, setOver] = useState(false);
   const nameOf = (files: { path: string }[], fallback: string) => files[0]?.path.split('/')[0] || fallback;
-  const drop = (e: DragEvent) => {
-    e.preventDefault();
-    setOver(false);
-    if (busy) return;
-    const walking = intakeFromDataTransfer(e.dataTransfer);
-    void walking.then(({ files }) => evaluateFiles(files, nameOf(files, 'dropped files')));
-  };
   return (
     <section className="panel" aria-labelledby="ev-intake">
       <h2 id="ev-intake" className="panel__title">
@@ -48,15 +42,12 @@ function Intake({ busy }: { busy: boolean }) {
         as <strong>sites</strong>, e.g. <code>normal/hospital-a/</code>), a <strong>.zip</strong> of such a folder, or a folder with a <code>manifest.csv</code>{' '}
         (<code>file,label[,split][,site]</code>). Nothing leaves this device.
       </p>
-      <div
-        className={`dropzone ev-drop${over ? ' dropzone--over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={drop}
-        data-testid="evaluate-dropzone"
+      <DropTarget
+        className="dropzone ev-drop"
+        overClassName="dropzone--over"
+        disabled={busy}
+        testId="evaluate-dropzone"
+        onFiles={({ files, rejected }) => void evaluateFiles(files, nameOf(files, 'dropped files'), 'test', rejected)}
       >
         <span>Drop a folder or a .zip here, or</span>
         <div className="toolbar__actions">
@@ -67,7 +58,7 @@ function Intake({ busy }: { busy: boolean }) {
             Choose a .zip
           </button>
         </div>
-      </div>
+      </DropTarget>
       <input
         ref={folder}
         type="file"

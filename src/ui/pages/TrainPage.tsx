@@ -9,7 +9,7 @@ import { CopiesPanel } from '../components/train/CopiesPanel';
 import { TrainingCharts } from '../components/train/TrainingCharts';
 import { ConfusionMatrix, MetricsTable, RocChart } from '../components/train/Evaluation';
 import { MisclassifiedGallery } from '../components/train/MisclassifiedGallery';
-import { GradCamView } from '../components/train/GradCamView';
+import { TrainGradCam } from '../components/train/TrainGradCam';
 import { KeepPanel } from '../components/train/KeepPanel';
 import { evaluate } from '../components/train/evaluation';
 import { dismissMessage, ensureBase, imageGradCam, imageInput, useTrainer } from '../hooks/useTrainer';
@@ -102,7 +102,7 @@ export default function TrainPage() {
                     // The kept model exists once the run is done: its Grad-CAM replaces the plain picture.
                     run.status === 'done'
                       ? (item, thumb) => (
-                          <GradCamView
+                          <TrainGradCam
                             key={item.id}
                             imageId={item.id}
                             path={byId.get(item.id)?.path ?? `image ${item.id}`}

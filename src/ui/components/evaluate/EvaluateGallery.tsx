@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import type { ClassifyResult } from '../../../worker/protocol';
 import type { EvaluationData } from '../../../core/evaluation-data';
 import { siteOf } from '../../../core/evaluation-data';
-import { GALLERY_MAX, reclassify } from '../../hooks/useEvaluation';
+import { GALLERY_MAX, reclassify } from '../../state/evaluation';
 import { useGradCamPrefs } from '../../hooks/useGradCam';
 import { GradCamOverlay } from '../GradCamOverlay';
 import { Thumbnail } from '../Thumbnail';

@@ -2,7 +2,7 @@
 // centre visible (`npm run audit`'s masks), side by side with the full images.
 import { MODE_DESCRIPTIONS, CENTRE_FRACTION } from '../../../core/audit';
 import type { EvaluationJson } from '../../../core/evaluation';
-import { runShortcutCheck, cancelEvaluation, type ShortcutState } from '../../hooks/useEvaluation';
+import { runShortcutCheck, cancelEvaluation, type ShortcutState } from '../../state/evaluation';
 import { fmt } from '../../lib/metricsView';
 import { ProgressBar } from '../ProgressBar';
 

@@ -1,13 +1,12 @@
 // Data in: a whole data set (folder with one sub-folder per class, or a .zip of it) and/or class cards
 // à la Teachable Machine, each with its own name, drop zone, counts and thumbnails. Warnings, skipped
 // files and the embedding progress live here too.
-import { useMemo, useRef, useState, type DragEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { useMemo, useRef } from 'react';
 import { ProgressBar } from '../ProgressBar';
 import { GrayThumb } from './GrayThumb';
 import {
   addClass,
   addDataset,
-  addDatasetFromDrop,
   addToClass,
   classSummaries,
   clearDataset,
@@ -18,70 +17,14 @@ import {
   type ImageEntry,
   type TrainerState,
 } from '../../hooks/useTrainer';
-import { MAX_CLASSES, intakeFromDataTransfer, intakeFromFileList } from '../../../ml/dataset-browser';
+import { MAX_CLASSES } from '../../../ml/dataset-browser';
+import { intakeFromFileList } from '../../lib/files';
+import { DropTarget } from '../DropTarget';
 import { THUMB_SIZE } from '../../../worker/train-protocol';
 
 const IMAGE_ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,image/gif,.png,.jpg,.jpeg,.webp,.bmp,.gif,.zip,application/zip';
 const SHOWN_THUMBS = 12;
 const folderAttrs = { webkitdirectory: '', directory: '' } as Record<string, string>;
-
-/** Drop target that is also a keyboard-operable button. */
-function Drop({
-  onDrop,
-  onActivate,
-  disabled,
-  className,
-  children,
-  testId,
-  label,
-}: {
-  onDrop: (dt: DataTransfer) => void;
-  onActivate: () => void;
-  disabled?: boolean;
-  className: string;
-  children: ReactNode;
-  testId: string;
-  label: string;
-}) {
-  const [over, setOver] = useState(false);
-  const drop = (e: DragEvent) => {
-    e.preventDefault();
-    setOver(false);
-    if (!disabled) onDrop(e.dataTransfer);
-  };
-  const key = (e: KeyboardEvent) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      if (!disabled) onActivate();
-    }
-  };
-  return (
-    <div
-      className={`${className}${over ? ' tr-drop--over' : ''}${disabled ? ' tr-drop--disabled' : ''}`}
-      role="button"
-      tabIndex={disabled ? -1 : 0}
-      aria-label={label}
-      aria-disabled={disabled}
-      data-testid={testId}
-      onClick={() => !disabled && onActivate()}
-      onKeyDown={key}
-      onDragEnter={(e) => {
-        e.preventDefault();
-        setOver(true);
-      }}
-      onDragOver={(e) => {
-        e.preventDefault();
-        e.dataTransfer.dropEffect = 'copy';
-      }}
-      onDragLeave={(e) => {
-        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setOver(false);
-      }}
-      onDrop={drop}
-    >
-      {children}
-    </div>
-  );
-}
 
 function ClassCard({
   index,
@@ -144,21 +87,20 @@ function ClassCard({
           {ready > thumbs.length && <span className="tr-class__more">+{ready - thumbs.length}</span>}
         </div>
       )}
-      <Drop
+      <DropTarget
+        overClassName="tr-drop--over"
+        disabledClassName="tr-drop--disabled"
         className="tr-drop tr-drop--small"
         testId="class-drop"
         label={`Add images to ${name}: drop files here or press to choose`}
         disabled={locked}
         onActivate={() => input.current?.click()}
-        onDrop={(dt) => {
-          const walking = intakeFromDataTransfer(dt);
-          void walking.then(({ files }) => addToClass(classKey, files));
-        }}
+        onFiles={({ files, rejected }) => void addToClass(classKey, files, rejected)}
       >
         <span>
           Drop images (or a .zip) for <strong>{name || 'this class'}</strong>, or press to choose
         </span>
-      </Drop>
+      </DropTarget>
       <input
         ref={input}
         type="file"
@@ -207,19 +149,21 @@ export function DatasetPanel({ state }: { state: TrainerState }) {
           Start over
         </button>
       </div>
-      <Drop
+      <DropTarget
+        overClassName="tr-drop--over"
+        disabledClassName="tr-drop--disabled"
         className="tr-drop"
         testId="dataset-drop"
         label="Drop a data-set folder or .zip here, or press to choose a folder"
         disabled={locked || state.intake.busy}
         onActivate={() => folderInput.current?.click()}
-        onDrop={(dt) => void addDatasetFromDrop(dt)}
+        onFiles={({ files, rejected }) => void addDataset(files, rejected)}
       >
         <span className="tr-drop__title">Drop a data-set folder or a .zip</span>
         <span className="muted">
           One sub-folder per class, e.g. <code>dataset/covid</code>, <code>dataset/normal</code> (2 to {MAX_CLASSES} classes). Images never leave this device.
         </span>
-      </Drop>
+      </DropTarget>
       <div className="tr-buttons">
         <button type="button" onClick={() => folderInput.current?.click()} disabled={locked || state.intake.busy}>
           Choose a data-set folder…

@@ -5,6 +5,7 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { CLASS_COLOURS, num, pct, type Evaluation } from './evaluation';
 import { confusionIntervals, formatInterval, smallSample, SMALL_SAMPLE_PER_CLASS, type ProportionInterval } from '../../../core/intervals';
 import { Explain } from '../Explain';
+import { ConfusionTable } from '../ConfusionTable';
 
 /** "81–100" under a rate in a table cell (the 95 % Wilson interval). */
 function Ci({ iv }: { iv: ProportionInterval }) {
@@ -18,65 +19,29 @@ function Ci({ iv }: { iv: ProportionInterval }) {
 }
 
 export function ConfusionMatrix({ evaluation }: { evaluation: Evaluation }) {
-  const [mode, setMode] = useState<'counts' | 'rows'>('counts');
+  const [mode, setMode] = useState<'counts' | 'row'>('counts');
   const { confusion, classNames } = evaluation;
   const total = confusion.flat().reduce((a, b) => a + b, 0);
   return (
     <div className="tr-confusion-wrap">
       <div className="tr-toggle" role="radiogroup" aria-label="Confusion matrix values">
-        {(['counts', 'rows'] as const).map((m) => (
+        {(['counts', 'row'] as const).map((m) => (
           <label key={m} className={`tr-toggle__item${mode === m ? ' is-on' : ''}`}>
             <input type="radio" name="cm-mode" value={m} checked={mode === m} onChange={() => setMode(m)} />
             {m === 'counts' ? 'Counts' : 'Row % (recall)'}
           </label>
         ))}
       </div>
-      <div className="table-scroll">
-        <table className="tr-confusion" data-testid="confusion-matrix" data-total={total}>
-          <caption>
-            Confusion matrix on {total} validation images. Rows: true class; columns: predicted class. Colour: share of the row.
-            <Explain term="confusion" />
-          </caption>
-          <thead>
-            <tr>
-              <td />
-              {classNames.map((c) => (
-                <th key={c} scope="col">
-                  predicted <br />
-                  {c}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {confusion.map((row, t) => {
-              const rowSum = row.reduce((a, b) => a + b, 0);
-              return (
-                <tr key={t}>
-                  <th scope="row">true {classNames[t]}</th>
-                  {row.map((n, p) => {
-                    const share = rowSum ? n / rowSum : 0;
-                    const level = Math.min(5, Math.round(share * 5));
-                    return (
-                      <td
-                        key={p}
-                        className={`tr-cm__cell${t === p ? ' tr-cm__cell--diag' : ' tr-cm__cell--off'}`}
-                        data-level={level}
-                        data-testid="cm-cell"
-                        data-count={n}
-                        aria-label={`true ${classNames[t]}, predicted ${classNames[p]}: ${n} of ${rowSum} (${pct(share)})`}
-                      >
-                        <span className="tr-cm__main">{mode === 'counts' ? n : pct(share)}</span>
-                        <span className="tr-cm__sub">{mode === 'counts' ? pct(share) : n}</span>
-                      </td>
-                    );
-                  })}
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <ConfusionTable
+        classNames={classNames}
+        matrix={confusion}
+        mode={mode}
+        caption={`Confusion matrix on ${total} validation images. Rows: true class; columns: predicted class. Colour: share of the row.`}
+        answerWord="predicted"
+        testId="confusion-matrix"
+        cellTestId="cm-cell"
+        secondary
+      />
     </div>
   );
 }

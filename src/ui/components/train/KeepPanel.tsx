@@ -5,7 +5,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { GrayThumb } from './GrayThumb';
 import { ProbabilityList } from './MisclassifiedGallery';
 import { deleteSaved, downloadModel, importModel, previewFiles, saveModel, type TrainerState } from '../../hooks/useTrainer';
-import { intakeFromDataTransfer } from '../../../ml/dataset-browser';
+import { DropTarget } from '../DropTarget';
 import { modelNameProblem } from '../../../ml/model-store';
 import { THUMB_SIZE } from '../../../worker/train-protocol';
 
@@ -19,29 +19,23 @@ function Preview({ state }: { state: TrainerState }) {
   return (
     <div className="tr-preview">
       <h3 className="tr-subtitle">Try it</h3>
-      <div
-        className={`tr-drop tr-drop--small${ready ? '' : ' tr-drop--disabled'}`}
-        role="button"
-        tabIndex={ready ? 0 : -1}
-        aria-disabled={!ready}
-        aria-label="Try the trained model: drop images here or press to choose"
-        data-testid="preview-drop"
-        onClick={() => ready && input.current?.click()}
-        onKeyDown={(e) => {
-          if (ready && (e.key === 'Enter' || e.key === ' ')) {
-            e.preventDefault();
-            input.current?.click();
-          }
-        }}
-        onDragOver={(e) => e.preventDefault()}
-        onDrop={(e) => {
-          e.preventDefault();
-          if (!ready) return;
-          void intakeFromDataTransfer(e.dataTransfer).then(({ files }) => previewFiles(files.map((f) => ({ name: f.path, file: f.file }))));
-        }}
+      <DropTarget
+        className="tr-drop tr-drop--small"
+        overClassName="tr-drop--over"
+        disabledClassName="tr-drop--disabled"
+        disabled={!ready}
+        label="Try the trained model: drop images here or press to choose"
+        testId="preview-drop"
+        onActivate={() => input.current?.click()}
+        onFiles={({ files, rejected }) =>
+          void previewFiles(
+            files.map((f) => ({ name: f.path, file: f.file })),
+            rejected,
+          )
+        }
       >
         Drop new images here to test the model{ready ? '' : ' (after training)'}
-      </div>
+      </DropTarget>
       <input
         ref={input}
         type="file"

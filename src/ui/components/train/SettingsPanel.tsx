@@ -1,6 +1,7 @@
 // Split and training settings with sensible defaults up front and the rest in an "Advanced" fold,
 // plus the Train / Stop buttons and the run's status line.
 import type { ModelMetadata } from '../../../core/metadata';
+import { OPERATING_POINT_CLASS } from '../../../core/operating-point';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { ProgressBar } from '../ProgressBar';
 import {
@@ -394,7 +395,7 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
                     : run.stage === 'compose'
                       ? 'Assembling the model…'
                       : run.stage === 'calibrate'
-                        ? `Fitting the calibration, the covid operating point and the "Not a chest X-ray?" check: ${run.stageDetail ?? ''}…`
+                        ? `Fitting the calibration, the ${OPERATING_POINT_CLASS} operating point and the "Not a chest X-ray?" check: ${run.stageDetail ?? ''}…`
                         : `Epoch ${last ? last.epoch + 1 : 1} of up to ${run.plannedEpochs}${run.stage === 'block' ? ' (last block)' : ''}`}
               </p>
               <ProgressBar value={run.plannedEpochs ? run.history.length / run.plannedEpochs : null} label="Training progress" />
@@ -435,8 +436,8 @@ function TrustSummary({ metadata }: { metadata: ModelMetadata }) {
         ? `Calibrated on the ${t.temperatureFit.valImages} validation images (temperature ${t.temperature.toFixed(2)}). `
         : 'No validation images: not calibrated. '}
       {op
-        ? `Covid operating point: threshold ${op.threshold.toFixed(4)} (validation sensitivity ${op.valSensitivity.toFixed(2)} on ${op.valPositives ?? '—'} covid images). `
-        : 'No covid operating point (no class named "covid", or no covid validation image). '}
+        ? `${OPERATING_POINT_CLASS[0].toUpperCase()}${OPERATING_POINT_CLASS.slice(1)} operating point: threshold ${op.threshold.toFixed(4)} (validation sensitivity ${op.valSensitivity.toFixed(2)} on ${op.valPositives ?? '—'} ${OPERATING_POINT_CLASS} images). `
+        : `No ${OPERATING_POINT_CLASS} operating point (no class named "${OPERATING_POINT_CLASS}", or no ${OPERATING_POINT_CLASS} validation image). `}
       {t?.ood
         ? `"Not a chest X-ray?" check refitted on these images${typeof f?.flaggedBeforeRefit === 'number' ? ` (the shipped check would have withheld ${f.flaggedBeforeRefit} of them)` : ''}.`
         : 'No "Not a chest X-ray?" check.'}
