@@ -10,6 +10,7 @@ import { ConfusionMatrix, MetricsTable, RocChart } from '../components/train/Eva
 import { MisclassifiedGallery } from '../components/train/MisclassifiedGallery';
 import { GradCamView } from '../components/train/GradCamView';
 import { KeepPanel } from '../components/train/KeepPanel';
+import { ShortcutLesson } from '../components/train/ShortcutLesson';
 import { evaluate } from '../components/train/evaluation';
 import { dismissMessage, ensureBase, imageGradCam, imageInput, useTrainer } from '../hooks/useTrainer';
 import '../components/train/train.css';
@@ -123,6 +124,8 @@ export default function TrainPage() {
           </>
         )}
       </section>
+
+      <ShortcutLesson state={state} />
 
       <KeepPanel state={state} />
     </div>

@@ -3,6 +3,7 @@
 import type { ModelMetadata } from '../../../core/metadata';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { ProgressBar } from '../ProgressBar';
+import { AugmentPreview } from './AugmentPreview';
 import {
   applyOverfittingPreset,
   CLASSROOM_EPOCH_MS,
@@ -332,6 +333,7 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
             </label>
           </div>
           {blockProblem && <p className="muted">Not available for this network: {blockProblem}.</p>}
+          {!blockProblem && <AugmentPreview state={state} enabled={settings.blockEnabled} disabled={busy} />}
           {settings.blockEnabled && !blockProblem && (
             <div className="tr-fields">
               <NumberField
