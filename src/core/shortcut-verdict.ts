@@ -52,9 +52,9 @@ export function shortcutVerdict(
     text =
       'The model can score from the border alone: with the lungs blacked out it is still well above chance (though below the whole image). Part of what it learns is the hospital, not the disease.';
   } else if (overlaps && normalAboveChance) {
-    kind = 'hospital';
+    kind = 'undecided';
     text =
-      'The border-only score is within reach of the whole-image score: the model may be able to score from the border alone (learning the hospital, not the disease). More validation images would tell for sure.';
+      'Too few validation images to tell: the border-only score is not clearly above chance, yet not clearly below the whole-image score. The model may be able to score from the border alone (learning the hospital, not the disease); more validation images would tell.';
   } else if (overlaps) {
     kind = 'undecided';
     text = 'Neither run is clearly above chance: the model has not learnt enough to tell what it uses. Add images or train longer.';

@@ -33,6 +33,15 @@ describe('shortcutVerdict', () => {
     expect(v.kind).toBe('lungs');
   });
 
+  it('border-only near chance but within reach of a small validation set: undecided, and it says more images would tell', () => {
+    // 9 of 10 vs 6 of 10 with 5/5 classes: 60–98 % and 31–83 % overlap; 31 % is not above 50 %.
+    const v = shortcutVerdict({ correct: 9, total: 10 }, { correct: 6, total: 10 }, labels(5, 5));
+    expect(v.overlaps).toBe(true);
+    expect(v.borderAboveChance).toBe(false);
+    expect(v.kind).toBe('undecided');
+    expect(v.text).toMatch(/more validation images would tell/);
+  });
+
   it('no validation images: undecided, with intervals absent', () => {
     const v = shortcutVerdict({ correct: 0, total: 0 }, { correct: 0, total: 0 }, []);
     expect(v.kind).toBe('undecided');
