@@ -183,6 +183,8 @@ describe.skipIf(!hasData())('Train page: the shortcut lesson', () => {
     await page.getByTestId('run-status').and(page.locator('[data-status="done"]')).waitFor({ timeout: 60_000 });
     await lesson.getByTestId('shortcut-button').click();
     await page.waitForFunction(() => window.cxrLabLessons!.state().shortcut.history.length >= 1, undefined, { timeout: 120_000, polling: 50 });
+    // The worker is busy with it: the normal Train button waits.
+    expect(await page.getByTestId('train-button').isDisabled()).toBe(true);
     const t0 = Date.now();
     await lesson.getByTestId('shortcut-stop').click();
     await lesson.getByTestId('shortcut-status').and(page.locator('[data-status="done"]')).waitFor({ timeout: 60_000 });
