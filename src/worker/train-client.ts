@@ -2,9 +2,11 @@
 import type { BackendName } from '../ml/backend';
 import type { StoredModelSummary } from '../ml/model-store';
 import type {
+  AugmentPreviewImage,
   BaseInfo,
   GradCamReply,
   MemorySample,
+  ShortcutResult,
   TrainEvent,
   TrainItem,
   TrainMessage,
@@ -112,6 +114,15 @@ export class TrainClient {
 
   async importModel(name: string, files: Record<string, Uint8Array>, overwrite: boolean): Promise<StoredModelSummary> {
     return (await this.request({ type: 'import', name, files, overwrite }, 'saved')).summary;
+  }
+
+  async shortcut(run: TrainRun): Promise<ShortcutResult> {
+    return (await this.request({ type: 'shortcut', run }, 'shortcut')).result;
+  }
+
+  async augmentPreview(imageIds: number[], variants: number, seed: number): Promise<{ images: AugmentPreviewImage[]; size: number }> {
+    const r = await this.request({ type: 'augment-preview', imageIds, variants, seed }, 'augment-preview');
+    return { images: r.images, size: r.size };
   }
 
   async memory(): Promise<MemorySample> {

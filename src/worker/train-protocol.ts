@@ -108,6 +108,31 @@ export interface GradCamReply {
   rawMax: number;
 }
 
+/** The shortcut lesson's border-only run (src/worker/lessons.ts): same split, head settings and seed as `run`. */
+export interface ShortcutResult {
+  history: EpochLog[];
+  keptEpoch: number;
+  stopReason: StopReason;
+  /** Validation images the kept border-only head got right, of valTotal. */
+  valCorrect: number;
+  valTotal: number;
+  /** The masked inputs: how many were embedded, how many have a constant (blacked-out) centre window, and the share of each image blacked out. */
+  masked: { images: number; uniformCentre: number; area: number };
+  /** The first training image's masked model input (8-bit gray), to show what the run saw. */
+  preview: { gray: Uint8Array; size: number } | null;
+  /** tf.memory().numTensors before and after the run (equal: nothing leaked). */
+  tensorsBefore: number;
+  tensorsAfter: number;
+  ms: number;
+}
+
+/** One training image as the last-block stage's augmentation gives it (8-bit gray model inputs). */
+export interface AugmentPreviewImage {
+  imageId: number;
+  original: Uint8Array;
+  variants: Uint8Array[];
+}
+
 export type TrainRequest =
   | { type: 'init'; id: number; baseUrl: string; backends?: BackendName[] }
   | { type: 'add'; id: number; items: TrainItem[] }
@@ -125,7 +150,11 @@ export type TrainRequest =
   | { type: 'export'; id: number }
   | { type: 'save'; id: number; name: string; overwrite: boolean }
   | { type: 'import'; id: number; name: string; files: Record<string, Uint8Array>; overwrite: boolean }
-  | { type: 'memory'; id: number };
+  | { type: 'memory'; id: number }
+  /** The shortcut lesson: embed the border-only masked inputs of `run`'s images and train a head on them (the kept model is untouched). */
+  | { type: 'shortcut'; id: number; run: TrainRun }
+  /** `variants` augmented model inputs of each image, exactly as the last-block stage draws them, from `seed`. */
+  | { type: 'augment-preview'; id: number; imageIds: number[]; variants: number; seed: number };
 
 export type TrainRequestBody = TrainRequest extends infer R ? (R extends TrainRequest ? Omit<R, 'id'> : never) : never;
 
@@ -135,7 +164,9 @@ export type TrainStage = 'head' | 'block-prepare' | 'block' | 'compose' | 'calib
 export type TrainEvent =
   | { type: 'embedded'; results: EmbedResult[]; stats: EmbedStats }
   | { type: 'stage'; stage: TrainStage; detail?: string }
-  | { type: 'epoch'; log: EpochLog; valProbs: Float32Array | null; memory: MemorySample };
+  | { type: 'epoch'; log: EpochLog; valProbs: Float32Array | null; memory: MemorySample }
+  /** Progress of the shortcut lesson's border-only run (never mixed into the normal run's curves). */
+  | { type: 'shortcut-progress'; phase: 'embed' | 'train'; done: number; total: number; log?: EpochLog };
 
 export type TrainReply =
   | { type: 'ready'; id: number; info: BaseInfo }
@@ -148,6 +179,8 @@ export type TrainReply =
   | { type: 'gradcam'; id: number; result: GradCamReply }
   | { type: 'saved'; id: number; summary: StoredModelSummary }
   | { type: 'memory'; id: number; memory: MemorySample }
+  | { type: 'shortcut'; id: number; result: ShortcutResult }
+  | { type: 'augment-preview'; id: number; images: AugmentPreviewImage[]; size: number }
   | { type: 'error'; id: number; message: string };
 
 export type TrainMessage = TrainEvent | TrainReply;

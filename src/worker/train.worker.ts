@@ -16,7 +16,9 @@ import { decodeImageFile } from '../image/decode-browser';
 import { prepareImage } from '../image/pipeline';
 import { decodesSoFar, errorReason, inputOfKept, prepareTrainImage, thumbnailOf, type EmbedRpc, type HelperEmbedded, type KeptImage } from './embed-common';
 import { type RpcClient, workerClient } from './rpc';
-import { DEFAULT_AUGMENT, augmentToInput } from '../image/augment';
+import { augmentToInput } from '../image/augment';
+import { TRAIN_AUGMENT } from './train-augment';
+import { augmentPreview, shortcutRun } from './lessons';
 import {
   composeModel,
   createEmbedder,
@@ -416,7 +418,7 @@ async function train(run: TrainRun): Promise<TrainResult> {
       if (!stopRequested) {
         post({ type: 'stage', stage: 'block' });
         // The augmentation bases were made at each image's one decode.
-        const trainInput = async (i: number, rng: Rng) => augmentToInput(keptOf(run.train.ids[i]).base, spec, DEFAULT_AUGMENT, rng);
+        const trainInput = async (i: number, rng: Rng) => augmentToInput(keptOf(run.train.ids[i]).base, spec, TRAIN_AUGMENT, rng);
         const blockOut = await trainLastBlock({
           model: b.model,
           block: b.block,
@@ -694,6 +696,39 @@ async function handle(req: TrainRequest): Promise<void> {
       }
       case 'memory': {
         post({ type: 'memory', id: req.id, memory: memorySample() });
+        return;
+      }
+      case 'shortcut': {
+        // The shortcut lesson (./lessons.ts): its head is discarded, `trained` stays the kept model.
+        if (training) throw new Error('a training run is already going on');
+        const b = await needBase();
+        await embeddingsIdle();
+        training = true;
+        stopRequested = false;
+        try {
+          const result = await shortcutRun({
+            spec: b.metadata.preprocessing,
+            keptOf,
+            embedder: b.embedder,
+            run: req.run,
+            shouldStop: () => stopRequested,
+            onProgress: (phase, done, total, log) => post({ type: 'shortcut-progress', phase, done, total, log }),
+          });
+          post({ type: 'shortcut', id: req.id, result }, result.preview ? [result.preview.gray.buffer as ArrayBuffer] : []);
+        } finally {
+          training = false;
+          stopRequested = false;
+        }
+        return;
+      }
+      case 'augment-preview': {
+        const b = await needBase();
+        const spec = b.metadata.preprocessing;
+        const images = augmentPreview({ spec, keptOf, imageIds: req.imageIds, variants: req.variants, seed: req.seed });
+        post(
+          { type: 'augment-preview', id: req.id, images, size: spec.inputSize },
+          images.flatMap((im) => [im.original.buffer as ArrayBuffer, ...im.variants.map((v) => v.buffer as ArrayBuffer)]),
+        );
         return;
       }
     }

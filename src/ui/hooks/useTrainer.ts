@@ -226,6 +226,9 @@ function onEvent(ev: TrainEvent): void {
     case 'stage':
       set((s) => ({ ...s, run: { ...s.run, stage: ev.stage, stageDetail: ev.detail ?? null } }));
       return;
+    case 'shortcut-progress':
+      for (const l of lessonListeners) l(ev);
+      return;
     case 'epoch':
       // Coalesced: a fast head trains many epochs a second; the charts redraw a few times a second.
       pendingEpochs.push(ev);
@@ -293,6 +296,25 @@ function loadTrainHashes(): void {
 function getClient(): TrainClient {
   client ??= new TrainClient(onEvent);
   return client;
+}
+
+// The Train page's lessons (useLessons.ts) share the worker: its client, the events of their own
+// runs, and the exact TrainRun of the last finished normal run (same split, settings and seed).
+const lessonListeners = new Set<(ev: TrainEvent) => void>();
+let lastRun: { runId: number; run: TrainRun } | null = null;
+
+export function lessonClient(): TrainClient {
+  return getClient();
+}
+
+export function onLessonEvent(listener: (ev: TrainEvent) => void): () => void {
+  lessonListeners.add(listener);
+  return () => lessonListeners.delete(listener);
+}
+
+/** The request of the last normal run that finished (null before any). */
+export function lastTrainRun(): { runId: number; run: TrainRun } | null {
+  return lastRun;
 }
 
 /** Starts the worker and loads the backbone (once). */
@@ -614,6 +636,7 @@ export async function startTraining(): Promise<TrainResult | null> {
   }));
   try {
     const result = await getClient().train(run);
+    lastRun = { runId, run };
     commitEpochs();
     set((st) => ({
       ...st,

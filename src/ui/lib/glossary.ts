@@ -102,6 +102,14 @@ export const GLOSSARY = {
     term: 'Overfitting',
     text: 'The model starts memorising its training images instead of learning what generalises: training loss keeps falling while validation loss rises. More images, augmentation and early stopping help.',
   },
+  augmentation: {
+    term: 'Augmentation',
+    text: 'During training each image is shown slightly changed every time: zoomed, shifted, rotated, flipped, brighter or darker, blurred or noisy, with parts of the border blacked out or fake markers pasted on. The model cannot memorise the exact pixels or lean on a hospital’s border, so it has to learn what stays the same: the lungs. Validation images are never augmented.',
+  },
+  shortcut: {
+    term: 'Shortcut learning',
+    text: 'A model can score well for the wrong reason: if one class of images comes from one hospital, its text, markers, borders or framing give the answer away without looking at the lungs. Training on images with the lungs blacked out shows how far the border alone gets: well above chance means the model can learn the hospital, not the disease.',
+  },
   covidScreen: {
     term: 'Covid screen (operating point)',
     text: 'A yes/no flag: positive when the covid probability is at or above a threshold chosen on the validation split to catch a target share of covid films (its sensitivity). Lowering the threshold catches more cases and raises more false alarms. A screening flag, not a diagnosis.',

@@ -11,6 +11,7 @@ import { ConfusionMatrix, MetricsTable, RocChart } from '../components/train/Eva
 import { MisclassifiedGallery } from '../components/train/MisclassifiedGallery';
 import { TrainGradCam } from '../components/train/TrainGradCam';
 import { KeepPanel } from '../components/train/KeepPanel';
+import { ShortcutLesson } from '../components/train/ShortcutLesson';
 import { evaluate } from '../components/train/evaluation';
 import { dismissMessage, ensureBase, imageGradCam, imageInput, useTrainer } from '../hooks/useTrainer';
 import '../components/train/train.css';
@@ -125,6 +126,8 @@ export default function TrainPage() {
           </>
         )}
       </section>
+
+      <ShortcutLesson state={state} />
 
       <KeepPanel state={state} />
     </div>

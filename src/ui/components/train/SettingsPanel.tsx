@@ -4,6 +4,8 @@ import type { ModelMetadata } from '../../../core/metadata';
 import { OPERATING_POINT_CLASS } from '../../../core/operating-point';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { ProgressBar } from '../ProgressBar';
+import { AugmentPreview } from './AugmentPreview';
+import { shortcutBusy, useLessons } from '../../hooks/useLessons';
 import {
   applyOverfittingPreset,
   CLASSROOM_EPOCH_MS,
@@ -143,18 +145,23 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
   const check = useMemo(() => datasetCheck(state), [state.classes, state.images]); // eslint-disable-line react-hooks/exhaustive-deps
   const preparing = state.images.some((im) => im.status === 'queued');
   const blockProblem = state.base.info?.lastBlockProblem ?? null;
-  const canTrain = !busy && !preparing && check.errors.length === 0 && state.images.length > 0 && state.base.status !== 'error';
+  // The shortcut lesson's border-only run holds the worker too (its own normal run shows as busy above).
+  const { shortcut } = useLessons();
+  const lessonBusy = shortcutBusy(shortcut) && shortcut.status !== 'normal';
+  const canTrain = !busy && !lessonBusy && !preparing && check.errors.length === 0 && state.images.length > 0 && state.base.status !== 'error';
   const last = run.history[run.history.length - 1];
   const valPct = Math.round(settings.valFraction * 100);
   const epochsPlanned = plannedEpochs(settings, blockProblem === null);
   const paceSeconds = (epochsPlanned * CLASSROOM_EPOCH_MS) / 1000;
   const why = busy
     ? null
-    : state.images.length === 0
-      ? 'Add images first.'
-      : preparing
-        ? 'Preparing images…'
-        : (check.errors[0] ?? (state.base.status === 'error' ? `The network could not be loaded: ${state.base.error}` : null));
+    : lessonBusy
+      ? 'The shortcut lesson is training (below).'
+      : state.images.length === 0
+        ? 'Add images first.'
+        : preparing
+          ? 'Preparing images…'
+          : (check.errors[0] ?? (state.base.status === 'error' ? `The network could not be loaded: ${state.base.error}` : null));
 
   return (
     <section className="panel" aria-labelledby="tr-settings-title" data-testid="settings-panel">
@@ -344,6 +351,7 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
             </label>
           </div>
           {blockProblem && <p className="muted">Not available for this network: {blockProblem}.</p>}
+          {!blockProblem && <AugmentPreview state={state} enabled={settings.blockEnabled} disabled={busy} />}
           {settings.blockEnabled && !blockProblem && (
             <div className="tr-fields">
               <NumberField
