@@ -5,6 +5,7 @@ import type {
   BaseInfo,
   GradCamReply,
   MemorySample,
+  ProjectItem,
   TrainEvent,
   TrainItem,
   TrainMessage,
@@ -116,6 +117,14 @@ export class TrainClient {
 
   async memory(): Promise<MemorySample> {
     return (await this.request({ type: 'memory' }, 'memory')).memory;
+  }
+
+  async projectData(ids: number[]): Promise<ProjectItem[]> {
+    return (await this.request({ type: 'project-data', ids }, 'project-data')).items;
+  }
+
+  async restoreModel(files: Record<string, Uint8Array>, result: TrainResult): Promise<void> {
+    await this.request({ type: 'restore-model', files, result }, 'ok');
   }
 
   terminate(): void {

@@ -6,11 +6,21 @@ import type { ModelMetadata } from '../core/metadata';
 import type { BackendInfo, BackendName } from '../ml/backend';
 import type { BlockConfig, EpochLog, HeadConfig, StopReason } from '../ml/finetune-config';
 import type { StoredModelSummary } from '../ml/model-store';
+import type { PreparedImage } from '../core/project';
 
 export interface TrainItem {
   /** Chosen by the page; unique for the page's lifetime. */
   id: number;
   file: Blob;
+  /** From a saved project under the same base network (BaseInfo.identity): no decode, no embedding. */
+  prepared?: Omit<PreparedImage, 'thumb'> & { thumb?: Uint8Array };
+}
+
+/** An added image as a project keeps it: the original file and, once embedded, what its decode kept. */
+export interface ProjectItem {
+  id: number;
+  file: Blob;
+  prepared?: Omit<PreparedImage, 'thumb'>;
 }
 
 export interface TrainRun {
@@ -35,6 +45,8 @@ export interface BaseInfo {
   /** Null when the last block can be fine-tuned, else why not. */
   lastBlockProblem: string | null;
   loadMs: number;
+  /** name@version and a hash of the base network's files: saved embeddings are reused only under the same one. */
+  identity: string;
 }
 
 export interface EmbedResult {
@@ -122,7 +134,11 @@ export type TrainRequest =
   | { type: 'export'; id: number }
   | { type: 'save'; id: number; name: string; overwrite: boolean }
   | { type: 'import'; id: number; name: string; files: Record<string, Uint8Array>; overwrite: boolean }
-  | { type: 'memory'; id: number };
+  | { type: 'memory'; id: number }
+  /** The files (and prepared data) of added images, for saving a project. */
+  | { type: 'project-data'; id: number; ids: number[] }
+  /** Makes a saved project's model the kept model (checked by loading it; the previous one stays on failure). */
+  | { type: 'restore-model'; id: number; files: Record<string, Uint8Array>; result: TrainResult };
 
 export type TrainRequestBody = TrainRequest extends infer R ? (R extends TrainRequest ? Omit<R, 'id'> : never) : never;
 
@@ -145,6 +161,7 @@ export type TrainReply =
   | { type: 'gradcam'; id: number; result: GradCamReply }
   | { type: 'saved'; id: number; summary: StoredModelSummary }
   | { type: 'memory'; id: number; memory: MemorySample }
+  | { type: 'project-data'; id: number; items: ProjectItem[] }
   | { type: 'error'; id: number; message: string };
 
 export type TrainMessage = TrainEvent | TrainReply;

@@ -10,6 +10,7 @@ import { ConfusionMatrix, MetricsTable, RocChart } from '../components/train/Eva
 import { MisclassifiedGallery } from '../components/train/MisclassifiedGallery';
 import { GradCamView } from '../components/train/GradCamView';
 import { KeepPanel } from '../components/train/KeepPanel';
+import { ProjectPanel } from '../components/train/ProjectPanel';
 import { evaluate } from '../components/train/evaluation';
 import { dismissMessage, ensureBase, imageGradCam, imageInput, useTrainer } from '../hooks/useTrainer';
 import '../components/train/train.css';
@@ -125,6 +126,7 @@ export default function TrainPage() {
       </section>
 
       <KeepPanel state={state} />
+      <ProjectPanel state={state} />
     </div>
   );
 }
