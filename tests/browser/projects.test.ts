@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unzipSync, zipSync } from 'fflate';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuild, hasData, launchBrowser, manifest, openApp, skipReason, startPreview, testImages, type AppSession, type PreviewServer } from './helpers';
@@ -242,7 +243,42 @@ describe.skipIf(!hasData())('Train page projects', () => {
     await page.waitForFunction(() => /not a \.cxrlab \(zip\) file/.test(document.querySelector('[data-testid="project-message"]')?.textContent ?? ''));
     expect(await snapshot(page)).toEqual(before);
     expect(await seriousAxe(page)).toEqual([]);
-    // Deleting the browser copy empties the list.
+  });
+
+  it('saved under another base network: the images are prepared again from their files, with progress, and come out the same', async () => {
+    const { page } = session;
+    const before = await snapshot(page);
+    const files = unzipSync(new Uint8Array(fs.readFileSync(projectFile)));
+    const m = JSON.parse(new TextDecoder().decode(files['project.json']));
+    m.prepared.base = 'another network@1 0000000000000000';
+    files['project.json'] = new TextEncoder().encode(JSON.stringify(m));
+    const processed = (await trainState(page)).embed.stats?.processed ?? 0;
+    await page.getByTestId('project-file-input').setInputFiles({ name: 'other.cxrlab', mimeType: 'application/zip', buffer: Buffer.from(zipSync(files)) });
+    await page.getByTestId('project-progress').waitFor();
+    expect(await page.getByTestId('project-progress').innerText()).toMatch(/of 24 images ready \(24 prepared again from their files\)/);
+    await page.waitForFunction(() => !window.cxrLabProject!.state().busy && window.cxrLabProject!.state().restoring === null, undefined, { timeout: 180_000 });
+    expect((await projectState(page)).message?.text).toMatch(/24 images are prepared again \(saved with a different base network\)\.$/);
+    expect(((await trainState(page)).embed.stats?.processed ?? 0) - processed).toBe(24);
+    expect(await snapshot(page)).toEqual(before);
+    expect(await seriousAxe(page)).toEqual([]);
+  });
+
+  it('a full browser storage is reported as such (the work stays unsaved); deleting the copy empties the list', async () => {
+    const { page } = session;
+    // A real QuotaExceededError: this origin's quota lowered to 100 kB for the save.
+    const cdp = await session.context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 100_000 });
+    await page.getByTestId('seed').fill('8'); // something new to save
+    await page.getByTestId('project-name').fill('too big');
+    await page.getByTestId('project-save').click();
+    await page.getByTestId('project-message').and(page.locator('[role="alert"]')).waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('project-message').innerText()).toMatch(
+      /^Not saved: this browser's storage is full \(the project needs \d+\.\d MB\): download the project file instead, or delete saved projects or models\./,
+    );
+    expect(await page.getByTestId('project-status').getAttribute('data-dirty')).toBe('true');
+    expect(await page.getByTestId('saved-project').and(page.locator('[data-name="too big"]')).count()).toBe(0);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin });
+    expect(await seriousAxe(page)).toEqual([]);
     await page.getByRole('button', { name: 'Delete saved project two classes' }).click();
     await page.getByText('No saved projects yet.').waitFor();
   });
