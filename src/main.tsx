@@ -9,13 +9,15 @@ import './ui/styles.css';
 
 // The Train page runs its own worker and needs this one only once its model is used.
 const route = parseRoute(window.location.hash);
-if (route !== 'train') void ensureModel().catch(() => {});
+const firstModel = route !== 'train' ? ensureModel() : Promise.resolve();
+firstModel.catch(() => {});
 // The current page's module loads beside React, not after it (App loads it again from the cache).
 void routeEntry(route)
   .load()
   .catch(() => {});
 installDebugHooks();
-registerServiceWorker();
+// The offline precache downloads once the first model is in (it would compete with it otherwise).
+registerServiceWorker(firstModel);
 
 const root = document.getElementById('root')!;
 void import('./ui/render').then(

@@ -1,5 +1,5 @@
 // Fine-tuning settings and per-epoch logs: plain data, no tfjs, so the Train page's UI can import
-// them without pulling TensorFlow.js into its bundle (src/ml/finetune.ts re-exports them).
+// them without pulling TensorFlow.js into its bundle (src/ml/finetune/index.ts re-exports them).
 
 export interface HeadConfig {
   /** Units of the hidden ReLU layer; 0 = a linear head (softmax regression on the embedding). */

@@ -73,6 +73,30 @@ describe('Deployment: build, headers, threads', () => {
     },
   );
 
+  it.skipIf(!hasData())('on a first visit the offline precache waits for the model: the service worker is registered after the model is ready', async () => {
+    const context = await app.browser.newContext();
+    await context.addInitScript(() => {
+      const sw = navigator.serviceWorker;
+      const register = sw.register.bind(sw);
+      sw.register = (...args: Parameters<ServiceWorkerContainer['register']>) => {
+        (window as unknown as { swRegisteredAt?: number }).swRegisteredAt = performance.now();
+        return register(...args);
+      };
+    });
+    const page = await context.newPage();
+    await page.goto(`${app.server.url}?backend=wasm#/classify`);
+    await waitForModel(page);
+    await waitForServiceWorker(page);
+    const t = await page.evaluate(() => ({
+      registeredAt: (window as unknown as { swRegisteredAt?: number }).swRegisteredAt ?? null,
+      modelReadyAt: performance.getEntriesByName('cxr:model-ready')[0]?.startTime ?? null,
+    }));
+    expect(t.registeredAt).not.toBeNull();
+    expect(t.modelReadyAt).not.toBeNull();
+    expect(t.registeredAt!).toBeGreaterThanOrEqual(t.modelReadyAt!);
+    await context.close();
+  });
+
   it.skipIf(!hasData())('offline after one visit, the threaded binary still loads from the precache', async () => {
     const own = await startPreview();
     const { page, context, problems } = await openApp(app.browser, `${own.url}?backend=wasm&threads=1`);

@@ -1,4 +1,4 @@
-// Fine-tuning (src/ml/finetune.ts) in Node: head training on embeddings, reproducibility, the stop
+// Fine-tuning (src/ml/finetune/) in Node: head training on embeddings, reproducibility, the stop
 // signal, tensor hygiene, composing/exporting the full model, and last-block fine-tuning.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfTypes from '@tensorflow/tfjs';
