@@ -279,6 +279,18 @@ describe.skipIf(!hasData())('Train page projects', () => {
     expect(await page.getByTestId('saved-project').and(page.locator('[data-name="too big"]')).count()).toBe(0);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin });
     expect(await seriousAxe(page)).toEqual([]);
+    // Opening a project over unsaved work asks first; Cancel keeps the work, "Open anyway" replaces it.
+    const openSaved = page.getByTestId('saved-project').and(page.locator('[data-name="two classes"]')).getByTestId('project-open-saved');
+    await openSaved.click();
+    await page.getByTestId('project-confirm').waitFor();
+    expect(await page.getByTestId('project-confirm').innerText()).toMatch(/not saved: opening “two classes” replaces them/);
+    expect(await seriousAxe(page)).toEqual([]);
+    await page.getByTestId('project-confirm-cancel').click();
+    expect((await trainState(page)).settings.seed).toBe(8);
+    await openSaved.click();
+    await page.getByTestId('project-confirm-open').click();
+    await page.waitForFunction(() => window.cxrLabTrain!.state().settings.seed === 7 && !window.cxrLabProject!.state().busy, undefined, { timeout: 60_000 });
+    expect(await page.getByTestId('project-status').getAttribute('data-dirty')).toBe('false');
     await page.getByRole('button', { name: 'Delete saved project two classes' }).click();
     await page.getByText('No saved projects yet.').waitFor();
   });

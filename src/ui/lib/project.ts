@@ -336,7 +336,10 @@ async function restore(p: RestoredProject, label: string): Promise<void> {
 function waitPrepared(): Promise<void> {
   return new Promise((resolve) => {
     const check = () => {
-      if (trainerStore.get().images.some((im) => im.status === 'queued')) return false;
+      const s = trainerStore.get();
+      // The worker failed (its message says why): stop waiting.
+      const failed = s.message?.kind === 'error' && s.message.text.startsWith('Images could not be prepared');
+      if (!failed && s.images.some((im) => im.status === 'queued')) return false;
       resolve();
       return true;
     };

@@ -33,6 +33,12 @@ export function ProjectPanel({ state }: { state: TrainerState }) {
   const canSave = hasWork && !training && !p.busy;
   const prepared = state.images.filter((im) => im.status !== 'queued').length;
   const exists = p.saved.some((s) => s.name === name.trim());
+  // Opening replaces the current work: when that is unsaved, ask first (in the page, not a browser dialog).
+  const [pending, setPending] = useState<{ label: string; open: () => Promise<void> } | null>(null);
+  const open = (label: string, f: () => Promise<void>) => {
+    if (projectStore.get().dirty) setPending({ label, open: f });
+    else void f();
+  };
   return (
     <section className="panel" aria-labelledby="tr-project-title" data-testid="project-panel">
       <div className="toolbar">
@@ -65,6 +71,29 @@ export function ProjectPanel({ state }: { state: TrainerState }) {
           {p.restoring.reused < p.restoring.total ? ` (${p.restoring.total - p.restoring.reused} prepared again from their files)` : ''}…
         </p>
       )}
+      {pending && (
+        <div className="tr-check tr-check--warn" role="alert" data-testid="project-confirm">
+          <p>
+            The current images and model are not saved: opening “{pending.label}” replaces them. Download or save the current project first, or open it anyway.
+          </p>
+          <div className="tr-buttons">
+            <button
+              type="button"
+              onClick={() => {
+                const f = pending.open;
+                setPending(null);
+                void f();
+              }}
+              data-testid="project-confirm-open"
+            >
+              Open anyway
+            </button>
+            <button type="button" onClick={() => setPending(null)} data-testid="project-confirm-cancel">
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
       <div className="tr-buttons">
         <button type="button" className="primary" onClick={() => void downloadProject()} disabled={!canSave} data-testid="project-download">
           Download project ({PROJECT_EXTENSION})
@@ -81,7 +110,7 @@ export function ProjectPanel({ state }: { state: TrainerState }) {
           onChange={(e) => {
             const f = e.currentTarget.files?.[0];
             e.currentTarget.value = '';
-            if (f) void openProjectFile(f);
+            if (f) open(f.name, () => openProjectFile(f));
           }}
         />
       </div>
@@ -122,7 +151,7 @@ export function ProjectPanel({ state }: { state: TrainerState }) {
               <button
                 type="button"
                 className="tr-icon"
-                onClick={() => void openStoredProject(s.name)}
+                onClick={() => open(s.name, () => openStoredProject(s.name))}
                 disabled={!!p.busy || training}
                 aria-label={`Open saved project ${s.name}`}
                 data-testid="project-open-saved"
