@@ -7,6 +7,7 @@ import type {
   GradCamReply,
   MemorySample,
   ShortcutResult,
+  ProjectItem,
   TrainEvent,
   TrainItem,
   TrainMessage,
@@ -127,6 +128,14 @@ export class TrainClient {
 
   async memory(): Promise<MemorySample> {
     return (await this.request({ type: 'memory' }, 'memory')).memory;
+  }
+
+  async projectData(ids: number[]): Promise<ProjectItem[]> {
+    return (await this.request({ type: 'project-data', ids }, 'project-data')).items;
+  }
+
+  async restoreModel(files: Record<string, Uint8Array>, result: TrainResult): Promise<void> {
+    await this.request({ type: 'restore-model', files, result }, 'ok');
   }
 
   terminate(): void {

@@ -6,11 +6,21 @@ import type { ModelMetadata } from '../core/metadata';
 import type { BackendInfo, BackendName } from '../ml/backend';
 import type { BlockConfig, EpochLog, HeadConfig, StopReason } from '../ml/finetune-config';
 import type { StoredModelSummary } from '../ml/model-store';
+import type { PreparedImage } from '../core/project';
 
 export interface TrainItem {
   /** Chosen by the page; unique for the page's lifetime. */
   id: number;
   file: Blob;
+  /** From a saved project under the same base network (BaseInfo.identity): no decode, no embedding. */
+  prepared?: Omit<PreparedImage, 'thumb'> & { thumb?: Uint8Array };
+}
+
+/** An added image as a project keeps it: the original file and, once embedded, what its decode kept. */
+export interface ProjectItem {
+  id: number;
+  file: Blob;
+  prepared?: Omit<PreparedImage, 'thumb'>;
 }
 
 export interface TrainRun {
@@ -35,6 +45,8 @@ export interface BaseInfo {
   /** Null when the last block can be fine-tuned, else why not. */
   lastBlockProblem: string | null;
   loadMs: number;
+  /** name@version and a hash of the base network's files: saved embeddings are reused only under the same one. */
+  identity: string;
 }
 
 export interface EmbedResult {
@@ -154,7 +166,11 @@ export type TrainRequest =
   /** The shortcut lesson: embed the border-only masked inputs of `run`'s images and train a head on them (the kept model is untouched). */
   | { type: 'shortcut'; id: number; run: TrainRun }
   /** `variants` augmented model inputs of each image, exactly as the last-block stage draws them, from `seed`. */
-  | { type: 'augment-preview'; id: number; imageIds: number[]; variants: number; seed: number };
+  | { type: 'augment-preview'; id: number; imageIds: number[]; variants: number; seed: number }
+  /** The files (and prepared data) of added images, for saving a project. */
+  | { type: 'project-data'; id: number; ids: number[] }
+  /** Makes a saved project's model the kept model (checked by loading it; the previous one stays on failure). */
+  | { type: 'restore-model'; id: number; files: Record<string, Uint8Array>; result: TrainResult };
 
 export type TrainRequestBody = TrainRequest extends infer R ? (R extends TrainRequest ? Omit<R, 'id'> : never) : never;
 
@@ -181,6 +197,7 @@ export type TrainReply =
   | { type: 'memory'; id: number; memory: MemorySample }
   | { type: 'shortcut'; id: number; result: ShortcutResult }
   | { type: 'augment-preview'; id: number; images: AugmentPreviewImage[]; size: number }
+  | { type: 'project-data'; id: number; items: ProjectItem[] }
   | { type: 'error'; id: number; message: string };
 
 export type TrainMessage = TrainEvent | TrainReply;

@@ -39,6 +39,7 @@ import { Classifier } from '../ml/classifier';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import type { ModelMetadata } from '../core/metadata';
 import type { Rng } from '../core/random';
+import { sha256Hex } from '../core/manifest';
 import {
   type BaseInfo,
   type EmbedResult,
@@ -123,6 +124,12 @@ async function loadBase(baseUrl: string, backends: TrainRequest & { type: 'init'
     embeddingDim: embedder.dim,
     lastBlockProblem: 'reason' in found ? found.reason : null,
     loadMs: performance.now() - t0,
+    identity: `${metadata.name}@${metadata.version} ${sha256Hex(
+      Object.keys(files)
+        .sort()
+        .map((f) => `${f}:${sha256Hex(files[f])}`)
+        .join(','),
+    ).slice(0, 16)}`,
   };
   return { model, metadata, embedder, block, info };
 }
@@ -586,6 +593,31 @@ async function gradCamOf(imageId: number, classIndex: number | undefined): Promi
   };
 }
 
+/** A saved project's model becomes the kept model (preview, Grad-CAM, download, save) once it loads. */
+async function restoreTrained(files: Record<string, Uint8Array>, result: TrainResult): Promise<void> {
+  checkModelFiles(files);
+  await needBase();
+  const { model, metadata } = await loadModelFiles(async (rel) => {
+    const f = files[rel];
+    if (!f) throw new Error(`the project's model has no ${rel}`);
+    return f;
+  });
+  let metrics: Record<string, unknown> | null = null;
+  if (files['metrics.json']) {
+    try {
+      metrics = JSON.parse(new TextDecoder().decode(files['metrics.json'])) as Record<string, unknown>;
+    } catch {
+      model.dispose();
+      throw new Error("the project's metrics.json is not valid JSON");
+    }
+  }
+  if (trained) {
+    forgetGradCamModel(trained.model);
+    trained.model.dispose();
+  }
+  trained = { model, metadata, result: { ...result, metadata }, metrics, classifier: new Classifier(model, metadata) };
+}
+
 async function modelFiles(): Promise<Record<string, Uint8Array>> {
   if (!trained) throw new Error('train a model first');
   return exportModelFiles(trained.model, trained.metadata, trained.metrics);
@@ -613,11 +645,22 @@ async function handle(req: TrainRequest): Promise<void> {
         return;
       }
       case 'add': {
+        let restored = 0;
         for (const it of req.items as TrainItem[]) {
           if (images.has(it.id)) continue;
+          if (it.prepared?.fileHash && it.prepared.phash) {
+            // From a saved project under the same base network: kept as it was, nothing decoded.
+            // (Prepared data without the copies check's hashes is prepared again, to get them.)
+            const { embedding, crop, features, base: augBase, thumb, fileHash, phash } = it.prepared;
+            images.set(it.id, { file: it.file, embedding, kept: { crop, features, base: augBase, fileHash, phash } });
+            pendingResults.push({ id: it.id, thumb, fileHash, phash });
+            restored++;
+            continue;
+          }
           images.set(it.id, { file: it.file });
           queue.push(it.id);
         }
+        if (restored) flush(true);
         stats.queued = queue.length;
         post({ type: 'ok', id: req.id });
         await needBase();
@@ -729,6 +772,21 @@ async function handle(req: TrainRequest): Promise<void> {
           { type: 'augment-preview', id: req.id, images, size: spec.inputSize },
           images.flatMap((im) => [im.original.buffer as ArrayBuffer, ...im.variants.map((v) => v.buffer as ArrayBuffer)]),
         );
+        return;
+      }
+      case 'project-data': {
+        const items = req.ids.map((id) => {
+          const it = images.get(id);
+          if (!it) throw new Error(`image ${id} is no longer loaded`);
+          return { id, file: it.file, prepared: it.embedding && it.kept ? { embedding: it.embedding, ...it.kept } : undefined };
+        });
+        post({ type: 'project-data', id: req.id, items });
+        return;
+      }
+      case 'restore-model': {
+        if (training) throw new Error('wait until training has finished');
+        await restoreTrained(req.files, req.result);
+        post({ type: 'ok', id: req.id });
         return;
       }
     }

@@ -6,7 +6,7 @@ import { useSyncExternalStore } from 'react';
 import { zipSync } from 'fflate';
 import { TrainClient } from '../../worker/train-client';
 import { shippedModelUrl } from '../../worker/client';
-import type { BaseInfo, EmbedStats, GradCamReply, MemorySample, TrainEvent, TrainResult, TrainRun, TrainStage } from '../../worker/train-protocol';
+import type { BaseInfo, EmbedStats, GradCamReply, MemorySample, TrainEvent, TrainItem, TrainResult, TrainRun, TrainStage } from '../../worker/train-protocol';
 import { DEFAULT_BLOCK_CONFIG, DEFAULT_HEAD_CONFIG, type BlockConfig, type EpochLog, type HeadConfig } from '../../ml/finetune-config';
 import {
   checkDataset,
@@ -803,6 +803,36 @@ export function imageGradCam(imageId: number, classIndex?: number): Promise<Grad
   return getClient().gradcam(imageId, classIndex);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Projects (src/ui/lib/project.ts saves and restores them)
+// ---------------------------------------------------------------------------------------------
+
+export function trainerClient(): TrainClient {
+  return getClient();
+}
+
+/** Fresh image ids and class keys, e.g. for a restored project. */
+export function allocateIds(images: number, classes: number): { imageIds: number[]; classKeys: number[] } {
+  return { imageIds: Array.from({ length: images }, () => nextImageId++), classKeys: Array.from({ length: classes }, () => nextClassKey++) };
+}
+
+/** Replaces the whole data set, settings and run at once; the worker gets the images (prepared ones are not decoded again). */
+export function replaceProject(next: { classes: ClassEntry[]; images: ImageEntry[]; items: TrainItem[]; settings: TrainSettings; run: RunState | null }): void {
+  const old = trainerStore.get().images.map((im) => im.id);
+  if (old.length && client) void client.remove(old);
+  set((s) => ({
+    ...s,
+    classes: next.classes,
+    images: next.images,
+    rejected: [],
+    settings: next.settings,
+    run: next.run ?? { ...idleRun, runId: s.run.runId + 1 },
+    previews: [],
+    embed: { stats: s.embed.stats, startedAt: null, doneAt: null },
+  }));
+  sendImages(next.items);
+}
+
 export function dismissMessage(): void {
   set((s) => ({ ...s, message: null }));
 }
@@ -817,11 +847,17 @@ export function trainerMemory(): Promise<MemorySample> {
 
 declare global {
   interface Window {
-    cxrLabTrain?: { state: () => TrainerState; memory: () => Promise<MemorySample>; plan: () => PlannedSplit };
+    cxrLabTrain?: { state: () => TrainerState; memory: () => Promise<MemorySample>; plan: () => PlannedSplit; planSplit: () => PlannedSplit };
   }
 }
 
-if (typeof window !== 'undefined') window.cxrLabTrain = { state: trainerStore.get, memory: trainerMemory, plan: () => planSplit(trainerStore.get()) };
+if (typeof window !== 'undefined')
+  window.cxrLabTrain = {
+    state: trainerStore.get,
+    memory: trainerMemory,
+    plan: () => planSplit(trainerStore.get()),
+    planSplit: () => planSplit(trainerStore.get()),
+  };
 
 export function useTrainer(): TrainerState {
   subscribeSaved();

@@ -12,6 +12,7 @@ import { MisclassifiedGallery } from '../components/train/MisclassifiedGallery';
 import { TrainGradCam } from '../components/train/TrainGradCam';
 import { KeepPanel } from '../components/train/KeepPanel';
 import { ShortcutLesson } from '../components/train/ShortcutLesson';
+import { ProjectPanel } from '../components/train/ProjectPanel';
 import { evaluate } from '../components/train/evaluation';
 import { dismissMessage, ensureBase, imageGradCam, imageInput, useTrainer } from '../hooks/useTrainer';
 import '../components/train/train.css';
@@ -130,6 +131,7 @@ export default function TrainPage() {
       <ShortcutLesson state={state} />
 
       <KeepPanel state={state} />
+      <ProjectPanel state={state} />
     </div>
   );
 }
