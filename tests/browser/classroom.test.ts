@@ -111,10 +111,13 @@ describe.skipIf(!hasData())('classroom: explanations, intervals, projector, smal
       'Not a chest X-ray?',
       'classroom pace',
       'overfitting preset',
-      'shortcut check',
+      'Copies and leakage',
+      'What augmentation does',
+      'shortcut lesson',
       'confusion matrix',
       '95 % interval',
-      'download it as one .zip',
+      'Download project (.cxrlab)',
+      'Save in this browser',
     ])
       expect(text).toContain(feature);
     const links = await page

@@ -36,6 +36,7 @@ const PLAN: Step[] = [
     where: { href: '#/train', text: 'Train' },
     body: [
       'On the Train page, drop a folder with one sub-folder per class (for example 40 normal and 40 pneumonia films). If an image is in twice (a folder and a zip of it, say), the Copies and leakage panel shows the sets and keeps each on one side of the split: copies on both sides make validation look better than it is. It also counts the images the shipped network was trained on, which flatter validation the same way.',
+      'Before training, look at “What augmentation does”: each training image is shown with copies flipped, turned, cropped and brightened the way training draws them. “New samples” draws again. Ask why a model that sees these copies has a harder time memorising.',
       'Set the “classroom pace” so each epoch takes a visible moment, then press Train. Follow the loss and accuracy curves: training vs validation, one point per epoch. The “?” buttons explain loss, epoch, early stopping, and why validation can beat training when dropout and augmentation make training harder.',
     ],
   },
@@ -50,20 +51,20 @@ const PLAN: Step[] = [
   },
   {
     minutes: '32–40',
-    title: 'Two experiments: overfitting and the shortcut check',
-    where: { href: '#/train', text: 'Train, then Evaluate' },
+    title: 'Two experiments: overfitting and the shortcut lesson',
+    where: { href: '#/train', text: 'Train' },
     body: [
       'Run the overfitting preset (few images, many epochs, no augmentation): training loss keeps falling while validation loss turns upwards; the chart marks where the curves part.',
-      'Run the shortcut check on the Evaluate page: drop the same class folders, then “Run the shortcut check” scores the films again with the lungs blacked out (only the border left). If it still scores well, the model is learning the hospital, not the disease.',
+      'Run the shortcut lesson on the Train page (“Train on the border only and compare”): the same images, split and settings, trained again with the lungs blacked out (only the border left). Both runs’ curves and accuracies (with their intervals) are on one screen. If the border-only run still scores well, the model is learning the hospital, not the disease.',
     ],
   },
   {
     minutes: '40–45',
     title: 'Wrap up and keep the work',
-    where: { href: '#/model', text: 'Model card' },
+    where: { href: '#/model', text: 'Model card, then Train' },
     body: [
       'Open the Model card: what the model was trained on, its metrics with intervals, its caveats. A model is only as good as the data and the test behind it.',
-      'Keep the trained model: download it as one .zip (with its own model card and metrics) or save it in this browser, so the next lesson can classify with it or import it again.',
+      'Keep the whole project for the next lesson: “Download project (.cxrlab)” or “Save in this browser” keeps the images, labels, split, settings, curves and the trained model, and opening it brings all of it back without preparing the images again. The page warns before a reload or a closed tab would lose unsaved work. The trained model alone can also be downloaded (.zip with its own model card) or saved for the Classify page.',
     ],
   },
 ];
