@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { DATA_DIR, REPO_ROOT, freePort, hasData, launchBrowser, manifest, skipReason } from '../tests/browser/helpers';
-import type { TrainerState } from '../src/ui/hooks/useTrainer';
+import type { TrainerState } from '../src/ui/state/trainer';
 import { optString, parseArgsOrExit } from '../scripts/lib/args';
 
 const ARGS = parseArgsOrExit(process.argv.slice(2), {

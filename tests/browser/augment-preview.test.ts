@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from 'playwright-core';
 import { SHIPPED_MODEL_DIR, hasData, manifest, openApp, skipReason, useAppHarness } from './helpers';
-import type { TrainerState } from '../../src/ui/hooks/useTrainer';
+import type { TrainerState } from '../../src/ui/state/trainer';
 import { decodeImageBytes } from '../../src/image/decode';
 import { prepareImage } from '../../src/image/pipeline';
 import { BASE_MARGIN, augmentToInput } from '../../src/image/augment';

@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import * as jpegNs from 'jpeg-js';
 import { zipSync } from 'fflate';
 import { ensureBuild, hasData, launchBrowser, manifest, openApp, skipReason, startPreview, type AppSession, type PreviewServer } from './helpers';
-import type { PlannedSplit, TrainerState } from '../../src/ui/hooks/useTrainer';
+import type { PlannedSplit, TrainerState } from '../../src/ui/state/trainer';
 import { decodeImageBytes } from '../../src/image/decode';
 import { areaDownscale } from '../../src/image/degrade';
 import { decodedImageHash } from '../../src/image/image-hash';

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { encode as encodePng } from 'fast-png';
 import { addFiles, DATA_DIR, hasData, manifest, openApp, skipReason, testImages, useAppHarness, waitForModel, waitForRows } from './helpers';
-import type { TrainerState } from '../../src/ui/hooks/useTrainer';
+import type { TrainerState } from '../../src/ui/state/trainer';
 
 if (!hasData()) console.warn(skipReason());
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { hasData, manifest, openApp, skipReason, useAppHarness, type AppSession } from './helpers';
-import type { TrainerState } from '../../src/ui/hooks/useTrainer';
+import type { TrainerState } from '../../src/ui/state/trainer';
 import { detectDivergence } from '../../src/core/divergence';
 
 if (!hasData()) console.warn(skipReason());

@@ -11,7 +11,7 @@ import { unzipSync, zipSync } from 'fflate';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuild, hasData, launchBrowser, manifest, openApp, skipReason, startPreview, testImages, type AppSession, type PreviewServer } from './helpers';
-import type { TrainerState } from '../../src/ui/hooks/useTrainer';
+import type { TrainerState } from '../../src/ui/state/trainer';
 import type { ProjectState } from '../../src/ui/lib/project';
 
 if (!hasData()) console.warn(skipReason());

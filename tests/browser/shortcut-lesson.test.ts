@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { hasData, manifest, openApp, skipReason, testImages, useAppHarness } from './helpers';
-import type { TrainerState } from '../../src/ui/hooks/useTrainer';
-import type { LessonsState } from '../../src/ui/hooks/useLessons';
+import type { TrainerState } from '../../src/ui/state/trainer';
+import type { LessonsState } from '../../src/ui/state/lessons';
 import { CENTRE_FRACTION } from '../../src/core/audit';
 import { shortcutVerdict } from '../../src/core/shortcut-verdict';
 

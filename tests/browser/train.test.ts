@@ -24,7 +24,7 @@ import {
   type BuildInfo,
   type PreviewServer,
 } from './helpers';
-import type { TrainerState } from '../../src/ui/hooks/useTrainer';
+import type { TrainerState } from '../../src/ui/state/trainer';
 
 if (!hasData()) console.warn(skipReason());
 

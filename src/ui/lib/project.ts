@@ -17,7 +17,7 @@ import {
   type RunState,
   type TrainerState,
   type TrainSettings,
-} from '../hooks/useTrainer';
+} from '../state/trainer';
 import { packProject, unpackProject } from './project-file';
 import { deleteStoredProject, listStoredProjects, readStoredProject, saveStoredProject, type StoredProjectSummary } from './project-store';
 import { Store } from './store';

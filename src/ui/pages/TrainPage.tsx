@@ -14,7 +14,8 @@ import { KeepPanel } from '../components/train/KeepPanel';
 import { ShortcutLesson } from '../components/train/ShortcutLesson';
 import { ProjectPanel } from '../components/train/ProjectPanel';
 import { evaluate } from '../components/train/evaluation';
-import { dismissMessage, ensureBase, imageGradCam, imageInput, useTrainer } from '../hooks/useTrainer';
+import { useTrainer } from '../hooks/useTrainer';
+import { dismissMessage, ensureBase, imageGradCam, imageInput } from '../state/trainer';
 import '../components/train/train.css';
 
 export default function TrainPage() {

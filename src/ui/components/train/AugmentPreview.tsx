@@ -5,8 +5,9 @@
 import { useEffect, useMemo } from 'react';
 import { Explain } from '../Explain';
 import { GrayThumb } from './GrayThumb';
-import { planSplit, type TrainerState } from '../../hooks/useTrainer';
-import { AUGMENT_PREVIEW_IMAGES, refreshAugmentPreview, useLessons } from '../../hooks/useLessons';
+import { planSplit, type TrainerState } from '../../state/trainer';
+import { useLessons } from '../../hooks/useLessons';
+import { AUGMENT_PREVIEW_IMAGES, refreshAugmentPreview } from '../../state/lessons';
 
 export function AugmentPreview({ state, enabled, disabled }: { state: TrainerState; enabled: boolean; disabled: boolean }) {
   const { augment } = useLessons();

@@ -5,8 +5,8 @@
 // on, which make validation look better than it is. Renders state only (useTrainer, train-copies.ts).
 import { useMemo } from 'react';
 import { THUMB_SIZE } from '../../../worker/train-protocol';
-import { planSplit, removeImages, updateSettings, type ImageEntry, type TrainerState } from '../../hooks/useTrainer';
-import { copiesOf, type CopySet } from '../../hooks/train-copies';
+import { planSplit, removeImages, updateSettings, type ImageEntry, type TrainerState } from '../../state/trainer';
+import { copiesOf, type CopySet } from '../../state/trainer/copies';
 import { Explain } from '../Explain';
 import { GrayThumb } from './GrayThumb';
 

@@ -16,7 +16,7 @@ import {
   renameClass,
   type ImageEntry,
   type TrainerState,
-} from '../../hooks/useTrainer';
+} from '../../state/trainer';
 import { MAX_CLASSES } from '../../../ml/dataset-browser';
 import { intakeFromFileList } from '../../lib/files';
 import { DropTarget } from '../DropTarget';

@@ -4,7 +4,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { GrayThumb } from './GrayThumb';
 import { ProbabilityList } from './MisclassifiedGallery';
-import { deleteSaved, downloadModel, importModel, previewFiles, saveModel, type TrainerState } from '../../hooks/useTrainer';
+import { deleteSaved, downloadModel, importModel, previewFiles, saveModel, type TrainerState } from '../../state/trainer';
 import { DropTarget } from '../DropTarget';
 import { modelNameProblem } from '../../../ml/model-store';
 import { THUMB_SIZE } from '../../../worker/train-protocol';

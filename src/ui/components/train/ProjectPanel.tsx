@@ -2,7 +2,7 @@
 // as one .cxrlab file, save it in this browser, open either again. While there is unsaved work the
 // browser asks before a reload or close (src/ui/lib/project.ts).
 import { useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
-import type { TrainerState } from '../../hooks/useTrainer';
+import type { TrainerState } from '../../state/trainer';
 import {
   defaultProjectName,
   deleteProject,

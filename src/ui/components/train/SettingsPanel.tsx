@@ -5,7 +5,8 @@ import { OPERATING_POINT_CLASS } from '../../../core/operating-point';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { ProgressBar } from '../ProgressBar';
 import { AugmentPreview } from './AugmentPreview';
-import { shortcutBusy, useLessons } from '../../hooks/useLessons';
+import { useLessons } from '../../hooks/useLessons';
+import { shortcutBusy } from '../../state/lessons';
 import {
   applyOverfittingPreset,
   CLASSROOM_EPOCH_MS,
@@ -17,7 +18,7 @@ import {
   stopTraining,
   updateSettings,
   type TrainerState,
-} from '../../hooks/useTrainer';
+} from '../../state/trainer';
 
 /** A number input that keeps what the user types and commits only valid values. */
 function NumberField({

@@ -9,8 +9,9 @@ import type { EpochLog } from '../../../ml/finetune-config';
 import { ProgressBar } from '../ProgressBar';
 import { Explain } from '../Explain';
 import { GrayThumb } from './GrayThumb';
-import type { TrainerState } from '../../hooks/useTrainer';
-import { runShortcutLesson, shortcutBusy, stopShortcutLesson, useLessons } from '../../hooks/useLessons';
+import type { TrainerState } from '../../state/trainer';
+import { useLessons } from '../../hooks/useLessons';
+import { runShortcutLesson, shortcutBusy, stopShortcutLesson } from '../../state/lessons';
 
 const NORMAL = '#0072B2';
 const BORDER = '#D55E00';

@@ -4,9 +4,9 @@
 // or drop the extra copies), and the images the shipped base network was trained on
 // (public/model/train-hashes.json, fetched lazily from the app's own origin), which the teacher may
 // keep out of validation. No ML here: the hashes come from the training worker with each image.
-import { extraCopies, findDuplicateGroups, groupedStratifiedSplit, isConflict, type DuplicateGroup } from '../../core/duplicates';
-import { knownTrainingImages, parseTrainHashes, type TrainHashSet } from '../../core/train-hashes';
-import type { ImageEntry, TrainerState } from './useTrainer';
+import { extraCopies, findDuplicateGroups, groupedStratifiedSplit, isConflict, type DuplicateGroup } from '../../../core/duplicates';
+import { knownTrainingImages, parseTrainHashes, type TrainHashSet } from '../../../core/train-hashes';
+import type { ImageEntry, TrainerState } from './store';
 
 /** Fetches and checks the base network's training-image hashes (next to model.json). */
 export async function fetchTrainHashes(modelUrl: string): Promise<TrainHashSet> {
