@@ -1,4 +1,4 @@
-// Promise-based client for the training worker (no React here: src/ui/hooks/useTrainer.ts wraps it).
+// Promise-based client for the training worker (no React here: src/ui/state/trainer/ holds the page state around it).
 import type { BackendName } from '../ml/backend';
 import type { StoredModelSummary } from '../ml/model-store';
 import type {

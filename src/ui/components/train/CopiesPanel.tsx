@@ -2,7 +2,7 @@
 // (the same files dropped twice, as a folder and as a zip, or the same X-ray re-encoded), with the
 // choice to keep each set on one side of the split or to drop the extra copies; sets filed under
 // different classes, which the teacher resolves; and the images the shipped base network was trained
-// on, which make validation look better than it is. Renders state only (useTrainer, train-copies.ts).
+// on, which make validation look better than it is. Renders state only (useTrainer, state/trainer/copies.ts).
 import { useMemo } from 'react';
 import { THUMB_SIZE } from '../../../worker/train-protocol';
 import { planSplit, removeImages, updateSettings, type ImageEntry, type TrainerState } from '../../state/trainer';

@@ -34,7 +34,7 @@ export interface PlannedSplit {
 /** The split a run would use now: ready images only, classes in card order. */
 export function planSplit(s: Pick<TrainerState, 'classes' | 'images' | 'settings'>): PlannedSplit {
   const classNames = s.classes.map((c) => c.name.trim());
-  // Sets of copies stay on one side (or lose their extra copies); see train-copies.ts.
+  // Sets of copies stay on one side (or lose their extra copies); see copies.ts.
   const split = splitWithCopies(s);
   const { ready, labels } = split.view;
   const perClass = classNames.map((name) => ({ name, train: 0, val: 0 }));

@@ -101,7 +101,7 @@ export function getClient(): TrainClient {
   return client;
 }
 
-// The Train page's lessons (useLessons.ts) share the worker: its client, the events of their own
+// The Train page's lessons (state/lessons.ts) share the worker: its client, the events of their own
 // runs, and the exact TrainRun of the last finished normal run (same split, settings and seed).
 const lessonListeners = new Set<(ev: TrainEvent) => void>();
 let lastRun: { runId: number; run: TrainRun } | null = null;
