@@ -1,145 +1,105 @@
-// Promise-based client for the training worker (no React here: src/ui/state/trainer/ holds the page state around it).
+// Promise-based client for the training worker (no React here: src/ui/state/trainer/ holds the page state around it):
+// typed calls of the TrainRpc map over src/worker/rpc.ts; the worker's events go to `onEvent`.
 import type { BackendName } from '../ml/backend';
 import type { StoredModelSummary } from '../ml/model-store';
+import { type RpcClient, workerClient } from './rpc';
 import type {
   AugmentPreviewImage,
   BaseInfo,
   GradCamReply,
   MemorySample,
+  Prediction,
   ShortcutResult,
   ProjectItem,
   TrainEvent,
+  TrainEvents,
   TrainItem,
-  TrainMessage,
-  TrainReply,
-  TrainRequestBody,
   TrainResult,
+  TrainRpc,
   TrainRun,
 } from './train-protocol';
 
-interface Pending {
-  resolve: (msg: TrainReply) => void;
-  reject: (e: Error) => void;
-}
-
 export class TrainClient {
   private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private dead: Error | null = null;
+  private readonly rpc: RpcClient<TrainRpc, TrainEvents>;
 
-  constructor(
-    private readonly onEvent: (ev: TrainEvent) => void,
-    worker?: Worker,
-  ) {
-    this.worker = worker ?? new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module', name: 'cxr-train' });
-    this.worker.onmessage = (ev: MessageEvent<TrainMessage>) => this.onMessage(ev.data);
-    this.worker.onerror = (ev: ErrorEvent) => {
-      ev.preventDefault();
-      this.failAll(new Error(`the training worker crashed: ${ev.message || 'could not start (blocked script, out of memory or unsupported browser)'}`));
-    };
-    this.worker.onmessageerror = () => this.failAll(new Error('a training worker message could not be read'));
+  constructor(onEvent: (ev: TrainEvent) => void, worker?: Worker) {
+    const w = worker ?? new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module', name: 'cxr-train' });
+    ({ worker: this.worker, rpc: this.rpc } = workerClient<TrainRpc, TrainEvents>(w, {
+      crashed: (f) =>
+        f.kind === 'messageerror'
+          ? new Error('a training worker message could not be read')
+          : new Error(`the training worker crashed: ${f.message || 'could not start (blocked script, out of memory or unsupported browser)'}`),
+    }));
+    this.rpc.onAny((_, ev) => onEvent(ev));
   }
 
-  private onMessage(msg: TrainMessage): void {
-    if (!('id' in msg)) {
-      this.onEvent(msg);
-      return;
-    }
-    const p = this.pending.get(msg.id);
-    if (!p) return;
-    this.pending.delete(msg.id);
-    if (msg.type === 'error') p.reject(new Error(msg.message));
-    else p.resolve(msg);
-  }
-
-  private failAll(e: Error): void {
-    this.dead = e;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
-  private request<T extends TrainReply['type']>(body: TrainRequestBody, expect: T, transfer: Transferable[] = []): Promise<Extract<TrainReply, { type: T }>> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, {
-        resolve: (msg) => (msg.type === expect ? resolve(msg as Extract<TrainReply, { type: T }>) : reject(new Error(`unexpected reply ${msg.type}`))),
-        reject,
-      });
-      this.worker.postMessage({ ...body, id }, transfer);
-    });
-  }
-
-  async init(baseUrl: string, backends?: BackendName[]): Promise<BaseInfo> {
-    return (await this.request({ type: 'init', baseUrl, backends }, 'ready')).info;
+  init(baseUrl: string, backends?: BackendName[]): Promise<BaseInfo> {
+    return this.rpc.call('init', { baseUrl, backends });
   }
 
   async add(items: TrainItem[]): Promise<void> {
-    await this.request({ type: 'add', items }, 'ok');
+    await this.rpc.call('add', { items });
   }
 
   async remove(ids: number[]): Promise<void> {
-    await this.request({ type: 'remove', ids }, 'ok');
+    await this.rpc.call('remove', { ids });
   }
 
-  async train(run: TrainRun): Promise<TrainResult> {
-    return (await this.request({ type: 'train', run }, 'trained')).result;
+  train(run: TrainRun): Promise<TrainResult> {
+    return this.rpc.call('train', { run });
   }
 
   async stop(): Promise<void> {
-    await this.request({ type: 'stop' }, 'ok');
+    await this.rpc.call('stop', null);
   }
 
-  async predict(file: Blob): Promise<{ probabilities: number[]; thumb: Uint8Array; withheld: string[] | null }> {
-    const r = await this.request({ type: 'predict', file }, 'prediction');
-    return { probabilities: r.probabilities, thumb: r.thumb, withheld: r.withheld };
+  predict(file: Blob): Promise<Prediction> {
+    return this.rpc.call('predict', { file });
   }
 
-  async image(imageId: number): Promise<{ gray: Uint8Array; size: number }> {
-    const r = await this.request({ type: 'image', imageId }, 'image');
-    return { gray: r.gray, size: r.size };
+  image(imageId: number): Promise<{ gray: Uint8Array; size: number }> {
+    return this.rpc.call('image', { imageId });
   }
 
-  async gradcam(imageId: number, classIndex?: number): Promise<GradCamReply> {
-    return (await this.request({ type: 'gradcam', imageId, classIndex }, 'gradcam')).result;
+  gradcam(imageId: number, classIndex?: number): Promise<GradCamReply> {
+    return this.rpc.call('gradcam', { imageId, classIndex });
   }
 
-  async exportFiles(): Promise<Record<string, Uint8Array>> {
-    return (await this.request({ type: 'export' }, 'files')).files;
+  exportFiles(): Promise<Record<string, Uint8Array>> {
+    return this.rpc.call('export', null);
   }
 
-  async save(name: string, overwrite: boolean): Promise<StoredModelSummary> {
-    return (await this.request({ type: 'save', name, overwrite }, 'saved')).summary;
+  save(name: string, overwrite: boolean): Promise<StoredModelSummary> {
+    return this.rpc.call('save', { name, overwrite });
   }
 
-  async importModel(name: string, files: Record<string, Uint8Array>, overwrite: boolean): Promise<StoredModelSummary> {
-    return (await this.request({ type: 'import', name, files, overwrite }, 'saved')).summary;
+  importModel(name: string, files: Record<string, Uint8Array>, overwrite: boolean): Promise<StoredModelSummary> {
+    return this.rpc.call('import', { name, files, overwrite });
   }
 
-  async shortcut(run: TrainRun): Promise<ShortcutResult> {
-    return (await this.request({ type: 'shortcut', run }, 'shortcut')).result;
+  shortcut(run: TrainRun): Promise<ShortcutResult> {
+    return this.rpc.call('shortcut', { run });
   }
 
-  async augmentPreview(imageIds: number[], variants: number, seed: number): Promise<{ images: AugmentPreviewImage[]; size: number }> {
-    const r = await this.request({ type: 'augment-preview', imageIds, variants, seed }, 'augment-preview');
-    return { images: r.images, size: r.size };
+  augmentPreview(imageIds: number[], variants: number, seed: number): Promise<{ images: AugmentPreviewImage[]; size: number }> {
+    return this.rpc.call('augment-preview', { imageIds, variants, seed });
   }
 
-  async memory(): Promise<MemorySample> {
-    return (await this.request({ type: 'memory' }, 'memory')).memory;
+  memory(): Promise<MemorySample> {
+    return this.rpc.call('memory', null);
   }
 
-  async projectData(ids: number[]): Promise<ProjectItem[]> {
-    return (await this.request({ type: 'project-data', ids }, 'project-data')).items;
+  projectData(ids: number[]): Promise<ProjectItem[]> {
+    return this.rpc.call('project-data', { ids });
   }
 
   async restoreModel(files: Record<string, Uint8Array>, result: TrainResult): Promise<void> {
-    await this.request({ type: 'restore-model', files, result }, 'ok');
+    await this.rpc.call('restore-model', { files, result });
   }
 
   terminate(): void {
     this.worker.terminate();
-    this.failAll(new Error('training worker terminated'));
+    this.rpc.close(new Error('training worker terminated'));
   }
 }

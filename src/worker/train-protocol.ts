@@ -1,7 +1,8 @@
-// Typed messages between the Train page and the training worker (src/worker/train.worker.ts).
-// Requests carry an `id` and get exactly one final reply with that id ('error' included). Progress
-// arrives as events without a request id: 'embedded' while images are decoded and embedded, 'epoch'
-// and 'stage' while a run trains. 'stop' is handled at once (between two batches), never queued.
+// The training worker's protocol (src/worker/train.worker.ts): the request map TrainRpc that
+// src/worker/rpc.ts carries (each call: one reply, or an error with the worker's message) and the
+// events it pushes unasked (TrainEvent): 'embedded' while images are decoded and embedded, 'epoch'
+// and 'stage' while a run trains. Calls are handled concurrently: 'stop' gets through while a run
+// trains (the loop checks between two batches).
 import type { ModelMetadata } from '../core/metadata';
 import type { BackendInfo, BackendName } from '../ml/backend';
 import type { BlockConfig, EpochLog, HeadConfig, StopReason } from '../ml/finetune-config';
@@ -145,34 +146,41 @@ export interface AugmentPreviewImage {
   variants: Uint8Array[];
 }
 
-export type TrainRequest =
-  | { type: 'init'; id: number; baseUrl: string; backends?: BackendName[] }
-  | { type: 'add'; id: number; items: TrainItem[] }
-  | { type: 'remove'; id: number; ids: number[] }
-  | { type: 'train'; id: number; run: TrainRun }
-  | { type: 'stop'; id: number }
-  | { type: 'predict'; id: number; file: Blob }
+export interface Prediction {
+  /** Calibrated probabilities (as on the Classify page). */
+  probabilities: number[];
+  thumb: Uint8Array;
+  /** The "Not a chest X-ray?" reasons when the gate withholds the image, else null. */
+  withheld: string[] | null;
+}
+
+export type TrainRpc = {
+  init: { request: { baseUrl: string; backends?: BackendName[] }; reply: BaseInfo };
+  add: { request: { items: TrainItem[] }; reply: null };
+  remove: { request: { ids: number[] }; reply: null };
+  train: { request: { run: TrainRun }; reply: TrainResult };
+  stop: { request: null; reply: null };
+  predict: { request: { file: Blob }; reply: Prediction };
   /** The full-size model input (inputSize² gray) of an added image, e.g. for a detail view. */
-  | { type: 'image'; id: number; imageId: number }
+  image: { request: { imageId: number }; reply: { gray: Uint8Array; size: number } };
   /**
    * Grad-CAM of the trained (kept) model for an added image: the class `classIndex` (default: the
    * predicted one). The model input comes from the crop kept at the image's one decode (no second decode).
    */
-  | { type: 'gradcam'; id: number; imageId: number; classIndex?: number }
-  | { type: 'export'; id: number }
-  | { type: 'save'; id: number; name: string; overwrite: boolean }
-  | { type: 'import'; id: number; name: string; files: Record<string, Uint8Array>; overwrite: boolean }
-  | { type: 'memory'; id: number }
+  gradcam: { request: { imageId: number; classIndex?: number }; reply: GradCamReply };
+  export: { request: null; reply: Record<string, Uint8Array> };
+  save: { request: { name: string; overwrite: boolean }; reply: StoredModelSummary };
+  import: { request: { name: string; files: Record<string, Uint8Array>; overwrite: boolean }; reply: StoredModelSummary };
+  memory: { request: null; reply: MemorySample };
   /** The shortcut lesson: embed the border-only masked inputs of `run`'s images and train a head on them (the kept model is untouched). */
-  | { type: 'shortcut'; id: number; run: TrainRun }
+  shortcut: { request: { run: TrainRun }; reply: ShortcutResult };
   /** `variants` augmented model inputs of each image, exactly as the last-block stage draws them, from `seed`. */
-  | { type: 'augment-preview'; id: number; imageIds: number[]; variants: number; seed: number }
+  'augment-preview': { request: { imageIds: number[]; variants: number; seed: number }; reply: { images: AugmentPreviewImage[]; size: number } };
   /** The files (and prepared data) of added images, for saving a project. */
-  | { type: 'project-data'; id: number; ids: number[] }
+  'project-data': { request: { ids: number[] }; reply: ProjectItem[] };
   /** Makes a saved project's model the kept model (checked by loading it; the previous one stays on failure). */
-  | { type: 'restore-model'; id: number; files: Record<string, Uint8Array>; result: TrainResult };
-
-export type TrainRequestBody = TrainRequest extends infer R ? (R extends TrainRequest ? Omit<R, 'id'> : never) : never;
+  'restore-model': { request: { files: Record<string, Uint8Array>; result: TrainResult }; reply: null };
+};
 
 /** 'calibrate': the trust numbers of the composed model (gate, temperature, operating point). */
 export type TrainStage = 'head' | 'block-prepare' | 'block' | 'compose' | 'calibrate';
@@ -184,23 +192,8 @@ export type TrainEvent =
   /** Progress of the shortcut lesson's border-only run (never mixed into the normal run's curves). */
   | { type: 'shortcut-progress'; phase: 'embed' | 'train'; done: number; total: number; log?: EpochLog };
 
-export type TrainReply =
-  | { type: 'ready'; id: number; info: BaseInfo }
-  | { type: 'ok'; id: number }
-  | { type: 'trained'; id: number; result: TrainResult }
-  /** Calibrated probabilities (as on the Classify page); `withheld`: the "Not a chest X-ray?" reasons when the gate withholds the image. */
-  | { type: 'prediction'; id: number; probabilities: number[]; thumb: Uint8Array; withheld: string[] | null }
-  | { type: 'files'; id: number; files: Record<string, Uint8Array> }
-  | { type: 'image'; id: number; gray: Uint8Array; size: number }
-  | { type: 'gradcam'; id: number; result: GradCamReply }
-  | { type: 'saved'; id: number; summary: StoredModelSummary }
-  | { type: 'memory'; id: number; memory: MemorySample }
-  | { type: 'shortcut'; id: number; result: ShortcutResult }
-  | { type: 'augment-preview'; id: number; images: AugmentPreviewImage[]; size: number }
-  | { type: 'project-data'; id: number; items: ProjectItem[] }
-  | { type: 'error'; id: number; message: string };
-
-export type TrainMessage = TrainEvent | TrainReply;
+/** The events as the rpc layer's event map (type → the event). */
+export type TrainEvents = { [K in TrainEvent['type']]: Extract<TrainEvent, { type: K }> };
 
 /** Side of the thumbnails the worker sends back. */
 export const THUMB_SIZE = 64;

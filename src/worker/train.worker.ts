@@ -15,7 +15,7 @@ import { inputToGray8 } from '../image/preprocess';
 import { decodeImageFile } from '../image/decode-browser';
 import { prepareImage } from '../image/pipeline';
 import { decodesSoFar, errorReason, inputOfKept, prepareTrainImage, thumbnailOf, type EmbedRpc, type HelperEmbedded, type KeptImage } from './embed-common';
-import { type RpcClient, workerClient } from './rpc';
+import { type RpcClient, serve, workerClient } from './rpc';
 import { augmentToInput } from '../image/augment';
 import { TRAIN_AUGMENT } from './train-augment';
 import { augmentPreview, shortcutRun } from './lessons';
@@ -46,10 +46,11 @@ import {
   type EmbedStats,
   type GradCamReply,
   type MemorySample,
+  type TrainEvent,
+  type TrainEvents,
   type TrainItem,
-  type TrainMessage,
-  type TrainRequest,
   type TrainResult,
+  type TrainRpc,
   type TrainRun,
 } from './train-protocol';
 
@@ -71,8 +72,9 @@ let training = false;
 let stopRequested = false;
 let peakNumBytes = 0;
 
-function post(msg: TrainMessage, transfer: Transferable[] = []): void {
-  self.postMessage(msg, transfer);
+/** Sends an event to the page (the requests' replies are the handlers' return values, at the end). */
+function post(msg: TrainEvent, transfer: Transferable[] = []): void {
+  served.emit(msg.type, msg, transfer);
 }
 
 function wasmHeapBytes(): number | null {
@@ -105,7 +107,7 @@ function urlReader(baseUrl: string): FileReader {
   };
 }
 
-async function loadBase(baseUrl: string, backends: TrainRequest & { type: 'init' }): Promise<Base> {
+async function loadBase(baseUrl: string, backends: TrainRpc['init']['request']): Promise<Base> {
   const t0 = performance.now();
   backend ??= await initBrowserBackend(backends.backends);
   const read = urlReader(baseUrl);
@@ -632,170 +634,146 @@ function needBase(): Promise<Base> {
   return base;
 }
 
-async function handle(req: TrainRequest): Promise<void> {
-  try {
-    switch (req.type) {
-      case 'init': {
-        if (!base) {
-          base = loadBase(req.baseUrl, req);
-          base.catch(() => (base = null));
-        }
-        const b = await base;
-        post({ type: 'ready', id: req.id, info: b.info });
-        return;
+// Calls are handled concurrently: 'stop' must get through while a run trains (the loop yields between batches).
+const served = serve<TrainRpc, TrainEvents>(
+  self,
+  {
+    init: async (req) => {
+      if (!base) {
+        base = loadBase(req.baseUrl, req);
+        base.catch(() => (base = null));
       }
-      case 'add': {
-        let restored = 0;
-        for (const it of req.items as TrainItem[]) {
-          if (images.has(it.id)) continue;
-          if (it.prepared?.fileHash && it.prepared.phash) {
-            // From a saved project under the same base network: kept as it was, nothing decoded.
-            // (Prepared data without the copies check's hashes is prepared again, to get them.)
-            const { embedding, crop, features, base: augBase, thumb, fileHash, phash } = it.prepared;
-            images.set(it.id, { file: it.file, embedding, kept: { crop, features, base: augBase, fileHash, phash } });
-            pendingResults.push({ id: it.id, thumb, fileHash, phash });
-            restored++;
-            continue;
-          }
-          images.set(it.id, { file: it.file });
-          queue.push(it.id);
+      const b = await base;
+      return b.info;
+    },
+    add: (req) => {
+      let restored = 0;
+      for (const it of req.items as TrainItem[]) {
+        if (images.has(it.id)) continue;
+        if (it.prepared?.fileHash && it.prepared.phash) {
+          // From a saved project under the same base network: kept as it was, nothing decoded.
+          // (Prepared data without the copies check's hashes is prepared again, to get them.)
+          const { embedding, crop, features, base: augBase, thumb, fileHash, phash } = it.prepared;
+          images.set(it.id, { file: it.file, embedding, kept: { crop, features, base: augBase, fileHash, phash } });
+          pendingResults.push({ id: it.id, thumb, fileHash, phash });
+          restored++;
+          continue;
         }
-        if (restored) flush(true);
-        stats.queued = queue.length;
-        post({ type: 'ok', id: req.id });
+        images.set(it.id, { file: it.file });
+        queue.push(it.id);
+      }
+      if (restored) flush(true);
+      stats.queued = queue.length;
+      // Answered at once; the embedding starts once the base model is there.
+      void (async () => {
         await needBase();
         void pump();
-        return;
-      }
-      case 'remove': {
-        for (const id of req.ids) images.delete(id);
-        post({ type: 'ok', id: req.id });
-        return;
-      }
-      case 'train': {
-        if (training) throw new Error('a training run is already going on');
-        await needBase();
-        const result = await train(req.run);
-        const probs = result.valProbs ? result.valProbs.slice() : null;
-        post({ type: 'trained', id: req.id, result: { ...result, valProbs: probs } }, probs ? [probs.buffer as ArrayBuffer] : []);
-        return;
-      }
-      case 'stop': {
-        stopRequested = training;
-        post({ type: 'ok', id: req.id });
-        return;
-      }
-      case 'predict': {
-        const { probabilities, thumb, withheld } = await predict(req.file);
-        post({ type: 'prediction', id: req.id, probabilities, thumb, withheld }, [thumb.buffer as ArrayBuffer]);
-        return;
-      }
-      case 'image': {
-        const b = await needBase();
-        const item = images.get(req.imageId);
-        if (!item) throw new Error('that image is no longer loaded');
-        const gray = inputToGray8(inputOfKept(keptOf(req.imageId), b.metadata.preprocessing), b.metadata.preprocessing);
-        post({ type: 'image', id: req.id, gray, size: b.metadata.preprocessing.inputSize }, [gray.buffer as ArrayBuffer]);
-        return;
-      }
-      case 'gradcam': {
-        const result = await gradCamOf(req.imageId, req.classIndex);
-        post({ type: 'gradcam', id: req.id, result }, [result.gray.buffer as ArrayBuffer, result.heatmap.buffer as ArrayBuffer]);
-        return;
-      }
-      case 'export': {
-        const files = await modelFiles();
-        post(
-          { type: 'files', id: req.id, files },
-          Object.values(files).map((f) => f.buffer as ArrayBuffer),
-        );
-        return;
-      }
-      case 'save': {
-        const files = await modelFiles();
-        const r = trained!.result;
-        const last = r.history.find((h) => h.epoch === r.keptEpoch);
-        const summary = await saveStoredModel(req.name, files, {
-          overwrite: req.overwrite,
-          origin: 'trained',
-          facts: last && last.valAcc !== null ? { 'validation accuracy': Math.round(last.valAcc * 1000) / 10 } : undefined,
+      })().catch(() => undefined);
+      return null;
+    },
+    remove: (req) => {
+      for (const id of req.ids) images.delete(id);
+      return null;
+    },
+    train: async (req, { transfer }) => {
+      if (training) throw new Error('a training run is already going on');
+      await needBase();
+      const result = await train(req.run);
+      const probs = result.valProbs ? result.valProbs.slice() : null;
+      if (probs) transfer(probs.buffer as ArrayBuffer);
+      return { ...result, valProbs: probs };
+    },
+    stop: () => {
+      stopRequested = training;
+      return null;
+    },
+    predict: async (req, { transfer }) => {
+      const r = await predict(req.file);
+      transfer(r.thumb.buffer as ArrayBuffer);
+      return r;
+    },
+    image: async (req, { transfer }) => {
+      const b = await needBase();
+      const item = images.get(req.imageId);
+      if (!item) throw new Error('that image is no longer loaded');
+      const gray = inputToGray8(inputOfKept(keptOf(req.imageId), b.metadata.preprocessing), b.metadata.preprocessing);
+      transfer(gray.buffer as ArrayBuffer);
+      return { gray, size: b.metadata.preprocessing.inputSize };
+    },
+    gradcam: async (req, { transfer }) => {
+      const result = await gradCamOf(req.imageId, req.classIndex);
+      transfer(result.gray.buffer as ArrayBuffer, result.heatmap.buffer as ArrayBuffer);
+      return result;
+    },
+    export: async (_, { transfer }) => {
+      const files = await modelFiles();
+      transfer(...Object.values(files).map((f) => f.buffer as ArrayBuffer));
+      return files;
+    },
+    save: async (req) => {
+      const files = await modelFiles();
+      const r = trained!.result;
+      const last = r.history.find((h) => h.epoch === r.keptEpoch);
+      return saveStoredModel(req.name, files, {
+        overwrite: req.overwrite,
+        origin: 'trained',
+        facts: last && last.valAcc !== null ? { 'validation accuracy': Math.round(last.valAcc * 1000) / 10 } : undefined,
+      });
+    },
+    import: async (req) => {
+      // Loading it for real is the only complete check (shapes, shards, metadata agreement).
+      checkModelFiles(req.files);
+      await needBase();
+      const { model } = await loadModelFiles(async (rel) => {
+        const f = req.files[rel];
+        if (!f) throw new Error(`${rel} is missing`);
+        return f;
+      });
+      model.dispose();
+      return saveStoredModel(req.name, req.files, { overwrite: req.overwrite, origin: 'imported' });
+    },
+    memory: () => memorySample(),
+    shortcut: async (req, { transfer }) => {
+      // The shortcut lesson (./lessons.ts): its head is discarded, `trained` stays the kept model.
+      if (training) throw new Error('a training run is already going on');
+      const b = await needBase();
+      await embeddingsIdle();
+      training = true;
+      stopRequested = false;
+      try {
+        const result = await shortcutRun({
+          spec: b.metadata.preprocessing,
+          keptOf,
+          embedder: b.embedder,
+          run: req.run,
+          shouldStop: () => stopRequested,
+          onProgress: (phase, done, total, log) => post({ type: 'shortcut-progress', phase, done, total, log }),
         });
-        post({ type: 'saved', id: req.id, summary });
-        return;
-      }
-      case 'import': {
-        // Loading it for real is the only complete check (shapes, shards, metadata agreement).
-        checkModelFiles(req.files);
-        await needBase();
-        const { model } = await loadModelFiles(async (rel) => {
-          const f = req.files[rel];
-          if (!f) throw new Error(`${rel} is missing`);
-          return f;
-        });
-        model.dispose();
-        const summary = await saveStoredModel(req.name, req.files, { overwrite: req.overwrite, origin: 'imported' });
-        post({ type: 'saved', id: req.id, summary });
-        return;
-      }
-      case 'memory': {
-        post({ type: 'memory', id: req.id, memory: memorySample() });
-        return;
-      }
-      case 'shortcut': {
-        // The shortcut lesson (./lessons.ts): its head is discarded, `trained` stays the kept model.
-        if (training) throw new Error('a training run is already going on');
-        const b = await needBase();
-        await embeddingsIdle();
-        training = true;
+        if (result.preview) transfer(result.preview.gray.buffer as ArrayBuffer);
+        return result;
+      } finally {
+        training = false;
         stopRequested = false;
-        try {
-          const result = await shortcutRun({
-            spec: b.metadata.preprocessing,
-            keptOf,
-            embedder: b.embedder,
-            run: req.run,
-            shouldStop: () => stopRequested,
-            onProgress: (phase, done, total, log) => post({ type: 'shortcut-progress', phase, done, total, log }),
-          });
-          post({ type: 'shortcut', id: req.id, result }, result.preview ? [result.preview.gray.buffer as ArrayBuffer] : []);
-        } finally {
-          training = false;
-          stopRequested = false;
-        }
-        return;
       }
-      case 'augment-preview': {
-        const b = await needBase();
-        const spec = b.metadata.preprocessing;
-        const images = augmentPreview({ spec, keptOf, imageIds: req.imageIds, variants: req.variants, seed: req.seed });
-        post(
-          { type: 'augment-preview', id: req.id, images, size: spec.inputSize },
-          images.flatMap((im) => [im.original.buffer as ArrayBuffer, ...im.variants.map((v) => v.buffer as ArrayBuffer)]),
-        );
-        return;
-      }
-      case 'project-data': {
-        const items = req.ids.map((id) => {
-          const it = images.get(id);
-          if (!it) throw new Error(`image ${id} is no longer loaded`);
-          return { id, file: it.file, prepared: it.embedding && it.kept ? { embedding: it.embedding, ...it.kept } : undefined };
-        });
-        post({ type: 'project-data', id: req.id, items });
-        return;
-      }
-      case 'restore-model': {
-        if (training) throw new Error('wait until training has finished');
-        await restoreTrained(req.files, req.result);
-        post({ type: 'ok', id: req.id });
-        return;
-      }
-    }
-  } catch (e) {
-    post({ type: 'error', id: req.id, message: errorReason(e) });
-  }
-}
-
-self.onmessage = (ev: MessageEvent<TrainRequest>) => {
-  // Handled concurrently: 'stop' must get through while a run trains (the loop yields between batches).
-  void handle(ev.data);
-};
+    },
+    'augment-preview': async (req, { transfer }) => {
+      const b = await needBase();
+      const spec = b.metadata.preprocessing;
+      const images = augmentPreview({ spec, keptOf, imageIds: req.imageIds, variants: req.variants, seed: req.seed });
+      transfer(...images.flatMap((im) => [im.original.buffer as ArrayBuffer, ...im.variants.map((v) => v.buffer as ArrayBuffer)]));
+      return { images, size: spec.inputSize };
+    },
+    'project-data': (req) =>
+      req.ids.map((id) => {
+        const it = images.get(id);
+        if (!it) throw new Error(`image ${id} is no longer loaded`);
+        return { id, file: it.file, prepared: it.embedding && it.kept ? { embedding: it.embedding, ...it.kept } : undefined };
+      }),
+    'restore-model': async (req) => {
+      if (training) throw new Error('wait until training has finished');
+      await restoreTrained(req.files, req.result);
+      return null;
+    },
+  },
+  { errorOf: (e) => ({ message: errorReason(e) }) },
+);
