@@ -150,7 +150,6 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
   const { shortcut } = useLessons();
   const lessonBusy = shortcutBusy(shortcut) && shortcut.status !== 'normal';
   const canTrain = !busy && !lessonBusy && !preparing && check.errors.length === 0 && state.images.length > 0 && state.base.status !== 'error';
-  const last = run.history[run.history.length - 1];
   const valPct = Math.round(settings.valFraction * 100);
   const epochsPlanned = plannedEpochs(settings, blockProblem === null);
   const paceSeconds = (epochsPlanned * CLASSROOM_EPOCH_MS) / 1000;
@@ -273,116 +272,7 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
           testId="hidden-units"
         />
       </div>
-      <details className="tr-advanced">
-        <summary>Advanced</summary>
-        <div className="tr-fields">
-          <NumberField
-            label="Dropout"
-            value={settings.head.dropout}
-            min={0}
-            max={0.8}
-            step={0.05}
-            disabled={busy}
-            onChange={(v) => updateSettings({ head: { dropout: v } })}
-            testId="dropout"
-          />
-          <SelectField
-            label="Class weighting"
-            value={settings.head.classWeighting}
-            disabled={busy}
-            options={[
-              { value: 'balanced', text: 'balanced (each class counts the same)' },
-              { value: 'none', text: 'none (each image counts the same)' },
-            ]}
-            onChange={(v) => updateSettings({ head: { classWeighting: v } })}
-            testId="class-weighting"
-          />
-          <NumberField
-            label="Early-stopping patience"
-            value={settings.head.patience}
-            min={0}
-            max={100}
-            integer
-            disabled={busy}
-            help="Epochs without a better validation loss before stopping (0 = never)"
-            onChange={(v) => updateSettings({ head: { patience: v } })}
-            testId="patience"
-          />
-          <div className="tr-field tr-field--check">
-            <input
-              id="tr-restore"
-              type="checkbox"
-              checked={settings.head.restoreBest}
-              disabled={busy}
-              onChange={(e) => updateSettings({ head: { restoreBest: e.currentTarget.checked } })}
-            />
-            <label htmlFor="tr-restore">Keep the best validation epoch (not the last)</label>
-          </div>
-          <NumberField
-            label="Label smoothing"
-            value={settings.head.labelSmoothing}
-            min={0}
-            max={0.3}
-            step={0.05}
-            disabled={busy}
-            onChange={(v) => updateSettings({ head: { labelSmoothing: v } })}
-          />
-          <NumberField
-            label="L2 weight decay"
-            value={settings.head.l2}
-            min={0}
-            max={0.1}
-            step="any"
-            disabled={busy}
-            onChange={(v) => updateSettings({ head: { l2: v } })}
-          />
-        </div>
-        <fieldset className="tr-block" disabled={busy || blockProblem !== null}>
-          <legend>Also fine-tune the last block</legend>
-          <div className="tr-field tr-field--check">
-            <input
-              id="tr-block"
-              type="checkbox"
-              checked={settings.blockEnabled && !blockProblem}
-              onChange={(e) => updateSettings({ blockEnabled: e.currentTarget.checked })}
-              data-testid="block-enabled"
-            />
-            <label htmlFor="tr-block">
-              After the head, unfreeze the last convolution block and train it on augmented images (slower; for more images and more time).
-            </label>
-          </div>
-          {blockProblem && <p className="muted">Not available for this network: {blockProblem}.</p>}
-          {!blockProblem && <AugmentPreview state={state} enabled={settings.blockEnabled} disabled={busy} />}
-          {settings.blockEnabled && !blockProblem && (
-            <div className="tr-fields">
-              <NumberField
-                label="Block epochs"
-                value={settings.block.epochs}
-                min={1}
-                max={100}
-                integer
-                onChange={(v) => updateSettings({ block: { epochs: v } })}
-                testId="block-epochs"
-              />
-              <SelectField
-                label="Block learning rate"
-                value={settings.block.learningRate}
-                options={[0.00003, 0.0001, 0.0003, 0.001].map((v) => ({ value: v, text: String(v) }))}
-                onChange={(v) => updateSettings({ block: { learningRate: v } })}
-              />
-              <SelectField
-                label="Block batch size"
-                value={settings.block.batchSize}
-                options={[8, 16, 32].map((v) => ({ value: v, text: String(v) }))}
-                onChange={(v) => updateSettings({ block: { batchSize: v } })}
-              />
-            </div>
-          )}
-        </fieldset>
-        <button type="button" onClick={resetSettings} disabled={busy}>
-          Reset settings to defaults
-        </button>
-      </details>
+      <AdvancedSettings state={state} busy={busy} blockProblem={blockProblem} />
       <div className="tr-run">
         <button type="button" className="primary tr-big" onClick={() => void startTraining()} disabled={!canTrain} data-testid="train-button">
           {run.status === 'done' || run.status === 'error' ? 'Train again' : 'Train'}
@@ -392,45 +282,169 @@ export function SettingsPanel({ state }: { state: TrainerState }) {
         </button>
         {why && <span className="muted">{why}</span>}
       </div>
-      {(busy || run.status === 'done' || run.status === 'error') && (
-        <div className="tr-status" data-testid="run-status" data-status={run.status} data-epochs={run.history.length} aria-live="polite">
-          {busy && (
-            <>
-              <p>
-                {run.status === 'stopping'
-                  ? 'Stopping after the current batch…'
-                  : run.stage === 'block-prepare'
-                    ? `Preparing the last-block stage: ${run.stageDetail ?? ''}`
-                    : run.stage === 'compose'
-                      ? 'Assembling the model…'
-                      : run.stage === 'calibrate'
-                        ? `Fitting the calibration, the ${OPERATING_POINT_CLASS} operating point and the "Not a chest X-ray?" check: ${run.stageDetail ?? ''}…`
-                        : `Epoch ${last ? last.epoch + 1 : 1} of up to ${run.plannedEpochs}${run.stage === 'block' ? ' (last block)' : ''}`}
-              </p>
-              <ProgressBar value={run.plannedEpochs ? run.history.length / run.plannedEpochs : null} label="Training progress" />
-            </>
-          )}
-          {run.status === 'done' && run.result && (
-            <p data-testid="run-summary">
-              {run.result.stopReason === 'stopped'
-                ? 'Stopped'
-                : run.result.stopReason === 'early-stopped'
-                  ? 'Stopped early (no better validation loss)'
-                  : 'Finished'}{' '}
-              after {run.history.length} epoch{run.history.length === 1 ? '' : 's'} in {(run.result.timings.totalMs / 1000).toFixed(1)} s.{' '}
-              {run.result.keptEpoch > 0 ? `Kept the weights of epoch ${run.result.keptEpoch}.` : 'No epoch finished: the model has its initial head.'}
-              {run.result.blockTuned && ' The last block was fine-tuned.'} Backend: {run.result.memory.backend}.
-            </p>
-          )}
-          {run.status === 'done' && run.result && <TrustSummary metadata={run.result.metadata} />}
-          {run.status === 'error' && (
-            <p role="alert" className="error-text">
-              Training failed: {run.error}
-            </p>
-          )}
-        </div>
-      )}
+      <RunStatus run={run} busy={busy} />
     </section>
+  );
+}
+
+/** The Advanced settings: regularisation, class weighting, and the optional last-block stage with its augmentation preview. */
+function AdvancedSettings({ state, busy, blockProblem }: { state: TrainerState; busy: boolean; blockProblem: string | null }) {
+  const { settings } = state;
+  return (
+    <details className="tr-advanced">
+      <summary>Advanced</summary>
+      <div className="tr-fields">
+        <NumberField
+          label="Dropout"
+          value={settings.head.dropout}
+          min={0}
+          max={0.8}
+          step={0.05}
+          disabled={busy}
+          onChange={(v) => updateSettings({ head: { dropout: v } })}
+          testId="dropout"
+        />
+        <SelectField
+          label="Class weighting"
+          value={settings.head.classWeighting}
+          disabled={busy}
+          options={[
+            { value: 'balanced', text: 'balanced (each class counts the same)' },
+            { value: 'none', text: 'none (each image counts the same)' },
+          ]}
+          onChange={(v) => updateSettings({ head: { classWeighting: v } })}
+          testId="class-weighting"
+        />
+        <NumberField
+          label="Early-stopping patience"
+          value={settings.head.patience}
+          min={0}
+          max={100}
+          integer
+          disabled={busy}
+          help="Epochs without a better validation loss before stopping (0 = never)"
+          onChange={(v) => updateSettings({ head: { patience: v } })}
+          testId="patience"
+        />
+        <div className="tr-field tr-field--check">
+          <input
+            id="tr-restore"
+            type="checkbox"
+            checked={settings.head.restoreBest}
+            disabled={busy}
+            onChange={(e) => updateSettings({ head: { restoreBest: e.currentTarget.checked } })}
+          />
+          <label htmlFor="tr-restore">Keep the best validation epoch (not the last)</label>
+        </div>
+        <NumberField
+          label="Label smoothing"
+          value={settings.head.labelSmoothing}
+          min={0}
+          max={0.3}
+          step={0.05}
+          disabled={busy}
+          onChange={(v) => updateSettings({ head: { labelSmoothing: v } })}
+        />
+        <NumberField
+          label="L2 weight decay"
+          value={settings.head.l2}
+          min={0}
+          max={0.1}
+          step="any"
+          disabled={busy}
+          onChange={(v) => updateSettings({ head: { l2: v } })}
+        />
+      </div>
+      <fieldset className="tr-block" disabled={busy || blockProblem !== null}>
+        <legend>Also fine-tune the last block</legend>
+        <div className="tr-field tr-field--check">
+          <input
+            id="tr-block"
+            type="checkbox"
+            checked={settings.blockEnabled && !blockProblem}
+            onChange={(e) => updateSettings({ blockEnabled: e.currentTarget.checked })}
+            data-testid="block-enabled"
+          />
+          <label htmlFor="tr-block">
+            After the head, unfreeze the last convolution block and train it on augmented images (slower; for more images and more time).
+          </label>
+        </div>
+        {blockProblem && <p className="muted">Not available for this network: {blockProblem}.</p>}
+        {!blockProblem && <AugmentPreview state={state} enabled={settings.blockEnabled} disabled={busy} />}
+        {settings.blockEnabled && !blockProblem && (
+          <div className="tr-fields">
+            <NumberField
+              label="Block epochs"
+              value={settings.block.epochs}
+              min={1}
+              max={100}
+              integer
+              onChange={(v) => updateSettings({ block: { epochs: v } })}
+              testId="block-epochs"
+            />
+            <SelectField
+              label="Block learning rate"
+              value={settings.block.learningRate}
+              options={[0.00003, 0.0001, 0.0003, 0.001].map((v) => ({ value: v, text: String(v) }))}
+              onChange={(v) => updateSettings({ block: { learningRate: v } })}
+            />
+            <SelectField
+              label="Block batch size"
+              value={settings.block.batchSize}
+              options={[8, 16, 32].map((v) => ({ value: v, text: String(v) }))}
+              onChange={(v) => updateSettings({ block: { batchSize: v } })}
+            />
+          </div>
+        )}
+      </fieldset>
+      <button type="button" onClick={resetSettings} disabled={busy}>
+        Reset settings to defaults
+      </button>
+    </details>
+  );
+}
+
+/** What the run is doing (stage, epoch, progress), how it ended, and what the trained model carries. */
+function RunStatus({ run, busy }: { run: TrainerState['run']; busy: boolean }) {
+  const last = run.history[run.history.length - 1];
+  if (!(busy || run.status === 'done' || run.status === 'error')) return null;
+  return (
+    <div className="tr-status" data-testid="run-status" data-status={run.status} data-epochs={run.history.length} aria-live="polite">
+      {busy && (
+        <>
+          <p>
+            {run.status === 'stopping'
+              ? 'Stopping after the current batch…'
+              : run.stage === 'block-prepare'
+                ? `Preparing the last-block stage: ${run.stageDetail ?? ''}`
+                : run.stage === 'compose'
+                  ? 'Assembling the model…'
+                  : run.stage === 'calibrate'
+                    ? `Fitting the calibration, the ${OPERATING_POINT_CLASS} operating point and the "Not a chest X-ray?" check: ${run.stageDetail ?? ''}…`
+                    : `Epoch ${last ? last.epoch + 1 : 1} of up to ${run.plannedEpochs}${run.stage === 'block' ? ' (last block)' : ''}`}
+          </p>
+          <ProgressBar value={run.plannedEpochs ? run.history.length / run.plannedEpochs : null} label="Training progress" />
+        </>
+      )}
+      {run.status === 'done' && run.result && (
+        <p data-testid="run-summary">
+          {run.result.stopReason === 'stopped'
+            ? 'Stopped'
+            : run.result.stopReason === 'early-stopped'
+              ? 'Stopped early (no better validation loss)'
+              : 'Finished'}{' '}
+          after {run.history.length} epoch{run.history.length === 1 ? '' : 's'} in {(run.result.timings.totalMs / 1000).toFixed(1)} s.{' '}
+          {run.result.keptEpoch > 0 ? `Kept the weights of epoch ${run.result.keptEpoch}.` : 'No epoch finished: the model has its initial head.'}
+          {run.result.blockTuned && ' The last block was fine-tuned.'} Backend: {run.result.memory.backend}.
+        </p>
+      )}
+      {run.status === 'done' && run.result && <TrustSummary metadata={run.result.metadata} />}
+      {run.status === 'error' && (
+        <p role="alert" className="error-text">
+          Training failed: {run.error}
+        </p>
+      )}
+    </div>
   );
 }
 
