@@ -2,7 +2,14 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { modelDirPlugin, sharedWorkerChunksPlugin, staticHeadersPlugin, tfjsThreadedWasmPlugin, workerSafePreloadPlugin } from './scripts/lib/vite-plugins.ts';
+import {
+  hoistWorkerImportsPlugin,
+  modelDirPlugin,
+  sharedWorkerChunksPlugin,
+  staticHeadersPlugin,
+  tfjsThreadedWasmPlugin,
+  workerSafePreloadPlugin,
+} from './scripts/lib/vite-plugins.ts';
 
 // The DICOM codecs' emscripten glue (src/image/dicom-codecs.ts) requires Node's fs/path on a branch
 // that only runs under Node; Vite stubs them in the browser build. Say so once here instead of
@@ -18,6 +25,7 @@ export default defineConfig({
   plugins: [
     react(),
     sharedWorkerChunksPlugin(),
+    hoistWorkerImportsPlugin(),
     workerSafePreloadPlugin(),
     tfjsThreadedWasmPlugin(),
     modelDirPlugin(),

@@ -100,6 +100,42 @@ export function sharedWorkerChunksPlugin(): Plugin {
 }
 
 /**
+ * Lets a worker fetch all of its static imports at once. Rolldown does not hoist transitive imports
+ * (Rollup's `hoistTransitiveImports`), so a worker chunk imports a few chunks, which import others,
+ * which import more: on a cold start the inference worker waited on three rounds of requests before
+ * tfjs could even start. This adds, at the top of each worker chunk, a side-effect import of every
+ * chunk it reaches statically, in the order they evaluate (depth-first, dependencies first), so the
+ * browser requests them all in the first round and the evaluation order stays the same.
+ */
+export function hoistWorkerImportsPlugin(): Plugin {
+  return {
+    name: 'cxr-hoist-worker-imports',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const chunks = new Map<string, { imports: string[]; code: string; name: string; fileName: string }>();
+      for (const out of Object.values(bundle)) if (out.type === 'chunk') chunks.set(out.fileName, out);
+      for (const chunk of chunks.values()) {
+        if (!/\.worker$/.test(chunk.name)) continue;
+        const order: string[] = [];
+        const seen = new Set<string>();
+        const visit = (file: string) => {
+          if (seen.has(file)) return;
+          seen.add(file);
+          for (const dep of chunks.get(file)?.imports ?? []) visit(dep);
+          order.push(file);
+        };
+        for (const dep of chunk.imports) visit(dep);
+        // All of them, direct ones included, in depth-first post-order (the order the chunk's own
+        // imports evaluate them in): the statements the chunk already has then find them evaluated.
+        const dir = path.posix.dirname(chunk.fileName);
+        const hoisted = order.map((f) => `import"./${path.posix.relative(dir, f)}";`);
+        if (order.length > chunk.imports.length) (bundle[chunk.fileName] as { code: string }).code = hoisted.join('') + chunk.code;
+      }
+    },
+  };
+}
+
+/**
  * Makes Vite's dynamic-import preload helper safe in a Web Worker. Once workers are chunks of the
  * main build (sharedWorkerChunksPlugin), their lazy imports (the tfjs backends, jpeg-js, the wasm
  * gradient kernels) go through `__vitePreload`, which adds `<link rel=modulepreload>` tags to

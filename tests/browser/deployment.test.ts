@@ -1,6 +1,8 @@
 // The production build as deployed: one copy of each library, a precache without duplicates, a
 // cross-origin isolated page, and tfjs's threaded wasm binary working from the minified build
 // (the blob: thread pool within the CSP; same probabilities as single-threaded; offline too).
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { libraryCopies, precacheEntries, precacheSummary, LIBRARY_MARKERS } from '../../scripts/lib/build-report';
 import {
@@ -38,6 +40,29 @@ describe('Deployment: build, headers, threads', () => {
       /tfjs-backend-wasm-threaded-simd-[^/]*\.wasm$/,
     ])
       expect({ want: String(want), found: urls.some((u) => want.test(u)) }).toEqual({ want: String(want), found: true });
+  });
+
+  it('each worker chunk names every chunk it reaches statically up front, so the browser fetches them in one round (no import waterfall)', () => {
+    const dir = path.join(app.build.distDir, 'assets');
+    const staticImports = (code: string) => [...code.matchAll(/(?:import|from)\s*"\.\/([^"]+\.js)"/g)].map((m) => m[1]);
+    const reach = (file: string, seen = new Set<string>()): Set<string> => {
+      for (const dep of staticImports(fs.readFileSync(path.join(dir, file), 'utf8')))
+        if (!seen.has(dep)) {
+          seen.add(dep);
+          reach(dep, seen);
+        }
+      return seen;
+    };
+    const workers = fs.readdirSync(dir).filter((f) => /\.worker-[\w-]+\.js$/.test(f));
+    expect(workers.length).toBeGreaterThanOrEqual(3); // inference, training, embedding helper (+ report)
+    for (const w of workers) {
+      const code = fs.readFileSync(path.join(dir, w), 'utf8');
+      const head = code.match(/^(?:import"\.\/[^"]+\.js";)*/)![0];
+      const upFront = new Set([...head.matchAll(/import"\.\/([^"]+\.js)";/g)].map((m) => m[1]));
+      const reached = reach(w);
+      // Every chunk the worker reaches is in its first statements (a worker with one import needs none).
+      if (reached.size > staticImports(code).length) expect({ w, missing: [...reached].filter((f) => !upFront.has(f)) }).toEqual({ w, missing: [] });
+    }
   });
 
   it.skipIf(!hasData())(
