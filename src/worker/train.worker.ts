@@ -9,6 +9,7 @@
 // preview (calibrated, behind the gate), download (with metrics.json and model-card.md) and saving
 // in IndexedDB. Its parts: train/base.ts (the base network), train/images.ts (the image queue and
 // the embedding helpers), train/memory.ts, lessons.ts (the shortcut lesson and augmentation preview).
+// Requests and events: TrainRpc / TrainEvent (train-protocol.ts) through src/worker/rpc.ts.
 import * as tf from '../ml/tf';
 import { loadModelFiles } from '../ml/io';
 import { inputToGray8 } from '../image/preprocess';
