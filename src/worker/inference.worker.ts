@@ -159,6 +159,9 @@ async function load(order: LoadRequest, ctx: HandlerContext<InferenceRpc['load']
   const loadMs = performance.now() - t0;
   const modelBuiltAt = wallClock();
   let warmupMs = 0;
+  // Let requests already posted to the worker arrive first (building the model held the thread): an
+  // image that came meanwhile then counts as waiting, and it warms the kernels instead of a dummy.
+  await nextTask();
   if (order.warmup !== false && imagesWaiting === 0) {
     // First run compiles the WebGL shaders / wasm kernels; do it now, not on the user's image.
     progress('warmup', null);
