@@ -11,6 +11,7 @@ import { decodeImageFile } from '../image/decode-browser';
 import { ImageDecodeError } from '../image/decode';
 import { inputToGray8, preprocessDecoded } from '../image/preprocess';
 import { prepareImage, type PreparedImage } from '../image/pipeline';
+import { warmupJpegBytes } from '../image/warmup-jpeg';
 import { forgetGradCamModel, gradCam } from '../ml/gradcam';
 import { covidScreen } from '../core/operating-point';
 import {
@@ -163,9 +164,17 @@ async function load(order: LoadRequest, ctx: HandlerContext<InferenceRpc['load']
   // image that came meanwhile then counts as waiting, and it warms the kernels instead of a dummy.
   await nextTask();
   if (order.warmup !== false && imagesWaiting === 0) {
-    // First run compiles the WebGL shaders / wasm kernels; do it now, not on the user's image.
+    // First run compiles the WebGL shaders / wasm kernels; do it now, not on the user's image. The
+    // image path too: the first decode and preprocessing run cold JavaScript (several times slower
+    // than the next), so a tiny synthetic JPEG goes through them first.
     progress('warmup', null);
     const t1 = performance.now();
+    try {
+      const { image } = await decodeImageFile(warmupJpegBytes());
+      prepareImage(image, metadata.preprocessing, { layoutTemplate: next.layoutTemplate, previewSide: GRADCAM_PREVIEW_SIDE });
+    } catch {
+      // Only a warm-up: the user's image reports its own errors.
+    }
     const s = metadata.preprocessing.inputSize;
     await next.predict([new Float32Array(s * s)]);
     warmupMs = performance.now() - t1;
