@@ -156,7 +156,11 @@ describe.skipIf(!hasData())('Train page: the shortcut lesson', () => {
     // The normal run's model stays the kept one, and nothing leaked.
     expect(ls.shortcut.result!.tensorsAfter).toBe(ls.shortcut.result!.tensorsBefore);
     expect((await trainState(page)).run.result!.keptEpoch).toBe(t.run.result!.keptEpoch);
+    // With a chart's tooltip open too (the pointer resting on the chart): its text must stay readable.
+    await lesson.getByTestId('shortcut-chart-accuracy').locator('.recharts-surface').hover();
+    await lesson.getByTestId('shortcut-chart-accuracy').locator('.recharts-tooltip-item').first().waitFor();
     expect(await seriousAxe(page)).toEqual([]);
+    await page.mouse.move(0, 0);
     const file = testImages('covid', 1)[0];
     const before = await tryIt(page, file, 1);
     const mem0 = await page.evaluate(() => window.cxrLabTrain!.memory());
